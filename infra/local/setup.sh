@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what the local stack needs into .local/ (idempotent: a second run reuses it).
+#   - DynamoDB Local: the DynamoDBLocal.jar shipped in the npm package amplify-dynamodb-simulator
+#   - a Python virtualenv with moto[server] (SQS), cfn-lint, boto3, requests
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+mkdir -p "$LOCAL" "$RUN_DIR"
+
+for tool in java python3 npm curl; do
+  command -v "$tool" >/dev/null || { log "missing $tool: install it first (see README)"; exit 1; }
+done
+
+# Python tools: reinstalled only when requirements.txt changes.
+req="$ROOT/infra/local/requirements.txt"
+stamp="$VENV/.requirements.sha256"
+want=$(sha256sum "$req" | cut -d' ' -f1)
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "creating the Python virtualenv in .local/venv"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+  echo "$want" > "$stamp"
+fi
+
+# DynamoDB Local, unpacked from the npm tarball (npm pack: no dependency tree is installed).
+if [ ! -f "$DDB_DIR/DynamoDBLocal.jar" ]; then
+  log "fetching DynamoDB Local (amplify-dynamodb-simulator@$DYNAMODB_SIMULATOR_VERSION)"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "amplify-dynamodb-simulator@$DYNAMODB_SIMULATOR_VERSION" >/dev/null 2>&1)
+  tar -xzf "$tmp"/amplify-dynamodb-simulator-*.tgz -C "$tmp"
+  rm -rf "$DDB_DIR"
+  mv "$tmp/package/emulator" "$DDB_DIR"
+  rm -rf "$tmp"
+fi
+log "local tools ready in .local/"

@@ -1,0 +1,22 @@
+//! Sellvy's domain: plain types and the rules that make them valid.
+//!
+//! Nothing here knows about AWS or HTTP. Raw input (a JSON object) is parsed into types that
+//! cannot hold bad values; each parse error names the field it is about, so the HTTP layer can
+//! turn it into the seed's 422 `validation_error` without re-checking anything.
+
+pub mod apikey;
+pub mod error;
+pub mod event;
+pub mod id;
+pub mod input;
+pub mod money;
+pub mod page;
+pub mod product;
+pub mod time;
+
+pub use apikey::{ApiKey, KeySecret, Mode, Permission, Tenant};
+pub use error::{FieldError, ValidationError};
+pub use event::{Event, EventType};
+pub use money::{Currency, Money};
+pub use page::{PageRequest, SortOrder};
+pub use product::{Product, ProductListQuery, ProductSort, ProductType};

@@ -1,0 +1,880 @@
+//! Products: the Sellvy product object, enriched with every field of Selly's (types, stock from
+//! `info`, gateways, custom checkout fields, quantities, warranty, visibility, dynamic delivery).
+
+use crate::apikey::Mode;
+use crate::error::ValidationError;
+use crate::id;
+use crate::input::{Input, check_url};
+use crate::money::{self, Currency, Money};
+use crate::page::{QueryParams, SortOrder};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::collections::HashSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductType {
+    /// A file the buyer downloads (Selly's `file`).
+    DigitalDownload,
+    /// Serial keys handed out from the product's `info`.
+    Serials,
+    /// Goods generated on payment by the seller's `dynamic_url`.
+    Dynamic,
+    /// A service the seller performs.
+    Service,
+}
+
+impl ProductType {
+    pub fn parse(s: &str) -> Option<ProductType> {
+        match s {
+            "digital_download" | "file" => Some(ProductType::DigitalDownload),
+            "serials" => Some(ProductType::Serials),
+            "dynamic" => Some(ProductType::Dynamic),
+            "service" => Some(ProductType::Service),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductType::DigitalDownload => "digital_download",
+            ProductType::Serials => "serials",
+            ProductType::Dynamic => "dynamic",
+            ProductType::Service => "service",
+        }
+    }
+}
+
+const TYPE_NAMES: &str = "digital_download (or file), serials, dynamic, service";
+
+/// Payment gateways a product may enable (the Selly list).
+pub const GATEWAYS: [&str; 12] = [
+    "paypal", "stripe", "cashapp", "bitcoin", "ethereum", "litecoin", "bitcoin_cash",
+    "perfect_money", "skrill", "dogecoin", "bnb", "polygon",
+];
+
+/// Input types of custom checkout fields.
+pub const CUSTOM_FIELD_TYPES: [&str; 7] =
+    ["select", "number", "text", "hidden", "textarea", "checkbox", "country_dropdown"];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomField {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub required: bool,
+    /// The choices of a `select` (and only of a select).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    pub id: String,
+    pub title: String,
+    pub price_minor: i64,
+    /// A serials product's variants each hold their own serials.
+    #[serde(default)]
+    pub serials: Vec<String>,
+}
+
+/// Current stock: a count, or unlimited (`"∞"` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stock {
+    Count(u64),
+    Unlimited,
+}
+
+impl Stock {
+    pub fn to_json(self) -> Value {
+        match self {
+            Stock::Count(n) => Value::from(n),
+            Stock::Unlimited => Value::from("∞"),
+        }
+    }
+}
+
+/// A product as stored. Built only by [`ProductInput`] parsing, so it always satisfies the rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub product_type: ProductType,
+    pub price_minor: i64,
+    pub currency: String,
+    pub category_id: Option<String>,
+    pub is_visible: bool,
+    pub images: Vec<String>,
+    pub file_url: Option<String>,
+    pub serials: Vec<String>,
+    pub stock_delimiter: String,
+    pub stock_amount: Option<u64>,
+    pub gateways: Vec<String>,
+    pub minimum_quantity: u32,
+    pub maximum_quantity: Option<u32>,
+    pub custom: Vec<CustomField>,
+    pub customer_details_required: bool,
+    pub warranty: Option<String>,
+    pub warranty_duration: Option<u64>,
+    pub redirect_url: Option<String>,
+    pub unlisted: bool,
+    pub private: bool,
+    pub hide_stock: bool,
+    pub vpn_block: bool,
+    pub dynamic_url: Option<String>,
+    pub max_risk_level: u8,
+    pub seller_note: Option<String>,
+    pub low_stock_threshold: Option<u64>,
+    pub variants: Vec<Variant>,
+    pub total_sold: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Optimistic-concurrency counter, bumped by every write.
+    pub version: u64,
+}
+
+// Limits that keep a product well inside DynamoDB's 400 KB item.
+const MAX_TITLE: usize = 200;
+const MAX_DESCRIPTION: usize = 20_000;
+const MAX_INFO_BYTES: usize = 256 * 1024;
+const MAX_SERIAL_LEN: usize = 1000;
+const MAX_VARIANTS: usize = 50;
+const MAX_CUSTOM_FIELDS: usize = 25;
+const MAX_IMAGES: usize = 10;
+
+impl Product {
+    pub fn currency(&self) -> Currency {
+        Currency::parse(&self.currency).unwrap_or(Currency::USD)
+    }
+
+    pub fn price(&self) -> Money {
+        Money { minor: self.price_minor, currency: self.currency() }
+    }
+
+    pub fn stock(&self) -> Stock {
+        match self.product_type {
+            ProductType::Serials if !self.variants.is_empty() => {
+                Stock::Count(self.variants.iter().map(|v| v.serials.len() as u64).sum())
+            }
+            ProductType::Serials => Stock::Count(self.serials.len() as u64),
+            ProductType::DigitalDownload => self.stock_amount.map_or(Stock::Unlimited, Stock::Count),
+            ProductType::Dynamic | ProductType::Service => Stock::Unlimited,
+        }
+    }
+
+    fn variant_stock(&self, v: &Variant) -> Stock {
+        match self.product_type {
+            ProductType::Serials => Stock::Count(v.serials.len() as u64),
+            _ => self.stock(),
+        }
+    }
+
+    fn info(&self) -> Option<String> {
+        (self.product_type == ProductType::Serials && self.variants.is_empty())
+            .then(|| self.serials.join(&self.stock_delimiter))
+    }
+
+    /// The product object as the seller's API returns it.
+    pub fn to_json(&self) -> Value {
+        let currency = self.currency();
+        let variants: Vec<Value> = self
+            .variants
+            .iter()
+            .map(|v| {
+                let mut o = json!({
+                    "id": v.id,
+                    "title": v.title,
+                    "price": money::minor_to_json(v.price_minor, currency),
+                    "stock": self.variant_stock(v).to_json(),
+                });
+                if self.product_type == ProductType::Serials {
+                    o["info"] = Value::from(v.serials.join(&self.stock_delimiter));
+                }
+                o
+            })
+            .collect();
+        json!({
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "type": self.product_type.as_str(),
+            "price": self.price().to_json(),
+            "currency": self.currency,
+            "category_id": self.category_id,
+            "is_visible": self.is_visible,
+            "images": self.images,
+            "file_url": self.file_url,
+            "stock": self.stock().to_json(),
+            "info": self.info(),
+            "stock_delimiter": self.stock_delimiter,
+            "stock_amount": self.stock_amount,
+            "gateways": self.gateways,
+            "minimum_quantity": self.minimum_quantity,
+            "maximum_quantity": self.maximum_quantity,
+            "custom": self.custom,
+            "customer_details_required": self.customer_details_required,
+            "warranty": self.warranty,
+            "warranty_duration": self.warranty_duration,
+            "redirect_url": self.redirect_url,
+            "unlisted": self.unlisted,
+            "private": self.private,
+            "hide_stock": self.hide_stock,
+            "vpn_block": self.vpn_block,
+            "dynamic_url": self.dynamic_url,
+            "max_risk_level": self.max_risk_level,
+            "seller_note": self.seller_note,
+            "low_stock_threshold": self.low_stock_threshold,
+            "variants": variants,
+            "total_sold": self.total_sold,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+
+    /// The writable fields as input, so that an update is "this product's input, overlaid
+    /// with the fields sent", parsed by the same rules as a creation.
+    fn to_input(&self) -> Map<String, Value> {
+        let mut o = self.to_json();
+        let map = o.as_object_mut().expect("to_json builds an object");
+        for read_only in ["id", "stock", "total_sold", "created_at", "updated_at"] {
+            map.remove(read_only);
+        }
+        map.insert("price".into(), Value::from(self.price().to_decimal_string()));
+        if let Some(Value::Array(vs)) = map.get_mut("variants") {
+            for (v, stored) in vs.iter_mut().zip(&self.variants) {
+                let vo = v.as_object_mut().expect("variant object");
+                vo.remove("stock");
+                vo.insert(
+                    "price".into(),
+                    Value::from(money::minor_to_string(stored.price_minor, self.currency())),
+                );
+            }
+        }
+        std::mem::take(map)
+    }
+
+    /// Applies a PATCH (or PUT) body: only the fields sent change; `null` clears an optional
+    /// field. The result obeys every rule a new product does.
+    pub fn apply_update(&self, patch: Value, mode: Mode) -> Result<Product, ValidationError> {
+        let mut patch = Input::object(patch)?;
+        patch.alias("type", "product_type");
+        let mut patch_map = patch.into_map()?;
+        // A client may send back what it read: read-only fields are fine while unchanged.
+        let current = self.to_json();
+        let mut errors = Vec::new();
+        for read_only in ["id", "stock", "total_sold", "created_at", "updated_at"] {
+            if let Some(sent) = patch_map.remove(read_only)
+                && read_only != "updated_at"
+                && sent != current[read_only]
+            {
+                errors.push(crate::FieldError::new(read_only, "is read-only"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ValidationError { errors });
+        }
+        let mut merged = self.to_input();
+        for (k, v) in patch_map {
+            merged.insert(k, v);
+        }
+        let mut updated = parse_product(Value::Object(merged), mode, Some(self))?;
+        updated.id = self.id.clone();
+        updated.total_sold = self.total_sold;
+        updated.created_at = self.created_at;
+        updated.updated_at = Timestamp::now().max(self.updated_at);
+        updated.version = self.version + 1;
+        Ok(updated)
+    }
+
+    /// Creates a product from a `POST /products` body.
+    pub fn create(body: Value, mode: Mode) -> Result<Product, ValidationError> {
+        parse_product(body, mode, None)
+    }
+}
+
+fn split_serials(info: &str, delimiter: &str) -> Vec<String> {
+    // A "\n" delimiter also splits "\r\n" lines, since every piece is trimmed.
+    info.split(delimiter).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+/// Reads serials from `info`, checking size, length of each and duplicates (a duplicate would
+/// hand one serial to two buyers).
+fn read_serials(input: &mut Input, field: &str, info: &str, delimiter: &str, seen: &mut HashSet<String>) -> Vec<String> {
+    if info.len() > MAX_INFO_BYTES {
+        input.error(field, format!("must be at most {} KiB", MAX_INFO_BYTES / 1024));
+        return Vec::new();
+    }
+    let serials = split_serials(info, delimiter);
+    for s in &serials {
+        if s.chars().count() > MAX_SERIAL_LEN {
+            input.error(field, format!("each serial must be at most {MAX_SERIAL_LEN} characters"));
+            return Vec::new();
+        }
+        if !seen.insert(s.clone()) {
+            input.error(field, format!("holds the serial {s:?} twice: each serial can be sold once"));
+            return Vec::new();
+        }
+    }
+    serials
+}
+
+fn parse_product(body: Value, mode: Mode, existing: Option<&Product>) -> Result<Product, ValidationError> {
+    let mut i = Input::object(body)?;
+    i.alias("type", "product_type");
+
+    let title = i.text("title", 1, MAX_TITLE);
+    let description = i.text("description", 0, MAX_DESCRIPTION).filter(|d| !d.is_empty());
+    let product_type = i.take_str("type").and_then(|t| {
+        ProductType::parse(&t).or_else(|| {
+            i.error("type", format!("must be one of {TYPE_NAMES}"));
+            None
+        })
+    });
+    let currency = match i.take_str("currency") {
+        None => Some(Currency::USD),
+        Some(c) => Currency::parse(&c).or_else(|| {
+            i.error("currency", "must be a supported ISO 4217 currency code (e.g. USD, EUR, GBP)");
+            None
+        }),
+    };
+    // With an unknown currency, the price is still checked (as if USD) so both errors show.
+    let price_currency = currency.unwrap_or(Currency::USD);
+    let price = i
+        .take("price")
+        .and_then(|p| Money::parse("price", &p, price_currency).map_err(|e| i.error("price", e.message)).ok());
+    let category_id = i.take_str("category_id").and_then(|c| {
+        if id::looks_like("cat_", &c) {
+            Some(c)
+        } else {
+            i.error("category_id", "must be a category id (cat_…)");
+            None
+        }
+    });
+    let is_visible = i.bool("is_visible").unwrap_or(true);
+    let images = i.string_list("images", MAX_IMAGES, 2048).unwrap_or_default();
+    for (n, url) in images.iter().enumerate() {
+        if let Err(why) = check_url(url, false) {
+            i.error(&format!("images[{n}]"), why);
+        }
+    }
+    let file_url = i.take_str("file_url").map(|s| s.trim().to_string());
+    if let Some(Err(why)) = file_url.as_deref().map(|u| check_url(u, false)) {
+        i.error("file_url", why);
+    }
+    let stock_delimiter = match i.take_str("stock_delimiter") {
+        None => ",".to_string(),
+        Some(d) if d.is_empty() || d.chars().count() > 16 => {
+            i.error("stock_delimiter", "must be 1 to 16 characters");
+            ",".to_string()
+        }
+        Some(d) => d,
+    };
+    let info = i.take_str("info");
+    let stock_amount = i.int("stock_amount", 0, 1_000_000_000).map(|n| n as u64);
+    let gateways = match i.string_list("gateways", GATEWAYS.len(), 32) {
+        None if i.was_present("gateways") => Vec::new(),
+        None => vec!["stripe".to_string()],
+        Some(list) => {
+            let mut seen = HashSet::new();
+            for (n, g) in list.iter().enumerate() {
+                if !GATEWAYS.contains(&g.as_str()) {
+                    i.error(&format!("gateways[{n}]"), format!("must be one of {}", GATEWAYS.join(", ")));
+                } else if !seen.insert(g.clone()) {
+                    i.error(&format!("gateways[{n}]"), "is listed twice");
+                }
+            }
+            if list.is_empty() {
+                i.error("gateways", "must enable at least one gateway");
+            }
+            list
+        }
+    };
+    let minimum_quantity = i.int("minimum_quantity", 1, 1_000_000).unwrap_or(1) as u32;
+    let maximum_quantity = i.int("maximum_quantity", 1, 1_000_000).map(|n| n as u32);
+    if let Some(max) = maximum_quantity
+        && max < minimum_quantity
+    {
+        i.error("maximum_quantity", "must not be less than minimum_quantity");
+    }
+    let custom = parse_custom_fields(&mut i);
+    let customer_details_required = i.bool("customer_details_required").unwrap_or(false);
+    let warranty = i.text("warranty", 0, 10_000).filter(|w| !w.is_empty());
+    let warranty_duration = i.int("warranty_duration", 1, 10 * 365 * 24 * 3600).map(|n| n as u64);
+    let redirect_url = i.take_str("redirect_url").map(|s| s.trim().to_string());
+    if let Some(Err(why)) = redirect_url.as_deref().map(|u| check_url(u, false)) {
+        i.error("redirect_url", why);
+    }
+    let unlisted = i.bool("unlisted").unwrap_or(false);
+    let private = i.bool("private").unwrap_or(false);
+    let hide_stock = i.bool("hide_stock").unwrap_or(false);
+    let vpn_block = i.bool("vpn_block").unwrap_or(false);
+    let dynamic_url = i.take_str("dynamic_url").map(|s| s.trim().to_string());
+    if let Some(Err(why)) = dynamic_url.as_deref().map(|u| check_url(u, mode == Mode::Live)) {
+        i.error("dynamic_url", why);
+    }
+    let max_risk_level = i.int("max_risk_level", 0, 100).unwrap_or(100) as u8;
+    let seller_note = i.text("seller_note", 0, 10_000).filter(|s| !s.is_empty());
+    let low_stock_threshold = i.int("low_stock_threshold", 0, 1_000_000_000).map(|n| n as u64);
+
+    // Rules that tie fields to the product type.
+    let mut serial_seen = HashSet::new();
+    let mut serials = Vec::new();
+    if let Some(t) = product_type {
+        if t != ProductType::Serials && info.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+            i.error("info", "holds serials, so it applies only to type serials");
+        }
+        if t != ProductType::DigitalDownload && stock_amount.is_some() {
+            i.error("stock_amount", "applies only to type digital_download (serials count their stock from info)");
+        }
+        if t != ProductType::DigitalDownload && file_url.is_some() {
+            i.error("file_url", "applies only to type digital_download");
+        }
+        if t == ProductType::Dynamic && dynamic_url.is_none() && !i.has_error("dynamic_url") {
+            i.error("dynamic_url", "is required for type dynamic");
+        }
+        if t != ProductType::Dynamic && dynamic_url.is_some() {
+            i.error("dynamic_url", "applies only to type dynamic");
+        }
+        if t == ProductType::Serials
+            && let Some(info) = &info
+        {
+            serials = read_serials(&mut i, "info", info, &stock_delimiter, &mut serial_seen);
+        }
+    }
+    let variants = parse_variants(&mut i, product_type, currency, &stock_delimiter, existing, &mut serial_seen);
+    if !variants.is_empty() && !serials.is_empty() {
+        i.error("info", "must be empty when the product has variants: each variant holds its own serials in its info");
+    }
+
+    i.require("title");
+    i.require("type");
+    i.require("price");
+    i.finish()?;
+
+    let now = Timestamp::now();
+    Ok(Product {
+        id: id::new_id("prod_"),
+        title: title.unwrap_or_default(),
+        description,
+        product_type: product_type.unwrap_or(ProductType::Service),
+        price_minor: price.map_or(0, |p| p.minor),
+        currency: currency.unwrap_or(Currency::USD).code().to_string(),
+        category_id,
+        is_visible,
+        images,
+        file_url,
+        serials,
+        stock_delimiter,
+        stock_amount,
+        gateways,
+        minimum_quantity,
+        maximum_quantity,
+        custom,
+        customer_details_required,
+        warranty,
+        warranty_duration,
+        redirect_url,
+        unlisted,
+        private,
+        hide_stock,
+        vpn_block,
+        dynamic_url,
+        max_risk_level,
+        seller_note,
+        low_stock_threshold,
+        variants,
+        total_sold: 0,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    })
+}
+
+fn parse_custom_fields(i: &mut Input) -> Vec<CustomField> {
+    let Some(items) = i.array("custom", MAX_CUSTOM_FIELDS) else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut names = HashSet::new();
+    for (n, item) in items.into_iter().enumerate() {
+        let field = format!("custom[{n}]");
+        let Some(mut c) = i.nested(&field, item) else { continue };
+        let kind = c.take_str("type").and_then(|t| {
+            if CUSTOM_FIELD_TYPES.contains(&t.as_str()) {
+                Some(t)
+            } else {
+                c.error("type", format!("must be one of {}", CUSTOM_FIELD_TYPES.join(", ")));
+                None
+            }
+        });
+        let name = c.text("name", 1, 100);
+        if let Some(name) = &name
+            && !names.insert(name.to_lowercase())
+        {
+            c.error("name", "is used by another custom field");
+        }
+        let required = c.bool("required").unwrap_or(false);
+        let options = c.string_list("options", 100, 200);
+        match (kind.as_deref(), &options) {
+            (Some("select"), None) if !c.has_error("options") => {
+                c.error("options", "is required for a select: list its choices")
+            }
+            (Some("select"), Some(o)) if o.is_empty() => c.error("options", "must list at least one choice"),
+            (Some(k), Some(_)) if k != "select" => c.error("options", "applies only to type select"),
+            _ => {}
+        }
+        c.require("type");
+        c.require("name");
+        if let (Some(kind), Some(name)) = (kind, name) {
+            out.push(CustomField { kind, name, required, options: options.unwrap_or_default() });
+        }
+        i.absorb(c);
+    }
+    out
+}
+
+fn parse_variants(
+    i: &mut Input,
+    product_type: Option<ProductType>,
+    currency: Option<Currency>,
+    delimiter: &str,
+    existing: Option<&Product>,
+    serial_seen: &mut HashSet<String>,
+) -> Vec<Variant> {
+    let Some(items) = i.array("variants", MAX_VARIANTS) else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut titles = HashSet::new();
+    let mut ids = HashSet::new();
+    for (n, item) in items.into_iter().enumerate() {
+        let field = format!("variants[{n}]");
+        let Some(mut v) = i.nested(&field, item) else { continue };
+        let id = match v.take_str("id") {
+            None => Some(id::new_id("var_")),
+            Some(id) => {
+                let known = existing.is_some_and(|p| p.variants.iter().any(|x| x.id == id));
+                if !known {
+                    v.error("id", "is not a variant of this product (omit id to add a new variant)");
+                    None
+                } else if !ids.insert(id.clone()) {
+                    v.error("id", "is listed twice");
+                    None
+                } else {
+                    Some(id)
+                }
+            }
+        };
+        let title = v.text("title", 1, MAX_TITLE);
+        if let Some(t) = &title
+            && !titles.insert(t.to_lowercase())
+        {
+            v.error("title", "is used by another variant");
+        }
+        let price = v.take("price").and_then(|p| {
+            Money::parse("price", &p, currency.unwrap_or(Currency::USD)).map_err(|e| v.error("price", e.message)).ok()
+        });
+        let info = v.take_str("info");
+        let serials = match (product_type, info) {
+            (Some(ProductType::Serials), Some(info)) => read_serials(&mut v, "info", &info, delimiter, serial_seen),
+            (Some(_), Some(info)) if !info.trim().is_empty() => {
+                v.error("info", "holds serials, so it applies only to type serials");
+                Vec::new()
+            }
+            _ => Vec::new(),
+        };
+        v.require("title");
+        v.require("price");
+        if let (Some(id), Some(title), Some(price)) = (id, title, price) {
+            out.push(Variant { id, title, price_minor: price.minor, serials });
+        }
+        i.absorb(v);
+    }
+    out
+}
+
+/// Sort fields of `GET /products`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductSort {
+    CreatedAt,
+    Price,
+    Title,
+    TotalSold,
+}
+
+/// The query of `GET /products`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductListQuery {
+    pub search: Option<String>,
+    pub product_type: Option<ProductType>,
+    pub category_id: Option<String>,
+    pub visible: Option<bool>,
+    pub sort: ProductSort,
+    pub order: SortOrder,
+}
+
+impl ProductListQuery {
+    pub fn parse(params: &QueryParams) -> Result<ProductListQuery, ValidationError> {
+        let mut errors = Vec::new();
+        let mut bad = |field: &str, msg: &str| errors.push(crate::FieldError::new(field, msg));
+        let search = params.get("search").map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+            bad("search", "must be at most 200 characters");
+        }
+        let product_type = params.get("type").and_then(|t| {
+            ProductType::parse(t).or_else(|| {
+                bad("type", "must be one of digital_download (or file), serials, dynamic, service");
+                None
+            })
+        });
+        let category_id = params.get("category_id").map(str::to_string);
+        let visible = params.get("visible").and_then(|v| match v {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => {
+                bad("visible", "must be true or false");
+                None
+            }
+        });
+        let sort = match params.get("sort") {
+            None | Some("created_at") => ProductSort::CreatedAt,
+            Some("price") => ProductSort::Price,
+            Some("title") => ProductSort::Title,
+            Some("total_sold") => ProductSort::TotalSold,
+            Some(_) => {
+                bad("sort", "must be one of created_at, price, title, total_sold");
+                ProductSort::CreatedAt
+            }
+        };
+        let order = match params.get("order") {
+            None | Some("desc") => SortOrder::Desc,
+            Some("asc") => SortOrder::Asc,
+            Some(_) => {
+                bad("order", "must be asc or desc");
+                SortOrder::Desc
+            }
+        };
+        if !errors.is_empty() {
+            return Err(ValidationError { errors });
+        }
+        Ok(ProductListQuery { search, product_type, category_id, visible, sort, order })
+    }
+
+    /// Whether the plain default listing (newest first, no filter) is asked for: the one
+    /// served straight from the table's key order.
+    pub fn is_key_ordered(&self) -> bool {
+        self.search.is_none()
+            && self.product_type.is_none()
+            && self.category_id.is_none()
+            && self.visible.is_none()
+            && self.sort == ProductSort::CreatedAt
+    }
+
+    /// Whether a product passes the filters.
+    pub fn matches(&self, p: &ProductSummary) -> bool {
+        self.search.as_ref().is_none_or(|s| p.title.to_lowercase().contains(&s.to_lowercase()))
+            && self.product_type.is_none_or(|t| t == p.product_type)
+            && self.category_id.as_ref().is_none_or(|c| p.category_id.as_ref() == Some(c))
+            && self.visible.is_none_or(|v| v == p.is_visible)
+    }
+
+    /// Sorts summaries by the asked field and order (ties broken by id, newest last).
+    pub fn sort(&self, items: &mut [ProductSummary]) {
+        items.sort_by(|a, b| {
+            let o = match self.sort {
+                ProductSort::CreatedAt => a.id.cmp(&b.id),
+                ProductSort::Price => a.price_minor.cmp(&b.price_minor).then(a.id.cmp(&b.id)),
+                ProductSort::Title => {
+                    a.title.to_lowercase().cmp(&b.title.to_lowercase()).then(a.id.cmp(&b.id))
+                }
+                ProductSort::TotalSold => a.total_sold.cmp(&b.total_sold).then(a.id.cmp(&b.id)),
+            };
+            match self.order {
+                SortOrder::Asc => o,
+                SortOrder::Desc => o.reverse(),
+            }
+        });
+    }
+}
+
+/// The few fields lists filter and sort on, kept small in an index so that filtering does not
+/// read whole products.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductSummary {
+    pub id: String,
+    pub title: String,
+    #[serde(rename = "type")]
+    pub product_type: ProductType,
+    pub price_minor: i64,
+    pub category_id: Option<String>,
+    pub is_visible: bool,
+    pub total_sold: u64,
+}
+
+impl From<&Product> for ProductSummary {
+    fn from(p: &Product) -> Self {
+        ProductSummary {
+            id: p.id.clone(),
+            title: p.title.clone(),
+            product_type: p.product_type,
+            price_minor: p.price_minor,
+            category_id: p.category_id.clone(),
+            is_visible: p.is_visible,
+            total_sold: p.total_sold,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(e: ValidationError) -> Vec<String> {
+        e.errors.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn the_seeds_example_creates_with_defaults() {
+        let p = Product::create(
+            json!({"title": "Premium Icon Pack", "type": "digital_download", "price": 29.99,
+                   "description": "500+ hand-crafted icons"}),
+            Mode::Live,
+        )
+        .unwrap();
+        let j = p.to_json();
+        assert_eq!(j["price"].to_string(), "29.99");
+        assert_eq!(j["currency"], "USD");
+        assert_eq!(j["stock"], "∞");
+        assert_eq!(j["is_visible"], true);
+        assert_eq!(j["minimum_quantity"], 1);
+        assert!(j["id"].as_str().unwrap().starts_with("prod_"));
+        assert!(j.get("product_type").is_none());
+    }
+
+    #[test]
+    fn serials_count_their_stock_from_info() {
+        let p = Product::create(
+            json!({"title": "Keys", "product_type": "serials", "price": "5.00",
+                   "info": "A\nB\r\nC\n\n", "stock_delimiter": "\n"}),
+            Mode::Test,
+        )
+        .unwrap();
+        assert_eq!(p.stock(), Stock::Count(3));
+        assert_eq!(p.to_json()["info"], "A\nB\nC");
+        let e = Product::create(json!({"title": "K", "type": "serials", "price": 1, "info": "A,B,A"}), Mode::Test)
+            .unwrap_err();
+        assert_eq!(fields(e), ["info"]);
+    }
+
+    #[test]
+    fn file_is_an_alias_of_digital_download_and_stock_amount_limits_it() {
+        let p = Product::create(json!({"title": "F", "type": "file", "price": 1, "stock_amount": 7}), Mode::Test).unwrap();
+        assert_eq!(p.product_type, ProductType::DigitalDownload);
+        assert_eq!(p.to_json()["stock"], 7);
+    }
+
+    #[test]
+    fn every_rule_names_its_field() {
+        let e = Product::create(
+            json!({"price": -1, "type": "potion", "currency": "XXX", "gateways": ["stripe", "venmo", "stripe"],
+                   "minimum_quantity": 0, "max_risk_level": 101, "custom": [{"type": "select", "name": "Size"},
+                   {"type": "radio", "name": "X"}], "images": ["ftp://x"], "colour": "red"}),
+            Mode::Live,
+        )
+        .unwrap_err();
+        assert_eq!(
+            fields(e),
+            [
+                "type", "currency", "images[0]", "gateways[1]", "gateways[2]", "minimum_quantity",
+                "custom[0].options", "custom[1].type", "max_risk_level", "title", "price", "colour"
+            ]
+        );
+    }
+
+    #[test]
+    fn type_rules_tie_fields_to_types() {
+        let e = Product::create(json!({"title": "D", "type": "dynamic", "price": 1}), Mode::Live).unwrap_err();
+        assert_eq!(fields(e), ["dynamic_url"]);
+        let e = Product::create(
+            json!({"title": "D", "type": "dynamic", "price": 1, "dynamic_url": "http://x.example"}),
+            Mode::Live,
+        )
+        .unwrap_err();
+        assert_eq!(fields(e), ["dynamic_url"]);
+        let e = Product::create(
+            json!({"title": "S", "type": "service", "price": 1, "stock_amount": 3, "info": "a,b", "file_url": "https://f"}),
+            Mode::Live,
+        )
+        .unwrap_err();
+        assert_eq!(fields(e), ["info", "stock_amount", "file_url"]);
+    }
+
+    #[test]
+    fn variants_carry_their_own_price_and_serials() {
+        let p = Product::create(
+            json!({"title": "Game key", "type": "serials", "price": 10,
+                   "variants": [{"title": "EU", "price": 9.5, "info": "E1,E2"}, {"title": "US", "price": 10, "info": "U1"}]}),
+            Mode::Test,
+        )
+        .unwrap();
+        assert_eq!(p.stock(), Stock::Count(3));
+        let j = p.to_json();
+        assert_eq!(j["variants"][0]["price"].to_string(), "9.5");
+        assert_eq!(j["variants"][1]["stock"], 1);
+        // A serial may not appear in two variants.
+        let e = Product::create(
+            json!({"title": "G", "type": "serials", "price": 10,
+                   "variants": [{"title": "EU", "price": 1, "info": "X"}, {"title": "US", "price": 1, "info": "X"}]}),
+            Mode::Test,
+        )
+        .unwrap_err();
+        assert_eq!(fields(e), ["variants[1].info"]);
+    }
+
+    #[test]
+    fn update_changes_only_what_is_sent() {
+        let p = Product::create(
+            json!({"title": "Keys", "type": "serials", "price": 5, "info": "A,B", "variants": []}),
+            Mode::Test,
+        )
+        .unwrap();
+        let u = p.apply_update(json!({"title": "New title"}), Mode::Test).unwrap();
+        assert_eq!(u.title, "New title");
+        assert_eq!(u.serials, p.serials);
+        assert_eq!(u.id, p.id);
+        assert_eq!(u.version, p.version + 1);
+        let u2 = u.apply_update(json!({"price": "7.25", "description": null}), Mode::Test).unwrap();
+        assert_eq!(u2.price_minor, 725);
+        assert_eq!(fields(u2.apply_update(json!({"title": null}), Mode::Test).unwrap_err()), ["title"]);
+        assert_eq!(fields(u2.apply_update(json!({"id": "prod_other"}), Mode::Test).unwrap_err()), ["id"]);
+        // Sending back what was read is accepted.
+        assert!(u2.apply_update(u2.to_json(), Mode::Test).is_ok());
+    }
+
+    #[test]
+    fn variant_ids_survive_updates() {
+        let p = Product::create(
+            json!({"title": "V", "type": "service", "price": 5, "variants": [{"title": "Basic", "price": 5}]}),
+            Mode::Test,
+        )
+        .unwrap();
+        let vid = p.variants[0].id.clone();
+        let u = p
+            .apply_update(json!({"variants": [{"id": vid, "title": "Basic+", "price": 6}, {"title": "Pro", "price": 9}]}), Mode::Test)
+            .unwrap();
+        assert_eq!(u.variants[0].id, vid);
+        assert_eq!(u.variants.len(), 2);
+        let e = p.apply_update(json!({"variants": [{"id": "var_nope", "title": "X", "price": 1}]}), Mode::Test).unwrap_err();
+        assert_eq!(fields(e), ["variants[0].id"]);
+    }
+
+    #[test]
+    fn list_query_filters_and_sorts() {
+        let q = |pairs: &[(&str, &str)]| {
+            ProductListQuery::parse(&QueryParams(pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()))
+        };
+        assert!(q(&[]).unwrap().is_key_ordered());
+        assert!(!q(&[("sort", "price")]).unwrap().is_key_ordered());
+        let e = q(&[("sort", "colour"), ("order", "up"), ("visible", "maybe"), ("type", "x")]).unwrap_err();
+        assert_eq!(fields(e), ["type", "visible", "sort", "order"]);
+    }
+}

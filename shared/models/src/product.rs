@@ -784,8 +784,8 @@ mod tests {
         assert_eq!(
             fields(e),
             [
-                "type", "currency", "images[0]", "gateways[1]", "gateways[2]", "minimum_quantity",
-                "custom[0].options", "custom[1].type", "max_risk_level", "title", "price", "colour"
+                "type", "currency", "price", "images[0]", "gateways[1]", "gateways[2]", "minimum_quantity",
+                "custom[0].options", "custom[1].type", "max_risk_level", "title", "colour"
             ]
         );
     }

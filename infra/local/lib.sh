@@ -15,6 +15,9 @@ export SELLVY_DELIVERY_QUEUE_NAME="${SELLVY_DELIVERY_QUEUE_NAME:-sellvy-webhook-
 export SELLVY_DELIVERY_DLQ_NAME="${SELLVY_DELIVERY_DLQ_NAME:-sellvy-webhook-deliveries-dlq}"
 export SELLVY_DYNAMODB_ENDPOINT="http://127.0.0.1:$SELLVY_DYNAMODB_PORT"
 export SELLVY_SQS_ENDPOINT="http://127.0.0.1:$SELLVY_SQS_PORT"
+# The AWS SDKs (Rust and boto3) read these: nothing in the code knows it is local.
+export AWS_ENDPOINT_URL_DYNAMODB="$SELLVY_DYNAMODB_ENDPOINT"
+export AWS_ENDPOINT_URL_SQS="$SELLVY_SQS_ENDPOINT"
 # Dummy credentials: the local servers accept anything, the SDK insists on having some.
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"

@@ -1,0 +1,211 @@
+//! Test helpers that read like a user: [`spawn_app`] starts the gateway (the very routers the
+//! Lambdas run) on a free loopback port against the real local DynamoDB started by
+//! `infra/local/stack.sh`, and [`TestApp`] talks to it over HTTP.
+
+use reqwest::{Method, StatusCode};
+use sellvy_api::{AppState, Config};
+use sellvy_models::Tenant;
+use sellvy_models::apikey::Plan;
+use sellvy_store::Db;
+use serde_json::Value;
+
+#[derive(Clone)]
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT/v1`
+    pub base: String,
+    pub db: Db,
+    http: reqwest::Client,
+}
+
+/// A store's two full-access keys, as the operator command prints them.
+#[derive(Debug, Clone)]
+pub struct StoreKeys {
+    pub store_id: String,
+    pub live: String,
+    pub test: String,
+    pub live_key_id: String,
+    pub test_key_id: String,
+}
+
+impl StoreKeys {
+    pub fn tenant(&self, mode: sellvy_models::Mode) -> Tenant {
+        Tenant {
+            store_id: self.store_id.clone(),
+            mode,
+        }
+    }
+}
+
+/// One HTTP response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+    /// The seed's error code, if this is an error.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+    /// Fields named by a 422.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["error"]["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// The DynamoDB work the request did, from the gateway's `X-Sellvy-Cost` header.
+    pub fn cost(&self, what: &str) -> f64 {
+        let h = self.header("x-sellvy-cost").unwrap_or("");
+        h.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{what}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    }
+}
+
+/// Points the AWS SDK at the local stack when the environment does not already.
+fn local_env() {
+    // SAFETY: called before any thread of the test reads the environment.
+    unsafe {
+        for (k, v) in [
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ] {
+            if std::env::var_os(k).is_none() {
+                std::env::set_var(k, v);
+            }
+        }
+    }
+}
+
+/// Starts the gateway on a free port, serving in the background of this test's runtime.
+pub async fn spawn_app() -> TestApp {
+    local_env();
+    let db = Db::from_env().await;
+    let state = AppState {
+        db: db.clone(),
+        config: Config { cost_headers: true },
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(sellvy_ops::serve(listener, state));
+    TestApp {
+        base: format!("http://{addr}/v1"),
+        db,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl TestApp {
+    /// A new store with a full-access key per mode, made with the operator command's code.
+    pub async fn new_store(&self) -> StoreKeys {
+        let v = sellvy_ops::create_store(&self.db, "Test store", Plan::Pro)
+            .await
+            .expect("create store");
+        let key = |mode: &str, field: &str| v["keys"][mode][field].as_str().unwrap().to_string();
+        StoreKeys {
+            store_id: v["store_id"].as_str().unwrap().to_string(),
+            live: key("live", "key"),
+            test: key("test", "key"),
+            live_key_id: key("live", "id"),
+            test_key_id: key("test", "id"),
+        }
+    }
+
+    /// Sends a request; `body` is sent as JSON when given.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        self.read(req).await
+    }
+
+    /// Sends a raw body (for malformed-JSON tests).
+    pub async fn call_raw(&self, method: Method, path: &str, key: &str, body: &str) -> Reply {
+        let req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(key)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        self.read(req).await
+    }
+
+    async fn read(&self, req: reqwest::RequestBuilder) -> Reply {
+        let resp = req.send().await.expect("the gateway answers");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("read body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Reply {
+        self.call(Method::GET, path, Some(key), None).await
+    }
+    pub async fn post(&self, path: &str, key: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(key), Some(&body)).await
+    }
+    pub async fn patch(&self, path: &str, key: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(key), Some(&body)).await
+    }
+    pub async fn delete(&self, path: &str, key: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(key), None).await
+    }
+
+    /// Creates a product and returns it, failing the test unless it is a 201.
+    pub async fn product(&self, key: &str, body: Value) -> Value {
+        let r = self.post("/products", key, body).await;
+        assert_eq!(r.status, 201, "create product: {}", r.body);
+        r.body["data"].clone()
+    }
+
+    /// Creates a key with the given permission (using a full key) and returns its secret.
+    pub async fn key_with(&self, full_key: &str, permissions: &str) -> String {
+        let r = self
+            .post(
+                "/api_keys",
+                full_key,
+                serde_json::json!({"name": permissions, "permissions": permissions}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "create key: {}", r.body);
+        r.data()["key"].as_str().unwrap().to_string()
+    }
+}

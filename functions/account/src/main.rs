@@ -1,1 +1,4 @@
-fn main() {}
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    sellvy_api::lambda::run(sellvy_account::routes()).await
+}

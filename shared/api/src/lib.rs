@@ -1,0 +1,25 @@
+//! HTTP plumbing every function shares: the seed's envelope and errors, API-key auth with
+//! permissions and live/test tenants, request bodies and queries, request ids, per-request
+//! DynamoDB cost accounting, and the glue that runs a router on Lambda or on a local port.
+
+pub mod auth;
+pub mod body;
+pub mod envelope;
+pub mod error;
+pub mod lambda;
+mod middleware;
+pub mod state;
+
+pub use auth::Auth;
+pub use body::{JsonBody, Params};
+pub use envelope::{created, list, no_content, ok};
+pub use error::ApiError;
+pub use state::{AppState, Config};
+
+use axum::Router;
+
+/// A function's routes made into a complete app: the shared error fallbacks, request ids,
+/// cost accounting, panic safety and body limit. Lambda and the local gateway both serve this.
+pub fn app(routes: Router<AppState>, state: AppState) -> Router {
+    middleware::wrap(routes, state)
+}

@@ -100,7 +100,12 @@ pub struct Store {
 
 impl Store {
     pub fn new(name: &str, plan: Plan) -> Store {
-        Store { id: id::new_id("store_"), name: name.to_string(), plan, created_at: Timestamp::now() }
+        Store {
+            id: id::new_id("store_"),
+            name: name.to_string(),
+            plan,
+            created_at: Timestamp::now(),
+        }
     }
 }
 
@@ -123,7 +128,11 @@ impl std::fmt::Debug for KeySecret {
 impl KeySecret {
     /// A fresh secret key for this mode.
     pub fn generate(mode: Mode) -> KeySecret {
-        let secret = format!("sk_{}_{}", mode.as_str(), id::random_base62(SECRET_RANDOM_CHARS));
+        let secret = format!(
+            "sk_{}_{}",
+            mode.as_str(),
+            id::random_base62(SECRET_RANDOM_CHARS)
+        );
         KeySecret { secret, mode }
     }
 
@@ -137,8 +146,12 @@ impl KeySecret {
         } else {
             return None;
         };
-        let ok = (32..=128).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric());
-        ok.then(|| KeySecret { secret: s.to_string(), mode })
+        let ok =
+            (32..=128).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric());
+        ok.then(|| KeySecret {
+            secret: s.to_string(),
+            mode,
+        })
     }
 
     pub fn mode(&self) -> Mode {
@@ -205,7 +218,10 @@ impl NewApiKey {
         input.require("name");
         input.require("permissions");
         input.finish()?;
-        Ok(NewApiKey { name, permissions: permissions.unwrap_or(Permission::Read) })
+        Ok(NewApiKey {
+            name,
+            permissions: permissions.unwrap_or(Permission::Read),
+        })
     }
 }
 
@@ -228,7 +244,10 @@ impl ApiKey {
     }
 
     pub fn tenant(&self) -> Tenant {
-        Tenant { store_id: self.store_id.clone(), mode: self.mode }
+        Tenant {
+            store_id: self.store_id.clone(),
+            mode: self.mode,
+        }
     }
 
     /// The API object. The secret is added by the caller only in the creation response.
@@ -264,10 +283,21 @@ mod tests {
 
     #[test]
     fn rejects_what_cannot_be_a_key() {
-        for bad in ["", "sk_live_short", "pk_live_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "sk_prod_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "sk_live_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!aa"] {
+        for bad in [
+            "",
+            "sk_live_short",
+            "pk_live_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "sk_prod_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "sk_live_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!aa",
+        ] {
             assert!(KeySecret::parse(bad).is_none(), "{bad}");
         }
-        assert_eq!(KeySecret::parse(&format!("sk_live_{}", "a".repeat(32))).unwrap().mode(), Mode::Live);
+        assert_eq!(
+            KeySecret::parse(&format!("sk_live_{}", "a".repeat(32)))
+                .unwrap()
+                .mode(),
+            Mode::Live
+        );
     }
 
     #[test]
@@ -283,7 +313,8 @@ mod tests {
         let e = NewApiKey::parse(serde_json::json!({"permissions": "admin"})).unwrap_err();
         let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["permissions", "name"]);
-        let ok = NewApiKey::parse(serde_json::json!({"name": "CI", "permissions": "write"})).unwrap();
+        let ok =
+            NewApiKey::parse(serde_json::json!({"name": "CI", "permissions": "write"})).unwrap();
         assert_eq!(ok.permissions, Permission::Write);
     }
 }

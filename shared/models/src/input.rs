@@ -39,7 +39,12 @@ impl Input {
     }
 
     fn with_prefix(map: Map<String, Value>, prefix: String) -> Input {
-        Input { map, prefix, present: HashSet::new(), errors: Vec::new() }
+        Input {
+            map,
+            prefix,
+            present: HashSet::new(),
+            errors: Vec::new(),
+        }
     }
 
     /// An element of an array field (`custom[2]`), read with its own name prefix. Its errors
@@ -48,7 +53,10 @@ impl Input {
         match value {
             Value::Object(map) => Some(Input::with_prefix(map, format!("{}{field}.", self.prefix))),
             other => {
-                self.error(field, format!("must be an object, not {}", type_name(&other)));
+                self.error(
+                    field,
+                    format!("must be an object, not {}", type_name(&other)),
+                );
                 None
             }
         }
@@ -56,7 +64,12 @@ impl Input {
 
     /// Takes a nested input's errors (and its unknown fields) into this one.
     pub fn absorb(&mut self, child: Input) {
-        let Input { map, prefix, mut errors, .. } = child;
+        let Input {
+            map,
+            prefix,
+            mut errors,
+            ..
+        } = child;
         for key in map.keys() {
             errors.push(FieldError::new(format!("{prefix}{key}"), "unknown field"));
         }
@@ -64,7 +77,8 @@ impl Input {
     }
 
     pub fn error(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(format!("{}{field}", self.prefix), message));
+        self.errors
+            .push(FieldError::new(format!("{}{field}", self.prefix), message));
     }
 
     pub fn has_error(&self, field: &str) -> bool {
@@ -79,7 +93,7 @@ impl Input {
 
     /// The raw value, or `None` when absent or null.
     pub fn take(&mut self, field: &str) -> Option<Value> {
-        match self.map.remove(field) {
+        match self.map.shift_remove(field) {
             None | Some(Value::Null) => None,
             Some(v) => {
                 self.present.insert(field.to_string());
@@ -91,7 +105,7 @@ impl Input {
     /// Removes a field sent under another name (`product_type` for `type`), so both spellings
     /// are accepted; sending both with different values is an error.
     pub fn alias(&mut self, canonical: &str, alias: &str) {
-        if let Some(v) = self.map.remove(alias) {
+        if let Some(v) = self.map.shift_remove(alias) {
             match self.map.get(canonical) {
                 Some(existing) if !existing.is_null() && *existing != v => self.error(
                     alias,
@@ -109,7 +123,10 @@ impl Input {
         match self.take(field)? {
             Value::String(s) => Some(s),
             other => {
-                self.error(field, format!("must be a string, not {}", type_name(&other)));
+                self.error(
+                    field,
+                    format!("must be a string, not {}", type_name(&other)),
+                );
                 None
             }
         }
@@ -121,7 +138,14 @@ impl Input {
         let s = s.trim().to_string();
         let n = s.chars().count();
         if n < min {
-            self.error(field, if min == 1 { "must not be empty".to_string() } else { format!("must be at least {min} characters") });
+            self.error(
+                field,
+                if min == 1 {
+                    "must not be empty".to_string()
+                } else {
+                    format!("must be at least {min} characters")
+                },
+            );
             return None;
         }
         if n > max {
@@ -135,7 +159,10 @@ impl Input {
         match self.take(field)? {
             Value::Bool(b) => Some(b),
             other => {
-                self.error(field, format!("must be true or false, not {}", type_name(&other)));
+                self.error(
+                    field,
+                    format!("must be true or false, not {}", type_name(&other)),
+                );
                 None
             }
         }
@@ -146,7 +173,9 @@ impl Input {
         let v = self.take(field)?;
         let n = match &v {
             Value::Number(n) => n.as_i64().or_else(|| {
-                n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
             }),
             _ => None,
         };
@@ -156,7 +185,10 @@ impl Input {
                 None
             }
             None => {
-                self.error(field, format!("must be a whole number, not {}", type_name(&v)));
+                self.error(
+                    field,
+                    format!("must be a whole number, not {}", type_name(&v)),
+                );
                 None
             }
             Some(n) if n < min || n > max => {
@@ -176,7 +208,10 @@ impl Input {
             }
             Value::Array(items) => Some(items),
             other => {
-                self.error(field, format!("must be an array, not {}", type_name(&other)));
+                self.error(
+                    field,
+                    format!("must be an array, not {}", type_name(&other)),
+                );
                 None
             }
         }
@@ -194,11 +229,17 @@ impl Input {
                 }
                 Value::String(_) => {
                     ok = false;
-                    self.error(&format!("{field}[{i}]"), format!("must be 1 to {max_len} characters"));
+                    self.error(
+                        &format!("{field}[{i}]"),
+                        format!("must be 1 to {max_len} characters"),
+                    );
                 }
                 other => {
                     ok = false;
-                    self.error(&format!("{field}[{i}]"), format!("must be a string, not {}", type_name(&other)));
+                    self.error(
+                        &format!("{field}[{i}]"),
+                        format!("must be a string, not {}", type_name(&other)),
+                    );
                 }
             }
         }
@@ -215,16 +256,31 @@ impl Input {
     /// The fields not read yet, failing if reading them so far found errors (such as both
     /// spellings of an aliased field).
     pub fn into_map(self) -> Result<Map<String, Value>, ValidationError> {
-        if self.errors.is_empty() { Ok(self.map) } else { Err(ValidationError { errors: self.errors }) }
+        if self.errors.is_empty() {
+            Ok(self.map)
+        } else {
+            Err(ValidationError {
+                errors: self.errors,
+            })
+        }
     }
 
     /// Ends reading: any field not read is unknown. Returns every error found.
     pub fn finish(self) -> Result<(), ValidationError> {
-        let Input { map, prefix, mut errors, .. } = self;
+        let Input {
+            map,
+            prefix,
+            mut errors,
+            ..
+        } = self;
         for key in map.keys() {
             errors.push(FieldError::new(format!("{prefix}{key}"), "unknown field"));
         }
-        if errors.is_empty() { Ok(()) } else { Err(ValidationError { errors }) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationError { errors })
+        }
     }
 }
 
@@ -241,11 +297,19 @@ pub fn check_url(url: &str, https_only: bool) -> Result<(), String> {
         }
         r
     } else {
-        return Err(if https_only { "must be an https URL" } else { "must be an http or https URL" }.into());
+        return Err(if https_only {
+            "must be an https URL"
+        } else {
+            "must be an http or https URL"
+        }
+        .into());
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = host.rsplit('@').next().unwrap_or(host);
-    if host.is_empty() || host.starts_with(':') || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if host.is_empty()
+        || host.starts_with(':')
+        || url.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err("must be a valid URL with a host".into());
     }
     Ok(())
@@ -278,7 +342,10 @@ mod tests {
 
     #[test]
     fn non_objects_are_refused() {
-        assert_eq!(Input::object(json!([1])).err().unwrap().errors[0].field, "body");
+        assert_eq!(
+            Input::object(json!([1])).err().unwrap().errors[0].field,
+            "body"
+        );
     }
 
     #[test]

@@ -12,17 +12,62 @@ pub struct Currency {
 
 /// The currencies Sellvy can price in: code and number of minor-unit decimals (ISO 4217).
 const CURRENCIES: &[(&str, u32)] = &[
-    ("AED", 2), ("ARS", 2), ("AUD", 2), ("BGN", 2), ("BHD", 3), ("BRL", 2), ("CAD", 2),
-    ("CHF", 2), ("CLP", 0), ("CNY", 2), ("COP", 2), ("CZK", 2), ("DKK", 2), ("EGP", 2),
-    ("EUR", 2), ("GBP", 2), ("HKD", 2), ("HUF", 2), ("IDR", 2), ("ILS", 2), ("INR", 2),
-    ("ISK", 0), ("JOD", 3), ("JPY", 0), ("KES", 2), ("KRW", 0), ("KWD", 3), ("MXN", 2),
-    ("MYR", 2), ("NGN", 2), ("NOK", 2), ("NZD", 2), ("OMR", 3), ("PEN", 2), ("PHP", 2),
-    ("PKR", 2), ("PLN", 2), ("QAR", 2), ("RON", 2), ("SAR", 2), ("SEK", 2), ("SGD", 2),
-    ("THB", 2), ("TRY", 2), ("TWD", 2), ("UAH", 2), ("USD", 2), ("VND", 0), ("ZAR", 2),
+    ("AED", 2),
+    ("ARS", 2),
+    ("AUD", 2),
+    ("BGN", 2),
+    ("BHD", 3),
+    ("BRL", 2),
+    ("CAD", 2),
+    ("CHF", 2),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("COP", 2),
+    ("CZK", 2),
+    ("DKK", 2),
+    ("EGP", 2),
+    ("EUR", 2),
+    ("GBP", 2),
+    ("HKD", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("ISK", 0),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KES", 2),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("MXN", 2),
+    ("MYR", 2),
+    ("NGN", 2),
+    ("NOK", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PEN", 2),
+    ("PHP", 2),
+    ("PKR", 2),
+    ("PLN", 2),
+    ("QAR", 2),
+    ("RON", 2),
+    ("SAR", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("THB", 2),
+    ("TRY", 2),
+    ("TWD", 2),
+    ("UAH", 2),
+    ("USD", 2),
+    ("VND", 0),
+    ("ZAR", 2),
 ];
 
 impl Currency {
-    pub const USD: Currency = Currency { code: "USD", exponent: 2 };
+    pub const USD: Currency = Currency {
+        code: "USD",
+        exponent: 2,
+    };
 
     /// Parses a currency code, case-insensitively (`usd` is `USD`).
     pub fn parse(code: &str) -> Option<Currency> {
@@ -60,7 +105,12 @@ impl Money {
             // serde_json prints an f64 in its shortest round-trip form: 29.99 -> "29.99".
             Value::Number(n) => n.to_string(),
             Value::String(s) => s.trim().to_string(),
-            _ => return Err(FieldError::new(field, "must be a number or a numeric string")),
+            _ => {
+                return Err(FieldError::new(
+                    field,
+                    "must be a number or a numeric string",
+                ));
+            }
         };
         let minor = parse_decimal(&text, currency.exponent).map_err(|why| {
             FieldError::new(
@@ -128,14 +178,20 @@ enum DecimalError {
 fn parse_decimal(text: &str, exponent: u32) -> Result<i64, DecimalError> {
     let (mantissa, exp10) = match text.find(['e', 'E']) {
         Some(i) => {
-            let e: i32 = text[i + 1..].parse().map_err(|_| DecimalError::NotANumber)?;
+            let e: i32 = text[i + 1..]
+                .parse()
+                .map_err(|_| DecimalError::NotANumber)?;
             (&text[..i], e)
         }
         None => (text, 0),
     };
     if let Some(rest) = mantissa.strip_prefix('-') {
         let zero = !rest.is_empty() && rest.chars().all(|c| c == '0' || c == '.');
-        return if zero { Ok(0) } else { Err(DecimalError::Negative) };
+        return if zero {
+            Ok(0)
+        } else {
+            Err(DecimalError::Negative)
+        };
     }
     let mantissa = mantissa.strip_prefix('+').unwrap_or(mantissa);
     let (int_part, frac_part) = match mantissa.split_once('.') {
@@ -204,7 +260,12 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_price() {
-        assert!(usd(json!(29.999)).unwrap_err().message.contains("at most 2 decimal"));
+        assert!(
+            usd(json!(29.999))
+                .unwrap_err()
+                .message
+                .contains("at most 2 decimal")
+        );
         assert!(usd(json!(-1)).unwrap_err().message.contains("negative"));
         assert!(usd(json!("abc")).is_err());
         assert!(usd(json!("")).is_err());
@@ -215,25 +276,46 @@ mod tests {
         assert!(usd(json!(1e300)).unwrap_err().message.contains("less than"));
         assert!(usd(json!(1000000000)).is_err());
         let jpy = Currency::parse("jpy").unwrap();
-        assert!(Money::parse("price", &json!(10.5), jpy).unwrap_err().message.contains("no minor"));
-        assert_eq!(Money::parse("price", &json!(1200), jpy).unwrap().minor, 1200);
+        assert!(
+            Money::parse("price", &json!(10.5), jpy)
+                .unwrap_err()
+                .message
+                .contains("no minor")
+        );
+        assert_eq!(
+            Money::parse("price", &json!(1200), jpy).unwrap().minor,
+            1200
+        );
     }
 
     #[test]
     fn prints_the_seeds_decimal_numbers() {
-        for (minor, shown) in [(2999, "29.99"), (500, "5"), (1, "0.01"), (99999999999, "999999999.99")]
-        {
-            let m = Money { minor, currency: Currency::USD };
+        for (minor, shown) in [
+            (2999, "29.99"),
+            (500, "5"),
+            (1, "0.01"),
+            (99999999999, "999999999.99"),
+        ] {
+            let m = Money {
+                minor,
+                currency: Currency::USD,
+            };
             assert_eq!(m.to_json().to_string(), shown);
         }
-        let m = Money { minor: 500, currency: Currency::USD };
+        let m = Money {
+            minor: 500,
+            currency: Currency::USD,
+        };
         assert_eq!(m.to_decimal_string(), "5.00");
     }
 
     #[test]
     fn every_cent_round_trips_through_json() {
         for minor in (0..200_000).chain(99_999_999_000..99_999_999_999) {
-            let m = Money { minor, currency: Currency::USD };
+            let m = Money {
+                minor,
+                currency: Currency::USD,
+            };
             let text = m.to_json().to_string();
             let back: Value = serde_json::from_str(&text).unwrap();
             assert_eq!(usd(back), Ok(minor), "{minor} printed as {text}");

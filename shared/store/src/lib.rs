@@ -1,0 +1,22 @@
+//! The only crate that speaks DynamoDB.
+//!
+//! One table, single-table design (see `docs/data-model.md` for the access-pattern table):
+//!
+//! | item            | PK                         | SK                     | GSI1PK                  | GSI1SK   |
+//! |-----------------|----------------------------|------------------------|-------------------------|----------|
+//! | store           | `STORE#<store_id>`         | `STORE`                |                         |          |
+//! | API key         | `KEY#<sha256 of secret>`   | `KEY`                  | `<tenant>#APIKEY`       | key id   |
+//! | product         | `<tenant>`                 | `PRODUCT#<prod id>`    | `<tenant>#PRODUCT`      | prod id  |
+//! | product counter | `<tenant>`                 | `PRODUCT#~COUNT`       |                         |          |
+//! | event (outbox)  | `<tenant>`                 | `EVENT#<evt id>`       |                         |          |
+//!
+//! `<tenant>` is `T#<store_id>#<live|test>`: every tenant item's key starts with it.
+
+mod cost;
+mod db;
+mod keys;
+mod products;
+
+pub use cost::{Cost, measure};
+pub use db::{Db, StoreError};
+pub use products::ProductPage;

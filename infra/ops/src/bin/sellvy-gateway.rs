@@ -1,0 +1,26 @@
+//! The local gateway: `sellvy-gateway [--port 3000]`.
+
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(about = "Serve every Sellvy function's routes under /v1 on 127.0.0.1")]
+struct Args {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "SELLVY_PORT", default_value_t = 3000)]
+    port: u16,
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    sellvy_api::lambda::init_tracing(false);
+    let args = Args::parse();
+    let state = sellvy_api::AppState::from_env().await;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        "Sellvy gateway listening on http://{addr}/v1 (table {})",
+        state.db.table()
+    );
+    println!("listening on http://{addr}");
+    sellvy_ops::serve(listener, state).await
+}

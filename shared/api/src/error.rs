@@ -1,0 +1,93 @@
+//! One error type at the edge, mapped once to the seed's error object:
+//! `{"error": {"code", "message", "status"}}` (validation errors add `field` and `errors`).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sellvy_models::ValidationError;
+use sellvy_store::StoreError;
+use serde_json::json;
+
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized(String),
+    Forbidden(String),
+    NotFound(String),
+    MethodNotAllowed,
+    PayloadTooLarge,
+    Validation(ValidationError),
+    RateLimited {
+        retry_after: u64,
+    },
+    /// Logged with its details; the client sees only a generic message and the request id.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::NotFound(format!("{what} not found"))
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Validation(ValidationError::one(field, message))
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_error"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        ApiError::Validation(e)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.parts();
+        let message = match &self {
+            ApiError::Unauthorized(m) | ApiError::Forbidden(m) | ApiError::NotFound(m) => m.clone(),
+            ApiError::MethodNotAllowed => "This method is not allowed on this route".into(),
+            ApiError::PayloadTooLarge => "The request body is larger than 1 MiB".into(),
+            ApiError::Validation(v) => v.to_string(),
+            ApiError::RateLimited { retry_after } => {
+                format!("Too many requests: retry in {retry_after} seconds")
+            }
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                "Something went wrong on our side; contact support with the request id".into()
+            }
+        };
+        let mut body =
+            json!({"error": {"code": code, "message": message, "status": status.as_u16()}});
+        if let ApiError::Validation(v) = &self {
+            body["error"]["field"] = json!(v.errors[0].field);
+            body["error"]["errors"] = v
+                .errors
+                .iter()
+                .map(|e| json!({"field": e.field, "message": e.message}))
+                .collect();
+        }
+        let mut resp = (status, axum::Json(body)).into_response();
+        if let ApiError::RateLimited { retry_after } = self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        resp
+    }
+}

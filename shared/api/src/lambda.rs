@@ -1,0 +1,26 @@
+//! Running a function's router on AWS Lambda.
+
+use crate::state::AppState;
+use axum::Router;
+
+/// Logs as JSON lines (CloudWatch), level from `RUST_LOG` (default `info`).
+pub fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    let _ = if json {
+        builder.json().without_time().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// The whole `main` of a function: clients built once, then every invocation served by the
+/// same router the local gateway mounts.
+pub async fn run(routes: Router<AppState>) -> Result<(), lambda_http::Error> {
+    init_tracing(true);
+    let state = AppState::from_env().await;
+    lambda_http::run(crate::app(routes, state)).await
+}

@@ -1,0 +1,231 @@
+//! Stores and API keys.
+
+use crate::cost::{Kind, record};
+use crate::db::{Db, Item, StoreError, s, tenant_pk};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnConsumedCapacity, TransactWriteItem};
+use sellvy_models::Tenant;
+use sellvy_models::apikey::{ApiKey, Store};
+use sellvy_models::time::Timestamp;
+
+fn key_pk(hash: &str) -> String {
+    format!("KEY#{hash}")
+}
+
+fn key_index_pk(t: &Tenant) -> String {
+    format!("{}#APIKEY", tenant_pk(t))
+}
+
+fn key_item(key: &ApiKey) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(key)?;
+    item.insert("PK".into(), s(key_pk(&key.hash)));
+    item.insert("SK".into(), s("KEY"));
+    item.insert("GSI1PK".into(), s(key_index_pk(&key.tenant())));
+    item.insert("GSI1SK".into(), s(&key.id));
+    Ok(item)
+}
+
+fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(PK)")
+        .build()
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+impl Db {
+    /// Creates a store and its first keys in one transaction (operator command).
+    pub async fn create_store(&self, store: &Store, keys: &[ApiKey]) -> Result<(), StoreError> {
+        let mut item: Item = serde_dynamo::to_item(store)?;
+        item.insert("PK".into(), s(format!("STORE#{}", store.id)));
+        item.insert("SK".into(), s("STORE"));
+        let mut writes = vec![put_new(&self.table, item)?];
+        for k in keys {
+            writes.push(put_new(&self.table, key_item(k)?)?);
+        }
+        let out = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        record(Kind::Write, 0, out.consumed_capacity());
+        Ok(())
+    }
+
+    pub async fn get_store(&self, store_id: &str) -> Result<Option<Store>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(format!("STORE#{store_id}")))
+            .key("SK", s("STORE"))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        record(
+            Kind::Read,
+            out.item.is_some() as usize,
+            out.consumed_capacity(),
+        );
+        Ok(match out.item {
+            Some(item) => Some(serde_dynamo::from_item(item)?),
+            None => None,
+        })
+    }
+
+    /// The key whose secret hashes to `hash` (one strongly consistent GetItem, so a revoked
+    /// key stops working at once).
+    pub async fn find_key(&self, hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(key_pk(hash)))
+            .key("SK", s("KEY"))
+            .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        record(
+            Kind::Read,
+            out.item.is_some() as usize,
+            out.consumed_capacity(),
+        );
+        Ok(match out.item {
+            Some(item) => Some(serde_dynamo::from_item(item)?),
+            None => None,
+        })
+    }
+
+    /// Records a key's use. Callers throttle this (it is a write).
+    pub async fn touch_key(&self, hash: &str, at: Timestamp) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(key_pk(hash)))
+            .key("SK", s("KEY"))
+            .update_expression("SET last_used_at = :t")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":t", s(at.to_rfc3339()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match out {
+            Ok(o) => {
+                record(Kind::Write, 0, o.consumed_capacity());
+                Ok(())
+            }
+            // Revoked meanwhile: nothing to record.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn create_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(key_item(key)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        record(Kind::Write, 0, out.consumed_capacity());
+        Ok(())
+    }
+
+    /// Every key of a tenant, oldest first (one Query on GSI1, which projects the key fields).
+    pub async fn list_keys(&self, tenant: &Tenant) -> Result<Vec<ApiKey>, StoreError> {
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("GSI1")
+                .key_condition_expression("GSI1PK = :pk")
+                .expression_attribute_values(":pk", s(key_index_pk(tenant)))
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await?;
+            record(Kind::Read, out.items().len(), out.consumed_capacity());
+            for item in out.items() {
+                keys.push(key_from_index(item)?);
+            }
+            match out.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => break,
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Revokes a key of this tenant. `Ok(false)` when the tenant has no such key.
+    pub async fn delete_key(&self, tenant: &Tenant, key_id: &str) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :pk AND GSI1SK = :id")
+            .expression_attribute_values(":pk", s(key_index_pk(tenant)))
+            .expression_attribute_values(":id", s(key_id))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        record(Kind::Read, out.items().len(), out.consumed_capacity());
+        let Some(pk) = out.items().first().and_then(|i| i.get("PK")).cloned() else {
+            return Ok(false);
+        };
+        let del = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", pk)
+            .key("SK", s("KEY"))
+            .condition_expression("store_id = :s AND #m = :m")
+            .expression_attribute_names("#m", "mode")
+            .expression_attribute_values(":s", s(&tenant.store_id))
+            .expression_attribute_values(":m", s(tenant.mode.as_str()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match del {
+            Ok(o) => {
+                record(Kind::Write, 0, o.consumed_capacity());
+                Ok(true)
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// An index entry carries the projected key fields; the hash is in its table key.
+fn key_from_index(item: &Item) -> Result<ApiKey, StoreError> {
+    let mut item = item.clone();
+    if let Some(AttributeValue::S(pk)) = item.get("PK") {
+        let hash = pk.trim_start_matches("KEY#").to_string();
+        item.insert("hash".into(), s(hash));
+    }
+    item.entry("last_used_at".into())
+        .or_insert(AttributeValue::Null(true));
+    Ok(serde_dynamo::from_item(item)?)
+}

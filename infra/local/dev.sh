@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make dev`: the whole backend on this machine. Starts DynamoDB Local and SQS, creates the
+# table and queues from template.yaml, creates a demo store and prints its keys, then serves
+# every function's routes on http://127.0.0.1:$SELLVY_PORT/v1 until Ctrl-C (which also stops
+# the local stack).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+bash infra/local/stack.sh start
+trap 'bash "$ROOT/infra/local/stack.sh" stop' EXIT
+
+log "building the gateway"
+cargo build --quiet -p sellvy-ops --bins
+
+export SELLVY_COST_HEADERS=1
+demo=$(./target/debug/sellvy-admin create-store --name "Demo Store" --plan pro --json)
+live=$(printf '%s' "$demo" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["live"]["key"])')
+test=$(printf '%s' "$demo" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["test"]["key"])')
+printf '%s\n' "$demo" > "$LOCAL/demo-store.json"
+cat <<MSG
+
+  Sellvy is running on http://127.0.0.1:$SELLVY_PORT/v1
+
+  Demo store (saved in .local/demo-store.json):
+    live key: $live
+    test key: $test
+
+  Try:
+    curl -s http://127.0.0.1:$SELLVY_PORT/v1/products -H "Authorization: Bearer $test"
+
+  Ctrl-C stops the gateway and the local stack.
+
+MSG
+./target/debug/sellvy-gateway --port "$SELLVY_PORT"

@@ -53,12 +53,15 @@ case "${1:-}" in
     bash "$ROOT/infra/local/setup.sh"
     start_dynamodb
     start_sqs
+    # Where this checkout's stack listens, for scripts that reuse it.
+    printf 'SELLVY_DYNAMODB_PORT=%s\nSELLVY_SQS_PORT=%s\n' "$SELLVY_DYNAMODB_PORT" "$SELLVY_SQS_PORT" > "$RUN_DIR/stack.env"
     "$VENV/bin/python" "$ROOT/infra/local/create_resources.py" "$ROOT/template.yaml"
     ;;
   stop)
     stop_one gateway
     stop_one sqs
     stop_one dynamodb
+    rm -f "$RUN_DIR/stack.env"
     ;;
   status)
     for n in dynamodb sqs gateway; do

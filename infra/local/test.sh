@@ -5,7 +5,18 @@
 #   3. start the local stack (DynamoDB Local + SQS) unless it already runs; stop it after
 #   4. run the whole workspace's tests (unit tests, and HTTP tests against the local stack)
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+here="$(cd "$(dirname "$0")" && pwd)"
+# Reuse this checkout's running stack if there is one; otherwise start one on free ports, so
+# a stack of another checkout (or anything else on the default ports) is never in the way.
+if [ -f "$here/../../.local/run/stack.env" ] && [ "$(bash "$here/stack.sh" status | grep -c running || true)" -ge 2 ]; then
+  set -a; source "$here/../../.local/run/stack.env"; set +a
+  reuse=1
+else
+  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+  export SELLVY_DYNAMODB_PORT=$(free_port) SELLVY_SQS_PORT=$(free_port)
+  reuse=0
+fi
+source "$here/lib.sh"
 cd "$ROOT"
 started=$SECONDS
 
@@ -18,8 +29,8 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 
 # Start the stack unless a developer's stack is already up (then leave it running after).
-if [ "$(bash infra/local/stack.sh status | grep -c running || true)" -ge 2 ]; then
-  log "reusing the running local stack"
+if [ "$reuse" = 1 ]; then
+  log "reusing the running local stack (DynamoDB on :$SELLVY_DYNAMODB_PORT)"
 else
   trap 'bash "$ROOT/infra/local/stack.sh" stop' EXIT
   bash infra/local/stack.sh start

@@ -8,12 +8,9 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
-use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params};
+use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, until_committed};
 use sellvy_models::{Event, EventType, PageRequest, Product, ProductListQuery, ValidationError};
-use sellvy_store::StoreError;
-
-/// Times a read-modify-write is tried when other writers keep getting there first.
-const WRITE_ATTEMPTS: u32 = 12;
+use serde_json::json;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -49,7 +46,7 @@ async fn list(
             .db
             .product_page(t, page.offset(), page.per_page, query.order)
             .await?;
-        let data = found.products.iter().map(Product::to_json).collect();
+        let data = found.items.iter().map(Product::to_json).collect();
         return Ok(sellvy_api::list(data, page, found.total));
     }
     // Filtered or sorted by another field: filter and sort the small summaries, then read
@@ -88,7 +85,19 @@ async fn show(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(sellvy_api::ok(find(&state, &auth, &id).await?.to_json()))
+    let product = find(&state, &auth, &id).await?;
+    let mut json = product.to_json();
+    // The single-product view names its category (one more read, only when it has one).
+    let category = match &product.category_id {
+        Some(c) => state
+            .db
+            .get_category(&auth.tenant, c)
+            .await?
+            .map(|c| json!({"id": c.id, "name": c.name})),
+        None => None,
+    };
+    json["category"] = json!(category);
+    Ok(sellvy_api::ok(json))
 }
 
 async fn create(
@@ -112,22 +121,18 @@ async fn update(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    for attempt in 0..WRITE_ATTEMPTS {
+    until_committed(|| async {
         let current = find(&state, &auth, &id).await?;
         let updated = current.apply_update(body.clone(), auth.tenant.mode)?;
         let json = updated.to_json();
         let event = Event::new(EventType::ProductUpdated, json.clone());
-        match state
+        state
             .db
-            .update_product(&auth.tenant, &updated, current.version, &event)
-            .await
-        {
-            Ok(()) => return Ok(sellvy_api::ok(json)),
-            Err(StoreError::Conflict) => backoff(attempt).await,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(busy())
+            .update_product(&auth.tenant, &updated, &current, &event)
+            .await?;
+        Ok(sellvy_api::ok(json))
+    })
+    .await
 }
 
 async fn remove(
@@ -135,30 +140,14 @@ async fn remove(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    for attempt in 0..WRITE_ATTEMPTS {
+    until_committed(|| async {
         let current = find(&state, &auth, &id).await?;
         let event = Event::new(EventType::ProductDeleted, current.to_json());
-        match state
+        state
             .db
-            .delete_product(&auth.tenant, &current, current.version, &event)
-            .await
-        {
-            Ok(()) => return Ok(sellvy_api::no_content()),
-            Err(StoreError::Conflict) => backoff(attempt).await,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(busy())
-}
-
-/// A short random wait before retrying a conflicting write, growing with each attempt, so
-/// writers that collided do not collide again in step.
-async fn backoff(attempt: u32) {
-    let cap_ms = 5u64 << attempt.min(6);
-    let jitter = u64::from(u16::from_le_bytes(sellvy_models::id::random_bytes::<2>())) % cap_ms;
-    tokio::time::sleep(std::time::Duration::from_millis(jitter + 1)).await;
-}
-
-fn busy() -> ApiError {
-    ApiError::Internal("product kept changing under concurrent writes".into())
+            .delete_product(&auth.tenant, &current, &event)
+            .await?;
+        Ok(sellvy_api::no_content())
+    })
+    .await
 }

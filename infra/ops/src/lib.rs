@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 
 /// Every function's routes, as API Gateway would route them to each Lambda.
 pub fn all_routes() -> Router<AppState> {
-    sellvy_products::routes().merge(sellvy_account::routes())
+    sellvy_products::routes()
+        .merge(sellvy_categories::routes())
+        .merge(sellvy_account::routes())
 }
 
 /// The local gateway's app.

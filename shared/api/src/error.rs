@@ -53,7 +53,11 @@ impl From<ValidationError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            StoreError::Rejected { field, message } => ApiError::invalid(&field, message),
+            // Handlers retry conflicts; one that is still there is ours to fix.
+            StoreError::Conflict | StoreError::Backend(_) => ApiError::Internal(e.to_string()),
+        }
     }
 }
 

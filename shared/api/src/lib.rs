@@ -8,12 +8,14 @@ pub mod envelope;
 pub mod error;
 pub mod lambda;
 mod middleware;
+pub mod retry;
 pub mod state;
 
 pub use auth::Auth;
 pub use body::{JsonBody, Params};
 pub use envelope::{created, list, no_content, ok};
 pub use error::ApiError;
+pub use retry::{Attempt, until_committed};
 pub use state::{AppState, Config};
 
 use axum::Router;

@@ -5,6 +5,7 @@
 //! turn it into the seed's 422 `validation_error` without re-checking anything.
 
 pub mod apikey;
+pub mod category;
 pub mod error;
 pub mod event;
 pub mod id;
@@ -15,6 +16,7 @@ pub mod product;
 pub mod time;
 
 pub use apikey::{ApiKey, KeySecret, Mode, Permission, Tenant};
+pub use category::Category;
 pub use error::{FieldError, ValidationError};
 pub use event::{Event, EventType};
 pub use money::{Currency, Money};

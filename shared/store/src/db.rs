@@ -1,6 +1,9 @@
+use crate::cost::{Kind, record};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, ReturnConsumedCapacity, TransactWriteItem, Update,
+};
 use std::collections::HashMap;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -15,12 +18,25 @@ pub struct Db {
 /// What can go wrong in the store, in domain terms.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A condition did not hold: the item changed or exists already. Callers retry or report.
+    /// Another writer changed the item first: read again and retry.
     #[error("conflicting concurrent change")]
     Conflict,
+    /// A condition tied to the request's input did not hold: a referenced object does not
+    /// exist, a unique value is taken, a guarded delete is refused. Names the input field.
+    #[error("{field}: {message}")]
+    Rejected { field: String, message: String },
     /// DynamoDB failed or answered something unreadable. Never shown to clients.
     #[error("database error: {0}")]
     Backend(String),
+}
+
+impl StoreError {
+    pub(crate) fn rejected(field: impl Into<String>, message: impl Into<String>) -> StoreError {
+        StoreError::Rejected {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
 }
 
 impl<E: std::fmt::Debug, R: std::fmt::Debug> From<SdkError<E, R>> for StoreError {
@@ -32,6 +48,131 @@ impl<E: std::fmt::Debug, R: std::fmt::Debug> From<SdkError<E, R>> for StoreError
 impl From<serde_dynamo::Error> for StoreError {
     fn from(e: serde_dynamo::Error) -> Self {
         StoreError::Backend(format!("item conversion: {e}"))
+    }
+}
+
+/// What a failed condition on one write of a transaction means.
+pub(crate) enum OnFail {
+    /// The item changed since it was read.
+    Conflict,
+    /// The input was refused: `field: message`.
+    Reject(String, String),
+}
+
+/// One write of a transaction, with the meaning of its condition failing.
+pub(crate) struct Write {
+    item: TransactWriteItem,
+    on_fail: OnFail,
+}
+
+fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+impl Write {
+    pub(crate) fn put(
+        table: &str,
+        item: Item,
+        condition: Option<&str>,
+        values: &[(&str, AttributeValue)],
+    ) -> Result<Write, StoreError> {
+        let mut b = Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(String::from));
+        for (k, v) in values {
+            b = b.expression_attribute_values(*k, v.clone());
+        }
+        Ok(Write {
+            item: TransactWriteItem::builder().put(built(b.build())?).build(),
+            on_fail: OnFail::Conflict,
+        })
+    }
+
+    pub(crate) fn update(
+        table: &str,
+        key: (String, String),
+        expression: &str,
+        condition: Option<&str>,
+        values: &[(&str, AttributeValue)],
+    ) -> Result<Write, StoreError> {
+        Write::update_named(table, key, expression, condition, &[], values)
+    }
+
+    /// An update whose expressions use `#names` for reserved words.
+    pub(crate) fn update_named(
+        table: &str,
+        key: (String, String),
+        expression: &str,
+        condition: Option<&str>,
+        names: &[(&str, &str)],
+        values: &[(&str, AttributeValue)],
+    ) -> Result<Write, StoreError> {
+        let mut b = Update::builder()
+            .table_name(table)
+            .key("PK", s(key.0))
+            .key("SK", s(key.1))
+            .update_expression(expression)
+            .set_condition_expression(condition.map(String::from));
+        for (k, v) in values {
+            b = b.expression_attribute_values(*k, v.clone());
+        }
+        for (k, v) in names {
+            b = b.expression_attribute_names(*k, *v);
+        }
+        Ok(Write {
+            item: TransactWriteItem::builder()
+                .update(built(b.build())?)
+                .build(),
+            on_fail: OnFail::Conflict,
+        })
+    }
+
+    pub(crate) fn delete(
+        table: &str,
+        key: (String, String),
+        condition: Option<&str>,
+        values: &[(&str, AttributeValue)],
+    ) -> Result<Write, StoreError> {
+        let mut b = Delete::builder()
+            .table_name(table)
+            .key("PK", s(key.0))
+            .key("SK", s(key.1))
+            .set_condition_expression(condition.map(String::from));
+        for (k, v) in values {
+            b = b.expression_attribute_values(*k, v.clone());
+        }
+        Ok(Write {
+            item: TransactWriteItem::builder()
+                .delete(built(b.build())?)
+                .build(),
+            on_fail: OnFail::Conflict,
+        })
+    }
+
+    /// Asserts that an item exists, without writing it.
+    pub(crate) fn exists(table: &str, key: (String, String)) -> Result<Write, StoreError> {
+        let b = ConditionCheck::builder()
+            .table_name(table)
+            .key("PK", s(key.0))
+            .key("SK", s(key.1))
+            .condition_expression("attribute_exists(PK)");
+        Ok(Write {
+            item: TransactWriteItem::builder()
+                .condition_check(built(b.build())?)
+                .build(),
+            on_fail: OnFail::Conflict,
+        })
+    }
+
+    /// Its condition failing means the input is refused for `field`.
+    pub(crate) fn or_reject(
+        mut self,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Write {
+        self.on_fail = OnFail::Reject(field.into(), message.into());
+        self
     }
 }
 
@@ -54,6 +195,103 @@ impl Db {
     pub fn table(&self) -> &str {
         &self.table
     }
+
+    /// One item by key.
+    pub(crate) async fn get(
+        &self,
+        pk: String,
+        sk: impl Into<String>,
+        consistent: bool,
+    ) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", s(pk))
+            .key("SK", s(sk))
+            .consistent_read(consistent)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        record(
+            Kind::Read,
+            out.item.is_some() as usize,
+            out.consumed_capacity(),
+        );
+        Ok(out.item)
+    }
+
+    /// Every entry of GSI1 under `gsi1pk`, in key order (all pages).
+    pub(crate) async fn index_entries(
+        &self,
+        gsi1pk: String,
+        projection: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("GSI1")
+                .key_condition_expression("GSI1PK = :pk")
+                .expression_attribute_values(":pk", s(&gsi1pk))
+                .set_projection_expression(projection.map(String::from))
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await?;
+            record(Kind::Read, out.items().len(), out.consumed_capacity());
+            start = out.last_evaluated_key;
+            items.extend(out.items.unwrap_or_default());
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Commits the writes together or not at all. A failed condition becomes the meaning its
+    /// write carries; a clash with another transaction is a [`StoreError::Conflict`].
+    pub(crate) async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let (items, meanings): (Vec<_>, Vec<_>) =
+            writes.into_iter().map(|w| (w.item, w.on_fail)).unzip();
+        let out = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        let e = match out {
+            Ok(o) => {
+                record(Kind::Write, 0, o.consumed_capacity());
+                return Ok(());
+            }
+            Err(e) => e,
+        };
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
+        let Some(E::TransactionCanceledException(t)) = e.as_service_error() else {
+            return Err(e.into());
+        };
+        record(Kind::Write, 0, None);
+        let reasons = t.cancellation_reasons();
+        for (reason, meaning) in reasons.iter().zip(meanings) {
+            if reason.code() == Some("ConditionalCheckFailed") {
+                return Err(match meaning {
+                    OnFail::Conflict => StoreError::Conflict,
+                    OnFail::Reject(field, message) => StoreError::Rejected { field, message },
+                });
+            }
+        }
+        if reasons
+            .iter()
+            .any(|r| r.code() == Some("TransactionConflict"))
+        {
+            return Err(StoreError::Conflict);
+        }
+        Err(e.into())
+    }
 }
 
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
@@ -64,23 +302,14 @@ pub(crate) fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-/// Whether a transaction failed only because a condition did not hold or another
-/// transaction held one of its items: both mean "read again and retry".
-pub(crate) fn is_condition_failure<R>(
-    e: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
-) -> bool {
-    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
-    match e.as_service_error() {
-        Some(E::TransactionCanceledException(t)) => t.cancellation_reasons().iter().any(|r| {
-            matches!(
-                r.code(),
-                Some("ConditionalCheckFailed" | "TransactionConflict")
-            )
-        }),
-        _ => false,
-    }
-}
-
 pub(crate) fn tenant_pk(t: &sellvy_models::Tenant) -> String {
     format!("T#{}#{}", t.store_id, t.mode.as_str())
+}
+
+/// A number attribute, or 0.
+pub(crate) fn number(item: &Item, name: &str) -> i64 {
+    match item.get(name) {
+        Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
+        _ => 0,
+    }
 }

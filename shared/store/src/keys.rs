@@ -1,8 +1,8 @@
 //! Stores and API keys.
 
 use crate::cost::{Kind, record};
-use crate::db::{Db, Item, StoreError, s, tenant_pk};
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnConsumedCapacity, TransactWriteItem};
+use crate::db::{Db, Item, StoreError, Write, s, tenant_pk};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use sellvy_models::Tenant;
 use sellvy_models::apikey::{ApiKey, Store};
 use sellvy_models::time::Timestamp;
@@ -15,6 +15,10 @@ fn key_index_pk(t: &Tenant) -> String {
     format!("{}#APIKEY", tenant_pk(t))
 }
 
+fn store_pk(store_id: &str) -> String {
+    format!("STORE#{store_id}")
+}
+
 fn key_item(key: &ApiKey) -> Result<Item, StoreError> {
     let mut item: Item = serde_dynamo::to_item(key)?;
     item.insert("PK".into(), s(key_pk(&key.hash)));
@@ -24,80 +28,43 @@ fn key_item(key: &ApiKey) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(PK)")
-        .build()
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
-
 impl Db {
     /// Creates a store and its first keys in one transaction (operator command).
     pub async fn create_store(&self, store: &Store, keys: &[ApiKey]) -> Result<(), StoreError> {
         let mut item: Item = serde_dynamo::to_item(store)?;
-        item.insert("PK".into(), s(format!("STORE#{}", store.id)));
+        item.insert("PK".into(), s(store_pk(&store.id)));
         item.insert("SK".into(), s("STORE"));
-        let mut writes = vec![put_new(&self.table, item)?];
+        let mut writes = vec![Write::put(
+            &self.table,
+            item,
+            Some("attribute_not_exists(PK)"),
+            &[],
+        )?];
         for k in keys {
-            writes.push(put_new(&self.table, key_item(k)?)?);
+            writes.push(Write::put(
+                &self.table,
+                key_item(k)?,
+                Some("attribute_not_exists(PK)"),
+                &[],
+            )?);
         }
-        let out = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        record(Kind::Write, 0, out.consumed_capacity());
-        Ok(())
+        self.transact(writes).await
     }
 
     pub async fn get_store(&self, store_id: &str) -> Result<Option<Store>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(format!("STORE#{store_id}")))
-            .key("SK", s("STORE"))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        record(
-            Kind::Read,
-            out.item.is_some() as usize,
-            out.consumed_capacity(),
-        );
-        Ok(match out.item {
-            Some(item) => Some(serde_dynamo::from_item(item)?),
-            None => None,
-        })
+        match self.get(store_pk(store_id), "STORE", false).await? {
+            Some(item) => Ok(Some(serde_dynamo::from_item(item)?)),
+            None => Ok(None),
+        }
     }
 
     /// The key whose secret hashes to `hash` (one strongly consistent GetItem, so a revoked
     /// key stops working at once).
     pub async fn find_key(&self, hash: &str) -> Result<Option<ApiKey>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("PK", s(key_pk(hash)))
-            .key("SK", s("KEY"))
-            .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        record(
-            Kind::Read,
-            out.item.is_some() as usize,
-            out.consumed_capacity(),
-        );
-        Ok(match out.item {
-            Some(item) => Some(serde_dynamo::from_item(item)?),
-            None => None,
-        })
+        match self.get(key_pk(hash), "KEY", true).await? {
+            Some(item) => Ok(Some(serde_dynamo::from_item(item)?)),
+            None => Ok(None),
+        }
     }
 
     /// Records a key's use. Callers throttle this (it is a write).
@@ -146,30 +113,8 @@ impl Db {
 
     /// Every key of a tenant, oldest first (one Query on GSI1, which projects the key fields).
     pub async fn list_keys(&self, tenant: &Tenant) -> Result<Vec<ApiKey>, StoreError> {
-        let mut keys = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("GSI1")
-                .key_condition_expression("GSI1PK = :pk")
-                .expression_attribute_values(":pk", s(key_index_pk(tenant)))
-                .set_exclusive_start_key(start)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await?;
-            record(Kind::Read, out.items().len(), out.consumed_capacity());
-            for item in out.items() {
-                keys.push(key_from_index(item)?);
-            }
-            match out.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => break,
-            }
-        }
-        Ok(keys)
+        let items = self.index_entries(key_index_pk(tenant), None).await?;
+        items.iter().map(key_from_index).collect()
     }
 
     /// Revokes a key of this tenant. `Ok(false)` when the tenant has no such key.

@@ -12,11 +12,14 @@
 //!
 //! `<tenant>` is `T#<store_id>#<live|test>`: every tenant item's key starts with it.
 
+mod categories;
+mod collection;
 mod cost;
 mod db;
+mod events;
 mod keys;
 mod products;
 
+pub use collection::Page;
 pub use cost::{Cost, measure};
 pub use db::{Db, StoreError};
-pub use products::ProductPage;

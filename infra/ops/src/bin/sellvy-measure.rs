@@ -132,7 +132,7 @@ async fn main() {
             .product_page(&tenant, 0, 1, sellvy_models::SortOrder::Desc)
             .await
             .unwrap();
-        let id = one.products[0].id.clone();
+        let id = one.items[0].id.clone();
         let requests: Vec<(&str, reqwest::Method, String, Option<serde_json::Value>)> = vec![
             (
                 "GET /v1/products?page=1",

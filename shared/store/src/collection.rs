@@ -1,0 +1,268 @@
+//! A tenant's collection of objects (products, categories, coupons): items under the tenant's
+//! partition with sort keys `<KIND>#<id>` in creation order (ids are time-sortable), an entry
+//! each in GSI1 for cheap skipping and filtering, and a maintained counter whose sort key
+//! `<KIND>#~COUNT` sorts after every id, so a newest-first page reads it in the same Query.
+
+use crate::cost::{Kind, record};
+use crate::db::{Db, Item, StoreError, Write, n, number, s, tenant_pk};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnConsumedCapacity};
+use sellvy_models::{SortOrder, Tenant};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+
+#[derive(Clone, Copy)]
+pub(crate) struct Collection {
+    /// Sort-key prefix, e.g. `PRODUCT#`.
+    pub prefix: &'static str,
+    /// Sort key of the counter item, e.g. `PRODUCT#~COUNT`.
+    pub counter: &'static str,
+    /// GSI1 partition suffix, e.g. `#PRODUCT`.
+    pub index: &'static str,
+}
+
+pub(crate) const PRODUCTS: Collection = Collection {
+    prefix: "PRODUCT#",
+    counter: "PRODUCT#~COUNT",
+    index: "#PRODUCT",
+};
+pub(crate) const CATEGORIES: Collection = Collection {
+    prefix: "CATEGORY#",
+    counter: "CATEGORY#~COUNT",
+    index: "#CATEGORY",
+};
+pub(crate) const COUPONS: Collection = Collection {
+    prefix: "COUPON#",
+    counter: "COUPON#~COUNT",
+    index: "#COUPON",
+};
+
+/// A page of a collection and the collection's total.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+impl Collection {
+    pub fn key(&self, t: &Tenant, id: &str) -> (String, String) {
+        (tenant_pk(t), format!("{}{id}", self.prefix))
+    }
+
+    fn index_pk(&self, t: &Tenant) -> String {
+        format!("{}{}", tenant_pk(t), self.index)
+    }
+
+    /// The stored item of an object: its fields plus the table and index keys.
+    pub fn item<T: Serialize>(&self, t: &Tenant, id: &str, object: &T) -> Result<Item, StoreError> {
+        let mut item: Item = serde_dynamo::to_item(object)?;
+        let (pk, sk) = self.key(t, id);
+        item.insert("PK".into(), s(pk));
+        item.insert("SK".into(), s(sk));
+        item.insert("GSI1PK".into(), s(self.index_pk(t)));
+        item.insert("GSI1SK".into(), s(id));
+        Ok(item)
+    }
+
+    /// Adds `delta` to the tenant's count of this collection (a transaction write).
+    pub fn count_add(&self, db: &Db, t: &Tenant, delta: i64) -> Result<Write, StoreError> {
+        Write::update(
+            &db.table,
+            (tenant_pk(t), self.counter.to_string()),
+            "ADD item_count :d",
+            None,
+            &[(":d", n(delta))],
+        )
+    }
+}
+
+impl Db {
+    /// One object of a collection (strongly consistent: found right after it was written).
+    pub(crate) async fn get_object<T: DeserializeOwned>(
+        &self,
+        c: Collection,
+        t: &Tenant,
+        id: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let (pk, sk) = c.key(t, id);
+        match self.get(pk, sk, true).await? {
+            Some(item) => Ok(Some(serde_dynamo::from_item(item)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The maintained count of a collection.
+    pub(crate) async fn count(&self, c: Collection, t: &Tenant) -> Result<u64, StoreError> {
+        let item = self.get(tenant_pk(t), c.counter, false).await?;
+        Ok(item.map_or(0, |i| number(&i, "item_count").max(0) as u64))
+    }
+
+    /// A page in creation order: one Query of `per_page` items (newest first, the counter comes
+    /// with it). Pages after the first find their start by skipping `offset` small index
+    /// entries (keys only), never whole objects.
+    pub(crate) async fn page<T: DeserializeOwned>(
+        &self,
+        c: Collection,
+        t: &Tenant,
+        offset: u64,
+        per_page: u32,
+        order: SortOrder,
+    ) -> Result<Page<T>, StoreError> {
+        let desc = order == SortOrder::Desc;
+        let start = if offset == 0 {
+            None
+        } else {
+            self.position(c, t, offset, desc).await?
+        };
+        if offset > 0 && start.is_none() {
+            return Ok(Page {
+                items: Vec::new(),
+                total: self.count(c, t).await?,
+            });
+        }
+        let with_counter = offset == 0 && desc;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
+            .expression_attribute_values(":pk", s(tenant_pk(t)))
+            .expression_attribute_values(":p", s(c.prefix))
+            .scan_index_forward(!desc)
+            .limit(per_page as i32 + with_counter as i32)
+            .set_exclusive_start_key(start)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        record(Kind::Read, out.items().len(), out.consumed_capacity());
+        let mut total = None;
+        let mut items = Vec::with_capacity(per_page as usize);
+        for item in out.items.unwrap_or_default() {
+            if item.get("SK") == Some(&s(c.counter)) {
+                total = Some(number(&item, "item_count").max(0) as u64);
+            } else if items.len() < per_page as usize {
+                items.push(serde_dynamo::from_item(item)?);
+            }
+        }
+        let total = match total {
+            Some(n) => n,
+            None if with_counter => 0, // no counter yet: the collection never had an item
+            None => self.count(c, t).await?,
+        };
+        Ok(Page { items, total })
+    }
+
+    /// The table key of the object at position `offset` (1-based), found by reading only keys
+    /// from the index; `None` when there are fewer.
+    async fn position(
+        &self,
+        c: Collection,
+        t: &Tenant,
+        offset: u64,
+        desc: bool,
+    ) -> Result<Option<Item>, StoreError> {
+        let mut remaining = offset;
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("GSI1")
+                .key_condition_expression("GSI1PK = :pk")
+                .expression_attribute_values(":pk", s(c.index_pk(t)))
+                .projection_expression("PK, SK, GSI1PK, GSI1SK")
+                .scan_index_forward(!desc)
+                .limit(remaining.min(1000) as i32)
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await?;
+            record(Kind::Read, out.items().len(), out.consumed_capacity());
+            let got = out.items().len() as u64;
+            if got == remaining {
+                let last = out.items().last().expect("got > 0");
+                let key = HashMap::from([
+                    ("PK".to_string(), last["PK"].clone()),
+                    ("SK".to_string(), last["SK"].clone()),
+                ]);
+                return Ok(Some(key));
+            }
+            remaining -= got;
+            match out.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Every index entry of a collection (the projected summary fields), oldest first.
+    pub(crate) async fn summaries<T: DeserializeOwned>(
+        &self,
+        c: Collection,
+        t: &Tenant,
+    ) -> Result<Vec<T>, StoreError> {
+        let items = self.index_entries(c.index_pk(t), None).await?;
+        items
+            .into_iter()
+            .map(|i| serde_dynamo::from_item(i).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Whole objects by id, in the order asked (ids not found are skipped). At most 100.
+    pub(crate) async fn get_many<T: DeserializeOwned>(
+        &self,
+        c: Collection,
+        t: &Tenant,
+        ids: &[String],
+        id_of: impl Fn(&T) -> String,
+    ) -> Result<Vec<T>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<Item> = ids
+            .iter()
+            .map(|id| {
+                let (pk, sk) = c.key(t, id);
+                HashMap::from([("PK".to_string(), s(pk)), ("SK".to_string(), s(sk))])
+            })
+            .collect();
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .build()
+                .map_err(|e| StoreError::Backend(e.to_string()))?,
+        );
+        let mut found: HashMap<String, T> = HashMap::new();
+        let mut attempt = 0;
+        while let Some(request) = pending.take() {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await?;
+            let items = out
+                .responses
+                .as_ref()
+                .and_then(|r| r.get(&self.table))
+                .cloned()
+                .unwrap_or_default();
+            record(Kind::Read, items.len(), out.consumed_capacity());
+            for item in items {
+                let object: T = serde_dynamo::from_item(item)?;
+                found.insert(id_of(&object), object);
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .filter(|k| !k.keys().is_empty());
+            if pending.is_some() {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
+            }
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+}

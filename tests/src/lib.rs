@@ -3,9 +3,12 @@
 //! `infra/local/stack.sh`, and [`TestApp`] talks to it over HTTP.
 
 use reqwest::{Method, StatusCode};
+pub use sellvy_api::Clock;
 use sellvy_api::{AppState, Config};
+pub use sellvy_models::RateLimit;
 use sellvy_models::Tenant;
-use sellvy_models::apikey::Plan;
+pub use sellvy_models::apikey::Plan;
+pub use sellvy_ops::NewStore;
 use sellvy_store::Db;
 use serde_json::Value;
 
@@ -29,10 +32,7 @@ pub struct StoreKeys {
 
 impl StoreKeys {
     pub fn tenant(&self, mode: sellvy_models::Mode) -> Tenant {
-        Tenant {
-            store_id: self.store_id.clone(),
-            mode,
-        }
+        Tenant { store_id: self.store_id.clone(), mode }
     }
 }
 
@@ -56,11 +56,7 @@ impl Reply {
     pub fn fields(&self) -> Vec<String> {
         self.body["error"]["errors"]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|e| e["field"].as_str().map(String::from))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(String::from)).collect())
             .unwrap_or_default()
     }
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -96,30 +92,38 @@ fn local_env() {
 
 /// Starts the gateway on a free port, serving in the background of this test's runtime.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Clock::system()).await
+}
+
+/// The same, with the limiter and idempotency keys going by `clock`.
+pub async fn spawn_app_with(clock: Clock) -> TestApp {
     local_env();
     let db = Db::from_env().await;
-    let state = AppState {
-        db: db.clone(),
-        config: Config { cost_headers: true },
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
+    let state = AppState::new(db.clone(), Config { cost_headers: true, clock });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(sellvy_ops::serve(listener, state));
-    TestApp {
-        base: format!("http://{addr}/v1"),
-        db,
-        http: reqwest::Client::new(),
-    }
+    TestApp { base: format!("http://{addr}/v1"), db, http: reqwest::Client::new() }
 }
 
 impl TestApp {
-    /// A new store with a full-access key per mode, made with the operator command's code.
+    /// A new store with a full-access key per mode, made with the operator command's code. Its
+    /// rate limit is far above what functional tests send; [`TestApp::new_store_on`] picks a plan.
     pub async fn new_store(&self) -> StoreKeys {
-        let v = sellvy_ops::create_store(&self.db, "Test store", Plan::Pro)
-            .await
-            .expect("create store");
+        self.create(NewStore {
+            custom_limit: RateLimit::custom(1_000_000, 1_000_000),
+            ..NewStore::new("Test store", Plan::Enterprise)
+        })
+        .await
+    }
+
+    /// A new store on a plan (`custom` for Enterprise).
+    pub async fn new_store_on(&self, plan: Plan, custom: Option<RateLimit>) -> StoreKeys {
+        self.create(NewStore { custom_limit: custom, ..NewStore::new("Plan store", plan) }).await
+    }
+
+    async fn create(&self, spec: NewStore) -> StoreKeys {
+        let v = sellvy_ops::create_store(&self.db, &spec).await.expect("create store");
         let key = |mode: &str, field: &str| v["keys"][mode][field].as_str().unwrap().to_string();
         StoreKeys {
             store_id: v["store_id"].as_str().unwrap().to_string(),
@@ -131,13 +135,7 @@ impl TestApp {
     }
 
     /// Sends a request; `body` is sent as JSON when given.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        key: Option<&str>,
-        body: Option<&Value>,
-    ) -> Reply {
+    pub async fn call(&self, method: Method, path: &str, key: Option<&str>, body: Option<&Value>) -> Reply {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(k) = key {
             req = req.bearer_auth(k);
@@ -169,11 +167,7 @@ impl TestApp {
         } else {
             serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
         };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply { status, headers, body }
     }
 
     pub async fn get(&self, path: &str, key: &str) -> Reply {
@@ -199,11 +193,7 @@ impl TestApp {
     /// Creates a key with the given permission (using a full key) and returns its secret.
     pub async fn key_with(&self, full_key: &str, permissions: &str) -> String {
         let r = self
-            .post(
-                "/api_keys",
-                full_key,
-                serde_json::json!({"name": permissions, "permissions": permissions}),
-            )
+            .post("/api_keys", full_key, serde_json::json!({"name": permissions, "permissions": permissions}))
             .await;
         assert_eq!(r.status, 201, "create key: {}", r.body);
         r.data()["key"].as_str().unwrap().to_string()

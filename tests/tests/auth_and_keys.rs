@@ -12,12 +12,7 @@ async fn requests_without_a_valid_key_get_401_in_the_seeds_shape() {
     assert_eq!(missing.status, 401);
     assert_eq!(missing.body["error"]["code"], "unauthorized");
     assert_eq!(missing.body["error"]["status"], 401);
-    assert!(
-        missing.body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("API key")
-    );
+    assert!(missing.body["error"]["message"].as_str().unwrap().contains("API key"));
 
     let well_formed_but_unknown = format!("sk_test_{}", "A".repeat(40));
     let revoked_looking = store.test.replace("sk_test_", "sk_live_"); // right secret, wrong mode
@@ -53,36 +48,14 @@ async fn read_keys_only_read_write_keys_only_touch_the_catalog() {
 
     let created = app.product(&write, product.clone()).await;
     let id = created["id"].as_str().unwrap();
-    assert_eq!(
-        app.patch(&format!("/products/{id}"), &read, json!({"title": "X"}))
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        app.delete(&format!("/products/{id}"), &read).await.status,
-        403
-    );
-    assert_eq!(
-        app.patch(&format!("/products/{id}"), &write, json!({"title": "X"}))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.patch(&format!("/products/{id}"), &read, json!({"title": "X"})).await.status, 403);
+    assert_eq!(app.delete(&format!("/products/{id}"), &read).await.status, 403);
+    assert_eq!(app.patch(&format!("/products/{id}"), &write, json!({"title": "X"})).await.status, 200);
 
     // API keys need full access, even to list.
     for key in [&read, &write] {
         assert_eq!(app.get("/api_keys", key).await.code(), "forbidden");
-        assert_eq!(
-            app.post(
-                "/api_keys",
-                key,
-                json!({"name": "n", "permissions": "read"})
-            )
-            .await
-            .status,
-            403
-        );
+        assert_eq!(app.post("/api_keys", key, json!({"name": "n", "permissions": "read"})).await.status, 403);
     }
     assert_eq!(app.get("/api_keys", &store.test).await.status, 200);
 }
@@ -91,13 +64,8 @@ async fn read_keys_only_read_write_keys_only_touch_the_catalog() {
 async fn a_new_key_is_shown_once_and_listings_never_show_secrets() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let r = app
-        .post(
-            "/api_keys",
-            &store.test,
-            json!({"name": "Inventory Script", "permissions": "write"}),
-        )
-        .await;
+    let r =
+        app.post("/api_keys", &store.test, json!({"name": "Inventory Script", "permissions": "write"})).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let secret = r.data()["key"].as_str().unwrap().to_string();
     assert!(secret.starts_with("sk_test_") && secret.len() >= 8 + 32);
@@ -109,30 +77,15 @@ async fn a_new_key_is_shown_once_and_listings_never_show_secrets() {
     assert_eq!(list.body["meta"]["total"], 2);
     let text = list.body.to_string();
     assert!(!text.contains(&secret), "listing leaks a secret");
-    assert!(
-        !text.contains(&store.test),
-        "listing leaks the caller's secret"
-    );
-    let names: Vec<_> = list
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["name"].as_str().unwrap())
-        .collect();
+    assert!(!text.contains(&store.test), "listing leaks the caller's secret");
+    let names: Vec<_> = list.data().as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap()).collect();
     assert!(names.contains(&"Inventory Script"));
     assert!(list.data()[0].get("key").is_none());
 
     // The new key works, and last_used_at shows it.
     assert_eq!(app.get("/products", &secret).await.status, 200);
     let list = app.get("/api_keys", &store.test).await;
-    let used = list
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["name"] == "Inventory Script")
-        .unwrap();
+    let used = list.data().as_array().unwrap().iter().find(|k| k["name"] == "Inventory Script").unwrap();
     assert!(used["last_used_at"].is_string(), "{used}");
 
     // Live keys are listed only by live keys.
@@ -144,31 +97,15 @@ async fn a_new_key_is_shown_once_and_listings_never_show_secrets() {
 async fn revoked_keys_stop_working_at_once() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let r = app
-        .post(
-            "/api_keys",
-            &store.test,
-            json!({"name": "temp", "permissions": "read"}),
-        )
-        .await;
-    let (id, secret) = (
-        r.data()["id"].as_str().unwrap().to_string(),
-        r.data()["key"].as_str().unwrap().to_string(),
-    );
+    let r = app.post("/api_keys", &store.test, json!({"name": "temp", "permissions": "read"})).await;
+    let (id, secret) =
+        (r.data()["id"].as_str().unwrap().to_string(), r.data()["key"].as_str().unwrap().to_string());
     assert_eq!(app.get("/products", &secret).await.status, 200);
     let del = app.delete(&format!("/api_keys/{id}"), &store.test).await;
     assert_eq!(del.status, 204);
     assert_eq!(app.get("/products", &secret).await.status, 401);
-    assert_eq!(
-        app.delete(&format!("/api_keys/{id}"), &store.test)
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        app.delete("/api_keys/key_nope", &store.test).await.code(),
-        "not_found"
-    );
+    assert_eq!(app.delete(&format!("/api_keys/{id}"), &store.test).await.status, 404);
+    assert_eq!(app.delete("/api_keys/key_nope", &store.test).await.code(), "not_found");
 }
 
 #[tokio::test]
@@ -176,24 +113,12 @@ async fn keys_of_another_store_or_mode_cannot_be_revoked_and_a_key_cannot_revoke
     let app = spawn_app().await;
     let a = app.new_store().await;
     let b = app.new_store().await;
-    assert_eq!(
-        app.delete(&format!("/api_keys/{}", b.test_key_id), &a.test)
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        app.delete(&format!("/api_keys/{}", a.live_key_id), &a.test)
-            .await
-            .status,
-        404
-    );
+    assert_eq!(app.delete(&format!("/api_keys/{}", b.test_key_id), &a.test).await.status, 404);
+    assert_eq!(app.delete(&format!("/api_keys/{}", a.live_key_id), &a.test).await.status, 404);
     // Both still work.
     assert_eq!(app.get("/products", &b.test).await.status, 200);
     assert_eq!(app.get("/products", &a.live).await.status, 200);
-    let own = app
-        .delete(&format!("/api_keys/{}", a.test_key_id), &a.test)
-        .await;
+    let own = app.delete(&format!("/api_keys/{}", a.test_key_id), &a.test).await;
     assert_eq!(own.status, 422);
     assert_eq!(own.fields(), ["id"]);
 }
@@ -202,22 +127,10 @@ async fn keys_of_another_store_or_mode_cannot_be_revoked_and_a_key_cannot_revoke
 async fn creating_a_key_validates_its_fields() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let r = app
-        .post(
-            "/api_keys",
-            &store.test,
-            json!({"permissions": "admin", "scope": "all"}),
-        )
-        .await;
+    let r = app.post("/api_keys", &store.test, json!({"permissions": "admin", "scope": "all"})).await;
     assert_eq!(r.status, 422);
     assert_eq!(r.code(), "validation_error");
     assert_eq!(r.fields(), ["permissions", "name", "scope"]);
-    let r = app
-        .post(
-            "/api_keys",
-            &store.test,
-            json!({"name": "", "permissions": "read"}),
-        )
-        .await;
+    let r = app.post("/api_keys", &store.test, json!({"name": "", "permissions": "read"})).await;
     assert_eq!(r.fields(), ["name"]);
 }

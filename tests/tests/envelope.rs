@@ -12,9 +12,7 @@ async fn unknown_routes_and_methods_answer_in_the_error_shape() {
     assert_eq!(r.body["error"]["code"], "not_found");
     assert_eq!(r.body["error"]["status"], 404);
 
-    let r = app
-        .call(Method::DELETE, "/products", Some(&store.test), None)
-        .await;
+    let r = app.call(Method::DELETE, "/products", Some(&store.test), None).await;
     assert_eq!(r.status, 405);
     assert_eq!(r.body["error"]["status"], 405);
     assert!(r.body["error"]["message"].is_string());
@@ -46,26 +44,15 @@ async fn every_response_carries_a_request_id() {
 async fn malformed_bodies_are_422_naming_the_body() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    for body in [
-        "{\"title\": ",
-        "not json",
-        "[1,2]",
-        "\"string\"",
-        "",
-        "null",
-    ] {
-        let r = app
-            .call_raw(Method::POST, "/products", &store.test, body)
-            .await;
+    for body in ["{\"title\": ", "not json", "[1,2]", "\"string\"", "", "null"] {
+        let r = app.call_raw(Method::POST, "/products", &store.test, body).await;
         assert_eq!(r.status, 422, "{body:?}: {}", r.body);
         assert_eq!(r.code(), "validation_error");
         assert_eq!(r.body["error"]["field"], "body", "{body:?}");
     }
     // Over 1 MiB.
     let huge = format!("{{\"title\": \"{}\"}}", "x".repeat(1_100_000));
-    let r = app
-        .call_raw(Method::POST, "/products", &store.test, &huge)
-        .await;
+    let r = app.call_raw(Method::POST, "/products", &store.test, &huge).await;
     assert_eq!(r.status, 413);
     assert_eq!(r.code(), "payload_too_large");
 }

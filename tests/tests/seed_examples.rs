@@ -6,10 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 /// The project's Python (the virtualenv the local-stack scripts install, which has requests).
@@ -33,11 +30,7 @@ async fn run(program: PathBuf, script: &str, base: &str, key: &str) -> String {
     })
     .await
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{script} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{script} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
@@ -45,36 +38,19 @@ async fn check_examples(program: PathBuf, ext: &str) {
     let app = spawn_app().await;
     let key = app.new_store().await.live;
     assert_eq!(
-        run(
-            program.clone(),
-            &format!("list_products.{ext}"),
-            &app.base,
-            &key
-        )
-        .await,
+        run(program.clone(), &format!("list_products.{ext}"), &app.base, &key).await,
         "Found 0 products"
     );
 
-    let created = run(
-        program.clone(),
-        &format!("create_product.{ext}"),
-        &app.base,
-        &key,
-    )
-    .await;
-    let id = created
-        .strip_prefix("Created product: ")
-        .unwrap_or_else(|| panic!("{created}"));
+    let created = run(program.clone(), &format!("create_product.{ext}"), &app.base, &key).await;
+    let id = created.strip_prefix("Created product: ").unwrap_or_else(|| panic!("{created}"));
     let product = app.get(&format!("/products/{id}"), &key).await;
     assert_eq!(product.status, 200);
     assert_eq!(product.data()["title"], "Premium Icon Pack");
     assert_eq!(product.data()["price"].to_string(), "29.99");
     assert_eq!(product.data()["type"], "digital_download");
 
-    assert_eq!(
-        run(program, &format!("list_products.{ext}"), &app.base, &key).await,
-        "Found 1 products"
-    );
+    assert_eq!(run(program, &format!("list_products.{ext}"), &app.base, &key).await, "Found 1 products");
 }
 
 #[tokio::test]

@@ -12,9 +12,7 @@ use sellvy_models::apikey::{ApiKey, NewApiKey};
 use sellvy_models::{PageRequest, Permission};
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/api_keys", get(list).post(create))
-        .route("/v1/api_keys/{id}", delete(revoke))
+    Router::new().route("/v1/api_keys", get(list).post(create)).route("/v1/api_keys/{id}", delete(revoke))
 }
 
 async fn list(
@@ -26,12 +24,8 @@ async fn list(
     let page = PageRequest::parse(&params)?;
     let keys = state.db.list_keys(&auth.tenant).await?;
     let total = keys.len() as u64;
-    let data = keys
-        .iter()
-        .skip(page.offset() as usize)
-        .take(page.per_page as usize)
-        .map(ApiKey::to_json)
-        .collect();
+    let data =
+        keys.iter().skip(page.offset() as usize).take(page.per_page as usize).map(ApiKey::to_json).collect();
     Ok(sellvy_api::list(data, page, total))
 }
 
@@ -42,7 +36,7 @@ async fn create(
 ) -> Result<Response, ApiError> {
     auth.require(Permission::Full)?;
     let new = NewApiKey::parse(body)?;
-    let (key, secret) = ApiKey::issue(&auth.tenant, &new.name, new.permissions);
+    let (key, secret) = ApiKey::issue(&auth.tenant, &new.name, new.permissions, auth.key.rate_limit);
     state.db.create_key(&key).await?;
     let mut data = key.to_json();
     // The only time the secret is shown.
@@ -62,9 +56,7 @@ async fn revoke(
             "is the key making this request: revoke it with another full-access key",
         ));
     }
-    if !sellvy_models::id::looks_like("key_", &id)
-        || !state.db.delete_key(&auth.tenant, &id).await?
-    {
+    if !sellvy_models::id::looks_like("key_", &id) || !state.db.delete_key(&auth.tenant, &id).await? {
         return Err(ApiError::not_found("API key"));
     }
     Ok(sellvy_api::no_content())

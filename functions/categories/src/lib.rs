@@ -14,10 +14,7 @@ use sellvy_models::{Category, PageRequest, SortOrder};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/categories", get(list).post(create))
-        .route(
-            "/v1/categories/{id}",
-            get(show).patch(update).put(update).delete(remove),
-        )
+        .route("/v1/categories/{id}", get(show).patch(update).put(update).delete(remove))
 }
 
 async fn list(
@@ -31,26 +28,15 @@ async fn list(
         Some("desc") => SortOrder::Desc,
         Some(_) => return Err(ApiError::invalid("order", "must be asc or desc")),
     };
-    let found = state
-        .db
-        .category_page(&auth.tenant, page.offset(), page.per_page, order)
-        .await?;
-    Ok(sellvy_api::list(
-        found.items.iter().map(Category::to_json).collect(),
-        page,
-        found.total,
-    ))
+    let found = state.db.category_page(&auth.tenant, page.offset(), page.per_page, order).await?;
+    Ok(sellvy_api::list(found.items.iter().map(Category::to_json).collect(), page, found.total))
 }
 
 async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Category, ApiError> {
     if !sellvy_models::id::looks_like("cat_", id) {
         return Err(ApiError::not_found("Category"));
     }
-    state
-        .db
-        .get_category(&auth.tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Category"))
+    state.db.get_category(&auth.tenant, id).await?.ok_or_else(|| ApiError::not_found("Category"))
 }
 
 async fn show(
@@ -80,10 +66,7 @@ async fn update(
     until_committed(|| async {
         let current = find(&state, &auth, &id).await?;
         let updated = current.apply_update(body.clone())?;
-        state
-            .db
-            .update_category(&auth.tenant, &updated, &current)
-            .await?;
+        state.db.update_category(&auth.tenant, &updated, &current).await?;
         Ok(sellvy_api::ok(updated.to_json()))
     })
     .await

@@ -15,10 +15,7 @@ use serde_json::json;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/products", get(list).post(create))
-        .route(
-            "/v1/products/{id}",
-            get(show).patch(update).put(update).delete(remove),
-        )
+        .route("/v1/products/{id}", get(show).patch(update).put(update).delete(remove))
 }
 
 async fn list(
@@ -26,26 +23,16 @@ async fn list(
     auth: Auth,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
-    let (page, query) = match (
-        PageRequest::parse(&params),
-        ProductListQuery::parse(&params),
-    ) {
+    let (page, query) = match (PageRequest::parse(&params), ProductListQuery::parse(&params)) {
         (Ok(p), Ok(q)) => (p, q),
         (p, q) => {
-            let errors = [p.err(), q.err()]
-                .into_iter()
-                .flatten()
-                .flat_map(|e| e.errors)
-                .collect();
+            let errors = [p.err(), q.err()].into_iter().flatten().flat_map(|e| e.errors).collect();
             return Err(ValidationError { errors }.into());
         }
     };
     let t = &auth.tenant;
     if query.is_key_ordered() {
-        let found = state
-            .db
-            .product_page(t, page.offset(), page.per_page, query.order)
-            .await?;
+        let found = state.db.product_page(t, page.offset(), page.per_page, query.order).await?;
         let data = found.items.iter().map(Product::to_json).collect();
         return Ok(sellvy_api::list(data, page, found.total));
     }
@@ -62,22 +49,14 @@ async fn list(
         .map(|s| s.id)
         .collect();
     let products = state.db.get_products(t, &ids).await?;
-    Ok(sellvy_api::list(
-        products.iter().map(Product::to_json).collect(),
-        page,
-        total,
-    ))
+    Ok(sellvy_api::list(products.iter().map(Product::to_json).collect(), page, total))
 }
 
 async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Product, ApiError> {
     if !sellvy_models::id::looks_like("prod_", id) {
         return Err(ApiError::not_found("Product"));
     }
-    state
-        .db
-        .get_product(&auth.tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Product"))
+    state.db.get_product(&auth.tenant, id).await?.ok_or_else(|| ApiError::not_found("Product"))
 }
 
 async fn show(
@@ -89,11 +68,7 @@ async fn show(
     let mut json = product.to_json();
     // The single-product view names its category (one more read, only when it has one).
     let category = match &product.category_id {
-        Some(c) => state
-            .db
-            .get_category(&auth.tenant, c)
-            .await?
-            .map(|c| json!({"id": c.id, "name": c.name})),
+        Some(c) => state.db.get_category(&auth.tenant, c).await?.map(|c| json!({"id": c.id, "name": c.name})),
         None => None,
     };
     json["category"] = json!(category);
@@ -108,10 +83,7 @@ async fn create(
     let product = Product::create(body, auth.tenant.mode)?;
     let json = product.to_json();
     let event = Event::new(EventType::ProductCreated, json.clone());
-    state
-        .db
-        .create_product(&auth.tenant, &product, &event)
-        .await?;
+    state.db.create_product(&auth.tenant, &product, &event).await?;
     Ok(sellvy_api::created(json))
 }
 
@@ -126,10 +98,7 @@ async fn update(
         let updated = current.apply_update(body.clone(), auth.tenant.mode)?;
         let json = updated.to_json();
         let event = Event::new(EventType::ProductUpdated, json.clone());
-        state
-            .db
-            .update_product(&auth.tenant, &updated, &current, &event)
-            .await?;
+        state.db.update_product(&auth.tenant, &updated, &current, &event).await?;
         Ok(sellvy_api::ok(json))
     })
     .await
@@ -143,10 +112,7 @@ async fn remove(
     until_committed(|| async {
         let current = find(&state, &auth, &id).await?;
         let event = Event::new(EventType::ProductDeleted, current.to_json());
-        state
-            .db
-            .delete_product(&auth.tenant, &current, &event)
-            .await?;
+        state.db.delete_product(&auth.tenant, &current, &event).await?;
         Ok(sellvy_api::no_content())
     })
     .await

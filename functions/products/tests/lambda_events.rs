@@ -8,17 +8,11 @@ use sellvy_api::{AppState, Config};
 use tower::ServiceExt;
 
 async fn invoke(fixture: &str) -> (u16, axum::http::HeaderMap, serde_json::Value) {
-    let raw = std::fs::read_to_string(format!(
-        "{}/tests/fixtures/{fixture}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
+    let raw =
+        std::fs::read_to_string(format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let request = lambda_http::request::from_str(&raw).expect("a valid API Gateway v2 event");
     let client = offline_client();
-    let state = AppState {
-        db: sellvy_store::Db::new(client, "unused"),
-        config: Config::default(),
-    };
+    let state = AppState::new(sellvy_store::Db::new(client, "unused"), Config::default());
     let app = sellvy_api::app(sellvy_products::routes(), state);
     let (parts, body) = request.into_parts();
     let request = axum::http::Request::from_parts(parts, Body::new(body));
@@ -42,10 +36,7 @@ async fn an_unknown_route_event_answers_404_with_api_gateways_request_id() {
     let (status, headers, body) = invoke("apigw_v2_get_unknown.json").await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "not_found");
-    assert_eq!(
-        body["error"]["message"],
-        "No route for GET /v1/nothing-here"
-    );
+    assert_eq!(body["error"]["message"], "No route for GET /v1/nothing-here");
     assert_eq!(headers["x-request-id"], "JKJaXmPLvHcESHA=");
 }
 

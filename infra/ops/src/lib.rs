@@ -7,7 +7,7 @@
 use axum::Router;
 use sellvy_api::AppState;
 use sellvy_models::apikey::{ApiKey, Plan, Store};
-use sellvy_models::{Mode, Permission, Tenant};
+use sellvy_models::{Currency, Mode, Permission, RateLimit, Tenant};
 use sellvy_store::{Db, StoreError};
 use serde_json::{Value, json};
 
@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 pub fn all_routes() -> Router<AppState> {
     sellvy_products::routes()
         .merge(sellvy_categories::routes())
+        .merge(sellvy_coupons::routes())
         .merge(sellvy_account::routes())
 }
 
@@ -28,22 +29,50 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     axum::serve(listener, gateway(state)).await
 }
 
+/// What an operator asks for when creating a store.
+#[derive(Debug, Clone)]
+pub struct NewStore {
+    pub name: String,
+    pub plan: Plan,
+    pub currency: Currency,
+    /// Enterprise only: the store's own limit (required there).
+    pub custom_limit: Option<RateLimit>,
+}
+
+impl NewStore {
+    pub fn new(name: &str, plan: Plan) -> NewStore {
+        NewStore { name: name.to_string(), plan, currency: Currency::USD, custom_limit: None }
+    }
+
+    fn rate_limit(&self) -> Result<RateLimit, String> {
+        match (self.plan.rate_limit(), self.custom_limit) {
+            (Some(limit), None) => Ok(limit),
+            (None, Some(custom)) => Ok(custom),
+            (Some(_), Some(_)) => Err("custom limits are for the enterprise plan only".into()),
+            (None, None) => Err("the enterprise plan needs its limit: --per-minute and --burst".into()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// A new store with a full-access key per mode. Returns the store and the secrets, which are
 /// shown only now.
-pub async fn create_store(db: &Db, name: &str, plan: Plan) -> Result<Value, StoreError> {
-    let store = Store::new(name, plan);
+pub async fn create_store(db: &Db, spec: &NewStore) -> Result<Value, OpsError> {
+    let limit = spec.rate_limit().map_err(OpsError::Invalid)?;
+    let store = Store::new(&spec.name, spec.plan, spec.currency, limit);
     let mut keys = Vec::new();
     let mut secrets = serde_json::Map::new();
     for mode in [Mode::Live, Mode::Test] {
-        let tenant = Tenant {
-            store_id: store.id.clone(),
-            mode,
-        };
-        let (key, secret) = ApiKey::issue(
-            &tenant,
-            &format!("{} key ({})", mode.as_str(), "created by sellvy-admin"),
-            Permission::Full,
-        );
+        let tenant = Tenant { store_id: store.id.clone(), mode };
+        let name = format!("{} key (created by sellvy-admin)", mode.as_str());
+        let (key, secret) = ApiKey::issue(&tenant, &name, Permission::Full, limit);
         secrets.insert(
             mode.as_str().to_string(),
             json!({"id": key.id, "key": secret.expose(), "permissions": "full"}),
@@ -51,5 +80,21 @@ pub async fn create_store(db: &Db, name: &str, plan: Plan) -> Result<Value, Stor
         keys.push(key);
     }
     db.create_store(&store, &keys).await?;
-    Ok(json!({"store_id": store.id, "name": store.name, "plan": plan, "keys": secrets}))
+    Ok(json!({
+        "store_id": store.id, "name": store.name, "plan": spec.plan, "currency": store.currency,
+        "rate_limit": limit, "keys": secrets,
+    }))
+}
+
+/// Moves a store to another plan (or another custom limit), on the store and on every key.
+pub async fn set_plan(
+    db: &Db,
+    store_id: &str,
+    plan: Plan,
+    custom_limit: Option<RateLimit>,
+) -> Result<Value, OpsError> {
+    let spec = NewStore { name: String::new(), plan, currency: Currency::USD, custom_limit };
+    let limit = spec.rate_limit().map_err(OpsError::Invalid)?;
+    let keys = db.set_store_plan(store_id, plan, limit).await?;
+    Ok(json!({"store_id": store_id, "plan": plan, "rate_limit": limit, "keys_updated": keys}))
 }

@@ -30,31 +30,15 @@ fn local_env(cmd: &mut Command) -> &mut Command {
 #[tokio::test]
 async fn admin_creates_a_store_whose_keys_work_on_the_gateway() {
     let out = local_env(&mut Command::new(env!("CARGO_BIN_EXE_sellvy-admin")))
-        .args([
-            "create-store",
-            "--name",
-            "Binary Store",
-            "--plan",
-            "business",
-            "--json",
-        ])
+        .args(["create-store", "--name", "Binary Store", "--plan", "business", "--json"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let store: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(store["plan"], "business");
     let key = store["keys"]["test"]["key"].as_str().unwrap().to_string();
     assert!(key.starts_with("sk_test_"));
-    assert!(
-        store["keys"]["live"]["key"]
-            .as_str()
-            .unwrap()
-            .starts_with("sk_live_")
-    );
+    assert!(store["keys"]["live"]["key"].as_str().unwrap().starts_with("sk_live_"));
 
     let bad = local_env(&mut Command::new(env!("CARGO_BIN_EXE_sellvy-admin")))
         .args(["create-store", "--name", "X", "--plan", "platinum"])
@@ -69,15 +53,9 @@ async fn admin_creates_a_store_whose_keys_work_on_the_gateway() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let _gateway = Gateway(child);
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_string();
+    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
 
     let http = reqwest::Client::new();
     let created = http
@@ -88,15 +66,8 @@ async fn admin_creates_a_store_whose_keys_work_on_the_gateway() {
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
-    let list: serde_json::Value = http
-        .get(format!("{base}/v1/products"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value =
+        http.get(format!("{base}/v1/products")).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
     assert_eq!(list["meta"]["total"], 1);
     assert_eq!(list["data"][0]["price"], 12);
 }

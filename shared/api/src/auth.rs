@@ -39,23 +39,14 @@ impl Auth {
 
 fn bearer(parts: &Parts) -> Result<KeySecret, ApiError> {
     let missing = || {
-        ApiError::Unauthorized(
-            "Missing API key: send Authorization: Bearer sk_live_… or sk_test_…".into(),
-        )
+        ApiError::Unauthorized("Missing API key: send Authorization: Bearer sk_live_… or sk_test_…".into())
     };
-    let value = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(missing)?;
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("Invalid API key".into()))?;
+    let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(missing)?;
+    let value = value.to_str().map_err(|_| ApiError::Unauthorized("Invalid API key".into()))?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
-        .ok_or_else(|| {
-            ApiError::Unauthorized("The Authorization header must be: Bearer <API key>".into())
-        })?;
+        .ok_or_else(|| ApiError::Unauthorized("The Authorization header must be: Bearer <API key>".into()))?;
     KeySecret::parse(token.trim()).ok_or_else(|| ApiError::Unauthorized("Invalid API key".into()))
 }
 
@@ -63,6 +54,11 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // Authenticated already in this request (by the idempotency layer): same answer, no
+        // second lookup and no second token taken.
+        if let Some(auth) = parts.extensions.get::<Auth>() {
+            return Ok(auth.clone());
+        }
         let secret = bearer(parts)?;
         let hash = secret.hash();
         let key = state
@@ -72,20 +68,17 @@ impl FromRequestParts<AppState> for Auth {
             .filter(|k| k.mode == secret.mode())
             .ok_or_else(|| ApiError::Unauthorized("Invalid API key".into()))?;
         let now = Timestamp::now();
-        if key
-            .last_used_at
-            .is_none_or(|t| now.seconds() - t.seconds() >= TOUCH_INTERVAL_SECS)
+        if key.last_used_at.is_none_or(|t| now.seconds() - t.seconds() >= TOUCH_INTERVAL_SECS)
             && let Err(e) = state.db.touch_key(&hash, now).await
         {
             tracing::warn!(error = %e, "could not record the key's last use");
         }
-        let auth = Auth {
-            tenant: key.tenant(),
-            key,
-        };
+        let auth = Auth { tenant: key.tenant(), key };
+        crate::ratelimit::enforce(state, &auth).await?;
         if !matches!(parts.method, Method::GET | Method::HEAD) {
             auth.require(Permission::Write)?;
         }
+        parts.extensions.insert(auth.clone());
         Ok(auth)
     }
 }

@@ -18,6 +18,8 @@ pub enum ApiError {
     RateLimited {
         retry_after: u64,
     },
+    /// A request with the same Idempotency-Key is still being processed.
+    IdempotencyKeyInUse,
     /// Logged with its details; the client sees only a generic message and the request id.
     Internal(String),
 }
@@ -40,6 +42,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_error"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::IdempotencyKeyInUse => (StatusCode::CONFLICT, "idempotency_key_in_use"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -72,25 +75,23 @@ impl IntoResponse for ApiError {
             ApiError::RateLimited { retry_after } => {
                 format!("Too many requests: retry in {retry_after} seconds")
             }
+            ApiError::IdempotencyKeyInUse => {
+                "A request with this Idempotency-Key is still being processed; retry shortly".into()
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 "Something went wrong on our side; contact support with the request id".into()
             }
         };
-        let mut body =
-            json!({"error": {"code": code, "message": message, "status": status.as_u16()}});
+        let mut body = json!({"error": {"code": code, "message": message, "status": status.as_u16()}});
         if let ApiError::Validation(v) = &self {
             body["error"]["field"] = json!(v.errors[0].field);
-            body["error"]["errors"] = v
-                .errors
-                .iter()
-                .map(|e| json!({"field": e.field, "message": e.message}))
-                .collect();
+            body["error"]["errors"] =
+                v.errors.iter().map(|e| json!({"field": e.field, "message": e.message})).collect();
         }
         let mut resp = (status, axum::Json(body)).into_response();
         if let ApiError::RateLimited { retry_after } = self {
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         resp
     }

@@ -8,15 +8,9 @@ use axum::Router;
 pub fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().without_time().try_init()
-    } else {
-        builder.try_init()
-    };
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr);
+    let _ = if json { builder.json().without_time().try_init() } else { builder.try_init() };
 }
 
 /// The whole `main` of a function: clients built once, then every invocation served by the

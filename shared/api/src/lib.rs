@@ -6,8 +6,10 @@ pub mod auth;
 pub mod body;
 pub mod envelope;
 pub mod error;
+mod idempotency;
 pub mod lambda;
 mod middleware;
+mod ratelimit;
 pub mod retry;
 pub mod state;
 
@@ -16,7 +18,7 @@ pub use body::{JsonBody, Params};
 pub use envelope::{created, list, no_content, ok};
 pub use error::ApiError;
 pub use retry::{Attempt, until_committed};
-pub use state::{AppState, Config};
+pub use state::{AppState, Clock, Config};
 
 use axum::Router;
 

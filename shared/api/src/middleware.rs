@@ -13,6 +13,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 
 pub(crate) fn wrap(routes: Router<AppState>, state: AppState) -> Router {
     routes
+        .route_layer(middleware::from_fn_with_state(state.clone(), crate::idempotency::layer))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -24,11 +25,7 @@ pub(crate) fn wrap(routes: Router<AppState>, state: AppState) -> Router {
 }
 
 async fn not_found(req: Request) -> ApiError {
-    ApiError::NotFound(format!(
-        "No route for {} {}",
-        req.method(),
-        req.uri().path()
-    ))
+    ApiError::NotFound(format!("No route for {} {}", req.method(), req.uri().path()))
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -52,10 +49,13 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     let id = request_id(&req);
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let started = Instant::now();
-    let (mut resp, cost) = sellvy_store::measure(next.run(req)).await;
+    let ((mut resp, cost), rate) = crate::ratelimit::scope(sellvy_store::measure(next.run(req))).await;
     let status = resp.status().as_u16();
     tracing::info!(request_id = %id, %method, %path, status, ms = started.elapsed().as_millis() as u64, ddb = %cost, "request");
     let headers = resp.headers_mut();
+    if let Some(decision) = rate {
+        crate::ratelimit::add_headers(headers, decision);
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         headers.insert(REQUEST_ID, v);
     }

@@ -50,13 +50,10 @@ where
             Err(Attempt::Failed(e)) => return Err(e),
             Err(Attempt::Conflict) => {
                 let cap_ms = 5u64 << n.min(6);
-                let jitter =
-                    u64::from(u16::from_le_bytes(sellvy_models::id::random_bytes::<2>())) % cap_ms;
+                let jitter = u64::from(u16::from_le_bytes(sellvy_models::id::random_bytes::<2>())) % cap_ms;
                 tokio::time::sleep(std::time::Duration::from_millis(jitter + 1)).await;
             }
         }
     }
-    Err(ApiError::Internal(format!(
-        "write still conflicting after {ATTEMPTS} tries"
-    )))
+    Err(ApiError::Internal(format!("write still conflicting after {ATTEMPTS} tries")))
 }

@@ -78,6 +78,16 @@ pub enum Plan {
 }
 
 impl Plan {
+    /// The plan's rate limit; Enterprise limits are set per store.
+    pub fn rate_limit(self) -> Option<crate::RateLimit> {
+        match self {
+            Plan::Free => Some(crate::RateLimit::FREE),
+            Plan::Pro => Some(crate::RateLimit::PRO),
+            Plan::Business => Some(crate::RateLimit::BUSINESS),
+            Plan::Enterprise => None,
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Plan> {
         match s {
             "free" => Some(Plan::Free),
@@ -95,17 +105,37 @@ pub struct Store {
     pub id: String,
     pub name: String,
     pub plan: Plan,
+    /// The store's currency (ISO 4217): fixed coupons and order minimums are in it.
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    /// The rate limit in force (the plan's, or the store's own on Enterprise).
+    #[serde(default = "free_limit")]
+    pub rate_limit: crate::RateLimit,
     pub created_at: Timestamp,
 }
 
+fn free_limit() -> crate::RateLimit {
+    crate::RateLimit::FREE
+}
+
+fn default_currency() -> String {
+    "USD".into()
+}
+
 impl Store {
-    pub fn new(name: &str, plan: Plan) -> Store {
+    pub fn new(name: &str, plan: Plan, currency: crate::Currency, rate_limit: crate::RateLimit) -> Store {
         Store {
             id: id::new_id("store_"),
             name: name.to_string(),
             plan,
+            currency: currency.code().to_string(),
+            rate_limit,
             created_at: Timestamp::now(),
         }
+    }
+
+    pub fn currency(&self) -> crate::Currency {
+        crate::Currency::parse(&self.currency).unwrap_or(crate::Currency::USD)
     }
 }
 
@@ -128,11 +158,7 @@ impl std::fmt::Debug for KeySecret {
 impl KeySecret {
     /// A fresh secret key for this mode.
     pub fn generate(mode: Mode) -> KeySecret {
-        let secret = format!(
-            "sk_{}_{}",
-            mode.as_str(),
-            id::random_base62(SECRET_RANDOM_CHARS)
-        );
+        let secret = format!("sk_{}_{}", mode.as_str(), id::random_base62(SECRET_RANDOM_CHARS));
         KeySecret { secret, mode }
     }
 
@@ -146,12 +172,8 @@ impl KeySecret {
         } else {
             return None;
         };
-        let ok =
-            (32..=128).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric());
-        ok.then(|| KeySecret {
-            secret: s.to_string(),
-            mode,
-        })
+        let ok = (32..=128).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric());
+        ok.then(|| KeySecret { secret: s.to_string(), mode })
     }
 
     pub fn mode(&self) -> Mode {
@@ -194,6 +216,10 @@ pub struct ApiKey {
     pub permissions: Permission,
     pub hash: String,
     pub redacted: String,
+    /// The store's rate limit, copied onto each key so authentication (one read) also knows
+    /// the limit; the operator's plan change rewrites it on every key of the store.
+    #[serde(default = "free_limit")]
+    pub rate_limit: crate::RateLimit,
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
 }
@@ -218,16 +244,18 @@ impl NewApiKey {
         input.require("name");
         input.require("permissions");
         input.finish()?;
-        Ok(NewApiKey {
-            name,
-            permissions: permissions.unwrap_or(Permission::Read),
-        })
+        Ok(NewApiKey { name, permissions: permissions.unwrap_or(Permission::Read) })
     }
 }
 
 impl ApiKey {
     /// A new key for a tenant: the stored record and the secret to show once.
-    pub fn issue(tenant: &Tenant, name: &str, permissions: Permission) -> (ApiKey, KeySecret) {
+    pub fn issue(
+        tenant: &Tenant,
+        name: &str,
+        permissions: Permission,
+        rate_limit: crate::RateLimit,
+    ) -> (ApiKey, KeySecret) {
         let secret = KeySecret::generate(tenant.mode);
         let key = ApiKey {
             id: id::new_id("key_"),
@@ -237,6 +265,7 @@ impl ApiKey {
             permissions,
             hash: secret.hash(),
             redacted: secret.redacted(),
+            rate_limit,
             created_at: Timestamp::now(),
             last_used_at: None,
         };
@@ -244,10 +273,7 @@ impl ApiKey {
     }
 
     pub fn tenant(&self) -> Tenant {
-        Tenant {
-            store_id: self.store_id.clone(),
-            mode: self.mode,
-        }
+        Tenant { store_id: self.store_id.clone(), mode: self.mode }
     }
 
     /// The API object. The secret is added by the caller only in the creation response.
@@ -292,12 +318,7 @@ mod tests {
         ] {
             assert!(KeySecret::parse(bad).is_none(), "{bad}");
         }
-        assert_eq!(
-            KeySecret::parse(&format!("sk_live_{}", "a".repeat(32)))
-                .unwrap()
-                .mode(),
-            Mode::Live
-        );
+        assert_eq!(KeySecret::parse(&format!("sk_live_{}", "a".repeat(32))).unwrap().mode(), Mode::Live);
     }
 
     #[test]
@@ -313,8 +334,7 @@ mod tests {
         let e = NewApiKey::parse(serde_json::json!({"permissions": "admin"})).unwrap_err();
         let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["permissions", "name"]);
-        let ok =
-            NewApiKey::parse(serde_json::json!({"name": "CI", "permissions": "write"})).unwrap();
+        let ok = NewApiKey::parse(serde_json::json!({"name": "CI", "permissions": "write"})).unwrap();
         assert_eq!(ok.permissions, Permission::Write);
     }
 }

@@ -95,10 +95,8 @@ mod tests {
 
     #[test]
     fn creates_and_updates_with_named_errors() {
-        let c = Category::create(
-            json!({"name": "Templates", "description": "Website and app templates"}),
-        )
-        .unwrap();
+        let c = Category::create(json!({"name": "Templates", "description": "Website and app templates"}))
+            .unwrap();
         assert!(c.id.starts_with("cat_"));
         assert_eq!(c.to_json()["product_count"], 0);
         let u = c.apply_update(json!({"description": null})).unwrap();
@@ -108,14 +106,8 @@ mod tests {
         let e = Category::create(json!({"description": 5, "colour": "red"})).unwrap_err();
         let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["description", "name", "colour"]);
-        assert_eq!(
-            c.apply_update(json!({"name": ""})).unwrap_err().errors[0].field,
-            "name"
-        );
-        assert_eq!(
-            c.apply_update(json!({"id": "cat_x"})).unwrap_err().errors[0].field,
-            "id"
-        );
+        assert_eq!(c.apply_update(json!({"name": ""})).unwrap_err().errors[0].field, "name");
+        assert_eq!(c.apply_update(json!({"id": "cat_x"})).unwrap_err().errors[0].field, "id");
         assert!(c.apply_update(c.to_json()).is_ok());
     }
 }

@@ -10,10 +10,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -31,9 +28,7 @@ pub struct ValidationError {
 
 impl ValidationError {
     pub fn one(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            errors: vec![FieldError::new(field, message)],
-        }
+        Self { errors: vec![FieldError::new(field, message)] }
     }
 }
 

@@ -100,12 +100,7 @@ pub struct Event {
 
 impl Event {
     pub fn new(event_type: EventType, data: Value) -> Event {
-        Event {
-            id: id::new_id("evt_"),
-            event_type,
-            created_at: Timestamp::now(),
-            data,
-        }
+        Event { id: id::new_id("evt_"), event_type, created_at: Timestamp::now(), data }
     }
 
     /// The webhook payload, exactly as receivers get it.
@@ -129,8 +124,7 @@ mod tests {
             assert_eq!(EventType::parse(t.as_str()), Some(t));
             assert_eq!(serde_json::to_value(t).unwrap(), Value::from(t.as_str()));
         }
-        let unique: std::collections::HashSet<_> =
-            EventType::ALL.iter().map(|t| t.as_str()).collect();
+        let unique: std::collections::HashSet<_> = EventType::ALL.iter().map(|t| t.as_str()).collect();
         assert_eq!(unique.len(), 16);
     }
 

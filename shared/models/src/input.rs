@@ -31,20 +31,14 @@ impl Input {
     pub fn object(body: Value) -> Result<Input, ValidationError> {
         match body {
             Value::Object(map) => Ok(Input::with_prefix(map, String::new())),
-            other => Err(ValidationError::one(
-                "body",
-                format!("must be a JSON object, not {}", type_name(&other)),
-            )),
+            other => {
+                Err(ValidationError::one("body", format!("must be a JSON object, not {}", type_name(&other))))
+            }
         }
     }
 
     fn with_prefix(map: Map<String, Value>, prefix: String) -> Input {
-        Input {
-            map,
-            prefix,
-            present: HashSet::new(),
-            errors: Vec::new(),
-        }
+        Input { map, prefix, present: HashSet::new(), errors: Vec::new() }
     }
 
     /// An element of an array field (`custom[2]`), read with its own name prefix. Its errors
@@ -53,10 +47,7 @@ impl Input {
         match value {
             Value::Object(map) => Some(Input::with_prefix(map, format!("{}{field}.", self.prefix))),
             other => {
-                self.error(
-                    field,
-                    format!("must be an object, not {}", type_name(&other)),
-                );
+                self.error(field, format!("must be an object, not {}", type_name(&other)));
                 None
             }
         }
@@ -64,12 +55,7 @@ impl Input {
 
     /// Takes a nested input's errors (and its unknown fields) into this one.
     pub fn absorb(&mut self, child: Input) {
-        let Input {
-            map,
-            prefix,
-            mut errors,
-            ..
-        } = child;
+        let Input { map, prefix, mut errors, .. } = child;
         for key in map.keys() {
             errors.push(FieldError::new(format!("{prefix}{key}"), "unknown field"));
         }
@@ -77,8 +63,7 @@ impl Input {
     }
 
     pub fn error(&mut self, field: &str, message: impl Into<String>) {
-        self.errors
-            .push(FieldError::new(format!("{}{field}", self.prefix), message));
+        self.errors.push(FieldError::new(format!("{}{field}", self.prefix), message));
     }
 
     pub fn has_error(&self, field: &str) -> bool {
@@ -107,10 +92,9 @@ impl Input {
     pub fn alias(&mut self, canonical: &str, alias: &str) {
         if let Some(v) = self.map.shift_remove(alias) {
             match self.map.get(canonical) {
-                Some(existing) if !existing.is_null() && *existing != v => self.error(
-                    alias,
-                    format!("is another name for {canonical}; send one of them"),
-                ),
+                Some(existing) if !existing.is_null() && *existing != v => {
+                    self.error(alias, format!("is another name for {canonical}; send one of them"))
+                }
                 Some(existing) if !existing.is_null() => {}
                 _ => {
                     self.map.insert(canonical.to_string(), v);
@@ -123,10 +107,7 @@ impl Input {
         match self.take(field)? {
             Value::String(s) => Some(s),
             other => {
-                self.error(
-                    field,
-                    format!("must be a string, not {}", type_name(&other)),
-                );
+                self.error(field, format!("must be a string, not {}", type_name(&other)));
                 None
             }
         }
@@ -159,10 +140,7 @@ impl Input {
         match self.take(field)? {
             Value::Bool(b) => Some(b),
             other => {
-                self.error(
-                    field,
-                    format!("must be true or false, not {}", type_name(&other)),
-                );
+                self.error(field, format!("must be true or false, not {}", type_name(&other)));
                 None
             }
         }
@@ -172,11 +150,9 @@ impl Input {
     pub fn int(&mut self, field: &str, min: i64, max: i64) -> Option<i64> {
         let v = self.take(field)?;
         let n = match &v {
-            Value::Number(n) => n.as_i64().or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                    .map(|f| f as i64)
-            }),
+            Value::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)),
             _ => None,
         };
         match n {
@@ -185,10 +161,7 @@ impl Input {
                 None
             }
             None => {
-                self.error(
-                    field,
-                    format!("must be a whole number, not {}", type_name(&v)),
-                );
+                self.error(field, format!("must be a whole number, not {}", type_name(&v)));
                 None
             }
             Some(n) if n < min || n > max => {
@@ -208,10 +181,7 @@ impl Input {
             }
             Value::Array(items) => Some(items),
             other => {
-                self.error(
-                    field,
-                    format!("must be an array, not {}", type_name(&other)),
-                );
+                self.error(field, format!("must be an array, not {}", type_name(&other)));
                 None
             }
         }
@@ -229,10 +199,7 @@ impl Input {
                 }
                 Value::String(_) => {
                     ok = false;
-                    self.error(
-                        &format!("{field}[{i}]"),
-                        format!("must be 1 to {max_len} characters"),
-                    );
+                    self.error(&format!("{field}[{i}]"), format!("must be 1 to {max_len} characters"));
                 }
                 other => {
                     ok = false;
@@ -256,31 +223,16 @@ impl Input {
     /// The fields not read yet, failing if reading them so far found errors (such as both
     /// spellings of an aliased field).
     pub fn into_map(self) -> Result<Map<String, Value>, ValidationError> {
-        if self.errors.is_empty() {
-            Ok(self.map)
-        } else {
-            Err(ValidationError {
-                errors: self.errors,
-            })
-        }
+        if self.errors.is_empty() { Ok(self.map) } else { Err(ValidationError { errors: self.errors }) }
     }
 
     /// Ends reading: any field not read is unknown. Returns every error found.
     pub fn finish(self) -> Result<(), ValidationError> {
-        let Input {
-            map,
-            prefix,
-            mut errors,
-            ..
-        } = self;
+        let Input { map, prefix, mut errors, .. } = self;
         for key in map.keys() {
             errors.push(FieldError::new(format!("{prefix}{key}"), "unknown field"));
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ValidationError { errors })
-        }
+        if errors.is_empty() { Ok(()) } else { Err(ValidationError { errors }) }
     }
 }
 
@@ -297,19 +249,11 @@ pub fn check_url(url: &str, https_only: bool) -> Result<(), String> {
         }
         r
     } else {
-        return Err(if https_only {
-            "must be an https URL"
-        } else {
-            "must be an http or https URL"
-        }
-        .into());
+        return Err(if https_only { "must be an https URL" } else { "must be an http or https URL" }.into());
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = host.rsplit('@').next().unwrap_or(host);
-    if host.is_empty()
-        || host.starts_with(':')
-        || url.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if host.is_empty() || host.starts_with(':') || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("must be a valid URL with a host".into());
     }
     Ok(())
@@ -342,10 +286,7 @@ mod tests {
 
     #[test]
     fn non_objects_are_refused() {
-        assert_eq!(
-            Input::object(json!([1])).err().unwrap().errors[0].field,
-            "body"
-        );
+        assert_eq!(Input::object(json!([1])).err().unwrap().errors[0].field, "body");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod apikey;
 pub mod category;
+pub mod coupon;
 pub mod error;
 pub mod event;
 pub mod id;
@@ -13,12 +14,15 @@ pub mod input;
 pub mod money;
 pub mod page;
 pub mod product;
+pub mod ratelimit;
 pub mod time;
 
 pub use apikey::{ApiKey, KeySecret, Mode, Permission, Tenant};
 pub use category::Category;
+pub use coupon::Coupon;
 pub use error::{FieldError, ValidationError};
 pub use event::{Event, EventType};
 pub use money::{Currency, Money};
 pub use page::{PageRequest, SortOrder};
 pub use product::{Product, ProductListQuery, ProductSort, ProductType};
+pub use ratelimit::{Decision, RateLimit};

@@ -64,18 +64,12 @@ const CURRENCIES: &[(&str, u32)] = &[
 ];
 
 impl Currency {
-    pub const USD: Currency = Currency {
-        code: "USD",
-        exponent: 2,
-    };
+    pub const USD: Currency = Currency { code: "USD", exponent: 2 };
 
     /// Parses a currency code, case-insensitively (`usd` is `USD`).
     pub fn parse(code: &str) -> Option<Currency> {
         let upper = code.to_ascii_uppercase();
-        CURRENCIES
-            .iter()
-            .find(|(c, _)| *c == upper)
-            .map(|&(code, exponent)| Currency { code, exponent })
+        CURRENCIES.iter().find(|(c, _)| *c == upper).map(|&(code, exponent)| Currency { code, exponent })
     }
     pub fn code(self) -> &'static str {
         self.code
@@ -101,33 +95,7 @@ impl Money {
     /// (`"29.99"`). More decimals than the currency has is an error, as is anything negative,
     /// non-numeric or absurdly large.
     pub fn parse(field: &str, value: &Value, currency: Currency) -> Result<Money, FieldError> {
-        let text = match value {
-            // serde_json prints an f64 in its shortest round-trip form: 29.99 -> "29.99".
-            Value::Number(n) => n.to_string(),
-            Value::String(s) => s.trim().to_string(),
-            _ => {
-                return Err(FieldError::new(
-                    field,
-                    "must be a number or a numeric string",
-                ));
-            }
-        };
-        let minor = parse_decimal(&text, currency.exponent).map_err(|why| {
-            FieldError::new(
-                field,
-                match why {
-                    DecimalError::NotANumber => "must be a number or a numeric string".to_string(),
-                    DecimalError::Negative => "must not be negative".to_string(),
-                    DecimalError::TooManyDecimals => match currency.exponent {
-                        0 => format!("{} has no minor unit: use a whole number", currency.code),
-                        n => format!("{} allows at most {n} decimal places", currency.code),
-                    },
-                    DecimalError::TooLarge => {
-                        format!("must be less than {MAX_MAJOR_UNITS}")
-                    }
-                },
-            )
-        })?;
+        let minor = parse_minor(field, value, currency.exponent, currency.code)?;
         Ok(Money { minor, currency })
     }
 
@@ -142,16 +110,45 @@ impl Money {
     }
 }
 
+/// Reads a non-negative decimal (a JSON number or numeric string) with at most `exponent`
+/// decimals as an integer count of its smallest unit. `unit` names the unit in the error
+/// about decimals (`USD allows at most 2 decimal places`).
+pub fn parse_minor(field: &str, value: &Value, exponent: u32, unit: &str) -> Result<i64, FieldError> {
+    let text = match value {
+        // serde_json prints an f64 in its shortest round-trip form: 29.99 -> "29.99".
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
+        _ => return Err(FieldError::new(field, "must be a number or a numeric string")),
+    };
+    parse_decimal(&text, exponent).map_err(|why| {
+        FieldError::new(
+            field,
+            match why {
+                DecimalError::NotANumber => "must be a number or a numeric string".to_string(),
+                DecimalError::Negative => "must not be negative".to_string(),
+                DecimalError::TooManyDecimals => match exponent {
+                    0 => format!("{unit} has no minor unit: use a whole number"),
+                    n => format!("{unit} allows at most {n} decimal places"),
+                },
+                DecimalError::TooLarge => format!("must be less than {MAX_MAJOR_UNITS}"),
+            },
+        )
+    })
+}
+
 pub fn minor_to_json(minor: i64, currency: Currency) -> Value {
-    let scale = 10i64.pow(currency.exponent);
+    decimal_json(minor, currency.exponent)
+}
+
+/// `minor` units with `exponent` decimals as the seed's JSON number.
+pub fn decimal_json(minor: i64, exponent: u32) -> Value {
+    let scale = 10i64.pow(exponent);
     if minor % scale == 0 {
         return Value::from(minor / scale);
     }
     // Dividing two exactly representable integers rounds once, to the double nearest the true
     // decimal, which serde_json prints back as that decimal (2999 / 100 -> 29.99).
-    serde_json::Number::from_f64(minor as f64 / scale as f64)
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
+    serde_json::Number::from_f64(minor as f64 / scale as f64).map(Value::Number).unwrap_or(Value::Null)
 }
 
 pub fn minor_to_string(minor: i64, currency: Currency) -> String {
@@ -178,20 +175,14 @@ enum DecimalError {
 fn parse_decimal(text: &str, exponent: u32) -> Result<i64, DecimalError> {
     let (mantissa, exp10) = match text.find(['e', 'E']) {
         Some(i) => {
-            let e: i32 = text[i + 1..]
-                .parse()
-                .map_err(|_| DecimalError::NotANumber)?;
+            let e: i32 = text[i + 1..].parse().map_err(|_| DecimalError::NotANumber)?;
             (&text[..i], e)
         }
         None => (text, 0),
     };
     if let Some(rest) = mantissa.strip_prefix('-') {
         let zero = !rest.is_empty() && rest.chars().all(|c| c == '0' || c == '.');
-        return if zero {
-            Ok(0)
-        } else {
-            Err(DecimalError::Negative)
-        };
+        return if zero { Ok(0) } else { Err(DecimalError::Negative) };
     }
     let mantissa = mantissa.strip_prefix('+').unwrap_or(mantissa);
     let (int_part, frac_part) = match mantissa.split_once('.') {
@@ -260,12 +251,7 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_price() {
-        assert!(
-            usd(json!(29.999))
-                .unwrap_err()
-                .message
-                .contains("at most 2 decimal")
-        );
+        assert!(usd(json!(29.999)).unwrap_err().message.contains("at most 2 decimal"));
         assert!(usd(json!(-1)).unwrap_err().message.contains("negative"));
         assert!(usd(json!("abc")).is_err());
         assert!(usd(json!("")).is_err());
@@ -276,46 +262,24 @@ mod tests {
         assert!(usd(json!(1e300)).unwrap_err().message.contains("less than"));
         assert!(usd(json!(1000000000)).is_err());
         let jpy = Currency::parse("jpy").unwrap();
-        assert!(
-            Money::parse("price", &json!(10.5), jpy)
-                .unwrap_err()
-                .message
-                .contains("no minor")
-        );
-        assert_eq!(
-            Money::parse("price", &json!(1200), jpy).unwrap().minor,
-            1200
-        );
+        assert!(Money::parse("price", &json!(10.5), jpy).unwrap_err().message.contains("no minor"));
+        assert_eq!(Money::parse("price", &json!(1200), jpy).unwrap().minor, 1200);
     }
 
     #[test]
     fn prints_the_seeds_decimal_numbers() {
-        for (minor, shown) in [
-            (2999, "29.99"),
-            (500, "5"),
-            (1, "0.01"),
-            (99999999999, "999999999.99"),
-        ] {
-            let m = Money {
-                minor,
-                currency: Currency::USD,
-            };
+        for (minor, shown) in [(2999, "29.99"), (500, "5"), (1, "0.01"), (99999999999, "999999999.99")] {
+            let m = Money { minor, currency: Currency::USD };
             assert_eq!(m.to_json().to_string(), shown);
         }
-        let m = Money {
-            minor: 500,
-            currency: Currency::USD,
-        };
+        let m = Money { minor: 500, currency: Currency::USD };
         assert_eq!(m.to_decimal_string(), "5.00");
     }
 
     #[test]
     fn every_cent_round_trips_through_json() {
         for minor in (0..200_000).chain(99_999_999_000..99_999_999_999) {
-            let m = Money {
-                minor,
-                currency: Currency::USD,
-            };
+            let m = Money { minor, currency: Currency::USD };
             let text = m.to_json().to_string();
             let back: Value = serde_json::from_str(&text).unwrap();
             assert_eq!(usd(back), Ok(minor), "{minor} printed as {text}");

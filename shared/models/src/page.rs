@@ -15,10 +15,7 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest {
-            page: 1,
-            per_page: DEFAULT_PER_PAGE,
-        }
+        PageRequest { page: 1, per_page: DEFAULT_PER_PAGE }
     }
 }
 
@@ -34,11 +31,7 @@ pub struct QueryParams(pub Vec<(String, String)>);
 
 impl QueryParams {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -47,10 +40,7 @@ fn positive(params: &QueryParams, name: &str, default: u32, max: u32) -> Result<
         None => Ok(default),
         Some(raw) => match raw.trim().parse::<u64>() {
             Ok(n) if n >= 1 && n <= max as u64 => Ok(n as u32),
-            _ => Err(FieldError::new(
-                name,
-                format!("must be a whole number from 1 to {max}"),
-            )),
+            _ => Err(FieldError::new(name, format!("must be a whole number from 1 to {max}"))),
         },
     }
 }
@@ -58,9 +48,7 @@ fn positive(params: &QueryParams, name: &str, default: u32, max: u32) -> Result<
 impl PageRequest {
     pub fn parse(params: &QueryParams) -> Result<PageRequest, ValidationError> {
         let mut errors = Vec::new();
-        let page = positive(params, "page", 1, u32::MAX)
-            .map_err(|e| errors.push(e))
-            .unwrap_or(1);
+        let page = positive(params, "page", 1, u32::MAX).map_err(|e| errors.push(e)).unwrap_or(1);
         let per_page = positive(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
             .map_err(|e| errors.push(e))
             .unwrap_or(DEFAULT_PER_PAGE);
@@ -70,11 +58,7 @@ impl PageRequest {
                 format!("is too deep: page * per_page must stay within {MAX_OFFSET}"),
             ));
         }
-        if errors.is_empty() {
-            Ok(PageRequest { page, per_page })
-        } else {
-            Err(ValidationError { errors })
-        }
+        if errors.is_empty() { Ok(PageRequest { page, per_page }) } else { Err(ValidationError { errors }) }
     }
 
     /// How many items come before this page.
@@ -88,37 +72,18 @@ mod tests {
     use super::*;
 
     fn q(pairs: &[(&str, &str)]) -> QueryParams {
-        QueryParams(
-            pairs
-                .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect(),
-        )
+        QueryParams(pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect())
     }
 
     #[test]
     fn defaults_and_bounds() {
-        assert_eq!(
-            PageRequest::parse(&q(&[])).unwrap(),
-            PageRequest {
-                page: 1,
-                per_page: 25
-            }
-        );
-        assert_eq!(
-            PageRequest::parse(&q(&[("per_page", "100"), ("page", "3")]))
-                .unwrap()
-                .offset(),
-            200
-        );
+        assert_eq!(PageRequest::parse(&q(&[])).unwrap(), PageRequest { page: 1, per_page: 25 });
+        assert_eq!(PageRequest::parse(&q(&[("per_page", "100"), ("page", "3")])).unwrap().offset(), 200);
         for bad in ["0", "101", "abc", "-1", "1.5", ""] {
             let e = PageRequest::parse(&q(&[("per_page", bad)])).unwrap_err();
             assert_eq!(e.errors[0].field, "per_page", "{bad}");
         }
-        assert_eq!(
-            PageRequest::parse(&q(&[("page", "0")])).unwrap_err().errors[0].field,
-            "page"
-        );
+        assert_eq!(PageRequest::parse(&q(&[("page", "0")])).unwrap_err().errors[0].field, "page");
         assert!(PageRequest::parse(&q(&[("page", "5000"), ("per_page", "100")])).is_err());
     }
 }

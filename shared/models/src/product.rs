@@ -64,15 +64,8 @@ pub const GATEWAYS: [&str; 12] = [
 ];
 
 /// Input types of custom checkout fields.
-pub const CUSTOM_FIELD_TYPES: [&str; 7] = [
-    "select",
-    "number",
-    "text",
-    "hidden",
-    "textarea",
-    "checkbox",
-    "country_dropdown",
-];
+pub const CUSTOM_FIELD_TYPES: [&str; 7] =
+    ["select", "number", "text", "hidden", "textarea", "checkbox", "country_dropdown"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomField {
@@ -167,10 +160,7 @@ impl Product {
     }
 
     pub fn price(&self) -> Money {
-        Money {
-            minor: self.price_minor,
-            currency: self.currency(),
-        }
+        Money { minor: self.price_minor, currency: self.currency() }
     }
 
     pub fn stock(&self) -> Stock {
@@ -179,9 +169,7 @@ impl Product {
                 Stock::Count(self.variants.iter().map(|v| v.serials.len() as u64).sum())
             }
             ProductType::Serials => Stock::Count(self.serials.len() as u64),
-            ProductType::DigitalDownload => {
-                self.stock_amount.map_or(Stock::Unlimited, Stock::Count)
-            }
+            ProductType::DigitalDownload => self.stock_amount.map_or(Stock::Unlimited, Stock::Count),
             ProductType::Dynamic | ProductType::Service => Stock::Unlimited,
         }
     }
@@ -263,10 +251,7 @@ impl Product {
         for read_only in ["id", "stock", "total_sold", "created_at", "updated_at"] {
             map.shift_remove(read_only);
         }
-        map.insert(
-            "price".into(),
-            Value::from(self.price().to_decimal_string()),
-        );
+        map.insert("price".into(), Value::from(self.price().to_decimal_string()));
         if let Some(Value::Array(vs)) = map.get_mut("variants") {
             for (v, stored) in vs.iter_mut().zip(&self.variants) {
                 let vo = v.as_object_mut().expect("variant object");
@@ -321,11 +306,7 @@ impl Product {
 
 fn split_serials(info: &str, delimiter: &str) -> Vec<String> {
     // A "\n" delimiter also splits "\r\n" lines, since every piece is trimmed.
-    info.split(delimiter)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    info.split(delimiter).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 /// Reads serials from `info`, checking size, length of each and duplicates (a duplicate would
@@ -338,44 +319,29 @@ fn read_serials(
     seen: &mut HashSet<String>,
 ) -> Vec<String> {
     if info.len() > MAX_INFO_BYTES {
-        input.error(
-            field,
-            format!("must be at most {} KiB", MAX_INFO_BYTES / 1024),
-        );
+        input.error(field, format!("must be at most {} KiB", MAX_INFO_BYTES / 1024));
         return Vec::new();
     }
     let serials = split_serials(info, delimiter);
     for s in &serials {
         if s.chars().count() > MAX_SERIAL_LEN {
-            input.error(
-                field,
-                format!("each serial must be at most {MAX_SERIAL_LEN} characters"),
-            );
+            input.error(field, format!("each serial must be at most {MAX_SERIAL_LEN} characters"));
             return Vec::new();
         }
         if !seen.insert(s.clone()) {
-            input.error(
-                field,
-                format!("holds the serial {s:?} twice: each serial can be sold once"),
-            );
+            input.error(field, format!("holds the serial {s:?} twice: each serial can be sold once"));
             return Vec::new();
         }
     }
     serials
 }
 
-fn parse_product(
-    body: Value,
-    mode: Mode,
-    existing: Option<&Product>,
-) -> Result<Product, ValidationError> {
+fn parse_product(body: Value, mode: Mode, existing: Option<&Product>) -> Result<Product, ValidationError> {
     let mut i = Input::object(body)?;
     i.alias("type", "product_type");
 
     let title = i.text("title", 1, MAX_TITLE);
-    let description = i
-        .text("description", 0, MAX_DESCRIPTION)
-        .filter(|d| !d.is_empty());
+    let description = i.text("description", 0, MAX_DESCRIPTION).filter(|d| !d.is_empty());
     let product_type = i.take_str("type").and_then(|t| {
         ProductType::parse(&t).or_else(|| {
             i.error("type", format!("must be one of {TYPE_NAMES}"));
@@ -385,19 +351,14 @@ fn parse_product(
     let currency = match i.take_str("currency") {
         None => Some(Currency::USD),
         Some(c) => Currency::parse(&c).or_else(|| {
-            i.error(
-                "currency",
-                "must be a supported ISO 4217 currency code (e.g. USD, EUR, GBP)",
-            );
+            i.error("currency", "must be a supported ISO 4217 currency code (e.g. USD, EUR, GBP)");
             None
         }),
     };
     // With an unknown currency, the price is still checked (as if USD) so both errors show.
     let price_currency = currency.unwrap_or(Currency::USD);
     let price = i.take("price").and_then(|p| {
-        Money::parse("price", &p, price_currency)
-            .map_err(|e| i.error("price", e.message))
-            .ok()
+        Money::parse("price", &p, price_currency).map_err(|e| i.error("price", e.message)).ok()
     });
     let category_id = i.take_str("category_id").and_then(|c| {
         if id::looks_like("cat_", &c) {
@@ -408,9 +369,7 @@ fn parse_product(
         }
     });
     let is_visible = i.bool("is_visible").unwrap_or(true);
-    let images = i
-        .string_list("images", MAX_IMAGES, 2048)
-        .unwrap_or_default();
+    let images = i.string_list("images", MAX_IMAGES, 2048).unwrap_or_default();
     for (n, url) in images.iter().enumerate() {
         if let Err(why) = check_url(url, false) {
             i.error(&format!("images[{n}]"), why);
@@ -437,10 +396,7 @@ fn parse_product(
             let mut seen = HashSet::new();
             for (n, g) in list.iter().enumerate() {
                 if !GATEWAYS.contains(&g.as_str()) {
-                    i.error(
-                        &format!("gateways[{n}]"),
-                        format!("must be one of {}", GATEWAYS.join(", ")),
-                    );
+                    i.error(&format!("gateways[{n}]"), format!("must be one of {}", GATEWAYS.join(", ")));
                 } else if !seen.insert(g.clone()) {
                     i.error(&format!("gateways[{n}]"), "is listed twice");
                 }
@@ -461,9 +417,7 @@ fn parse_product(
     let custom = parse_custom_fields(&mut i);
     let customer_details_required = i.bool("customer_details_required").unwrap_or(false);
     let warranty = i.text("warranty", 0, 10_000).filter(|w| !w.is_empty());
-    let warranty_duration = i
-        .int("warranty_duration", 1, 10 * 365 * 24 * 3600)
-        .map(|n| n as u64);
+    let warranty_duration = i.int("warranty_duration", 1, 10 * 365 * 24 * 3600).map(|n| n as u64);
     let redirect_url = i.take_str("redirect_url").map(|s| s.trim().to_string());
     if let Some(Err(why)) = redirect_url.as_deref().map(|u| check_url(u, false)) {
         i.error("redirect_url", why);
@@ -473,17 +427,12 @@ fn parse_product(
     let hide_stock = i.bool("hide_stock").unwrap_or(false);
     let vpn_block = i.bool("vpn_block").unwrap_or(false);
     let dynamic_url = i.take_str("dynamic_url").map(|s| s.trim().to_string());
-    if let Some(Err(why)) = dynamic_url
-        .as_deref()
-        .map(|u| check_url(u, mode == Mode::Live))
-    {
+    if let Some(Err(why)) = dynamic_url.as_deref().map(|u| check_url(u, mode == Mode::Live)) {
         i.error("dynamic_url", why);
     }
     let max_risk_level = i.int("max_risk_level", 0, 100).unwrap_or(100) as u8;
     let seller_note = i.text("seller_note", 0, 10_000).filter(|s| !s.is_empty());
-    let low_stock_threshold = i
-        .int("low_stock_threshold", 0, 1_000_000_000)
-        .map(|n| n as u64);
+    let low_stock_threshold = i.int("low_stock_threshold", 0, 1_000_000_000).map(|n| n as u64);
 
     // Rules that tie fields to the product type.
     let mut serial_seen = HashSet::new();
@@ -513,16 +462,13 @@ fn parse_product(
             serials = read_serials(&mut i, "info", info, &stock_delimiter, &mut serial_seen);
         }
     }
-    let variants = parse_variants(
-        &mut i,
-        product_type,
-        currency,
-        &stock_delimiter,
-        existing,
-        &mut serial_seen,
-    );
+    let variants =
+        parse_variants(&mut i, product_type, currency, &stock_delimiter, existing, &mut serial_seen);
     if !variants.is_empty() && !serials.is_empty() {
-        i.error("info", "must be empty when the product has variants: each variant holds its own serials in its info");
+        i.error(
+            "info",
+            "must be empty when the product has variants: each variant holds its own serials in its info",
+        );
     }
 
     i.require("title");
@@ -584,10 +530,7 @@ fn parse_custom_fields(i: &mut Input) -> Vec<CustomField> {
             if CUSTOM_FIELD_TYPES.contains(&t.as_str()) {
                 Some(t)
             } else {
-                c.error(
-                    "type",
-                    format!("must be one of {}", CUSTOM_FIELD_TYPES.join(", ")),
-                );
+                c.error("type", format!("must be one of {}", CUSTOM_FIELD_TYPES.join(", ")));
                 None
             }
         });
@@ -603,23 +546,14 @@ fn parse_custom_fields(i: &mut Input) -> Vec<CustomField> {
             (Some("select"), None) if !c.has_error("options") => {
                 c.error("options", "is required for a select: list its choices")
             }
-            (Some("select"), Some(o)) if o.is_empty() => {
-                c.error("options", "must list at least one choice")
-            }
-            (Some(k), Some(_)) if k != "select" => {
-                c.error("options", "applies only to type select")
-            }
+            (Some("select"), Some(o)) if o.is_empty() => c.error("options", "must list at least one choice"),
+            (Some(k), Some(_)) if k != "select" => c.error("options", "applies only to type select"),
             _ => {}
         }
         c.require("type");
         c.require("name");
         if let (Some(kind), Some(name)) = (kind, name) {
-            out.push(CustomField {
-                kind,
-                name,
-                required,
-                options: options.unwrap_or_default(),
-            });
+            out.push(CustomField { kind, name, required, options: options.unwrap_or_default() });
         }
         i.absorb(c);
     }
@@ -650,10 +584,7 @@ fn parse_variants(
             Some(id) => {
                 let known = existing.is_some_and(|p| p.variants.iter().any(|x| x.id == id));
                 if !known {
-                    v.error(
-                        "id",
-                        "is not a variant of this product (omit id to add a new variant)",
-                    );
+                    v.error("id", "is not a variant of this product (omit id to add a new variant)");
                     None
                 } else if !ids.insert(id.clone()) {
                     v.error("id", "is listed twice");
@@ -688,12 +619,7 @@ fn parse_variants(
         v.require("title");
         v.require("price");
         if let (Some(id), Some(title), Some(price)) = (id, title, price) {
-            out.push(Variant {
-                id,
-                title,
-                price_minor: price.minor,
-                serials,
-            });
+            out.push(Variant { id, title, price_minor: price.minor, serials });
         }
         i.absorb(v);
     }
@@ -724,20 +650,13 @@ impl ProductListQuery {
     pub fn parse(params: &QueryParams) -> Result<ProductListQuery, ValidationError> {
         let mut errors = Vec::new();
         let mut bad = |field: &str, msg: &str| errors.push(crate::FieldError::new(field, msg));
-        let search = params
-            .get("search")
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
+        let search = params.get("search").map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
             bad("search", "must be at most 200 characters");
         }
         let product_type = params.get("type").and_then(|t| {
             ProductType::parse(t).or_else(|| {
-                bad(
-                    "type",
-                    "must be one of digital_download (or file), serials, dynamic, service",
-                );
+                bad("type", "must be one of digital_download (or file), serials, dynamic, service");
                 None
             })
         });
@@ -756,10 +675,7 @@ impl ProductListQuery {
             Some("title") => ProductSort::Title,
             Some("total_sold") => ProductSort::TotalSold,
             Some(_) => {
-                bad(
-                    "sort",
-                    "must be one of created_at, price, title, total_sold",
-                );
+                bad("sort", "must be one of created_at, price, title, total_sold");
                 ProductSort::CreatedAt
             }
         };
@@ -774,14 +690,7 @@ impl ProductListQuery {
         if !errors.is_empty() {
             return Err(ValidationError { errors });
         }
-        Ok(ProductListQuery {
-            search,
-            product_type,
-            category_id,
-            visible,
-            sort,
-            order,
-        })
+        Ok(ProductListQuery { search, product_type, category_id, visible, sort, order })
     }
 
     /// Whether the plain default listing (newest first, no filter) is asked for: the one
@@ -796,14 +705,9 @@ impl ProductListQuery {
 
     /// Whether a product passes the filters.
     pub fn matches(&self, p: &ProductSummary) -> bool {
-        self.search
-            .as_ref()
-            .is_none_or(|s| p.title.to_lowercase().contains(&s.to_lowercase()))
+        self.search.as_ref().is_none_or(|s| p.title.to_lowercase().contains(&s.to_lowercase()))
             && self.product_type.is_none_or(|t| t == p.product_type)
-            && self
-                .category_id
-                .as_ref()
-                .is_none_or(|c| p.category_id.as_ref() == Some(c))
+            && self.category_id.as_ref().is_none_or(|c| p.category_id.as_ref() == Some(c))
             && self.visible.is_none_or(|v| v == p.is_visible)
     }
 
@@ -813,11 +717,9 @@ impl ProductListQuery {
             let o = match self.sort {
                 ProductSort::CreatedAt => a.id.cmp(&b.id),
                 ProductSort::Price => a.price_minor.cmp(&b.price_minor).then(a.id.cmp(&b.id)),
-                ProductSort::Title => a
-                    .title
-                    .to_lowercase()
-                    .cmp(&b.title.to_lowercase())
-                    .then(a.id.cmp(&b.id)),
+                ProductSort::Title => {
+                    a.title.to_lowercase().cmp(&b.title.to_lowercase()).then(a.id.cmp(&b.id))
+                }
                 ProductSort::TotalSold => a.total_sold.cmp(&b.total_sold).then(a.id.cmp(&b.id)),
             };
             match self.order {
@@ -903,11 +805,9 @@ mod tests {
 
     #[test]
     fn file_is_an_alias_of_digital_download_and_stock_amount_limits_it() {
-        let p = Product::create(
-            json!({"title": "F", "type": "file", "price": 1, "stock_amount": 7}),
-            Mode::Test,
-        )
-        .unwrap();
+        let p =
+            Product::create(json!({"title": "F", "type": "file", "price": 1, "stock_amount": 7}), Mode::Test)
+                .unwrap();
         assert_eq!(p.product_type, ProductType::DigitalDownload);
         assert_eq!(p.to_json()["stock"], 7);
     }
@@ -942,11 +842,8 @@ mod tests {
 
     #[test]
     fn type_rules_tie_fields_to_types() {
-        let e = Product::create(
-            json!({"title": "D", "type": "dynamic", "price": 1}),
-            Mode::Live,
-        )
-        .unwrap_err();
+        let e =
+            Product::create(json!({"title": "D", "type": "dynamic", "price": 1}), Mode::Live).unwrap_err();
         assert_eq!(fields(e), ["dynamic_url"]);
         let e = Product::create(
             json!({"title": "D", "type": "dynamic", "price": 1, "dynamic_url": "http://x.example"}),
@@ -991,31 +888,15 @@ mod tests {
             Mode::Test,
         )
         .unwrap();
-        let u = p
-            .apply_update(json!({"title": "New title"}), Mode::Test)
-            .unwrap();
+        let u = p.apply_update(json!({"title": "New title"}), Mode::Test).unwrap();
         assert_eq!(u.title, "New title");
         assert_eq!(u.serials, p.serials);
         assert_eq!(u.id, p.id);
         assert_eq!(u.version, p.version + 1);
-        let u2 = u
-            .apply_update(json!({"price": "7.25", "description": null}), Mode::Test)
-            .unwrap();
+        let u2 = u.apply_update(json!({"price": "7.25", "description": null}), Mode::Test).unwrap();
         assert_eq!(u2.price_minor, 725);
-        assert_eq!(
-            fields(
-                u2.apply_update(json!({"title": null}), Mode::Test)
-                    .unwrap_err()
-            ),
-            ["title"]
-        );
-        assert_eq!(
-            fields(
-                u2.apply_update(json!({"id": "prod_other"}), Mode::Test)
-                    .unwrap_err()
-            ),
-            ["id"]
-        );
+        assert_eq!(fields(u2.apply_update(json!({"title": null}), Mode::Test).unwrap_err()), ["title"]);
+        assert_eq!(fields(u2.apply_update(json!({"id": "prod_other"}), Mode::Test).unwrap_err()), ["id"]);
         // Sending back what was read is accepted.
         assert!(u2.apply_update(u2.to_json(), Mode::Test).is_ok());
     }
@@ -1034,10 +915,7 @@ mod tests {
         assert_eq!(u.variants[0].id, vid);
         assert_eq!(u.variants.len(), 2);
         let e = p
-            .apply_update(
-                json!({"variants": [{"id": "var_nope", "title": "X", "price": 1}]}),
-                Mode::Test,
-            )
+            .apply_update(json!({"variants": [{"id": "var_nope", "title": "X", "price": 1}]}), Mode::Test)
             .unwrap_err();
         assert_eq!(fields(e), ["variants[0].id"]);
     }
@@ -1046,21 +924,12 @@ mod tests {
     fn list_query_filters_and_sorts() {
         let q = |pairs: &[(&str, &str)]| {
             ProductListQuery::parse(&QueryParams(
-                pairs
-                    .iter()
-                    .map(|(a, b)| (a.to_string(), b.to_string()))
-                    .collect(),
+                pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
             ))
         };
         assert!(q(&[]).unwrap().is_key_ordered());
         assert!(!q(&[("sort", "price")]).unwrap().is_key_ordered());
-        let e = q(&[
-            ("sort", "colour"),
-            ("order", "up"),
-            ("visible", "maybe"),
-            ("type", "x"),
-        ])
-        .unwrap_err();
+        let e = q(&[("sort", "colour"), ("order", "up"), ("visible", "maybe"), ("type", "x")]).unwrap_err();
         assert_eq!(fields(e), ["type", "visible", "sort", "order"]);
     }
 }

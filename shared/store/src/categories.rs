@@ -7,12 +7,7 @@ use sellvy_models::{Category, SortOrder, Tenant};
 impl Db {
     pub async fn create_category(&self, t: &Tenant, c: &Category) -> Result<(), StoreError> {
         self.transact(vec![
-            Write::put(
-                &self.table,
-                CATEGORIES.item(t, &c.id, c)?,
-                Some("attribute_not_exists(PK)"),
-                &[],
-            )?,
+            Write::put(&self.table, CATEGORIES.item(t, &c.id, c)?, Some("attribute_not_exists(PK)"), &[])?,
             CATEGORIES.count_add(self, t, 1)?,
         ])
         .await

@@ -21,21 +21,12 @@ pub(crate) struct Collection {
     pub index: &'static str,
 }
 
-pub(crate) const PRODUCTS: Collection = Collection {
-    prefix: "PRODUCT#",
-    counter: "PRODUCT#~COUNT",
-    index: "#PRODUCT",
-};
-pub(crate) const CATEGORIES: Collection = Collection {
-    prefix: "CATEGORY#",
-    counter: "CATEGORY#~COUNT",
-    index: "#CATEGORY",
-};
-pub(crate) const COUPONS: Collection = Collection {
-    prefix: "COUPON#",
-    counter: "COUPON#~COUNT",
-    index: "#COUPON",
-};
+pub(crate) const PRODUCTS: Collection =
+    Collection { prefix: "PRODUCT#", counter: "PRODUCT#~COUNT", index: "#PRODUCT" };
+pub(crate) const CATEGORIES: Collection =
+    Collection { prefix: "CATEGORY#", counter: "CATEGORY#~COUNT", index: "#CATEGORY" };
+pub(crate) const COUPONS: Collection =
+    Collection { prefix: "COUPON#", counter: "COUPON#~COUNT", index: "#COUPON" };
 
 /// A page of a collection and the collection's total.
 #[derive(Debug)]
@@ -109,16 +100,9 @@ impl Db {
         order: SortOrder,
     ) -> Result<Page<T>, StoreError> {
         let desc = order == SortOrder::Desc;
-        let start = if offset == 0 {
-            None
-        } else {
-            self.position(c, t, offset, desc).await?
-        };
+        let start = if offset == 0 { None } else { self.position(c, t, offset, desc).await? };
         if offset > 0 && start.is_none() {
-            return Ok(Page {
-                items: Vec::new(),
-                total: self.count(c, t).await?,
-            });
+            return Ok(Page { items: Vec::new(), total: self.count(c, t).await? });
         }
         let with_counter = offset == 0 && desc;
         let out = self
@@ -203,10 +187,7 @@ impl Db {
         t: &Tenant,
     ) -> Result<Vec<T>, StoreError> {
         let items = self.index_entries(c.index_pk(t), None).await?;
-        items
-            .into_iter()
-            .map(|i| serde_dynamo::from_item(i).map_err(StoreError::from))
-            .collect()
+        items.into_iter().map(|i| serde_dynamo::from_item(i).map_err(StoreError::from)).collect()
     }
 
     /// Whole objects by id, in the order asked (ids not found are skipped). At most 100.
@@ -243,21 +224,14 @@ impl Db {
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await?;
-            let items = out
-                .responses
-                .as_ref()
-                .and_then(|r| r.get(&self.table))
-                .cloned()
-                .unwrap_or_default();
+            let items = out.responses.as_ref().and_then(|r| r.get(&self.table)).cloned().unwrap_or_default();
             record(Kind::Read, items.len(), out.consumed_capacity());
             for item in items {
                 let object: T = serde_dynamo::from_item(item)?;
                 found.insert(id_of(&object), object);
             }
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-                .filter(|k| !k.keys().is_empty());
+            pending =
+                out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
             if pending.is_some() {
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;

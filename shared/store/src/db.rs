@@ -30,15 +30,6 @@ pub enum StoreError {
     Backend(String),
 }
 
-impl StoreError {
-    pub(crate) fn rejected(field: impl Into<String>, message: impl Into<String>) -> StoreError {
-        StoreError::Rejected {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
 impl<E: std::fmt::Debug, R: std::fmt::Debug> From<SdkError<E, R>> for StoreError {
     fn from(e: SdkError<E, R>) -> Self {
         StoreError::Backend(format!("{e:?}"))
@@ -121,9 +112,7 @@ impl Write {
             b = b.expression_attribute_names(*k, *v);
         }
         Ok(Write {
-            item: TransactWriteItem::builder()
-                .update(built(b.build())?)
-                .build(),
+            item: TransactWriteItem::builder().update(built(b.build())?).build(),
             on_fail: OnFail::Conflict,
         })
     }
@@ -143,9 +132,7 @@ impl Write {
             b = b.expression_attribute_values(*k, v.clone());
         }
         Ok(Write {
-            item: TransactWriteItem::builder()
-                .delete(built(b.build())?)
-                .build(),
+            item: TransactWriteItem::builder().delete(built(b.build())?).build(),
             on_fail: OnFail::Conflict,
         })
     }
@@ -158,19 +145,13 @@ impl Write {
             .key("SK", s(key.1))
             .condition_expression("attribute_exists(PK)");
         Ok(Write {
-            item: TransactWriteItem::builder()
-                .condition_check(built(b.build())?)
-                .build(),
+            item: TransactWriteItem::builder().condition_check(built(b.build())?).build(),
             on_fail: OnFail::Conflict,
         })
     }
 
     /// Its condition failing means the input is refused for `field`.
-    pub(crate) fn or_reject(
-        mut self,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Write {
+    pub(crate) fn or_reject(mut self, field: impl Into<String>, message: impl Into<String>) -> Write {
         self.on_fail = OnFail::Reject(field.into(), message.into());
         self
     }
@@ -186,10 +167,7 @@ impl Db {
     }
 
     pub fn new(client: Client, table: impl Into<String>) -> Db {
-        Db {
-            client,
-            table: table.into(),
-        }
+        Db { client, table: table.into() }
     }
 
     pub fn table(&self) -> &str {
@@ -213,11 +191,7 @@ impl Db {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await?;
-        record(
-            Kind::Read,
-            out.item.is_some() as usize,
-            out.consumed_capacity(),
-        );
+        record(Kind::Read, out.item.is_some() as usize, out.consumed_capacity());
         Ok(out.item)
     }
 
@@ -254,8 +228,7 @@ impl Db {
     /// Commits the writes together or not at all. A failed condition becomes the meaning its
     /// write carries; a clash with another transaction is a [`StoreError::Conflict`].
     pub(crate) async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        let (items, meanings): (Vec<_>, Vec<_>) =
-            writes.into_iter().map(|w| (w.item, w.on_fail)).unzip();
+        let (items, meanings): (Vec<_>, Vec<_>) = writes.into_iter().map(|w| (w.item, w.on_fail)).unzip();
         let out = self
             .client
             .transact_write_items()
@@ -284,10 +257,7 @@ impl Db {
                 });
             }
         }
-        if reasons
-            .iter()
-            .any(|r| r.code() == Some("TransactionConflict"))
-        {
+        if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
             return Err(StoreError::Conflict);
         }
         Err(e.into())

@@ -21,20 +21,13 @@ impl Db {
             ("payload".to_string(), s(e.payload().to_string())),
             // Not yet handed to the delivery queue (the webhook forwarder clears it).
             ("dispatch".to_string(), s("pending")),
-            (
-                "expires_at".to_string(),
-                n(e.created_at.seconds() + EVENT_RETENTION_SECS),
-            ),
+            ("expires_at".to_string(), n(e.created_at.seconds() + EVENT_RETENTION_SECS)),
         ]);
         Write::put(&self.table, item, None, &[])
     }
 
     /// The tenant's most recent events, newest first, as their webhook payloads.
-    pub async fn recent_events(
-        &self,
-        t: &Tenant,
-        limit: u32,
-    ) -> Result<Vec<serde_json::Value>, StoreError> {
+    pub async fn recent_events(&self, t: &Tenant, limit: u32) -> Result<Vec<serde_json::Value>, StoreError> {
         let out = self
             .client
             .query()
@@ -52,8 +45,9 @@ impl Db {
         out.items()
             .iter()
             .map(|item| match item.get("payload") {
-                Some(AttributeValue::S(p)) => serde_json::from_str(p)
-                    .map_err(|e| StoreError::Backend(format!("event payload: {e}"))),
+                Some(AttributeValue::S(p)) => {
+                    serde_json::from_str(p).map_err(|e| StoreError::Backend(format!("event payload: {e}")))
+                }
                 _ => Err(StoreError::Backend("event without payload".into())),
             })
             .collect()

@@ -34,19 +34,9 @@ impl Db {
         let mut item: Item = serde_dynamo::to_item(store)?;
         item.insert("PK".into(), s(store_pk(&store.id)));
         item.insert("SK".into(), s("STORE"));
-        let mut writes = vec![Write::put(
-            &self.table,
-            item,
-            Some("attribute_not_exists(PK)"),
-            &[],
-        )?];
+        let mut writes = vec![Write::put(&self.table, item, Some("attribute_not_exists(PK)"), &[])?];
         for k in keys {
-            writes.push(Write::put(
-                &self.table,
-                key_item(k)?,
-                Some("attribute_not_exists(PK)"),
-                &[],
-            )?);
+            writes.push(Write::put(&self.table, key_item(k)?, Some("attribute_not_exists(PK)"), &[])?);
         }
         self.transact(writes).await
     }
@@ -87,10 +77,7 @@ impl Db {
                 Ok(())
             }
             // Revoked meanwhile: nothing to record.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                 Ok(())
             }
             Err(e) => Err(e.into()),
@@ -152,10 +139,7 @@ impl Db {
                 record(Kind::Write, 0, o.consumed_capacity());
                 Ok(true)
             }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                 Ok(false)
             }
             Err(e) => Err(e.into()),
@@ -170,7 +154,72 @@ fn key_from_index(item: &Item) -> Result<ApiKey, StoreError> {
         let hash = pk.trim_start_matches("KEY#").to_string();
         item.insert("hash".into(), s(hash));
     }
-    item.entry("last_used_at".into())
-        .or_insert(AttributeValue::Null(true));
+    item.entry("last_used_at".into()).or_insert(AttributeValue::Null(true));
     Ok(serde_dynamo::from_item(item)?)
+}
+
+impl Db {
+    /// Moves a store to a plan and rate limit: the store item, then each of its keys (which
+    /// carry the limit so that authentication needs one read). Returns how many keys changed.
+    pub async fn set_store_plan(
+        &self,
+        store_id: &str,
+        plan: sellvy_models::apikey::Plan,
+        limit: sellvy_models::RateLimit,
+    ) -> Result<usize, StoreError> {
+        let limit_value: AttributeValue = serde_dynamo::to_attribute_value(limit)?;
+        let plan_value: AttributeValue = serde_dynamo::to_attribute_value(plan)?;
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(store_pk(store_id)))
+            .key("SK", s("STORE"))
+            .update_expression("SET #plan = :plan, rate_limit = :limit")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#plan", "plan")
+            .expression_attribute_values(":plan", plan_value)
+            .expression_attribute_values(":limit", limit_value.clone())
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => {
+                    StoreError::Rejected { field: "store".into(), message: format!("no store {store_id}") }
+                }
+                _ => e.into(),
+            })?;
+        record(Kind::Write, 0, out.consumed_capacity());
+        let mut updated = 0;
+        for mode in [sellvy_models::Mode::Live, sellvy_models::Mode::Test] {
+            let tenant = Tenant { store_id: store_id.to_string(), mode };
+            for entry in self.index_entries(key_index_pk(&tenant), Some("PK")).await? {
+                let Some(pk) = entry.get("PK").cloned() else { continue };
+                let out = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("PK", pk)
+                    .key("SK", s("KEY"))
+                    .update_expression("SET rate_limit = :limit")
+                    .condition_expression("attribute_exists(PK)")
+                    .expression_attribute_values(":limit", limit_value.clone())
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await;
+                match out {
+                    Ok(o) => {
+                        record(Kind::Write, 0, o.consumed_capacity());
+                        updated += 1;
+                    }
+                    // Revoked meanwhile.
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(updated)
+    }
 }

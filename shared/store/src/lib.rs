@@ -15,11 +15,16 @@
 mod categories;
 mod collection;
 mod cost;
+mod coupons;
 mod db;
 mod events;
+mod idempotency;
 mod keys;
 mod products;
+mod ratelimit;
 
 pub use collection::Page;
 pub use cost::{Cost, measure};
 pub use db::{Db, StoreError};
+pub use idempotency::{Claim, StoredResponse};
+pub use ratelimit::BucketHints;

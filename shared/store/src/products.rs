@@ -9,12 +9,7 @@ use sellvy_models::{Event, Product, SortOrder, Tenant};
 impl Db {
     /// Adds `delta` to a category's product count; fails (naming `category_id`) when the
     /// category does not exist, so a product can never point at nothing.
-    fn category_membership(
-        &self,
-        t: &Tenant,
-        category_id: &str,
-        delta: i64,
-    ) -> Result<Write, StoreError> {
+    fn category_membership(&self, t: &Tenant, category_id: &str, delta: i64) -> Result<Write, StoreError> {
         Ok(Write::update(
             &self.table,
             CATEGORIES.key(t, category_id),
@@ -26,19 +21,9 @@ impl Db {
     }
 
     /// Writes a new product with its count, category membership and `event`, atomically.
-    pub async fn create_product(
-        &self,
-        t: &Tenant,
-        p: &Product,
-        event: &Event,
-    ) -> Result<(), StoreError> {
+    pub async fn create_product(&self, t: &Tenant, p: &Product, event: &Event) -> Result<(), StoreError> {
         let mut writes = vec![
-            Write::put(
-                &self.table,
-                PRODUCTS.item(t, &p.id, p)?,
-                Some("attribute_not_exists(PK)"),
-                &[],
-            )?,
+            Write::put(&self.table, PRODUCTS.item(t, &p.id, p)?, Some("attribute_not_exists(PK)"), &[])?,
             PRODUCTS.count_add(self, t, 1)?,
             self.record_event(t, event)?,
         ];
@@ -78,12 +63,7 @@ impl Db {
     }
 
     /// Deletes a product still as read, with its count, category membership and `event`.
-    pub async fn delete_product(
-        &self,
-        t: &Tenant,
-        p: &Product,
-        event: &Event,
-    ) -> Result<(), StoreError> {
+    pub async fn delete_product(&self, t: &Tenant, p: &Product, event: &Event) -> Result<(), StoreError> {
         let mut writes = vec![
             Write::delete(
                 &self.table,
@@ -122,13 +102,8 @@ impl Db {
     }
 
     /// Whole products by id, in the order asked (at most 100; ids not found are skipped).
-    pub async fn get_products(
-        &self,
-        t: &Tenant,
-        ids: &[String],
-    ) -> Result<Vec<Product>, StoreError> {
-        self.get_many(PRODUCTS, t, ids, |p: &Product| p.id.clone())
-            .await
+    pub async fn get_products(&self, t: &Tenant, ids: &[String]) -> Result<Vec<Product>, StoreError> {
+        self.get_many(PRODUCTS, t, ids, |p: &Product| p.id.clone()).await
     }
 
     /// Asserts, inside another object's transaction, that these products exist (each failure

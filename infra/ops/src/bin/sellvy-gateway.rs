@@ -17,10 +17,7 @@ async fn main() -> std::io::Result<()> {
     let state = sellvy_api::AppState::from_env().await;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     let addr = listener.local_addr()?;
-    tracing::info!(
-        "Sellvy gateway listening on http://{addr}/v1 (table {})",
-        state.db.table()
-    );
+    tracing::info!("Sellvy gateway listening on http://{addr}/v1 (table {})", state.db.table());
     println!("listening on http://{addr}");
     sellvy_ops::serve(listener, state).await
 }

@@ -9,7 +9,7 @@
 use clap::Parser;
 use sellvy_api::{AppState, Config};
 use sellvy_models::apikey::Plan;
-use sellvy_models::{Event, EventType, Mode, Product, Tenant};
+use sellvy_models::{Event, EventType, Mode, Product, RateLimit, Tenant};
 use serde_json::json;
 use std::time::Instant;
 
@@ -46,21 +46,13 @@ async fn sample(
         let t = Instant::now();
         let resp = req.send().await.expect("gateway answers");
         let status = resp.status();
-        cost = resp
-            .headers()
-            .get("x-sellvy-cost")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
+        cost = resp.headers().get("x-sellvy-cost").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         let _ = resp.bytes().await;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         assert!(status.is_success(), "{method} {url}: {status}");
     }
     times.sort_by(|a, b| a.total_cmp(b));
-    Sample {
-        cost,
-        median_ms: times[times.len() / 2],
-    }
+    Sample { cost, median_ms: times[times.len() / 2] }
 }
 
 /// Fills the store to `target` products directly through the store crate (the same
@@ -91,29 +83,26 @@ async fn fill(state: &AppState, tenant: &Tenant, from: usize, target: usize) {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let state = AppState {
-        db: sellvy_store::Db::from_env().await,
-        config: Config { cost_headers: true },
-    };
+    let state =
+        AppState::new(sellvy_store::Db::from_env().await, Config { cost_headers: true, ..Config::default() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/v1", listener.local_addr().unwrap());
     tokio::spawn(sellvy_ops::serve(listener, state.clone()));
     let http = reqwest::Client::new();
 
-    let store = sellvy_ops::create_store(&state.db, "Measure", Plan::Enterprise)
-        .await
-        .unwrap();
+    let store = sellvy_ops::create_store(
+        &state.db,
+        &sellvy_ops::NewStore {
+            custom_limit: RateLimit::custom(1_000_000, 1_000_000),
+            ..sellvy_ops::NewStore::new("Measure", Plan::Enterprise)
+        },
+    )
+    .await
+    .unwrap();
     let key = store["keys"]["test"]["key"].as_str().unwrap().to_string();
-    let tenant = Tenant {
-        store_id: store["store_id"].as_str().unwrap().to_string(),
-        mode: Mode::Test,
-    };
+    let tenant = Tenant { store_id: store["store_id"].as_str().unwrap().to_string(), mode: Mode::Test };
     // Warm the key's last_used_at so it does not add a write to the first sample.
-    let _ = http
-        .get(format!("{base}/products"))
-        .bearer_auth(&key)
-        .send()
-        .await;
+    let _ = http.get(format!("{base}/products")).bearer_auth(&key).send().await;
 
     println!("| products | request | DynamoDB work | median ms |");
     println!("|---:|---|---|---:|");
@@ -123,47 +112,25 @@ async fn main() {
         let t = Instant::now();
         fill(&state, &tenant, filled, size).await;
         filled = size;
-        eprintln!(
-            "filled to {size} products in {:.1} s",
-            t.elapsed().as_secs_f64()
-        );
-        let one = state
-            .db
-            .product_page(&tenant, 0, 1, sellvy_models::SortOrder::Desc)
-            .await
-            .unwrap();
+        eprintln!("filled to {size} products in {:.1} s", t.elapsed().as_secs_f64());
+        let one = state.db.product_page(&tenant, 0, 1, sellvy_models::SortOrder::Desc).await.unwrap();
         let id = one.items[0].id.clone();
         let requests: Vec<(&str, reqwest::Method, String, Option<serde_json::Value>)> = vec![
-            (
-                "GET /v1/products?page=1",
-                reqwest::Method::GET,
-                format!("{base}/products?page=1"),
-                None,
-            ),
+            ("GET /v1/products?page=1", reqwest::Method::GET, format!("{base}/products?page=1"), None),
             (
                 "GET /v1/products?per_page=100",
                 reqwest::Method::GET,
                 format!("{base}/products?per_page=100"),
                 None,
             ),
-            (
-                "GET /v1/products?page=4",
-                reqwest::Method::GET,
-                format!("{base}/products?page=4"),
-                None,
-            ),
+            ("GET /v1/products?page=4", reqwest::Method::GET, format!("{base}/products?page=4"), None),
             (
                 "GET /v1/products?sort=price",
                 reqwest::Method::GET,
                 format!("{base}/products?sort=price"),
                 None,
             ),
-            (
-                "GET /v1/products/:id",
-                reqwest::Method::GET,
-                format!("{base}/products/{id}"),
-                None,
-            ),
+            ("GET /v1/products/:id", reqwest::Method::GET, format!("{base}/products/{id}"), None),
             (
                 "PATCH /v1/products/:id",
                 reqwest::Method::PATCH,
@@ -172,11 +139,7 @@ async fn main() {
             ),
         ];
         for (name, method, url, body) in requests {
-            let runs = if name.contains("sort=price") {
-                args.runs.min(5)
-            } else {
-                args.runs
-            };
+            let runs = if name.contains("sort=price") { args.runs.min(5) } else { args.runs };
             let s = sample(&http, method, &url, &key, body, runs).await;
             println!("| {size} | `{name}` | {} | {:.1} |", s.cost, s.median_ms);
             if name == "GET /v1/products?page=1" {
@@ -193,10 +156,7 @@ async fn main() {
         )
         .await;
         filled += 1;
-        println!(
-            "| {size} | `POST /v1/products` | {} | {:.1} |",
-            s.cost, s.median_ms
-        );
+        println!("| {size} | `POST /v1/products` | {} | {:.1} |", s.cost, s.median_ms);
     }
     if page1.len() >= 2 {
         println!(

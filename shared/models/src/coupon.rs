@@ -1,0 +1,241 @@
+//! Coupons: a code buyers enter at checkout for a percentage or fixed discount.
+
+use crate::error::ValidationError;
+use crate::id;
+use crate::input::Input;
+use crate::money::{self, Currency, Money};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CouponType {
+    /// `value` percent off (0 < value ≤ 100, up to 2 decimals).
+    Percentage,
+    /// `value` off, in the store's currency.
+    Fixed,
+}
+
+/// Percentages are held in hundredths of a percent: 12.5 % is 1250.
+const PERCENT_EXPONENT: u32 = 2;
+/// A coupon may name at most this many products (each is checked in the same transaction).
+pub const MAX_APPLIES_TO: usize = 50;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coupon {
+    pub id: String,
+    /// As the seller wrote it; unique per store and mode, compared case-insensitively.
+    pub code: String,
+    #[serde(rename = "type")]
+    pub kind: CouponType,
+    /// Hundredths of a percent, or minor units of `currency`.
+    pub value: i64,
+    pub currency: String,
+    pub max_uses: Option<u64>,
+    #[serde(default)]
+    pub uses: u64,
+    pub expires_at: Option<Timestamp>,
+    pub min_order_amount: Option<i64>,
+    pub applies_to_products: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+/// The form a code is compared in: `Summer20` and `SUMMER20` are one code.
+pub fn code_key(code: &str) -> String {
+    code.to_lowercase()
+}
+
+impl Coupon {
+    /// A coupon from a `POST /coupons` body. `currency` is the store's: fixed values and
+    /// `min_order_amount` are in it.
+    pub fn create(body: Value, currency: Currency, now: Timestamp) -> Result<Coupon, ValidationError> {
+        let mut i = Input::object(body)?;
+        let code = i.text("code", 1, 50);
+        if let Some(c) = &code
+            && !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            i.error("code", "may contain only letters, digits, - and _");
+        }
+        let kind = i.take_str("type").and_then(|t| match t.as_str() {
+            "percentage" => Some(CouponType::Percentage),
+            "fixed" => Some(CouponType::Fixed),
+            _ => {
+                i.error("type", "must be percentage or fixed");
+                None
+            }
+        });
+        let value = i.take("value").and_then(|v| {
+            let parsed = match kind {
+                Some(CouponType::Fixed) => Money::parse("value", &v, currency).map(|m| m.minor),
+                _ => money::parse_minor("value", &v, PERCENT_EXPONENT, "a percentage"),
+            };
+            match parsed {
+                Err(e) => {
+                    i.error("value", e.message);
+                    None
+                }
+                Ok(0) => {
+                    i.error("value", "must be greater than 0");
+                    None
+                }
+                Ok(p) if kind == Some(CouponType::Percentage) && p > 100 * 100 => {
+                    i.error("value", "must be at most 100 for a percentage");
+                    None
+                }
+                Ok(v) => Some(v),
+            }
+        });
+        let max_uses = i.int("max_uses", 1, 1_000_000_000).map(|n| n as u64);
+        let expires_at = i.take_str("expires_at").and_then(|s| match Timestamp::parse(&s) {
+            None => {
+                i.error("expires_at", "must be an RFC 3339 timestamp, e.g. 2027-09-01T00:00:00Z");
+                None
+            }
+            Some(t) if t <= now => {
+                i.error("expires_at", "must be in the future");
+                None
+            }
+            Some(t) => Some(t),
+        });
+        let min_order_amount = i
+            .take("min_order_amount")
+            .and_then(|v| {
+                Money::parse("min_order_amount", &v, currency)
+                    .map_err(|e| i.error("min_order_amount", e.message))
+                    .ok()
+            })
+            .map(|m| m.minor);
+        let applies_to_products =
+            i.string_list("applies_to_products", MAX_APPLIES_TO, 64).unwrap_or_default();
+        let mut seen = HashSet::new();
+        for (n, p) in applies_to_products.iter().enumerate() {
+            if !id::looks_like("prod_", p) {
+                i.error(&format!("applies_to_products[{n}]"), "is not a product id (prod_…)");
+            } else if !seen.insert(p) {
+                i.error(&format!("applies_to_products[{n}]"), "is listed twice");
+            }
+        }
+        i.require("code");
+        i.require("type");
+        i.require("value");
+        i.finish()?;
+        Ok(Coupon {
+            id: id::new_id("cpn_"),
+            code: code.unwrap_or_default(),
+            kind: kind.unwrap_or(CouponType::Fixed),
+            value: value.unwrap_or_default(),
+            currency: currency.code().to_string(),
+            max_uses,
+            uses: 0,
+            expires_at,
+            min_order_amount,
+            applies_to_products,
+            created_at: now,
+        })
+    }
+
+    fn currency(&self) -> Currency {
+        Currency::parse(&self.currency).unwrap_or(Currency::USD)
+    }
+
+    pub fn to_json(&self) -> Value {
+        let value = match self.kind {
+            CouponType::Percentage => money::decimal_json(self.value, PERCENT_EXPONENT),
+            CouponType::Fixed => money::minor_to_json(self.value, self.currency()),
+        };
+        json!({
+            "id": self.id,
+            "code": self.code,
+            "type": self.kind,
+            "value": value,
+            "currency": self.currency,
+            "max_uses": self.max_uses,
+            "uses": self.uses,
+            "expires_at": self.expires_at,
+            "min_order_amount": self.min_order_amount.map(|m| money::minor_to_json(m, self.currency())),
+            "applies_to_products": self.applies_to_products,
+            "created_at": self.created_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Timestamp {
+        Timestamp::parse("2026-11-22T00:00:00Z").unwrap()
+    }
+
+    fn fields(e: ValidationError) -> Vec<String> {
+        e.errors.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn the_seeds_coupon_parses_when_its_date_is_ahead() {
+        let c = Coupon::create(
+            json!({"code": "SUMMER20", "type": "percentage", "value": 20, "max_uses": 100,
+                   "expires_at": "2027-09-01T00:00:00Z", "min_order_amount": 10,
+                   "applies_to_products": ["prod_00000000000000000000000001"]}),
+            Currency::USD,
+            now(),
+        )
+        .unwrap();
+        let j = c.to_json();
+        assert_eq!(j["value"], 20);
+        assert_eq!(j["min_order_amount"], 10);
+        assert_eq!(j["uses"], 0);
+        assert_eq!(j["type"], "percentage");
+        assert_eq!(code_key(&c.code), "summer20");
+    }
+
+    #[test]
+    fn values_follow_the_type() {
+        let p = |v: Value| {
+            Coupon::create(json!({"code": "X", "type": "percentage", "value": v}), Currency::USD, now())
+        };
+        assert_eq!(p(json!(12.5)).unwrap().to_json()["value"].to_string(), "12.5");
+        assert_eq!(fields(p(json!(0)).unwrap_err()), ["value"]);
+        assert_eq!(fields(p(json!(100.01)).unwrap_err()), ["value"]);
+        assert!(p(json!(100)).is_ok());
+        let f = |v: Value| {
+            Coupon::create(json!({"code": "X", "type": "fixed", "value": v}), Currency::USD, now())
+        };
+        assert_eq!(f(json!("4.99")).unwrap().value, 499);
+        assert_eq!(fields(f(json!(4.999)).unwrap_err()), ["value"]);
+        assert_eq!(fields(f(json!(-1)).unwrap_err()), ["value"]);
+    }
+
+    #[test]
+    fn every_rule_names_its_field() {
+        let e = Coupon::create(
+            json!({"code": "no spaces!", "type": "bogo", "max_uses": 0, "expires_at": "2020-01-01T00:00:00Z",
+                   "min_order_amount": "x", "applies_to_products": ["prod_x"], "stackable": true}),
+            Currency::USD,
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            fields(e),
+            [
+                "code",
+                "type",
+                "max_uses",
+                "expires_at",
+                "min_order_amount",
+                "applies_to_products[0]",
+                "value",
+                "stackable"
+            ]
+        );
+        let e = Coupon::create(
+            json!({"code": "A", "type": "fixed", "value": 1, "expires_at": "soon"}),
+            Currency::USD,
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(fields(e), ["expires_at"]);
+    }
+}

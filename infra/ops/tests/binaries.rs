@@ -13,6 +13,32 @@ impl Drop for Gateway {
     }
 }
 
+/// Starts `sellvy-gateway --port 0` and returns it with its base URL.
+fn start_gateway() -> (Gateway, String) {
+    let mut child = local_env(&mut Command::new(env!("CARGO_BIN_EXE_sellvy-gateway")))
+        .args(["--port", "0"])
+        .env("SELLVY_COST_HEADERS", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
+    (Gateway(child), base)
+}
+
+/// `sellvy-admin create-store --json` with extra arguments.
+fn admin_store(args: &[&str]) -> serde_json::Value {
+    let out = local_env(&mut Command::new(env!("CARGO_BIN_EXE_sellvy-admin")))
+        .args(["create-store", "--json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn local_env(cmd: &mut Command) -> &mut Command {
     for (k, v) in [
         ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
@@ -29,12 +55,7 @@ fn local_env(cmd: &mut Command) -> &mut Command {
 
 #[tokio::test]
 async fn admin_creates_a_store_whose_keys_work_on_the_gateway() {
-    let out = local_env(&mut Command::new(env!("CARGO_BIN_EXE_sellvy-admin")))
-        .args(["create-store", "--name", "Binary Store", "--plan", "business", "--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let store: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let store = admin_store(&["--name", "Binary Store", "--plan", "business"]);
     assert_eq!(store["plan"], "business");
     let key = store["keys"]["test"]["key"].as_str().unwrap().to_string();
     assert!(key.starts_with("sk_test_"));
@@ -46,16 +67,7 @@ async fn admin_creates_a_store_whose_keys_work_on_the_gateway() {
         .unwrap();
     assert!(!bad.status.success());
 
-    let mut child = local_env(&mut Command::new(env!("CARGO_BIN_EXE_sellvy-gateway")))
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let _gateway = Gateway(child);
-    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
+    let (_gateway, base) = start_gateway();
 
     let http = reqwest::Client::new();
     let created = http
@@ -70,4 +82,54 @@ async fn admin_creates_a_store_whose_keys_work_on_the_gateway() {
         http.get(format!("{base}/v1/products")).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
     assert_eq!(list["meta"]["total"], 1);
     assert_eq!(list["data"][0]["price"], 12);
+}
+
+/// The rate limit holds across processes: two gateways (as two Lambda instances would) share
+/// one store's bucket in DynamoDB, so together they accept what the plan allows.
+#[tokio::test]
+async fn two_gateway_processes_share_one_stores_rate_limit() {
+    let (_a, base_a) = start_gateway();
+    let (_b, base_b) = start_gateway();
+    let http = reqwest::Client::new();
+    for (plan, burst, per_minute, sent) in [("free", 10u64, 60u64, 40usize), ("pro", 50, 300, 120)] {
+        let store = admin_store(&["--name", "Shared", "--plan", plan]);
+        let key = store["keys"]["test"]["key"].as_str().unwrap().to_string();
+        let started = std::time::Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..sent {
+            let url = format!("{}/v1/products", if n % 2 == 0 { &base_a } else { &base_b });
+            let (http, key) = (http.clone(), key.clone());
+            tasks.spawn(async move {
+                let r = http.get(url).bearer_auth(key).send().await.unwrap();
+                let cost =
+                    r.headers().get("x-sellvy-cost").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                (r.status().as_u16(), cost)
+            });
+        }
+        let replies = tasks.join_all().await;
+        let elapsed = started.elapsed().as_secs_f64();
+        let accepted = replies.iter().filter(|(s, _)| *s == 200).count() as u64;
+        assert!(replies.iter().all(|(s, _)| *s == 200 || *s == 429));
+        // Calls per request besides the limiter: the key lookup, and the page Query if accepted.
+        let limiter_calls: u64 = replies
+            .iter()
+            .map(|(s, cost)| {
+                let calls: u64 = cost
+                    .split_whitespace()
+                    .find_map(|kv| kv.strip_prefix("calls="))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                calls - if *s == 200 { 2 } else { 1 }
+            })
+            .sum();
+        // Tokens refill at per_minute / 60 per second while the burst is in flight.
+        let refill = (elapsed * per_minute as f64 / 60.0).ceil() as u64;
+        eprintln!(
+            "{plan}: {sent} requests over 2 processes in {elapsed:.2} s: {accepted} accepted (burst {burst}, \
+             up to {refill} refilled meanwhile); limiter calls {limiter_calls} ({:.2} per request)",
+            limiter_calls as f64 / sent as f64
+        );
+        assert!(accepted >= burst, "{plan}: {accepted} < burst {burst}");
+        assert!(accepted <= burst + refill, "{plan}: {accepted} > {burst} + {refill}");
+    }
 }

@@ -1,0 +1,127 @@
+//! Per-plan rate limits: exactly `burst` requests pass at once, the rest get 429 with a
+//! Retry-After that is enough, and every response says where the caller stands.
+
+use reqwest::Method;
+use sellvy_tests::{Clock, Plan, RateLimit, TestApp, spawn_app, spawn_app_with};
+use std::time::Duration;
+
+/// A stopped clock: a burst is "at once" whatever the machine's speed.
+fn frozen() -> Clock {
+    Clock::manual(1_800_000_000_000_000)
+}
+
+/// Sends `n` concurrent GETs; returns (accepted, refused) replies.
+async fn burst(app: &TestApp, key: &str, n: usize) -> (Vec<sellvy_tests::Reply>, Vec<sellvy_tests::Reply>) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let (app, key) = (app.clone(), key.to_string());
+        tasks.spawn(async move { app.get("/products", &key).await });
+    }
+    let replies = tasks.join_all().await;
+    let (ok, refused): (Vec<_>, Vec<_>) = replies.into_iter().partition(|r| r.status == 200);
+    assert!(refused.iter().all(|r| r.status == 429), "only 200 and 429 expected");
+    (ok, refused)
+}
+
+#[tokio::test]
+async fn each_plan_lets_exactly_its_burst_through_at_once() {
+    let app = spawn_app_with(frozen()).await;
+    for (plan, custom, limit) in [
+        (Plan::Free, None, RateLimit::FREE),
+        (Plan::Pro, None, RateLimit::PRO),
+        (Plan::Business, None, RateLimit::BUSINESS),
+        (Plan::Enterprise, RateLimit::custom(120, 7), RateLimit::custom(120, 7).unwrap()),
+    ] {
+        let k = app.new_store_on(plan, custom).await.test;
+        let (ok, refused) = burst(&app, &k, limit.burst as usize + 15).await;
+        assert_eq!(ok.len(), limit.burst as usize, "{plan:?}");
+        assert_eq!(refused.len(), 15, "{plan:?}");
+        let r = &refused[0];
+        assert_eq!(r.body["error"]["code"], "rate_limited");
+        assert_eq!(r.body["error"]["status"], 429);
+        let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+        let interval_secs = (60.0 / limit.per_minute as f64).ceil() as u64;
+        assert_eq!(retry, interval_secs.max(1), "{plan:?}: one interval away");
+        for reply in ok.iter().chain(&refused) {
+            assert_eq!(reply.header("x-ratelimit-limit").unwrap(), limit.per_minute.to_string());
+            assert!(reply.header("x-ratelimit-remaining").is_some());
+            assert!(reply.header("x-ratelimit-reset").is_some());
+        }
+        let remaining: Vec<u32> =
+            ok.iter().map(|r| r.header("x-ratelimit-remaining").unwrap().parse().unwrap()).collect();
+        assert_eq!(remaining.iter().min(), Some(&0));
+        assert_eq!(remaining.iter().max(), Some(&(limit.burst - 1)));
+    }
+}
+
+#[tokio::test]
+async fn waiting_retry_after_is_enough_and_a_minute_refills_the_burst() {
+    let clock = frozen();
+    let app = spawn_app_with(clock.clone()).await;
+    let k = app.new_store_on(Plan::Free, None).await.test;
+    let (ok, refused) = burst(&app, &k, 12).await;
+    assert_eq!((ok.len(), refused.len()), (10, 2));
+    let retry: i64 = refused[0].header("retry-after").unwrap().parse().unwrap();
+    clock.advance(retry * 1_000_000 - 1);
+    assert_eq!(app.get("/products", &k).await.status, 429, "not a microsecond early");
+    clock.advance(1);
+    assert_eq!(app.get("/products", &k).await.status, 200);
+    clock.advance(60_000_000);
+    let (ok, _) = burst(&app, &k, 12).await;
+    assert_eq!(ok.len(), 10);
+}
+
+#[tokio::test]
+async fn retry_after_works_on_the_real_clock() {
+    let app = spawn_app().await;
+    let k = app.new_store_on(Plan::Free, None).await.test;
+    let mut refused = None;
+    for _ in 0..15 {
+        let r = app.get("/products", &k).await;
+        if r.status == 429 {
+            refused = Some(r);
+            break;
+        }
+    }
+    let refused = refused.expect("the free plan refuses a quick 15");
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    tokio::time::sleep(Duration::from_secs(wait)).await;
+    assert_eq!(app.get("/products", &k).await.status, 200);
+}
+
+#[tokio::test]
+async fn modes_and_stores_have_their_own_buckets() {
+    let app = spawn_app_with(frozen()).await;
+    let a = app.new_store_on(Plan::Free, None).await;
+    let b = app.new_store_on(Plan::Free, None).await;
+    assert_eq!(burst(&app, &a.test, 12).await.0.len(), 10);
+    assert_eq!(burst(&app, &a.live, 12).await.0.len(), 10);
+    assert_eq!(burst(&app, &b.test, 12).await.0.len(), 10);
+}
+
+#[tokio::test]
+async fn every_route_counts_writes_included_and_401s_carry_no_limit_headers() {
+    let app = spawn_app_with(frozen()).await;
+    let k = app.new_store_on(Plan::Free, None).await.test;
+    for n in 0..10 {
+        let r = app.post("/categories", &k, serde_json::json!({"name": format!("C{n}")})).await;
+        assert_eq!(r.status, 201);
+    }
+    assert_eq!(app.get("/coupons", &k).await.status, 429);
+    let anonymous = app.call(Method::GET, "/products", None, None).await;
+    assert_eq!(anonymous.status, 401);
+    assert!(anonymous.header("x-ratelimit-limit").is_none());
+}
+
+#[tokio::test]
+async fn a_plan_change_applies_at_once() {
+    let app = spawn_app_with(frozen()).await;
+    let store = app.new_store_on(Plan::Free, None).await;
+    assert_eq!(app.get("/products", &store.test).await.header("x-ratelimit-limit"), Some("60"));
+    let done = sellvy_ops::set_plan(&app.db, &store.store_id, Plan::Business, None).await.unwrap();
+    assert_eq!(done["keys_updated"], 2);
+    assert_eq!(app.get("/products", &store.test).await.header("x-ratelimit-limit"), Some("1000"));
+    assert!(sellvy_ops::set_plan(&app.db, &store.store_id, Plan::Enterprise, None).await.is_err());
+    assert!(sellvy_ops::set_plan(&app.db, "store_nope", Plan::Pro, None).await.is_err());
+}

@@ -3,17 +3,24 @@
 //! Keys belong to one mode: a live key manages live keys, a test key test keys, so a test key
 //! can never mint a live one.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{delete, get};
-use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params};
+use sellvy_api::docs::{Errors, NotFound, WriteErrors};
+use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes};
 use sellvy_models::apikey::{ApiKey, NewApiKey};
+use sellvy_models::wire::{ApiKeyList, CreatedApiKey, CreatedApiKeyData, NewApiKeyInput, PageParams};
 use sellvy_models::{PageRequest, Permission};
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/api_keys", get(list).post(create)).route("/v1/api_keys/{id}", delete(revoke))
+pub fn routes() -> Routes {
+    Routes::new().routes(routes!(list, create)).routes(routes!(revoke))
 }
+
+/// List API keys
+///
+/// The keys of the caller's mode; secrets are never shown. Full access only.
+#[utoipa::path(get, path = "/v1/api_keys", operation_id = "list_api_keys", tag = "API keys", params(PageParams),
+    responses((status = 200, description = "OK", body = ApiKeyList), Errors))]
 
 async fn list(
     State(state): State<AppState>,
@@ -29,6 +36,12 @@ async fn list(
     Ok(sellvy_api::list(data, page, total))
 }
 
+/// Create an API key
+///
+/// The secret is in `data.key`, only in this response. Full access only.
+#[utoipa::path(post, path = "/v1/api_keys", operation_id = "create_api_key", tag = "API keys", request_body = NewApiKeyInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, description = "Created", body = CreatedApiKeyData), WriteErrors, Errors))]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -38,12 +51,16 @@ async fn create(
     let new = NewApiKey::parse(body)?;
     let (key, secret) = ApiKey::issue(&auth.tenant, &new.name, new.permissions, auth.key.rate_limit);
     state.db.create_key(&key).await?;
-    let mut data = key.to_json();
     // The only time the secret is shown.
-    data["key"] = secret.expose().into();
-    Ok(sellvy_api::created(data))
+    let created = CreatedApiKey { object: key.to_object(), key: secret.expose().to_string() };
+    Ok(sellvy_api::created(serde_json::to_value(created).map_err(|e| ApiError::Internal(e.to_string()))?))
 }
 
+/// Revoke an API key
+///
+/// At once: its next request gets 401. A key cannot revoke itself. Full access only.
+#[utoipa::path(delete, path = "/v1/api_keys/{id}", operation_id = "revoke_api_key", tag = "API keys", params(("id" = String, Path, description = "key_…")),
+    responses((status = 204, description = "Revoked"), NotFound, Errors))]
 async fn revoke(
     State(state): State<AppState>,
     auth: Auth,

@@ -4,19 +4,23 @@
 //! nothing. Products name their category with `category_id`, checked in the product's own
 //! transaction.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
-use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, until_committed};
+use sellvy_api::docs::{Errors, NotFound, WriteErrors};
+use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes, until_committed};
+use sellvy_models::wire::{CategoryData, CategoryInput, CategoryList, CategoryListParams};
 use sellvy_models::{Category, PageRequest, SortOrder};
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/categories", get(list).post(create))
-        .route("/v1/categories/{id}", get(show).patch(update).put(update).delete(remove))
+pub fn routes() -> Routes {
+    Routes::new().routes(routes!(list, create)).routes(routes!(show, update, replace, remove))
 }
 
+/// List categories
+///
+/// Oldest first (`order=desc` for newest first).
+#[utoipa::path(get, path = "/v1/categories", operation_id = "list_categories", tag = "Categories", params(CategoryListParams),
+    responses((status = 200, description = "OK", body = CategoryList), Errors))]
 async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -39,6 +43,9 @@ async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Category, ApiEr
     state.db.get_category(&auth.tenant, id).await?.ok_or_else(|| ApiError::not_found("Category"))
 }
 
+/// Get a category
+#[utoipa::path(get, path = "/v1/categories/{id}", operation_id = "get_category", tag = "Categories", params(("id" = String, Path, description = "cat_…")),
+    responses((status = 200, description = "OK", body = CategoryData), NotFound, Errors))]
 async fn show(
     State(state): State<AppState>,
     auth: Auth,
@@ -47,6 +54,12 @@ async fn show(
     Ok(sellvy_api::ok(find(&state, &auth, &id).await?.to_json()))
 }
 
+/// Create a category
+///
+/// `name` is required.
+#[utoipa::path(post, path = "/v1/categories", operation_id = "create_category", tag = "Categories", request_body = CategoryInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, description = "Created", body = CategoryData), WriteErrors, Errors))]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -57,6 +70,12 @@ async fn create(
     Ok(sellvy_api::created(category.to_json()))
 }
 
+/// Update a category
+///
+/// Only the fields sent change; `null` clears the description. PUT is accepted too.
+#[utoipa::path(patch, path = "/v1/categories/{id}", operation_id = "update_category", tag = "Categories", request_body = CategoryInput,
+    params(("id" = String, Path, description = "cat_…")),
+    responses((status = 200, description = "OK", body = CategoryData), NotFound, WriteErrors, Errors))]
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
@@ -72,6 +91,26 @@ async fn update(
     .await
 }
 
+/// Replace a category (PUT)
+///
+/// The same as PATCH: only the fields sent change.
+#[utoipa::path(put, path = "/v1/categories/{id}", operation_id = "replace_category", tag = "Categories", request_body = CategoryInput,
+    params(("id" = String, Path, description = "cat_…")),
+    responses((status = 200, description = "OK", body = CategoryData), NotFound, WriteErrors, Errors))]
+async fn replace(
+    state: State<AppState>,
+    auth: Auth,
+    id: Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    update(state, auth, id, body).await
+}
+
+/// Delete a category
+///
+/// Refused (422 on `id`) while the category still has products.
+#[utoipa::path(delete, path = "/v1/categories/{id}", operation_id = "delete_category", tag = "Categories", params(("id" = String, Path, description = "cat_…")),
+    responses((status = 204, description = "Deleted"), NotFound, Errors))]
 async fn remove(
     State(state): State<AppState>,
     auth: Auth,

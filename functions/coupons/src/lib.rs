@@ -4,19 +4,24 @@
 //! concurrent creates (the code is claimed in the coupon's own transaction). Uses are counted
 //! by checkout.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
-use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, until_committed};
+use sellvy_api::docs::{Errors, NotFound, WriteErrors};
+use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes, until_committed};
 use sellvy_models::time::Timestamp;
+use sellvy_models::wire::{CouponData, CouponList, NewCoupon, PageParams};
 use sellvy_models::{Coupon, PageRequest, SortOrder};
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/coupons", get(list).post(create))
-        .route("/v1/coupons/{id}", get(show).delete(remove))
+pub fn routes() -> Routes {
+    Routes::new().routes(routes!(list, create)).routes(routes!(show, remove))
 }
+
+/// List coupons
+///
+/// Newest first.
+#[utoipa::path(get, path = "/v1/coupons", operation_id = "list_coupons", tag = "Coupons", params(PageParams),
+    responses((status = 200, description = "OK", body = CouponList), Errors))]
 
 async fn list(
     State(state): State<AppState>,
@@ -35,6 +40,9 @@ async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Coupon, ApiErro
     state.db.get_coupon(&auth.tenant, id).await?.ok_or_else(|| ApiError::not_found("Coupon"))
 }
 
+/// Get a coupon
+#[utoipa::path(get, path = "/v1/coupons/{id}", operation_id = "get_coupon", tag = "Coupons", params(("id" = String, Path, description = "cpn_…")),
+    responses((status = 200, description = "OK", body = CouponData), NotFound, Errors))]
 async fn show(
     State(state): State<AppState>,
     auth: Auth,
@@ -43,6 +51,12 @@ async fn show(
     Ok(sellvy_api::ok(find(&state, &auth, &id).await?.to_json()))
 }
 
+/// Create a coupon
+///
+/// `code`, `type` and `value` are required; codes are unique per store and mode, ignoring case.
+#[utoipa::path(post, path = "/v1/coupons", operation_id = "create_coupon", tag = "Coupons", request_body = NewCoupon,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, description = "Created", body = CouponData), WriteErrors, Errors))]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -56,6 +70,11 @@ async fn create(
     Ok(sellvy_api::created(coupon.to_json()))
 }
 
+/// Delete a coupon
+///
+/// Frees its code.
+#[utoipa::path(delete, path = "/v1/coupons/{id}", operation_id = "delete_coupon", tag = "Coupons", params(("id" = String, Path, description = "cpn_…")),
+    responses((status = 204, description = "Deleted"), NotFound, Errors))]
 async fn remove(
     State(state): State<AppState>,
     auth: Auth,

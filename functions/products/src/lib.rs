@@ -2,22 +2,29 @@
 //!
 //! Thin: parse the request with the models crate, call the store, wrap the result in the
 //! seed's envelope. Every write records its event (product.created / updated / deleted) in the
-//! same transaction.
+//! same transaction. Each handler carries its OpenAPI operation; `routes()` serves and
+//! documents them together.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
-use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, until_committed};
+use sellvy_api::docs::{Errors, NotFound, WriteErrors};
+use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes, until_committed};
+use sellvy_models::wire::{
+    CategoryRef, NewProduct, ProductChanges, ProductData, ProductList, ProductListParams,
+};
 use sellvy_models::{Event, EventType, PageRequest, Product, ProductListQuery, ValidationError};
-use serde_json::json;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/products", get(list).post(create))
-        .route("/v1/products/{id}", get(show).patch(update).put(update).delete(remove))
+pub fn routes() -> Routes {
+    Routes::new().routes(routes!(list, create)).routes(routes!(show, update, replace, remove))
 }
 
+/// List products
+///
+/// Newest first by default. The default order costs one read of the page whatever the store's
+/// size; filters and other sorts read the store's small product summaries.
+#[utoipa::path(get, path = "/v1/products", operation_id = "list_products", tag = "Products", params(ProductListParams),
+    responses((status = 200, description = "OK", body = ProductList), Errors))]
 async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -59,22 +66,32 @@ async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Product, ApiErr
     state.db.get_product(&auth.tenant, id).await?.ok_or_else(|| ApiError::not_found("Product"))
 }
 
+/// Get a product
+///
+/// With its category, stock count and variants.
+#[utoipa::path(get, path = "/v1/products/{id}", operation_id = "get_product", tag = "Products", params(("id" = String, Path, description = "prod_…")),
+    responses((status = 200, description = "OK", body = ProductData), NotFound, Errors))]
 async fn show(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let product = find(&state, &auth, &id).await?;
-    let mut json = product.to_json();
+    let mut object = product.to_object();
     // The single-product view names its category (one more read, only when it has one).
-    let category = match &product.category_id {
-        Some(c) => state.db.get_category(&auth.tenant, c).await?.map(|c| json!({"id": c.id, "name": c.name})),
-        None => None,
-    };
-    json["category"] = json!(category);
-    Ok(sellvy_api::ok(json))
+    if let Some(c) = &product.category_id {
+        object.category =
+            state.db.get_category(&auth.tenant, c).await?.map(|c| CategoryRef { id: c.id, name: c.name });
+    }
+    Ok(sellvy_api::ok(serde_json::to_value(object).map_err(|e| ApiError::Internal(e.to_string()))?))
 }
 
+/// Create a product
+///
+/// `title`, `type` and `price` are required. Records `product.created`.
+#[utoipa::path(post, path = "/v1/products", operation_id = "create_product", tag = "Products", request_body = NewProduct,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, description = "Created", body = ProductData), WriteErrors, Errors))]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -87,6 +104,13 @@ async fn create(
     Ok(sellvy_api::created(json))
 }
 
+/// Update a product
+///
+/// Only the fields sent change; `null` clears an optional field. PUT is accepted too.
+/// Records `product.updated`.
+#[utoipa::path(patch, path = "/v1/products/{id}", operation_id = "update_product", tag = "Products", request_body = ProductChanges,
+    params(("id" = String, Path, description = "prod_…")),
+    responses((status = 200, description = "OK", body = ProductData), NotFound, WriteErrors, Errors))]
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
@@ -104,6 +128,26 @@ async fn update(
     .await
 }
 
+/// Replace a product (PUT)
+///
+/// The same as PATCH: only the fields sent change.
+#[utoipa::path(put, path = "/v1/products/{id}", operation_id = "replace_product", tag = "Products", request_body = ProductChanges,
+    params(("id" = String, Path, description = "prod_…")),
+    responses((status = 200, description = "OK", body = ProductData), NotFound, WriteErrors, Errors))]
+async fn replace(
+    state: State<AppState>,
+    auth: Auth,
+    id: Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    update(state, auth, id, body).await
+}
+
+/// Delete a product
+///
+/// Records `product.deleted` with the product as it was.
+#[utoipa::path(delete, path = "/v1/products/{id}", operation_id = "delete_product", tag = "Products", params(("id" = String, Path, description = "prod_…")),
+    responses((status = 204, description = "Deleted"), NotFound, Errors))]
 async fn remove(
     State(state): State<AppState>,
     auth: Auth,

@@ -13,10 +13,7 @@ use serde_json::{Value, json};
 
 /// Every function's routes, as API Gateway would route them to each Lambda.
 pub fn all_routes() -> Router<AppState> {
-    sellvy_products::routes()
-        .merge(sellvy_categories::routes())
-        .merge(sellvy_coupons::routes())
-        .merge(sellvy_account::routes())
+    sellvy_reference::all_routes().split_for_parts().0
 }
 
 /// The local gateway's app.

@@ -4,8 +4,8 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sellvy_models::ValidationError;
+use sellvy_models::wire::{ErrorBody, ErrorObject, FieldIssue};
 use sellvy_store::StoreError;
-use serde_json::json;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -83,12 +83,21 @@ impl IntoResponse for ApiError {
                 "Something went wrong on our side; contact support with the request id".into()
             }
         };
-        let mut body = json!({"error": {"code": code, "message": message, "status": status.as_u16()}});
-        if let ApiError::Validation(v) = &self {
-            body["error"]["field"] = json!(v.errors[0].field);
-            body["error"]["errors"] =
-                v.errors.iter().map(|e| json!({"field": e.field, "message": e.message})).collect();
-        }
+        let (field, errors) = match &self {
+            ApiError::Validation(v) => (
+                Some(v.errors[0].field.clone()),
+                Some(
+                    v.errors
+                        .iter()
+                        .map(|e| FieldIssue { field: e.field.clone(), message: e.message.clone() })
+                        .collect(),
+                ),
+            ),
+            _ => (None, None),
+        };
+        let body = ErrorBody {
+            error: ErrorObject { code: code.into(), message, status: status.as_u16(), field, errors },
+        };
         let mut resp = (status, axum::Json(body)).into_response();
         if let ApiError::RateLimited { retry_after } = self {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));

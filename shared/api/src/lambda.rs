@@ -1,7 +1,6 @@
 //! Running a function's router on AWS Lambda.
 
 use crate::state::AppState;
-use axum::Router;
 
 /// Logs to stderr (as JSON lines for CloudWatch when `json`), level from `RUST_LOG`
 /// (default `info`).
@@ -15,8 +14,9 @@ pub fn init_tracing(json: bool) {
 
 /// The whole `main` of a function: clients built once, then every invocation served by the
 /// same router the local gateway mounts.
-pub async fn run(routes: Router<AppState>) -> Result<(), lambda_http::Error> {
+pub async fn run(routes: crate::Routes) -> Result<(), lambda_http::Error> {
     init_tracing(true);
     let state = AppState::from_env().await;
-    lambda_http::run(crate::app(routes, state)).await
+    let (router, _) = routes.split_for_parts();
+    lambda_http::run(crate::app(router, state)).await
 }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod docs;
 pub mod envelope;
 pub mod error;
 mod idempotency;
@@ -21,6 +22,9 @@ pub use retry::{Attempt, until_committed};
 pub use state::{AppState, Clock, Config};
 
 use axum::Router;
+
+/// A function's routes with their OpenAPI operations: served and documented together.
+pub type Routes = utoipa_axum::router::OpenApiRouter<AppState>;
 
 /// A function's routes made into a complete app: the shared error fallbacks, request ids,
 /// cost accounting, panic safety and body limit. Lambda and the local gateway both serve this.

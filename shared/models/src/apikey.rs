@@ -5,11 +5,11 @@ use crate::id;
 use crate::input::Input;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// Live and test data of a store are fully separate; a key belongs to one mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Live,
@@ -34,7 +34,9 @@ pub struct Tenant {
 }
 
 /// What a key may do. Ordered: each level includes the ones before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Permission {
     /// GET requests only.
@@ -276,17 +278,21 @@ impl ApiKey {
         Tenant { store_id: self.store_id.clone(), mode: self.mode }
     }
 
-    /// The API object. The secret is added by the caller only in the creation response.
+    /// The API object (never with the secret).
+    pub fn to_object(&self) -> crate::wire::ApiKeyObject {
+        crate::wire::ApiKeyObject {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            permissions: self.permissions,
+            mode: self.mode,
+            redacted_key: self.redacted.clone(),
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+        }
+    }
+
     pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "permissions": self.permissions.as_str(),
-            "mode": self.mode.as_str(),
-            "redacted_key": self.redacted,
-            "created_at": self.created_at,
-            "last_used_at": self.last_used_at,
-        })
+        serde_json::to_value(self.to_object()).expect("wire types serialize")
     }
 }
 

@@ -4,6 +4,7 @@ use crate::error::{FieldError, ValidationError};
 use crate::id;
 use crate::input::Input;
 use crate::time::Timestamp;
+use crate::wire::CategoryObject;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -68,15 +69,19 @@ impl Category {
         })
     }
 
+    pub fn to_object(&self) -> CategoryObject {
+        CategoryObject {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            product_count: self.product_count.max(0),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
     pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "product_count": self.product_count.max(0),
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
+        serde_json::to_value(self.to_object()).expect("wire types serialize")
     }
 }
 

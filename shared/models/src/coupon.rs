@@ -5,11 +5,12 @@ use crate::id;
 use crate::input::Input;
 use crate::money::{self, Currency, Money};
 use crate::time::Timestamp;
+use crate::wire::{Amount, CouponObject};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashSet;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CouponType {
     /// `value` percent off (0 < value ≤ 100, up to 2 decimals).
@@ -140,30 +141,36 @@ impl Coupon {
         Currency::parse(&self.currency).unwrap_or(Currency::USD)
     }
 
-    pub fn to_json(&self) -> Value {
-        let value = match self.kind {
-            CouponType::Percentage => money::decimal_json(self.value, PERCENT_EXPONENT),
-            CouponType::Fixed => money::minor_to_json(self.value, self.currency()),
+    pub fn to_object(&self) -> CouponObject {
+        let exponent = match self.kind {
+            CouponType::Percentage => PERCENT_EXPONENT,
+            CouponType::Fixed => self.currency().exponent(),
         };
-        json!({
-            "id": self.id,
-            "code": self.code,
-            "type": self.kind,
-            "value": value,
-            "currency": self.currency,
-            "max_uses": self.max_uses,
-            "uses": self.uses,
-            "expires_at": self.expires_at,
-            "min_order_amount": self.min_order_amount.map(|m| money::minor_to_json(m, self.currency())),
-            "applies_to_products": self.applies_to_products,
-            "created_at": self.created_at,
-        })
+        let amount = |minor: i64, e: u32| Amount(minor as f64 / 10f64.powi(e as i32));
+        CouponObject {
+            id: self.id.clone(),
+            code: self.code.clone(),
+            kind: self.kind,
+            value: amount(self.value, exponent),
+            currency: self.currency.clone(),
+            max_uses: self.max_uses,
+            uses: self.uses,
+            expires_at: self.expires_at,
+            min_order_amount: self.min_order_amount.map(|m| amount(m, self.currency().exponent())),
+            applies_to_products: self.applies_to_products.clone(),
+            created_at: self.created_at,
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.to_object()).expect("wire types serialize")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn now() -> Timestamp {
         Timestamp::parse("2026-11-22T00:00:00Z").unwrap()

@@ -16,6 +16,7 @@ pub mod page;
 pub mod product;
 pub mod ratelimit;
 pub mod time;
+pub mod wire;
 
 pub use apikey::{ApiKey, KeySecret, Mode, Permission, Tenant};
 pub use category::Category;

@@ -8,11 +8,12 @@ use crate::input::{Input, check_url};
 use crate::money::{self, Currency, Money};
 use crate::page::{QueryParams, SortOrder};
 use crate::time::Timestamp;
+use crate::wire::{Amount, ProductObject, StockLevel, VariantObject};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::collections::HashSet;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProductType {
     /// A file the buyer downloads (Selly's `file`).
@@ -67,7 +68,7 @@ pub const GATEWAYS: [&str; 12] = [
 pub const CUSTOM_FIELD_TYPES: [&str; 7] =
     ["select", "number", "text", "hidden", "textarea", "checkbox", "country_dropdown"];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CustomField {
     #[serde(rename = "type")]
     pub kind: String,
@@ -95,11 +96,11 @@ pub enum Stock {
     Unlimited,
 }
 
-impl Stock {
-    pub fn to_json(self) -> Value {
-        match self {
-            Stock::Count(n) => Value::from(n),
-            Stock::Unlimited => Value::from("∞"),
+impl From<Stock> for StockLevel {
+    fn from(s: Stock) -> StockLevel {
+        match s {
+            Stock::Count(n) => StockLevel::Count(n),
+            Stock::Unlimited => StockLevel::Unlimited,
         }
     }
 }
@@ -187,60 +188,63 @@ impl Product {
     }
 
     /// The product object as the seller's API returns it.
-    pub fn to_json(&self) -> Value {
+    pub fn to_object(&self) -> ProductObject {
         let currency = self.currency();
-        let variants: Vec<Value> = self
+        let amount = |minor: i64| Amount(minor as f64 / 10f64.powi(currency.exponent() as i32));
+        let variants = self
             .variants
             .iter()
-            .map(|v| {
-                let mut o = json!({
-                    "id": v.id,
-                    "title": v.title,
-                    "price": money::minor_to_json(v.price_minor, currency),
-                    "stock": self.variant_stock(v).to_json(),
-                });
-                if self.product_type == ProductType::Serials {
-                    o["info"] = Value::from(v.serials.join(&self.stock_delimiter));
-                }
-                o
+            .map(|v| VariantObject {
+                id: v.id.clone(),
+                title: v.title.clone(),
+                price: amount(v.price_minor),
+                stock: self.variant_stock(v).into(),
+                info: (self.product_type == ProductType::Serials)
+                    .then(|| v.serials.join(&self.stock_delimiter)),
             })
             .collect();
-        json!({
-            "id": self.id,
-            "title": self.title,
-            "description": self.description,
-            "type": self.product_type.as_str(),
-            "price": self.price().to_json(),
-            "currency": self.currency,
-            "category_id": self.category_id,
-            "is_visible": self.is_visible,
-            "images": self.images,
-            "file_url": self.file_url,
-            "stock": self.stock().to_json(),
-            "info": self.info(),
-            "stock_delimiter": self.stock_delimiter,
-            "stock_amount": self.stock_amount,
-            "gateways": self.gateways,
-            "minimum_quantity": self.minimum_quantity,
-            "maximum_quantity": self.maximum_quantity,
-            "custom": self.custom,
-            "customer_details_required": self.customer_details_required,
-            "warranty": self.warranty,
-            "warranty_duration": self.warranty_duration,
-            "redirect_url": self.redirect_url,
-            "unlisted": self.unlisted,
-            "private": self.private,
-            "hide_stock": self.hide_stock,
-            "vpn_block": self.vpn_block,
-            "dynamic_url": self.dynamic_url,
-            "max_risk_level": self.max_risk_level,
-            "seller_note": self.seller_note,
-            "low_stock_threshold": self.low_stock_threshold,
-            "variants": variants,
-            "total_sold": self.total_sold,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
+        ProductObject {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            product_type: self.product_type,
+            price: amount(self.price_minor),
+            currency: self.currency.clone(),
+            category_id: self.category_id.clone(),
+            is_visible: self.is_visible,
+            images: self.images.clone(),
+            file_url: self.file_url.clone(),
+            stock: self.stock().into(),
+            info: self.info(),
+            stock_delimiter: self.stock_delimiter.clone(),
+            stock_amount: self.stock_amount,
+            gateways: self.gateways.clone(),
+            minimum_quantity: self.minimum_quantity,
+            maximum_quantity: self.maximum_quantity,
+            custom: self.custom.clone(),
+            customer_details_required: self.customer_details_required,
+            warranty: self.warranty.clone(),
+            warranty_duration: self.warranty_duration,
+            redirect_url: self.redirect_url.clone(),
+            unlisted: self.unlisted,
+            private: self.private,
+            hide_stock: self.hide_stock,
+            vpn_block: self.vpn_block,
+            dynamic_url: self.dynamic_url.clone(),
+            max_risk_level: self.max_risk_level,
+            seller_note: self.seller_note.clone(),
+            low_stock_threshold: self.low_stock_threshold,
+            variants,
+            total_sold: self.total_sold,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            category: None,
+        }
+    }
+
+    /// [`Product::to_object`] as JSON.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.to_object()).expect("wire types serialize")
     }
 
     /// The writable fields as input, so that an update is "this product's input, overlaid

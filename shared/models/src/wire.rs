@@ -1,0 +1,499 @@
+//! The API's wire types: exactly what requests and responses carry, with their OpenAPI
+//! schemas. The server builds its responses from these types, the Rust SDK reads them back,
+//! and the published OpenAPI document is generated from them, so the three cannot disagree.
+//!
+//! Requests are *parsed* by the field-by-field rules of each resource (for precise 422s); the
+//! request types here describe those bodies for the document and let the SDK send them.
+
+use crate::apikey::{Mode, Permission};
+use crate::coupon::CouponType;
+use crate::event::EventType;
+use crate::product::{CustomField, ProductType};
+use crate::time::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::{KnownFormat, RefOr};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+
+// ---------------------------------------------------------------- scalars
+
+/// A decimal amount as the seed shows it: `29.99`, `5` (whole amounts print without `.0`).
+/// Held as `f64` on the wire side only; the server keeps integer minor units.
+#[derive(Debug, Clone, Copy, Default, PartialEq, PartialOrd)]
+pub struct Amount(pub f64);
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0.fract() == 0.0 && self.0.abs() < 9.0e15 {
+            s.serialize_i64(self.0 as i64)
+        } else {
+            s.serialize_f64(self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Number(n) => {
+                n.as_f64().map(Amount).ok_or_else(|| serde::de::Error::custom("not a number"))
+            }
+            Value::String(s) => s.trim().parse().map(Amount).map_err(serde::de::Error::custom),
+            _ => Err(serde::de::Error::custom("expected a number")),
+        }
+    }
+}
+
+impl PartialSchema for Amount {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .description(Some("A decimal amount (`29.99`); at most the currency's decimals"))
+            .into()
+    }
+}
+impl ToSchema for Amount {}
+
+impl PartialSchema for Timestamp {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some("RFC 3339, UTC"))
+            .into()
+    }
+}
+impl ToSchema for Timestamp {}
+
+/// Current stock: a count, or `"∞"` (unlimited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockLevel {
+    Count(u64),
+    Unlimited,
+}
+
+impl Serialize for StockLevel {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            StockLevel::Count(n) => s.serialize_u64(*n),
+            StockLevel::Unlimited => s.serialize_str("∞"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StockLevel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Number(n) => {
+                n.as_u64().map(StockLevel::Count).ok_or_else(|| serde::de::Error::custom("bad stock"))
+            }
+            Value::String(s) if s == "∞" => Ok(StockLevel::Unlimited),
+            _ => Err(serde::de::Error::custom("stock is a count or \"∞\"")),
+        }
+    }
+}
+
+impl PartialSchema for StockLevel {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+            .item(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["∞"])))
+            .description(Some("A count, or \"∞\" when unlimited"))
+            .into()
+    }
+}
+impl ToSchema for StockLevel {}
+
+// ---------------------------------------------------------------- envelope and errors
+
+/// `meta` of every list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PageMeta {
+    pub page: u32,
+    pub per_page: u32,
+    /// Items in the whole (filtered) list.
+    pub total: u64,
+}
+
+/// One field a 422 is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FieldIssue {
+    pub field: String,
+    pub message: String,
+}
+
+/// The error object of every error response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorObject {
+    /// `unauthorized`, `forbidden`, `not_found`, `method_not_allowed`, `idempotency_key_in_use`,
+    /// `payload_too_large`, `validation_error`, `rate_limited` or `internal_error`.
+    pub code: String,
+    pub message: String,
+    pub status: u16,
+    /// Validation errors: the first field named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Validation errors: every field, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldIssue>>,
+}
+
+/// `{"error": {...}}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorObject,
+}
+
+/// Defines `{data: T}` and `{data: [T], meta}` envelopes for a wire type.
+macro_rules! envelopes {
+    ($one:ident, $many:ident, $t:ty) => {
+        #[doc = concat!("`{\"data\": ", stringify!($t), "}`")]
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+        pub struct $one {
+            pub data: $t,
+        }
+
+        #[doc = concat!("A page of ", stringify!($t), ", with `meta`")]
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+        pub struct $many {
+            pub data: Vec<$t>,
+            pub meta: PageMeta,
+        }
+    };
+}
+
+envelopes!(ProductData, ProductList, ProductObject);
+envelopes!(CategoryData, CategoryList, CategoryObject);
+envelopes!(CouponData, CouponList, CouponObject);
+envelopes!(ApiKeyData, ApiKeyList, ApiKeyObject);
+
+/// `{"data": {...the key, with its secret}}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CreatedApiKeyData {
+    pub data: CreatedApiKey,
+}
+
+/// Pagination of every list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page number, from 1.
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+}
+
+// ---------------------------------------------------------------- products
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct VariantObject {
+    pub id: String,
+    pub title: String,
+    pub price: Amount,
+    pub stock: StockLevel,
+    /// A serials product's variant holds its own serials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info: Option<String>,
+}
+
+/// The category a product is in (`GET /products/{id}` only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CategoryRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// A product, with every field of the Sellvy and Selly product objects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProductObject {
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub product_type: ProductType,
+    pub price: Amount,
+    pub currency: String,
+    pub category_id: Option<String>,
+    pub is_visible: bool,
+    pub images: Vec<String>,
+    pub file_url: Option<String>,
+    pub stock: StockLevel,
+    /// Serials, joined by `stock_delimiter` (type serials without variants).
+    pub info: Option<String>,
+    pub stock_delimiter: String,
+    pub stock_amount: Option<u64>,
+    pub gateways: Vec<String>,
+    pub minimum_quantity: u32,
+    pub maximum_quantity: Option<u32>,
+    pub custom: Vec<CustomField>,
+    pub customer_details_required: bool,
+    pub warranty: Option<String>,
+    pub warranty_duration: Option<u64>,
+    pub redirect_url: Option<String>,
+    pub unlisted: bool,
+    pub private: bool,
+    pub hide_stock: bool,
+    pub vpn_block: bool,
+    pub dynamic_url: Option<String>,
+    pub max_risk_level: u8,
+    pub seller_note: Option<String>,
+    pub low_stock_threshold: Option<u64>,
+    pub variants: Vec<VariantObject>,
+    pub total_sold: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// The product's category (in `GET /products/{id}` when it has one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<CategoryRef>,
+}
+
+/// A variant as sent: `id` to keep an existing one, none for a new one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct VariantInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub title: String,
+    pub price: Amount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info: Option<String>,
+}
+
+/// The writable fields of a product, all optional (a PATCH body; `null` clears). Fields not
+/// listed here are refused (422).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProductChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub product_type: Option<ProductType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Amount>,
+    /// ISO 4217 (default USD).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_visible: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_url: Option<String>,
+    /// Serials (type serials), split by `stock_delimiter`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stock_delimiter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stock_amount: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateways: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_quantity: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_quantity: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<Vec<CustomField>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_details_required: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warranty: Option<String>,
+    /// Seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warranty_duration: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlisted: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_stock: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpn_block: Option<bool>,
+    /// Required for type dynamic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 100)]
+    pub max_risk_level: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller_note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_stock_threshold: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<Vec<VariantInput>>,
+}
+
+/// `POST /products`: `title`, `type` and `price` are required.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NewProduct {
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    #[serde(rename = "type")]
+    pub product_type: ProductType,
+    pub price: Amount,
+    #[serde(flatten)]
+    pub more: ProductChanges,
+}
+
+/// Query of `GET /products`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProductListParams {
+    /// Page number, from 1.
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+    /// Case-insensitive substring of the title.
+    pub search: Option<String>,
+    /// Product type (`file` is accepted for digital_download).
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub product_type: Option<ProductType>,
+    pub category_id: Option<String>,
+    pub visible: Option<bool>,
+    /// created_at (default), price, title or total_sold.
+    #[param(pattern = "^(created_at|price|title|total_sold)$")]
+    pub sort: Option<String>,
+    /// desc (default) or asc.
+    #[param(pattern = "^(asc|desc)$")]
+    pub order: Option<String>,
+}
+
+// ---------------------------------------------------------------- categories
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CategoryObject {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub product_count: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// `POST /categories` (and, all optional, `PATCH`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 5000)]
+    pub description: Option<String>,
+}
+
+/// Query of `GET /categories`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CategoryListParams {
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+    /// asc (default: oldest first) or desc.
+    #[param(pattern = "^(asc|desc)$")]
+    pub order: Option<String>,
+}
+
+// ---------------------------------------------------------------- coupons
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CouponObject {
+    pub id: String,
+    pub code: String,
+    #[serde(rename = "type")]
+    pub kind: CouponType,
+    pub value: Amount,
+    pub currency: String,
+    pub max_uses: Option<u64>,
+    pub uses: u64,
+    pub expires_at: Option<Timestamp>,
+    pub min_order_amount: Option<Amount>,
+    pub applies_to_products: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+/// `POST /coupons`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCoupon {
+    #[schema(min_length = 1, max_length = 50, pattern = "^[A-Za-z0-9_-]+$")]
+    pub code: String,
+    #[serde(rename = "type")]
+    pub kind: CouponType,
+    pub value: Amount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_order_amount: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_to_products: Option<Vec<String>>,
+}
+
+// ---------------------------------------------------------------- API keys
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ApiKeyObject {
+    pub id: String,
+    pub name: String,
+    pub permissions: Permission,
+    pub mode: Mode,
+    /// `sk_test_…AbCd`
+    pub redacted_key: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// A key just created: the object and, this once, its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub object: ApiKeyObject,
+    /// The secret (`sk_live_…` / `sk_test_…`), shown only in this response.
+    pub key: String,
+}
+
+/// `POST /api_keys`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKeyInput {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    pub permissions: Permission,
+}
+
+// ---------------------------------------------------------------- events
+
+/// A webhook delivery's body: `{id, type, created_at, data}`, `data` being the object as the
+/// API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EventObject {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub created_at: Timestamp,
+    pub data: Value,
+}
+
+/// A product event's body (`product.created`, `.updated`, `.deleted`, `.low_stock`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProductEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub created_at: Timestamp,
+    pub data: ProductObject,
+}

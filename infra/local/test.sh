@@ -4,6 +4,8 @@
 #   2. lint template.yaml with cfn-lint, check formatting
 #   3. start the local stack (DynamoDB Local + SQS) unless it already runs; stop it after
 #   4. run the whole workspace's tests (unit tests, and HTTP tests against the local stack)
+#   5. the contract: validate the generated OpenAPI document, then fuzz every operation with
+#      schemathesis against a real gateway process
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # Reuse this checkout's running stack if there is one; otherwise start one on free ports, so
@@ -28,11 +30,20 @@ log "cfn-lint template.yaml"
 log "cargo fmt --check"
 cargo fmt --all -- --check
 
+gateway_pid=""
+stop_stack=0
+cleanup() {
+  [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null
+  [ "$stop_stack" = 1 ] && bash "$ROOT/infra/local/stack.sh" stop
+  return 0
+}
+trap cleanup EXIT
+
 # Start the stack unless a developer's stack is already up (then leave it running after).
 if [ "$reuse" = 1 ]; then
   log "reusing the running local stack (DynamoDB on :$SELLVY_DYNAMODB_PORT)"
 else
-  trap 'bash "$ROOT/infra/local/stack.sh" stop' EXIT
+  stop_stack=1
   bash infra/local/stack.sh start
 fi
 
@@ -43,4 +54,20 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --no-fail-fast
 fi
+log "contract: the OpenAPI document is valid OpenAPI 3.1"
+mkdir -p "$LOCAL/contract"
+./target/debug/sellvy-openapi > "$LOCAL/contract/openapi.json"
+"$VENV/bin/openapi-spec-validator" "$LOCAL/contract/openapi.json"
+
+log "contract: schemathesis fuzzes every operation against a gateway process"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+key=$(./target/debug/sellvy-admin create-store --name Fuzz --plan enterprise --per-minute 1000000 --burst 100000 --json \
+  | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["test"]["key"])')
+./target/debug/sellvy-gateway --port "$port" > "$LOCAL/contract/gateway.log" 2>&1 &
+gateway_pid=$!
+wait_http "http://127.0.0.1:$port/v1/openapi.json" 30
+"$VENV/bin/schemathesis" run "http://127.0.0.1:$port/v1/openapi.json" \
+  -H "Authorization: Bearer $key" \
+  --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
+  --max-examples 100 --workers 2 --seed "${SELLVY_FUZZ_SEED:-1}" --no-color
 log "all tests passed in $((SECONDS - started)) s"

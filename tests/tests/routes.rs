@@ -44,7 +44,10 @@ fn the_template_routes_exactly_the_documented_operations() {
     let undocumented: Vec<_> = templated.difference(&documented).collect();
     let unrouted: Vec<_> = documented.difference(&templated).collect();
     assert!(undocumented.is_empty(), "in template.yaml but not in the OpenAPI document: {undocumented:?}");
-    assert!(unrouted.is_empty(), "documented but API Gateway does not route them (template.yaml): {unrouted:?}");
+    assert!(
+        unrouted.is_empty(),
+        "documented but API Gateway does not route them (template.yaml): {unrouted:?}"
+    );
 }
 
 #[tokio::test]
@@ -54,7 +57,8 @@ async fn every_documented_operation_is_served_by_the_routers() {
     for (method, path) in documented_routes() {
         let concrete = path.replace("{id}", "x_00000000000000000000000000");
         let method = Method::from_bytes(method.as_bytes()).unwrap();
-        let body = matches!(method, Method::POST | Method::PATCH | Method::PUT).then(|| serde_json::json!({}));
+        let body =
+            matches!(method, Method::POST | Method::PATCH | Method::PUT).then(|| serde_json::json!({}));
         let r = app.call(method.clone(), concrete.trim_start_matches("/v1"), Some(&k), body.as_ref()).await;
         let message = r.body["error"]["message"].as_str().unwrap_or("");
         assert!(!message.starts_with("No route"), "{method} {path} is not routed");

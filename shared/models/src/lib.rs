@@ -15,6 +15,7 @@ pub mod money;
 pub mod page;
 pub mod product;
 pub mod ratelimit;
+pub mod signature;
 pub mod time;
 pub mod wire;
 

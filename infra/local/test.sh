@@ -4,8 +4,9 @@
 #   2. lint template.yaml with cfn-lint, check formatting
 #   3. start the local stack (DynamoDB Local + SQS) unless it already runs; stop it after
 #   4. run the whole workspace's tests (unit tests, and HTTP tests against the local stack)
-#   5. the contract: validate the generated OpenAPI document, then fuzz every operation with
-#      schemathesis against a real gateway process
+#   5. the contract: validate the generated OpenAPI document, fuzz every operation with
+#      schemathesis against a real gateway process, build the TypeScript SDK from the document
+#      and run it against that gateway, build the offline reference page
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # Reuse this checkout's running stack if there is one; otherwise start one on free ports, so
@@ -70,4 +71,21 @@ wait_http "http://127.0.0.1:$port/v1/openapi.json" 30
   -H "Authorization: Bearer $key" \
   --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
   --max-examples 100 --workers 2 --seed "${SELLVY_FUZZ_SEED:-1}" --no-color
+
+log "contract: the TypeScript SDK, generated from the document, against the gateway"
+(
+  cd shared/sdk-typescript
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --silent
+  fi
+  npx --no-install openapi-typescript "$LOCAL/contract/openapi.json" -o src/schema.d.ts >/dev/null
+  if ! git diff --quiet -- src/schema.d.ts; then
+    log "shared/sdk-typescript/src/schema.d.ts is stale: the regenerated file is in the tree, commit it"
+    exit 1
+  fi
+  npx --no-install tsc -p .
+  SELLVY_API_BASE="http://127.0.0.1:$port" SELLVY_API_KEY="$key" node dist/test/smoke.js
+)
+
+bash infra/local/reference.sh "$LOCAL/contract/openapi.json"
 log "all tests passed in $((SECONDS - started)) s"

@@ -56,6 +56,8 @@ else
   cargo test --workspace --no-fail-fast
 fi
 log "contract: the OpenAPI document is valid OpenAPI 3.1"
+# The tools below run as processes: build them (a clean clone has none yet).
+cargo build --quiet -p sellvy-reference -p sellvy-ops --bins
 mkdir -p "$LOCAL/contract"
 ./target/debug/sellvy-openapi > "$LOCAL/contract/openapi.json"
 "$VENV/bin/openapi-spec-validator" "$LOCAL/contract/openapi.json"

@@ -17,6 +17,7 @@ fn template_routes() -> BTreeSet<(String, String)> {
             path = Some(p.to_string());
         } else if let (Some(m), Some(p)) = (line.strip_prefix("Method: "), path.take())
             && p.starts_with("/v1/")
+            && m != "OPTIONS"
         {
             routes.insert((m.to_uppercase(), p));
         }

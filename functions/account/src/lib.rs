@@ -8,12 +8,17 @@ use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
 use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes};
 use sellvy_models::apikey::{ApiKey, NewApiKey};
-use sellvy_models::wire::{ApiKeyList, CreatedApiKey, CreatedApiKeyData, NewApiKeyInput, PageParams};
+use sellvy_models::wire::{
+    ApiKeyList, CreatedApiKey, CreatedApiKeyData, NewApiKeyInput, PageParams, StoreData, StoreSettings,
+};
 use sellvy_models::{PageRequest, Permission};
 use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
-    Routes::new().routes(routes!(list, create)).routes(routes!(revoke))
+    Routes::new()
+        .routes(routes!(list, create))
+        .routes(routes!(revoke))
+        .routes(routes!(show_store, update_store))
 }
 
 /// List API keys
@@ -49,7 +54,8 @@ async fn create(
 ) -> Result<Response, ApiError> {
     auth.require(Permission::Full)?;
     let new = NewApiKey::parse(body)?;
-    let (key, secret) = ApiKey::issue(&auth.tenant, &new.name, new.permissions, auth.key.rate_limit);
+    let (key, secret) =
+        ApiKey::issue(&auth.tenant, &new.name, new.kind, new.permissions, auth.key.rate_limit);
     state.db.create_key(&key).await?;
     // The only time the secret is shown.
     let created = CreatedApiKey { object: key.to_object(), key: secret.expose().to_string() };
@@ -77,4 +83,36 @@ async fn revoke(
         return Err(ApiError::not_found("API key"));
     }
     Ok(sellvy_api::no_content())
+}
+
+async fn current_store(state: &AppState, auth: &Auth) -> Result<sellvy_models::apikey::Store, ApiError> {
+    state.db.get_store(&auth.tenant.store_id).await?.ok_or_else(|| {
+        ApiError::Internal(format!("store {} of a valid key is missing", auth.tenant.store_id))
+    })
+}
+
+/// Get the store
+///
+/// Its name, plan, currency, rate limit and the origins allowed on the storefront.
+#[utoipa::path(get, path = "/v1/store", operation_id = "get_store", tag = "Store",
+    responses((status = 200, description = "OK", body = StoreData), Errors))]
+async fn show_store(State(state): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
+    Ok(sellvy_api::ok(current_store(&state, &auth).await?.to_object()))
+}
+
+/// Update the store's settings
+///
+/// `name` and `allowed_origins` (browser origins allowed on the storefront; `[]` allows any).
+/// The plan is the operator's. Full access only.
+#[utoipa::path(patch, path = "/v1/store", operation_id = "update_store", tag = "Store", request_body = StoreSettings,
+    responses((status = 200, description = "OK", body = StoreData), WriteErrors, Errors))]
+async fn update_store(
+    State(state): State<AppState>,
+    auth: Auth,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    auth.require(Permission::Full)?;
+    let updated = current_store(&state, &auth).await?.apply_settings(body)?;
+    state.db.update_store_settings(&updated).await?;
+    Ok(sellvy_api::ok(updated.to_object()))
 }

@@ -26,7 +26,9 @@ use utoipa_axum::routes;
         (name = "Products", description = "Digital goods: downloads, serials, dynamic goods, services"),
         (name = "Categories", description = "Groups of products"),
         (name = "Coupons", description = "Discount codes"),
-        (name = "API keys", description = "Secret keys (full access only)"),
+        (name = "API keys", description = "Secret and publishable keys (full access only)"),
+        (name = "Store", description = "The store's own settings"),
+        (name = "Storefront", description = "Public routes for browsers and apps, with a publishable key"),
         (name = "Contract", description = "This document"),
     )
 )]
@@ -39,6 +41,7 @@ pub fn all_routes() -> Routes {
         .merge(sellvy_categories::routes())
         .merge(sellvy_coupons::routes())
         .merge(sellvy_account::routes())
+        .merge(sellvy_storefront::routes())
         .merge(routes())
 }
 

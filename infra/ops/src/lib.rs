@@ -6,7 +6,7 @@
 
 use axum::Router;
 use sellvy_api::AppState;
-use sellvy_models::apikey::{ApiKey, Plan, Store};
+use sellvy_models::apikey::{ApiKey, KeyKind, Plan, Store};
 use sellvy_models::{Currency, Mode, Permission, RateLimit, Tenant};
 use sellvy_store::{Db, StoreError};
 use serde_json::{Value, json};
@@ -23,7 +23,8 @@ pub fn gateway(state: AppState) -> Router {
 
 /// Serves the gateway on a bound listener until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, gateway(state)).await
+    // The peer address is the storefront's client address, as API Gateway's sourceIp is.
+    axum::serve(listener, gateway(state).into_make_service_with_connect_info::<std::net::SocketAddr>()).await
 }
 
 /// What an operator asks for when creating a store.
@@ -69,7 +70,7 @@ pub async fn create_store(db: &Db, spec: &NewStore) -> Result<Value, OpsError> {
     for mode in [Mode::Live, Mode::Test] {
         let tenant = Tenant { store_id: store.id.clone(), mode };
         let name = format!("{} key (created by sellvy-admin)", mode.as_str());
-        let (key, secret) = ApiKey::issue(&tenant, &name, Permission::Full, limit);
+        let (key, secret) = ApiKey::issue(&tenant, &name, KeyKind::Secret, Permission::Full, limit);
         secrets.insert(
             mode.as_str().to_string(),
             json!({"id": key.id, "key": secret.expose(), "permissions": "full"}),

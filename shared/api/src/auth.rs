@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::{Method, header, request::Parts};
-use sellvy_models::apikey::{ApiKey, KeySecret};
+use sellvy_models::apikey::{ApiKey, KeyKind, KeySecret};
 use sellvy_models::time::Timestamp;
 use sellvy_models::{Permission, Tenant};
 
@@ -75,6 +75,12 @@ impl FromRequestParts<AppState> for Auth {
         }
         let auth = Auth { tenant: key.tenant(), key };
         crate::ratelimit::enforce(state, &auth).await?;
+        if auth.key.kind == KeyKind::Publishable {
+            return Err(ApiError::Forbidden(
+                "Publishable keys reach only the storefront routes (/v1/storefront/…); use a secret key"
+                    .into(),
+            ));
+        }
         if !matches!(parts.method, Method::GET | Method::HEAD) {
             auth.require(Permission::Write)?;
         }

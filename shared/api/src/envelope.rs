@@ -4,22 +4,30 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sellvy_models::PageRequest;
-use serde_json::{Value, json};
+use sellvy_models::wire::PageMeta;
+use serde::Serialize;
 
-pub fn ok(data: Value) -> Response {
-    Json(json!({ "data": data })).into_response()
+#[derive(Serialize)]
+struct One<T> {
+    data: T,
 }
 
-pub fn created(data: Value) -> Response {
-    (StatusCode::CREATED, Json(json!({ "data": data }))).into_response()
+#[derive(Serialize)]
+struct Many<T> {
+    data: Vec<T>,
+    meta: PageMeta,
 }
 
-pub fn list(data: Vec<Value>, page: PageRequest, total: u64) -> Response {
-    Json(json!({
-        "data": data,
-        "meta": {"page": page.page, "per_page": page.per_page, "total": total},
-    }))
-    .into_response()
+pub fn ok(data: impl Serialize) -> Response {
+    Json(One { data }).into_response()
+}
+
+pub fn created(data: impl Serialize) -> Response {
+    (StatusCode::CREATED, Json(One { data })).into_response()
+}
+
+pub fn list<T: Serialize>(data: Vec<T>, page: PageRequest, total: u64) -> Response {
+    Json(Many { data, meta: PageMeta { page: page.page, per_page: page.per_page, total } }).into_response()
 }
 
 pub fn no_content() -> Response {

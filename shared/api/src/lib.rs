@@ -13,6 +13,7 @@ mod middleware;
 mod ratelimit;
 pub mod retry;
 pub mod state;
+pub mod storefront;
 
 pub use auth::Auth;
 pub use body::{JsonBody, Params};
@@ -20,6 +21,7 @@ pub use envelope::{created, list, no_content, ok};
 pub use error::ApiError;
 pub use retry::{Attempt, until_committed};
 pub use state::{AppState, Clock, Config};
+pub use storefront::Shopper;
 
 use axum::Router;
 

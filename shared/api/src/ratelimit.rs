@@ -38,6 +38,11 @@ pub(crate) async fn enforce(state: &AppState, auth: &Auth) -> Result<(), ApiErro
             return Ok(());
         }
     };
+    apply(decision)
+}
+
+/// Records a decision for the response headers; a refusal is a 429.
+pub(crate) fn apply(decision: Decision) -> Result<(), ApiError> {
     let _ = DECISION.try_with(|d| d.set(Some(decision)));
     if decision.allowed {
         Ok(())

@@ -69,8 +69,27 @@ impl Permission {
     }
 }
 
+/// Secret keys (`sk_…`) drive the seller API from the seller's servers; publishable keys
+/// (`pk_…`) are safe to embed in storefronts and reach only the storefront routes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyKind {
+    #[default]
+    Secret,
+    Publishable,
+}
+
+impl KeyKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            KeyKind::Secret => "sk",
+            KeyKind::Publishable => "pk",
+        }
+    }
+}
+
 /// Plans, which set the rate limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Plan {
     Free,
@@ -113,6 +132,9 @@ pub struct Store {
     /// The rate limit in force (the plan's, or the store's own on Enterprise).
     #[serde(default = "free_limit")]
     pub rate_limit: crate::RateLimit,
+    /// Browser origins allowed to call the storefront routes; empty allows any.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
     pub created_at: Timestamp,
 }
 
@@ -132,23 +154,111 @@ impl Store {
             plan,
             currency: currency.code().to_string(),
             rate_limit,
+            allowed_origins: Vec::new(),
             created_at: Timestamp::now(),
         }
     }
 
+    /// Applies a `PATCH /store` body (`name`, `allowed_origins`); the rest is the operator's.
+    pub fn apply_settings(&self, body: Value) -> Result<Store, ValidationError> {
+        let mut i = Input::object(body)?;
+        let name = i.text("name", 1, 100);
+        let origins = i.string_list("allowed_origins", 20, 200);
+        let mut normalized = Vec::new();
+        for (n, o) in origins.iter().flatten().enumerate() {
+            match normalize_origin(o) {
+                Some(o) => normalized.push(o),
+                None => i.error(
+                    &format!("allowed_origins[{n}]"),
+                    "must be an origin: http(s)://host[:port], with no path (e.g. https://shop.example.com)",
+                ),
+            }
+        }
+        i.finish()?;
+        let mut store = self.clone();
+        if let Some(name) = name {
+            store.name = name;
+        }
+        if origins.is_some() {
+            store.allowed_origins = normalized;
+        }
+        Ok(store)
+    }
+
     pub fn currency(&self) -> crate::Currency {
         crate::Currency::parse(&self.currency).unwrap_or(crate::Currency::USD)
+    }
+
+    /// Whether a browser at `origin` may call the storefront.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins.is_empty()
+            || normalize_origin(origin).is_some_and(|o| self.allowed_origins.contains(&o))
+    }
+
+    pub fn to_object(&self) -> crate::wire::StoreObject {
+        crate::wire::StoreObject {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            plan: self.plan,
+            currency: self.currency.clone(),
+            rate_limit: self.rate_limit,
+            allowed_origins: self.allowed_origins.clone(),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// `https://Shop.Example.com:443` → `https://shop.example.com`; `None` when it is not an origin.
+fn normalize_origin(o: &str) -> Option<String> {
+    let (scheme, rest) = o.trim().split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let host = rest.strip_suffix('/').unwrap_or(rest).to_ascii_lowercase();
+    let valid = !host.is_empty()
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    if !valid {
+        return None;
+    }
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    let host = host.strip_suffix(default_port).unwrap_or(&host).to_string();
+    Some(format!("{scheme}://{host}"))
+}
+
+#[cfg(test)]
+mod store_tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_normalized_and_checked() {
+        let store = Store::new("S", Plan::Free, crate::Currency::USD, crate::RateLimit::FREE);
+        assert!(store.allows_origin("https://anything.example"), "empty allows any");
+        let s = store
+            .apply_settings(serde_json::json!({"allowed_origins": ["https://Shop.Example.com:443/", "http://localhost:5173"]}))
+            .unwrap();
+        assert_eq!(s.allowed_origins, ["https://shop.example.com", "http://localhost:5173"]);
+        assert!(s.allows_origin("https://shop.example.com"));
+        assert!(!s.allows_origin("https://evil.example"));
+        let e = store
+            .apply_settings(
+                serde_json::json!({"allowed_origins": ["https://x.example/path", "*"], "plan": "pro"}),
+            )
+            .unwrap_err();
+        let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["allowed_origins[0]", "allowed_origins[1]", "plan"]);
     }
 }
 
 /// Random characters after `sk_live_` / `sk_test_` (40 base62 chars = 238 bits).
 const SECRET_RANDOM_CHARS: usize = 40;
 
-/// A secret key as the client holds it. Only its hash is ever stored.
+/// A key as the client holds it (secret or publishable). Only its hash is ever stored.
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeySecret {
     secret: String,
     mode: Mode,
+    kind: KeyKind,
 }
 
 impl std::fmt::Debug for KeySecret {
@@ -158,28 +268,39 @@ impl std::fmt::Debug for KeySecret {
 }
 
 impl KeySecret {
-    /// A fresh secret key for this mode.
-    pub fn generate(mode: Mode) -> KeySecret {
-        let secret = format!("sk_{}_{}", mode.as_str(), id::random_base62(SECRET_RANDOM_CHARS));
-        KeySecret { secret, mode }
+    /// A fresh key of this kind for this mode.
+    pub fn generate(mode: Mode, kind: KeyKind) -> KeySecret {
+        let secret =
+            format!("{}_{}_{}", kind.prefix(), mode.as_str(), id::random_base62(SECRET_RANDOM_CHARS));
+        KeySecret { secret, mode, kind }
     }
 
-    /// Recognises the shape of a secret key (`sk_live_…` / `sk_test_…` + 32 to 128 base62
-    /// characters). Anything else cannot be a key and needs no lookup.
+    /// Recognises the shape of a key (`sk_live_…`, `sk_test_…`, `pk_live_…`, `pk_test_…` + 32
+    /// to 128 base62 characters). Anything else cannot be a key and needs no lookup.
     pub fn parse(s: &str) -> Option<KeySecret> {
-        let (mode, rest) = if let Some(r) = s.strip_prefix("sk_live_") {
+        let (kind, rest) = if let Some(r) = s.strip_prefix("sk_") {
+            (KeyKind::Secret, r)
+        } else if let Some(r) = s.strip_prefix("pk_") {
+            (KeyKind::Publishable, r)
+        } else {
+            return None;
+        };
+        let (mode, rest) = if let Some(r) = rest.strip_prefix("live_") {
             (Mode::Live, r)
-        } else if let Some(r) = s.strip_prefix("sk_test_") {
+        } else if let Some(r) = rest.strip_prefix("test_") {
             (Mode::Test, r)
         } else {
             return None;
         };
         let ok = (32..=128).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric());
-        ok.then(|| KeySecret { secret: s.to_string(), mode })
+        ok.then(|| KeySecret { secret: s.to_string(), mode, kind })
     }
 
     pub fn mode(&self) -> Mode {
         self.mode
+    }
+    pub fn kind(&self) -> KeyKind {
+        self.kind
     }
     pub fn expose(&self) -> &str {
         &self.secret
@@ -191,10 +312,10 @@ impl KeySecret {
         hex(&Sha256::digest(self.secret.as_bytes()))
     }
 
-    /// What listings show instead of the secret: `sk_test_…AbCd`.
+    /// What listings show instead of the key: `sk_test_…AbCd`.
     pub fn redacted(&self) -> String {
         let last4 = &self.secret[self.secret.len() - 4..];
-        format!("sk_{}_…{last4}", self.mode.as_str())
+        format!("{}_{}_…{last4}", self.kind.prefix(), self.mode.as_str())
     }
 }
 
@@ -218,6 +339,8 @@ pub struct ApiKey {
     pub permissions: Permission,
     pub hash: String,
     pub redacted: String,
+    #[serde(default)]
+    pub kind: KeyKind,
     /// The store's rate limit, copied onto each key so authentication (one read) also knows
     /// the limit; the operator's plan change rewrites it on every key of the store.
     #[serde(default = "free_limit")]
@@ -230,6 +353,8 @@ pub struct ApiKey {
 #[derive(Debug, Clone)]
 pub struct NewApiKey {
     pub name: String,
+    pub kind: KeyKind,
+    /// Secret keys: as asked. Publishable keys reach only the storefront, whatever this says.
     pub permissions: Permission,
 }
 
@@ -237,6 +362,14 @@ impl NewApiKey {
     pub fn parse(body: Value) -> Result<NewApiKey, ValidationError> {
         let mut input = Input::object(body)?;
         let name = input.text("name", 1, 100).unwrap_or_default();
+        let kind = match input.take_str("type").as_deref() {
+            None | Some("secret") => KeyKind::Secret,
+            Some("publishable") => KeyKind::Publishable,
+            Some(_) => {
+                input.error("type", "must be secret or publishable");
+                KeyKind::Secret
+            }
+        };
         let permissions = input.take_str("permissions").and_then(|p| {
             Permission::parse(&p).or_else(|| {
                 input.error("permissions", "must be one of read, write, full");
@@ -244,9 +377,18 @@ impl NewApiKey {
             })
         });
         input.require("name");
-        input.require("permissions");
+        match kind {
+            KeyKind::Secret => input.require("permissions"),
+            KeyKind::Publishable if input.was_present("permissions") && !input.has_error("permissions") => {
+                input.error(
+                    "permissions",
+                    "does not apply to publishable keys: they reach only the storefront",
+                )
+            }
+            KeyKind::Publishable => {}
+        }
         input.finish()?;
-        Ok(NewApiKey { name, permissions: permissions.unwrap_or(Permission::Read) })
+        Ok(NewApiKey { name, kind, permissions: permissions.unwrap_or(Permission::Read) })
     }
 }
 
@@ -255,10 +397,11 @@ impl ApiKey {
     pub fn issue(
         tenant: &Tenant,
         name: &str,
+        kind: KeyKind,
         permissions: Permission,
         rate_limit: crate::RateLimit,
     ) -> (ApiKey, KeySecret) {
-        let secret = KeySecret::generate(tenant.mode);
+        let secret = KeySecret::generate(tenant.mode, kind);
         let key = ApiKey {
             id: id::new_id("key_"),
             store_id: tenant.store_id.clone(),
@@ -267,6 +410,7 @@ impl ApiKey {
             permissions,
             hash: secret.hash(),
             redacted: secret.redacted(),
+            kind,
             rate_limit,
             created_at: Timestamp::now(),
             last_used_at: None,
@@ -286,6 +430,7 @@ impl ApiKey {
             permissions: self.permissions,
             mode: self.mode,
             redacted_key: self.redacted.clone(),
+            kind: self.kind,
             created_at: self.created_at,
             last_used_at: self.last_used_at,
         }
@@ -302,7 +447,7 @@ mod tests {
 
     #[test]
     fn generated_keys_parse_and_hash_stably() {
-        let k = KeySecret::generate(Mode::Test);
+        let k = KeySecret::generate(Mode::Test, KeyKind::Secret);
         assert!(k.expose().starts_with("sk_test_"));
         assert_eq!(k.expose().len(), 8 + 40);
         let again = KeySecret::parse(k.expose()).unwrap();
@@ -317,14 +462,18 @@ mod tests {
     fn rejects_what_cannot_be_a_key() {
         for bad in [
             "",
+            "pk_prod_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
             "sk_live_short",
-            "pk_live_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "xk_live_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
             "sk_prod_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
             "sk_live_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!aa",
         ] {
             assert!(KeySecret::parse(bad).is_none(), "{bad}");
         }
         assert_eq!(KeySecret::parse(&format!("sk_live_{}", "a".repeat(32))).unwrap().mode(), Mode::Live);
+        let pk = KeySecret::parse(&format!("pk_test_{}", "a".repeat(32))).unwrap();
+        assert_eq!((pk.mode(), pk.kind()), (Mode::Test, KeyKind::Publishable));
+        assert!(pk.redacted().starts_with("pk_test_…"));
     }
 
     #[test]

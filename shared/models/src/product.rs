@@ -8,7 +8,9 @@ use crate::input::{Input, check_url};
 use crate::money::{self, Currency, Money};
 use crate::page::{QueryParams, SortOrder};
 use crate::time::Timestamp;
-use crate::wire::{Amount, ProductObject, StockLevel, VariantObject};
+use crate::wire::{
+    Amount, ProductObject, PublicProduct, PublicStock, PublicVariant, StockLevel, VariantObject,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -175,7 +177,7 @@ impl Product {
         }
     }
 
-    fn variant_stock(&self, v: &Variant) -> Stock {
+    pub fn variant_stock(&self, v: &Variant) -> Stock {
         match self.product_type {
             ProductType::Serials => Stock::Count(v.serials.len() as u64),
             _ => self.stock(),
@@ -239,6 +241,52 @@ impl Product {
             created_at: self.created_at,
             updated_at: self.updated_at,
             category: None,
+        }
+    }
+
+    /// Whether buyers can open this product by its id (`private` and hidden ones they cannot).
+    pub fn is_public(&self) -> bool {
+        self.is_visible && !self.private
+    }
+
+    /// The product as buyers see it: no serials, file, dynamic URL or seller settings; the
+    /// count replaced by "in stock" / "out of stock" when the seller hides it.
+    pub fn to_public(&self) -> PublicProduct {
+        let currency = self.currency();
+        let amount = |minor: i64| Amount(minor as f64 / 10f64.powi(currency.exponent() as i32));
+        let show = |stock: Stock| match (stock, self.hide_stock) {
+            (Stock::Unlimited, _) => PublicStock::Label("∞".into()),
+            (Stock::Count(n), false) => PublicStock::Count(n),
+            (Stock::Count(0), true) => PublicStock::Label("out of stock".into()),
+            (Stock::Count(_), true) => PublicStock::Label("in stock".into()),
+        };
+        PublicProduct {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            product_type: self.product_type,
+            price: amount(self.price_minor),
+            currency: self.currency.clone(),
+            category_id: self.category_id.clone(),
+            images: self.images.clone(),
+            stock: show(self.stock()),
+            gateways: self.gateways.clone(),
+            minimum_quantity: self.minimum_quantity,
+            maximum_quantity: self.maximum_quantity,
+            custom: self.custom.clone(),
+            customer_details_required: self.customer_details_required,
+            warranty: self.warranty.clone(),
+            warranty_duration: self.warranty_duration,
+            variants: self
+                .variants
+                .iter()
+                .map(|v| PublicVariant {
+                    id: v.id.clone(),
+                    title: v.title.clone(),
+                    price: amount(v.price_minor),
+                    stock: show(self.variant_stock(v)),
+                })
+                .collect(),
         }
     }
 
@@ -746,6 +794,17 @@ pub struct ProductSummary {
     pub category_id: Option<String>,
     pub is_visible: bool,
     pub total_sold: u64,
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default)]
+    pub unlisted: bool,
+}
+
+impl ProductSummary {
+    /// Whether the storefront lists it: visible, neither private nor unlisted.
+    pub fn is_listed(&self) -> bool {
+        self.is_visible && !self.private && !self.unlisted
+    }
 }
 
 impl From<&Product> for ProductSummary {
@@ -758,6 +817,8 @@ impl From<&Product> for ProductSummary {
             category_id: p.category_id.clone(),
             is_visible: p.is_visible,
             total_sold: p.total_sold,
+            private: p.private,
+            unlisted: p.unlisted,
         }
     }
 }
@@ -935,5 +996,31 @@ mod tests {
         assert!(!q(&[("sort", "price")]).unwrap().is_key_ordered());
         let e = q(&[("sort", "colour"), ("order", "up"), ("visible", "maybe"), ("type", "x")]).unwrap_err();
         assert_eq!(fields(e), ["type", "visible", "sort", "order"]);
+    }
+}
+
+#[cfg(test)]
+mod public_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn buyers_never_see_serials_files_or_hidden_counts() {
+        let p = Product::create(
+            json!({"title": "K", "type": "serials", "price": 5, "info": "A,B", "hide_stock": true, "seller_note": "x"}),
+            Mode::Test,
+        )
+        .unwrap();
+        let public = serde_json::to_value(p.to_public()).unwrap();
+        assert_eq!(public["stock"], "in stock");
+        for secret in
+            ["info", "file_url", "dynamic_url", "seller_note", "max_risk_level", "private", "unlisted"]
+        {
+            assert!(public.get(secret).is_none(), "{secret}");
+        }
+        let empty = p.apply_update(json!({"info": ""}), Mode::Test).unwrap();
+        assert_eq!(serde_json::to_value(empty.to_public()).unwrap()["stock"], "out of stock");
+        let shown = p.apply_update(json!({"hide_stock": false}), Mode::Test).unwrap();
+        assert_eq!(serde_json::to_value(shown.to_public()).unwrap()["stock"], 2);
     }
 }

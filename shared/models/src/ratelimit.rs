@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 const MICROS_PER_MINUTE: i64 = 60_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RateLimit {
     pub per_minute: u32,
     pub burst: u32,

@@ -453,6 +453,9 @@ pub struct ApiKeyObject {
     pub mode: Mode,
     /// `sk_test_…AbCd`
     pub redacted_key: String,
+    /// `secret` or `publishable`.
+    #[serde(rename = "type")]
+    pub kind: crate::apikey::KeyKind,
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
 }
@@ -466,13 +469,136 @@ pub struct CreatedApiKey {
     pub key: String,
 }
 
-/// `POST /api_keys`.
+/// `POST /api_keys`: a secret key (`permissions` required) or a publishable key
+/// (`"type": "publishable"`, no permissions: it reaches only the storefront).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKeyInput {
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
-    pub permissions: Permission,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<crate::apikey::KeyKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Permission>,
+}
+
+// ---------------------------------------------------------------- the store
+
+/// The store's settings as its keys see them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StoreObject {
+    pub id: String,
+    pub name: String,
+    pub plan: crate::apikey::Plan,
+    pub currency: String,
+    pub rate_limit: crate::RateLimit,
+    /// Browser origins allowed on the storefront routes; empty allows any.
+    pub allowed_origins: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+/// `{"data": StoreObject}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StoreData {
+    pub data: StoreObject,
+}
+
+/// `PATCH /store`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    /// Up to 20 origins (`https://shop.example.com`); `[]` allows any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+// ---------------------------------------------------------------- storefront
+
+/// Stock as a storefront shows it: a count, `"∞"`, or, when the seller hides the count,
+/// `"in stock"` / `"out of stock"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PublicStock {
+    Count(u64),
+    Label(String),
+}
+
+impl PartialSchema for PublicStock {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+            .item(ObjectBuilder::new().schema_type(Type::String).enum_values(Some([
+                "∞",
+                "in stock",
+                "out of stock",
+            ])))
+            .into()
+    }
+}
+impl ToSchema for PublicStock {}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PublicVariant {
+    pub id: String,
+    pub title: String,
+    pub price: Amount,
+    pub stock: PublicStock,
+}
+
+/// A product as buyers see it: never its serials, file, dynamic URL or the seller's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PublicProduct {
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub product_type: ProductType,
+    pub price: Amount,
+    pub currency: String,
+    pub category_id: Option<String>,
+    pub images: Vec<String>,
+    pub stock: PublicStock,
+    pub gateways: Vec<String>,
+    pub minimum_quantity: u32,
+    pub maximum_quantity: Option<u32>,
+    pub custom: Vec<CustomField>,
+    pub customer_details_required: bool,
+    pub warranty: Option<String>,
+    pub warranty_duration: Option<u64>,
+    pub variants: Vec<PublicVariant>,
+}
+
+/// A category as buyers see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PublicCategory {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+}
+
+envelopes!(PublicProductData, PublicProductList, PublicProduct);
+
+/// A page of categories for the storefront.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PublicCategoryList {
+    pub data: Vec<PublicCategory>,
+    pub meta: PageMeta,
+}
+
+/// Query of `GET /storefront/products`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PublicProductParams {
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+    /// Case-insensitive substring of the title.
+    pub search: Option<String>,
+    pub category_id: Option<String>,
 }
 
 // ---------------------------------------------------------------- events
@@ -597,7 +723,13 @@ mod tests {
         assert!(
             Coupon::create(serde_json::to_value(coupon).unwrap(), Currency::USD, Timestamp::now()).is_ok()
         );
-        let key = NewApiKeyInput { name: "K".into(), permissions: Permission::Write };
+        let key = NewApiKeyInput { name: "K".into(), kind: None, permissions: Some(Permission::Write) };
+        assert!(NewApiKey::parse(serde_json::to_value(key).unwrap()).is_ok());
+        let key = NewApiKeyInput {
+            name: "K".into(),
+            kind: Some(crate::apikey::KeyKind::Publishable),
+            permissions: None,
+        };
         assert!(NewApiKey::parse(serde_json::to_value(key).unwrap()).is_ok());
     }
 }

@@ -204,6 +204,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/store": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the store
+         * @description Its name, plan, currency, rate limit and the origins allowed on the storefront.
+         */
+        get: operations["get_store"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update the store's settings
+         * @description `name` and `allowed_origins` (browser origins allowed on the storefront; `[]` allows any).
+         *     The plan is the operator's. Full access only.
+         */
+        patch: operations["update_store"];
+        trace?: never;
+    };
+    "/v1/storefront/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the store's products
+         * @description Visible products that are neither private nor unlisted, newest first.
+         */
+        get: operations["storefront_list_products"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storefront/products/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a product
+         * @description Unlisted products too (by their id); private or hidden ones answer 404.
+         */
+        get: operations["storefront_get_product"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storefront/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the store's categories
+         * @description Oldest first.
+         */
+        get: operations["storefront_list_categories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -514,6 +599,8 @@ export interface components {
             mode: components["schemas"]["Mode"];
             /** @description `sk_test_…AbCd` */
             redacted_key: string;
+            /** @description `secret` or `publishable`. */
+            type: components["schemas"]["KeyKind"];
             created_at: components["schemas"]["Timestamp"];
             last_used_at?: components["schemas"]["Timestamp"] | null;
         };
@@ -623,14 +710,24 @@ export interface components {
             message: string;
         };
         /**
+         * @description Secret keys (`sk_…`) drive the seller API from the seller's servers; publishable keys
+         *     (`pk_…`) are safe to embed in storefronts and reach only the storefront routes.
+         * @enum {string}
+         */
+        KeyKind: "secret" | "publishable";
+        /**
          * @description Live and test data of a store are fully separate; a key belongs to one mode.
          * @enum {string}
          */
         Mode: "live" | "test";
-        /** @description `POST /api_keys`. */
+        /**
+         * @description `POST /api_keys`: a secret key (`permissions` required) or a publishable key
+         *     (`"type": "publishable"`, no permissions: it reaches only the storefront).
+         */
         NewApiKeyInput: {
             name: string;
-            permissions: components["schemas"]["Permission"];
+            type?: components["schemas"]["KeyKind"] | null;
+            permissions?: components["schemas"]["Permission"] | null;
         };
         /** @description `POST /coupons`. */
         NewCoupon: {
@@ -666,6 +763,11 @@ export interface components {
          * @enum {string}
          */
         Permission: "read" | "write" | "full";
+        /**
+         * @description Plans, which set the rate limits.
+         * @enum {string}
+         */
+        Plan: "free" | "pro" | "business" | "enterprise";
         /**
          * @description The writable fields of a product, all optional (a PATCH body; `null` clears). Fields not
          *     listed here are refused (422).
@@ -775,8 +877,83 @@ export interface components {
         };
         /** @enum {string} */
         ProductType: "digital_download" | "serials" | "dynamic" | "service";
+        /** @description A category as buyers see it. */
+        PublicCategory: {
+            id: string;
+            name: string;
+            description?: string | null;
+        };
+        /** @description A page of categories for the storefront. */
+        PublicCategoryList: {
+            data: components["schemas"]["PublicCategory"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** @description A product as buyers see it: never its serials, file, dynamic URL or the seller's settings. */
+        PublicProduct: {
+            id: string;
+            title: string;
+            description?: string | null;
+            type: components["schemas"]["ProductType"];
+            price: components["schemas"]["Amount"];
+            currency: string;
+            category_id?: string | null;
+            images: string[];
+            stock: components["schemas"]["PublicStock"];
+            gateways: string[];
+            /** Format: int32 */
+            minimum_quantity: number;
+            /** Format: int32 */
+            maximum_quantity?: number | null;
+            custom: components["schemas"]["CustomField"][];
+            customer_details_required: boolean;
+            warranty?: string | null;
+            /** Format: int64 */
+            warranty_duration?: number | null;
+            variants: components["schemas"]["PublicVariant"][];
+        };
+        PublicProductData: {
+            data: components["schemas"]["PublicProduct"];
+        };
+        PublicProductList: {
+            data: components["schemas"]["PublicProduct"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        PublicStock: number | ("∞" | "in stock" | "out of stock");
+        PublicVariant: {
+            id: string;
+            title: string;
+            price: components["schemas"]["Amount"];
+            stock: components["schemas"]["PublicStock"];
+        };
+        RateLimit: {
+            /** Format: int32 */
+            per_minute: number;
+            /** Format: int32 */
+            burst: number;
+        };
         /** @description A count, or "∞" when unlimited */
         StockLevel: number | "∞";
+        /** @description `{"data": StoreObject}` */
+        StoreData: {
+            data: components["schemas"]["StoreObject"];
+        };
+        /** @description The store's settings as its keys see them. */
+        StoreObject: {
+            id: string;
+            name: string;
+            plan: components["schemas"]["Plan"];
+            currency: string;
+            rate_limit: components["schemas"]["RateLimit"];
+            /** @description Browser origins allowed on the storefront routes; empty allows any. */
+            allowed_origins: string[];
+            created_at: components["schemas"]["Timestamp"];
+        };
+        /** @description `PATCH /store`. */
+        StoreSettings: {
+            name?: string | null;
+            /** @description Up to 20 origins (`https://shop.example.com`); `[]` allows any. */
+            allowed_origins?: string[] | null;
+        };
         /**
          * Format: date-time
          * @description RFC 3339, UTC
@@ -2347,6 +2524,376 @@ export interface operations {
             };
             /** @description No such object in this store and mode */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_store: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_store: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StoreSettings"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A request with the same `Idempotency-Key` is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    storefront_list_products: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+                /** @description Case-insensitive substring of the title. */
+                search?: string;
+                category_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicProductList"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    storefront_get_product: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description prod_… */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicProductData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in this store and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    storefront_list_categories: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 25). */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicCategoryList"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

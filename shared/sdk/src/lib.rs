@@ -18,6 +18,7 @@
 
 pub mod webhooks;
 
+pub use sellvy_models::apikey::KeyKind;
 pub use sellvy_models::coupon::CouponType;
 pub use sellvy_models::wire;
 pub use sellvy_models::{EventType, Mode, Permission, ProductType};
@@ -393,9 +394,15 @@ impl<'c> ApiKeys<'c> {
     pub fn pages(&self) -> Pages<'c, ApiKeyObject> {
         pages(self.0, "/api_keys", vec![("per_page", "100".into())])
     }
-    /// The new key, with its secret in `key` (shown only now).
+    /// A new secret key, with its secret in `key` (shown only now).
     pub async fn create(&self, name: &str, permissions: Permission) -> Result<CreatedApiKey> {
-        self.0.write(Method::POST, "/api_keys", &NewApiKeyInput { name: name.into(), permissions }).await
+        let input = NewApiKeyInput { name: name.into(), kind: None, permissions: Some(permissions) };
+        self.0.write(Method::POST, "/api_keys", &input).await
+    }
+    /// A new publishable key (`pk_…`), for storefronts.
+    pub async fn create_publishable(&self, name: &str) -> Result<CreatedApiKey> {
+        let input = NewApiKeyInput { name: name.into(), kind: Some(KeyKind::Publishable), permissions: None };
+        self.0.write(Method::POST, "/api_keys", &input).await
     }
     pub async fn revoke(&self, id: &str) -> Result<()> {
         self.0.delete(&format!("/api_keys/{id}")).await

@@ -223,3 +223,27 @@ impl Db {
         Ok(updated)
     }
 }
+
+impl Db {
+    /// Saves the settings a store's keys may change (name, allowed origins); the plan and
+    /// limits are left to the operator.
+    pub async fn update_store_settings(&self, store: &Store) -> Result<(), StoreError> {
+        let origins: AttributeValue = serde_dynamo::to_attribute_value(&store.allowed_origins)?;
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(store_pk(&store.id)))
+            .key("SK", s("STORE"))
+            .update_expression("SET #name = :name, allowed_origins = :origins")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_values(":name", s(&store.name))
+            .expression_attribute_values(":origins", origins)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        record(Kind::Write, 0, out.consumed_capacity());
+        Ok(())
+    }
+}

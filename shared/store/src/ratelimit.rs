@@ -51,7 +51,30 @@ impl Db {
         now: i64,
         hints: &BucketHints,
     ) -> Result<Decision, StoreError> {
-        let bucket = format!("RATE#{}#{}", t.store_id, t.mode.as_str());
+        self.take_from(format!("RATE#{}#{}", t.store_id, t.mode.as_str()), limit, now, hints).await
+    }
+
+    /// Takes one request from a storefront client's bucket (per store, mode and client
+    /// address), so one visitor cannot starve a store.
+    pub async fn take_client_request(
+        &self,
+        t: &Tenant,
+        client: &str,
+        limit: RateLimit,
+        now: i64,
+        hints: &BucketHints,
+    ) -> Result<Decision, StoreError> {
+        self.take_from(format!("RATE#{}#{}#client#{client}", t.store_id, t.mode.as_str()), limit, now, hints)
+            .await
+    }
+
+    async fn take_from(
+        &self,
+        bucket: String,
+        limit: RateLimit,
+        now: i64,
+        hints: &BucketHints,
+    ) -> Result<Decision, StoreError> {
         let mut idle = hints.get(&bucket).is_none_or(|tat| tat < now);
         // Each failed try learns the bucket's state, so two tries settle it unless other
         // instances keep moving it; a few more cover heavy contention.

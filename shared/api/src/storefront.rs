@@ -1,0 +1,115 @@
+//! The storefront's side of the plumbing: publishable-key authentication, per-client rate
+//! limits, the store's allowed origins, and CORS.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::http::{HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sellvy_models::apikey::{ApiKey, KeyKind, KeySecret, Store};
+use sellvy_models::{RateLimit, Tenant};
+use std::net::SocketAddr;
+
+/// What one client (address) may send to one store's storefront.
+pub const CLIENT_LIMIT: RateLimit = RateLimit { per_minute: 120, burst: 30 };
+
+/// A storefront caller: a publishable key's store and mode, and the store's settings.
+#[derive(Debug, Clone)]
+pub struct Shopper {
+    pub key: ApiKey,
+    pub tenant: Tenant,
+    pub store: Store,
+    /// The client's address (API Gateway's source IP, or the socket's locally).
+    pub client: String,
+}
+
+/// The caller's address: API Gateway's `sourceIp` on Lambda, the socket's peer locally.
+pub fn client_address(parts: &Parts) -> String {
+    use lambda_http::request::RequestContext;
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = parts.extensions.get::<RequestContext>()
+        && let Some(ip) = &ctx.http.source_ip
+    {
+        return ip.clone();
+    }
+    match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+        Some(ConnectInfo(addr)) => addr.ip().to_string(),
+        None => "unknown".into(),
+    }
+}
+
+impl FromRequestParts<AppState> for Shopper {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let missing = || {
+            ApiError::Unauthorized("Missing key: send Authorization: Bearer pk_live_… or pk_test_…".into())
+        };
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(missing)?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .ok_or_else(|| {
+                ApiError::Unauthorized("The Authorization header must be: Bearer <publishable key>".into())
+            })?;
+        let secret =
+            KeySecret::parse(token.trim()).ok_or_else(|| ApiError::Unauthorized("Invalid key".into()))?;
+        if secret.kind() != KeyKind::Publishable {
+            return Err(ApiError::Forbidden(
+                "The storefront takes a publishable key (pk_…); never put a secret key in a storefront"
+                    .into(),
+            ));
+        }
+        let key = state
+            .db
+            .find_key(&secret.hash())
+            .await?
+            .filter(|k| k.mode == secret.mode() && k.kind == KeyKind::Publishable)
+            .ok_or_else(|| ApiError::Unauthorized("Invalid key".into()))?;
+        let tenant = key.tenant();
+        let client = client_address(parts);
+        let now = state.config.clock.now_micros();
+        match state.db.take_client_request(&tenant, &client, CLIENT_LIMIT, now, &state.buckets).await {
+            Ok(decision) => crate::ratelimit::apply(decision)?,
+            Err(e) => tracing::warn!(error = %e, "storefront limiter unavailable; request let through"),
+        }
+        let store = state.db.get_store(&tenant.store_id).await?.ok_or_else(|| {
+            ApiError::Internal(format!("store {} of a valid key is missing", tenant.store_id))
+        })?;
+        if let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
+            && !store.allows_origin(origin)
+        {
+            return Err(ApiError::Forbidden(format!("The origin {origin} is not allowed by this store")));
+        }
+        Ok(Shopper { key, tenant, store, client })
+    }
+}
+
+const ALLOW_HEADERS: &str = "authorization, content-type, idempotency-key, x-order-token";
+const EXPOSE_HEADERS: &str =
+    "x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after";
+
+/// CORS for the storefront routes: preflights are answered here (they carry no key, so the
+/// store's origin list is enforced on the request itself, by [`Shopper`]).
+pub async fn cors(req: Request, next: Next) -> Response {
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    if req.method() == Method::OPTIONS {
+        let mut resp = StatusCode::NO_CONTENT.into_response();
+        let h = resp.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.unwrap_or(HeaderValue::from_static("*")));
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+        return resp;
+    }
+    let mut resp = next.run(req).await;
+    if let Some(origin) = origin {
+        let h = resp.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    resp
+}

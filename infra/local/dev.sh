@@ -18,6 +18,17 @@ demo=$(./target/debug/sellvy-admin create-store --name "Demo Store" --plan pro -
 live=$(printf '%s' "$demo" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["live"]["key"])')
 test=$(printf '%s' "$demo" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["test"]["key"])')
 printf '%s\n' "$demo" > "$LOCAL/demo-store.json"
+
+log "starting the gateway"
+./target/debug/sellvy-gateway --port "$SELLVY_PORT" &
+gateway=$!
+trap 'kill ${gateway:-} 2>/dev/null; bash "$ROOT/infra/local/stack.sh" stop' EXIT
+# Ctrl-C (or a TERM) ends the wait below at once, and the EXIT trap cleans up.
+trap 'exit 130' INT TERM
+wait_http "http://127.0.0.1:$SELLVY_PORT/v1/openapi.json" 30
+publishable=$(curl -s -X POST "http://127.0.0.1:$SELLVY_PORT/v1/api_keys" -H "Authorization: Bearer $test" \
+  -H 'Content-Type: application/json' -d '{"name": "Demo storefront", "type": "publishable"}' \
+  | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["data"]["key"])')
 cat <<MSG
 
   Sellvy is running on http://127.0.0.1:$SELLVY_PORT/v1
@@ -25,6 +36,9 @@ cat <<MSG
   Demo store (saved in .local/demo-store.json):
     live key: $live
     test key: $test
+    storefront (publishable, test): $publishable
+
+  Contract: http://127.0.0.1:$SELLVY_PORT/v1/openapi.json (bash infra/local/reference.sh renders it)
 
   Try:
     curl -s http://127.0.0.1:$SELLVY_PORT/v1/products -H "Authorization: Bearer $test"
@@ -32,4 +46,4 @@ cat <<MSG
   Ctrl-C stops the gateway and the local stack.
 
 MSG
-./target/debug/sellvy-gateway --port "$SELLVY_PORT"
+wait "$gateway"

@@ -28,6 +28,7 @@ use utoipa_axum::routes;
         (name = "Coupons", description = "Discount codes"),
         (name = "API keys", description = "Secret and publishable keys (full access only)"),
         (name = "Store", description = "The store's own settings"),
+        (name = "Orders", description = "Orders placed through the storefront"),
         (name = "Storefront", description = "Public routes for browsers and apps, with a publishable key"),
         (name = "Contract", description = "This document"),
     )
@@ -42,6 +43,7 @@ pub fn all_routes() -> Routes {
         .merge(sellvy_coupons::routes())
         .merge(sellvy_account::routes())
         .merge(sellvy_storefront::routes())
+        .merge(sellvy_orders::routes())
         .merge(routes())
 }
 

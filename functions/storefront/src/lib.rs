@@ -17,6 +17,10 @@ use sellvy_models::{PageRequest, SortOrder};
 use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
+    catalog_routes().merge(order_routes())
+}
+
+fn catalog_routes() -> Routes {
     let documented = Routes::new()
         .routes(routes!(list_products))
         .routes(routes!(show_product))
@@ -99,4 +103,219 @@ async fn list_categories(
         description: c.description,
     });
     Ok(sellvy_api::list(data.collect(), page, found.total))
+}
+
+// ---------------------------------------------------------------- checkout and orders
+
+use axum::http::HeaderMap;
+use sellvy_api::docs::WriteErrors;
+use sellvy_api::{JsonBody, until_committed};
+use sellvy_models::order::{CheckoutRequest, Order, OrderStatus, PaymentStatus, token_hash};
+use sellvy_models::time::Timestamp;
+use sellvy_models::wire::{
+    CheckoutData, CheckoutInput, CheckoutObject, OrderData, PaymentInstructions, SandboxPaymentInput,
+};
+use sellvy_models::{Event, EventType, Mode};
+
+pub fn order_routes() -> Routes {
+    Routes::new()
+        .routes(routes!(checkout))
+        .routes(routes!(show_order))
+        .routes(routes!(sandbox_payment))
+        .route(
+            "/v1/storefront/checkout",
+            axum::routing::options(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
+        .route(
+            "/v1/storefront/orders/{id}",
+            axum::routing::options(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
+        .route(
+            "/v1/storefront/orders/{id}/sandbox_payment",
+            axum::routing::options(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
+        .layer(axum::middleware::from_fn(sellvy_api::storefront::cors))
+}
+
+/// Create a checkout
+///
+/// An order for one product: quantity within its limits and stock, a gateway it enables, its
+/// custom fields and (if it asks) the customer's details, optionally a coupon. The stock and
+/// the coupon use are taken atomically with the order. Answers the order, its access token
+/// (shown only now) and how to pay. Records `order.created`.
+#[utoipa::path(post, path = "/v1/storefront/checkout", operation_id = "storefront_checkout", tag = "Storefront",
+    request_body = CheckoutInput, security(("publishable_key" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, description = "Created", body = CheckoutData), WriteErrors, Errors))]
+async fn checkout(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let req = CheckoutRequest::parse(body)?;
+    let t = &shopper.tenant;
+    let number = state.db.next_order_number(t).await?;
+    let placed = until_committed(|| async {
+        let product = match sellvy_models::id::looks_like("prod_", &req.product_id) {
+            true => state.db.get_product(t, &req.product_id).await?,
+            false => None,
+        }
+        .filter(|p| p.is_public())
+        .ok_or_else(|| ApiError::invalid("product_id", "is not a product of this store"))?;
+        let coupon = match &req.coupon {
+            None => None,
+            Some(code) => Some(
+                state
+                    .db
+                    .find_coupon_by_code(t, code)
+                    .await?
+                    .ok_or_else(|| ApiError::invalid("coupon", "does not exist"))?,
+            ),
+        };
+        let placed = Order::place(&req, &product, coupon.as_ref(), number, Timestamp::now(), t.mode)?;
+        let event = Event::new(
+            EventType::OrderCreated,
+            serde_json::to_value(placed.order.to_object()).unwrap_or_default(),
+        );
+        state.db.place_order(t, &placed.order, coupon.as_ref(), &event).await?;
+        Ok(placed)
+    })
+    .await?;
+    let payment =
+        PaymentInstructions { gateway: placed.order.gateway.clone(), sandbox: t.mode == Mode::Test };
+    Ok(sellvy_api::created(CheckoutObject {
+        order: placed.order.to_object(),
+        access_token: placed.access_token,
+        payment,
+    }))
+}
+
+/// The order, if the caller holds its access token (`X-Order-Token` or `?token=`).
+async fn owned_order(
+    state: &AppState,
+    shopper: &Shopper,
+    id: &str,
+    headers: &HeaderMap,
+    params: &sellvy_models::page::QueryParams,
+) -> Result<Order, ApiError> {
+    let token = headers
+        .get("x-order-token")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| params.get("token"))
+        .unwrap_or("");
+    let order = match sellvy_models::id::looks_like("ord_", id) {
+        true => state.db.get_order(&shopper.tenant, id).await?,
+        false => None,
+    };
+    let expected = order.as_ref().map(|o| o.token_hash.as_bytes().to_vec()).unwrap_or_default();
+    let given = token_hash(token).into_bytes();
+    let matches =
+        expected.len() == given.len() && expected.iter().zip(&given).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+    match order {
+        Some(o) if matches => Ok(o),
+        _ => Err(ApiError::not_found("Order")),
+    }
+}
+
+/// Get an order
+///
+/// Its status, and the delivered goods once paid. Needs the order's access token.
+#[utoipa::path(get, path = "/v1/storefront/orders/{id}", operation_id = "storefront_get_order", tag = "Storefront",
+    params(("id" = String, Path, description = "ord_…"), ("X-Order-Token" = Option<String>, Header, description = "The order's access token"),
+        ("token" = Option<String>, Query, description = "The order's access token, if no header")),
+    security(("publishable_key" = [])),
+    responses((status = 200, description = "OK", body = OrderData), NotFound, Errors))]
+async fn show_order(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    Ok(sellvy_api::ok(owned_order(&state, &shopper, &id, &headers, &params).await?.to_object()))
+}
+
+/// Pay a test order
+///
+/// Test mode only: `{"outcome": "succeeded"}` pays the order and delivers its goods (serials
+/// handed out atomically; records `payment.received` and `order.completed`); `"failed"`
+/// cancels it and gives its stock back (`payment.failed`). Needs the order's access token.
+#[utoipa::path(post, path = "/v1/storefront/orders/{id}/sandbox_payment", operation_id = "storefront_sandbox_payment",
+    tag = "Storefront", request_body = SandboxPaymentInput,
+    params(("id" = String, Path, description = "ord_…"), ("X-Order-Token" = Option<String>, Header, description = "The order's access token")),
+    security(("publishable_key" = [])),
+    responses((status = 200, description = "OK", body = OrderData), NotFound, WriteErrors, Errors))]
+async fn sandbox_payment(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Params(params): Params,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    if shopper.tenant.mode != Mode::Test {
+        return Err(ApiError::Forbidden("Sandbox payments exist in test mode only (pk_test_… keys)".into()));
+    }
+    let succeeded = match body.get("outcome").and_then(|o| o.as_str()) {
+        Some("succeeded") => true,
+        Some("failed") => false,
+        _ => return Err(ApiError::invalid("outcome", "must be succeeded or failed")),
+    };
+    if let Some(extra) = body.as_object().and_then(|o| o.keys().find(|k| *k != "outcome")) {
+        return Err(ApiError::invalid(extra, "unknown field"));
+    }
+    let t = &shopper.tenant;
+    let done = until_committed(|| async {
+        let order = owned_order(&state, &shopper, &id, &headers, &params).await?;
+        if order.status != OrderStatus::Pending || order.payment_status != PaymentStatus::Pending {
+            return Err(ApiError::invalid(
+                "id",
+                format!("this order is already {:?}", order.status).to_lowercase(),
+            )
+            .into());
+        }
+        let product = state.db.get_product(t, &order.product_id).await?;
+        let now = Timestamp::now();
+        if !succeeded {
+            let failed = order.payment_failed(now);
+            let coupon = match &order.coupon_id {
+                Some(c) => state.db.get_coupon(t, c).await?,
+                None => None,
+            };
+            let data = serde_json::to_value(failed.to_object()).unwrap_or_default();
+            let events = [
+                Event::new(EventType::PaymentFailed, data.clone()),
+                Event::new(EventType::OrderCancelled, data),
+            ];
+            state.db.release_order(t, &failed, &order, product.as_ref(), coupon.as_ref(), &events).await?;
+            return Ok(failed);
+        }
+        let product =
+            product.ok_or_else(|| ApiError::invalid("id", "the product of this order no longer exists"))?;
+        let (serials, note) = match product.product_type {
+            sellvy_models::ProductType::Serials => {
+                let q = order.quantity as usize;
+                if product.serials.len() < q {
+                    return Err(ApiError::Internal(format!(
+                        "order {} holds {q} serials the product no longer has",
+                        order.id
+                    ))
+                    .into());
+                }
+                (product.serials[..q].to_vec(), None)
+            }
+            _ => (Vec::new(), product.seller_note.clone()),
+        };
+        let taken = serials.len();
+        let paid = order.paid(serials, note, now);
+        let data = serde_json::to_value(paid.to_object()).unwrap_or_default();
+        let events = [
+            Event::new(EventType::PaymentReceived, data.clone()),
+            Event::new(EventType::OrderCompleted, data),
+        ];
+        state.db.complete_order(t, &paid, &order, &product, taken, &events).await?;
+        Ok(paid)
+    })
+    .await?;
+    Ok(sellvy_api::ok(done.to_object()))
 }

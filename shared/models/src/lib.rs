@@ -12,6 +12,7 @@ pub mod event;
 pub mod id;
 pub mod input;
 pub mod money;
+pub mod order;
 pub mod page;
 pub mod product;
 pub mod ratelimit;

@@ -146,6 +146,10 @@ pub struct Product {
     pub updated_at: Timestamp,
     /// Optimistic-concurrency counter, bumped by every write.
     pub version: u64,
+    /// Units that checkouts can still reserve: the stock less what open orders hold. `None`
+    /// when the stock is unlimited (or kept per variant). Checkouts take from it atomically.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available: Option<u64>,
 }
 
 // Limits that keep a product well inside DynamoDB's 400 KB item.
@@ -174,6 +178,23 @@ impl Product {
             ProductType::Serials => Stock::Count(self.serials.len() as u64),
             ProductType::DigitalDownload => self.stock_amount.map_or(Stock::Unlimited, Stock::Count),
             ProductType::Dynamic | ProductType::Service => Stock::Unlimited,
+        }
+    }
+
+    /// Units held by open (unpaid) orders.
+    pub fn reserved(&self) -> u64 {
+        match (self.stock(), self.available) {
+            (Stock::Count(n), Some(a)) => n.saturating_sub(a),
+            _ => 0,
+        }
+    }
+
+    /// What checkouts may reserve from, when the product's stock is a count kept on the
+    /// product itself.
+    fn reservable(&self) -> Option<u64> {
+        match self.stock() {
+            Stock::Count(n) if self.variants.is_empty() => Some(n),
+            _ => None,
         }
     }
 
@@ -342,6 +363,22 @@ impl Product {
             merged.insert(k, v);
         }
         let mut updated = parse_product(Value::Object(merged), mode, Some(self))?;
+        // Units open orders hold stay held: the new stock must cover them.
+        let reserved = self.reserved();
+        updated.available = match updated.reservable() {
+            Some(n) if n < reserved => {
+                let field =
+                    if updated.product_type == ProductType::Serials { "info" } else { "stock_amount" };
+                return Err(ValidationError::one(
+                    field,
+                    format!(
+                        "would leave {n} units, but open orders hold {reserved}: keep at least {reserved}"
+                    ),
+                ));
+            }
+            Some(n) => Some(n - reserved),
+            None => None,
+        };
         updated.id = self.id.clone();
         updated.total_sold = self.total_sold;
         updated.created_at = self.created_at;
@@ -564,6 +601,11 @@ fn parse_product(body: Value, mode: Mode, existing: Option<&Product>) -> Result<
         created_at: now,
         updated_at: now,
         version: 1,
+        available: None,
+    })
+    .map(|mut p| {
+        p.available = p.reservable();
+        p
     })
 }
 

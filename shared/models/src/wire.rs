@@ -601,6 +601,116 @@ pub struct PublicProductParams {
     pub category_id: Option<String>,
 }
 
+// ---------------------------------------------------------------- orders
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OrderProduct {
+    pub id: String,
+    pub title: String,
+}
+
+/// An order, as its seller, its buyer and its webhook events see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OrderObject {
+    pub id: String,
+    /// `ORD-<n>`, unique per store and mode.
+    pub order_number: String,
+    pub status: crate::order::OrderStatus,
+    pub payment_status: crate::order::PaymentStatus,
+    pub customer_email: String,
+    pub product: OrderProduct,
+    pub quantity: u32,
+    pub subtotal: Amount,
+    pub discount: Amount,
+    pub total: Amount,
+    pub currency: String,
+    /// The gateway (`stripe`, …).
+    pub payment_method: String,
+    /// The coupon code used.
+    pub coupon: Option<String>,
+    pub custom_fields: serde_json::Map<String, Value>,
+    pub customer: Option<crate::order::CustomerDetails>,
+    /// 0 (no risk) to 100.
+    pub fraud_score: u8,
+    pub delivery: crate::order::Delivery,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// An unpaid order expires then, giving its stock back.
+    pub pay_by: Timestamp,
+}
+
+envelopes!(OrderData, OrderList, OrderObject);
+
+/// What the storefront client needs to pay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PaymentInstructions {
+    pub gateway: String,
+    /// Test mode: pay (or fail) with `POST /v1/storefront/orders/{id}/sandbox_payment`.
+    pub sandbox: bool,
+}
+
+/// A new order, its access token (shown only now) and how to pay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CheckoutObject {
+    pub order: OrderObject,
+    /// Send it as `X-Order-Token` (or `?token=`) to read the order.
+    pub access_token: String,
+    pub payment: PaymentInstructions,
+}
+
+/// `{"data": CheckoutObject}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CheckoutData {
+    pub data: CheckoutObject,
+}
+
+/// `POST /storefront/checkout`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutInput {
+    pub product_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_id: Option<String>,
+    #[schema(minimum = 1)]
+    pub quantity: u32,
+    pub email: String,
+    /// A gateway the product enables (today: stripe).
+    pub gateway: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<String>,
+    /// `{field name: value}` for the product's custom fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_fields: Option<serde_json::Map<String, Value>>,
+    /// `{name, address, country}` when the product requires customer details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<serde_json::Map<String, Value>>,
+}
+
+/// `POST /storefront/orders/{id}/sandbox_payment` (test mode).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxPaymentInput {
+    /// `succeeded` or `failed`.
+    #[schema(pattern = "^(succeeded|failed)$")]
+    pub outcome: String,
+}
+
+/// Query of `GET /orders`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderListParams {
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+    /// pending, processing, completed, cancelled, refunded
+    pub status: Option<crate::order::OrderStatus>,
+    /// pending, paid, failed, refunded
+    pub payment_status: Option<crate::order::PaymentStatus>,
+    pub customer_email: Option<String>,
+    pub product_id: Option<String>,
+}
+
 // ---------------------------------------------------------------- events
 
 /// A webhook delivery's body: `{id, type, created_at, data}`, `data` being the object as the

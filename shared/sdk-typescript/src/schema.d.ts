@@ -289,6 +289,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/storefront/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a checkout
+         * @description An order for one product: quantity within its limits and stock, a gateway it enables, its
+         *     custom fields and (if it asks) the customer's details, optionally a coupon. The stock and
+         *     the coupon use are taken atomically with the order. Answers the order, its access token
+         *     (shown only now) and how to pay. Records `order.created`.
+         */
+        post: operations["storefront_checkout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storefront/orders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an order
+         * @description Its status, and the delivered goods once paid. Needs the order's access token.
+         */
+        get: operations["storefront_get_order"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storefront/orders/{id}/sandbox_payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay a test order
+         * @description Test mode only: `{"outcome": "succeeded"}` pays the order and delivers its goods (serials
+         *     handed out atomically; records `payment.received` and `order.completed`); `"failed"`
+         *     cancels it and gives its stock back (`payment.failed`). Needs the order's access token.
+         */
+        post: operations["storefront_sandbox_payment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List orders
+         * @description Newest first. Filters: `status`, `payment_status`, `customer_email`, `product_id`.
+         */
+        get: operations["list_orders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an order
+         * @description With its product, payment, delivery and fraud score.
+         */
+        get: operations["get_order"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -630,6 +735,36 @@ export interface components {
             id: string;
             name: string;
         };
+        /** @description `{"data": CheckoutObject}` */
+        CheckoutData: {
+            data: components["schemas"]["CheckoutObject"];
+        };
+        /** @description `POST /storefront/checkout`. */
+        CheckoutInput: {
+            product_id: string;
+            variant_id?: string | null;
+            /** Format: int32 */
+            quantity: number;
+            email: string;
+            /** @description A gateway the product enables (today: stripe). */
+            gateway: string;
+            coupon?: string | null;
+            /** @description `{field name: value}` for the product's custom fields. */
+            custom_fields?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description `{name, address, country}` when the product requires customer details. */
+            customer?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** @description A new order, its access token (shown only now) and how to pay. */
+        CheckoutObject: {
+            order: components["schemas"]["OrderObject"];
+            /** @description Send it as `X-Order-Token` (or `?token=`) to read the order. */
+            access_token: string;
+            payment: components["schemas"]["PaymentInstructions"];
+        };
         CouponData: {
             data: components["schemas"]["CouponObject"];
         };
@@ -670,6 +805,23 @@ export interface components {
             /** @description The choices of a `select` (and only of a select). */
             options?: string[];
         };
+        /** @description Name and address, when the product asks for them. */
+        CustomerDetails: {
+            name: string;
+            address: string;
+            /** @description ISO 3166-1 alpha-2. */
+            country: string;
+        };
+        /** @description The goods, once delivered. */
+        Delivery: {
+            status: components["schemas"]["DeliveryStatus"];
+            /** @description Serials handed out. */
+            items?: string[];
+            /** @description The seller's note (services). */
+            note?: string | null;
+        };
+        /** @enum {string} */
+        DeliveryStatus: "pending" | "delivered" | "failed";
         /** @description `{"error": {...}}` */
         ErrorBody: {
             error: components["schemas"]["ErrorObject"];
@@ -746,6 +898,53 @@ export interface components {
             type: components["schemas"]["ProductType"];
             price: components["schemas"]["Amount"];
         };
+        OrderData: {
+            data: components["schemas"]["OrderObject"];
+        };
+        OrderList: {
+            data: components["schemas"]["OrderObject"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** @description An order, as its seller, its buyer and its webhook events see it. */
+        OrderObject: {
+            id: string;
+            /** @description `ORD-<n>`, unique per store and mode. */
+            order_number: string;
+            status: components["schemas"]["OrderStatus"];
+            payment_status: components["schemas"]["PaymentStatus"];
+            customer_email: string;
+            product: components["schemas"]["OrderProduct"];
+            /** Format: int32 */
+            quantity: number;
+            subtotal: components["schemas"]["Amount"];
+            discount: components["schemas"]["Amount"];
+            total: components["schemas"]["Amount"];
+            currency: string;
+            /** @description The gateway (`stripe`, …). */
+            payment_method: string;
+            /** @description The coupon code used. */
+            coupon?: string | null;
+            custom_fields: {
+                [key: string]: unknown;
+            };
+            customer?: components["schemas"]["CustomerDetails"] | null;
+            /**
+             * Format: int32
+             * @description 0 (no risk) to 100.
+             */
+            fraud_score: number;
+            delivery: components["schemas"]["Delivery"];
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+            /** @description An unpaid order expires then, giving its stock back. */
+            pay_by: components["schemas"]["Timestamp"];
+        };
+        OrderProduct: {
+            id: string;
+            title: string;
+        };
+        /** @enum {string} */
+        OrderStatus: "pending" | "processing" | "completed" | "cancelled" | "refunded";
         /** @description `meta` of every list. */
         PageMeta: {
             /** Format: int32 */
@@ -758,6 +957,14 @@ export interface components {
              */
             total: number;
         };
+        /** @description What the storefront client needs to pay. */
+        PaymentInstructions: {
+            gateway: string;
+            /** @description Test mode: pay (or fail) with `POST /v1/storefront/orders/{id}/sandbox_payment`. */
+            sandbox: boolean;
+        };
+        /** @enum {string} */
+        PaymentStatus: "pending" | "paid" | "failed" | "refunded";
         /**
          * @description What a key may do. Ordered: each level includes the ones before it.
          * @enum {string}
@@ -930,6 +1137,11 @@ export interface components {
             per_minute: number;
             /** Format: int32 */
             burst: number;
+        };
+        /** @description `POST /storefront/orders/{id}/sandbox_payment` (test mode). */
+        SandboxPaymentInput: {
+            /** @description `succeeded` or `failed`. */
+            outcome: string;
         };
         /** @description A count, or "∞" when unlimited */
         StockLevel: number | "∞";
@@ -2894,6 +3106,432 @@ export interface operations {
             };
             /** @description The key's permission does not cover this request. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    storefront_checkout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A request with the same `Idempotency-Key` is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    storefront_get_order: {
+        parameters: {
+            query?: {
+                /** @description The order's access token, if no header */
+                token?: string;
+            };
+            header?: {
+                /** @description The order's access token */
+                "X-Order-Token"?: string | null;
+            };
+            path: {
+                /** @description ord_… */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in this store and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    storefront_sandbox_payment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The order's access token */
+                "X-Order-Token"?: string | null;
+            };
+            path: {
+                /** @description ord_… */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SandboxPaymentInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in this store and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A request with the same `Idempotency-Key` is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_orders: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+                /** @description pending, processing, completed, cancelled, refunded */
+                status?: components["schemas"]["OrderStatus"];
+                /** @description pending, paid, failed, refunded */
+                payment_status?: components["schemas"]["PaymentStatus"];
+                customer_email?: string;
+                product_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderList"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description ord_… */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in this store and mode */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

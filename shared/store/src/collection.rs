@@ -25,6 +25,8 @@ pub(crate) const PRODUCTS: Collection =
     Collection { prefix: "PRODUCT#", counter: "PRODUCT#~COUNT", index: "#PRODUCT" };
 pub(crate) const CATEGORIES: Collection =
     Collection { prefix: "CATEGORY#", counter: "CATEGORY#~COUNT", index: "#CATEGORY" };
+pub(crate) const ORDERS: Collection =
+    Collection { prefix: "ORDER#", counter: "ORDER#~COUNT", index: "#ORDER" };
 pub(crate) const COUPONS: Collection =
     Collection { prefix: "COUPON#", counter: "COUPON#~COUNT", index: "#COUPON" };
 

@@ -20,6 +20,7 @@ mod db;
 mod events;
 mod idempotency;
 mod keys;
+mod orders;
 mod products;
 mod ratelimit;
 
@@ -27,4 +28,5 @@ pub use collection::Page;
 pub use cost::{Cost, measure};
 pub use db::{Db, StoreError};
 pub use idempotency::{Claim, StoredResponse};
+pub use orders::OrderSummary;
 pub use ratelimit::BucketHints;

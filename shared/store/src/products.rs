@@ -42,13 +42,13 @@ impl Db {
         old: &Product,
         event: &Event,
     ) -> Result<(), StoreError> {
+        // Checkouts move `available` without touching `version`: a change to it is a conflict too.
+        let (condition, values) = match old.available {
+            Some(a) => ("version = :v AND available = :a", vec![(":v", n(old.version)), (":a", n(a))]),
+            None => ("version = :v AND attribute_not_exists(available)", vec![(":v", n(old.version))]),
+        };
         let mut writes = vec![
-            Write::put(
-                &self.table,
-                PRODUCTS.item(t, &new.id, new)?,
-                Some("version = :v"),
-                &[(":v", n(old.version))],
-            )?,
+            Write::put(&self.table, PRODUCTS.item(t, &new.id, new)?, Some(condition), &values)?,
             self.record_event(t, event)?,
         ];
         if new.category_id != old.category_id {

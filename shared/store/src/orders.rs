@@ -1,0 +1,193 @@
+//! Orders: checkout takes stock and coupon uses in the order's own transaction, so no
+//! concurrency can oversell or exceed `max_uses`; payment hands out serials in the transaction
+//! that completes the order, so no serial is ever sold twice.
+
+use crate::collection::{COUPONS, ORDERS, PRODUCTS, Page};
+use crate::db::{Db, Item, StoreError, Write, n, number, s, tenant_pk};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
+use sellvy_models::coupon::code_key;
+use sellvy_models::order::{Order, OrderStatus, PaymentStatus};
+use sellvy_models::{Coupon, Event, Product, SortOrder, Tenant};
+use serde::{Deserialize, Serialize};
+
+/// The few fields order lists filter on (projected into GSI1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    pub id: String,
+    pub status: OrderStatus,
+    pub payment_status: PaymentStatus,
+    pub customer_email: String,
+    pub product_id: String,
+}
+
+impl Db {
+    /// The next order number of a tenant (`ORD-<n>`): one atomic counter, never reused.
+    pub async fn next_order_number(&self, t: &Tenant) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(tenant_pk(t)))
+            .key("SK", s("SEQ#ORDER"))
+            .update_expression("ADD seq :one")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        crate::cost::record(crate::cost::Kind::Write, 0, out.consumed_capacity());
+        Ok(number(&out.attributes.unwrap_or_default(), "seq").max(1) as u64)
+    }
+
+    /// The tenant's coupon with this code (ignoring case).
+    pub async fn find_coupon_by_code(&self, t: &Tenant, code: &str) -> Result<Option<Coupon>, StoreError> {
+        let claim = self.get(tenant_pk(t), format!("COUPONCODE#{}", code_key(code)), true).await?;
+        let Some(AttributeValue::S(id)) = claim.as_ref().and_then(|c: &Item| c.get("coupon_id")) else {
+            return Ok(None);
+        };
+        self.get_coupon(t, id).await
+    }
+
+    /// Writes a new order, taking its stock (`available`) and its coupon use, with its event.
+    pub async fn place_order(
+        &self,
+        t: &Tenant,
+        o: &Order,
+        coupon: Option<&Coupon>,
+        event: &Event,
+    ) -> Result<(), StoreError> {
+        let mut writes = vec![
+            Write::put(&self.table, ORDERS.item(t, &o.id, o)?, Some("attribute_not_exists(PK)"), &[])?,
+            ORDERS.count_add(self, t, 1)?,
+            self.record_event(t, event)?,
+        ];
+        if o.reserved > 0 {
+            writes.push(
+                Write::update(
+                    &self.table,
+                    PRODUCTS.key(t, &o.product_id),
+                    "SET available = available - :q",
+                    Some("available >= :q"),
+                    &[(":q", n(o.reserved))],
+                )?
+                .or_reject("quantity", "is more than what is left in stock"),
+            );
+        }
+        if let Some(c) = coupon {
+            let (condition, values) = match c.max_uses {
+                Some(max) => ("attribute_exists(PK) AND uses < :max", vec![(":one", n(1)), (":max", n(max))]),
+                None => ("attribute_exists(PK)", vec![(":one", n(1))]),
+            };
+            writes.push(
+                Write::update(&self.table, COUPONS.key(t, &c.id), "ADD uses :one", Some(condition), &values)?
+                    .or_reject("coupon", "has been used up"),
+            );
+        }
+        self.transact(writes).await
+    }
+
+    /// Completes a paid order: the order (if still as read), the product's serials handed out
+    /// (the first `serials` of its list, checked to be the ones read), `total_sold`, and the
+    /// events, in one transaction.
+    pub async fn complete_order(
+        &self,
+        t: &Tenant,
+        paid: &Order,
+        old: &Order,
+        product: &Product,
+        serials: usize,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        let mut writes = vec![Write::put(
+            &self.table,
+            ORDERS.item(t, &paid.id, paid)?,
+            Some("version = :v"),
+            &[(":v", n(old.version))],
+        )?];
+        let removed: Vec<String> = (0..serials).map(|i| format!("serials[{i}]")).collect();
+        let expression = if removed.is_empty() {
+            "SET total_sold = total_sold + :q, version = version + :one".to_string()
+        } else {
+            format!(
+                "REMOVE {} SET total_sold = total_sold + :q, version = version + :one",
+                removed.join(", ")
+            )
+        };
+        writes.push(Write::update(
+            &self.table,
+            PRODUCTS.key(t, &product.id),
+            &expression,
+            Some("version = :pv"),
+            &[(":q", n(paid.quantity)), (":one", n(1)), (":pv", n(product.version))],
+        )?);
+        for e in events {
+            writes.push(self.record_event(t, e)?);
+        }
+        self.transact(writes).await
+    }
+
+    /// Ends an unpaid order (payment failed, cancelled, expired): its stock and coupon use go
+    /// back, if the product and coupon still exist.
+    pub async fn release_order(
+        &self,
+        t: &Tenant,
+        ended: &Order,
+        old: &Order,
+        product: Option<&Product>,
+        coupon: Option<&Coupon>,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        let mut writes = vec![Write::put(
+            &self.table,
+            ORDERS.item(t, &ended.id, ended)?,
+            Some("version = :v"),
+            &[(":v", n(old.version))],
+        )?];
+        if let Some(p) = product
+            && old.reserved > 0
+        {
+            writes.push(Write::update(
+                &self.table,
+                PRODUCTS.key(t, &p.id),
+                "SET available = available + :q",
+                Some("attribute_exists(available)"),
+                &[(":q", n(old.reserved))],
+            )?);
+        }
+        if let Some(c) = coupon {
+            writes.push(Write::update(
+                &self.table,
+                COUPONS.key(t, &c.id),
+                "ADD uses :minus",
+                Some("attribute_exists(PK) AND uses > :zero"),
+                &[(":minus", n(-1)), (":zero", n(0))],
+            )?);
+        }
+        for e in events {
+            writes.push(self.record_event(t, e)?);
+        }
+        self.transact(writes).await
+    }
+
+    pub async fn get_order(&self, t: &Tenant, id: &str) -> Result<Option<Order>, StoreError> {
+        self.get_object(ORDERS, t, id).await
+    }
+
+    pub async fn order_page(
+        &self,
+        t: &Tenant,
+        offset: u64,
+        per_page: u32,
+    ) -> Result<Page<Order>, StoreError> {
+        self.page(ORDERS, t, offset, per_page, SortOrder::Desc).await
+    }
+
+    /// Every order's summary, oldest first (filtered lists).
+    pub async fn order_summaries(&self, t: &Tenant) -> Result<Vec<OrderSummary>, StoreError> {
+        self.summaries(ORDERS, t).await
+    }
+
+    pub async fn get_orders(&self, t: &Tenant, ids: &[String]) -> Result<Vec<Order>, StoreError> {
+        self.get_many(ORDERS, t, ids, |o: &Order| o.id.clone()).await
+    }
+}

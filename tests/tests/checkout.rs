@@ -1,0 +1,313 @@
+//! Checkout, test payments and delivery: the purchase path, and its atomicity under
+//! concurrency (no overselling, no serial sold twice, no coupon past `max_uses`).
+
+use sellvy_tests::{Reply, TestApp, spawn_app};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+
+async fn publishable(app: &TestApp, secret: &str) -> String {
+    let r = app.post("/api_keys", secret, json!({"name": "Shop", "type": "publishable"})).await;
+    r.data()["key"].as_str().unwrap().to_string()
+}
+
+async fn checkout(app: &TestApp, pk: &str, body: Value) -> Reply {
+    app.post("/storefront/checkout", pk, body).await
+}
+
+/// A buyer at a client address of its own (each address has its own storefront limit).
+fn buyer(n: u8) -> reqwest::Client {
+    let ip = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 1, n));
+    reqwest::Client::builder().local_address(ip).build().unwrap()
+}
+
+async fn send(req: reqwest::RequestBuilder) -> Reply {
+    let resp = req.send().await.unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    Reply { status, headers, body: resp.json().await.unwrap_or(Value::Null) }
+}
+
+async fn checkout_as(client: &reqwest::Client, app: &TestApp, pk: &str, body: Value) -> Reply {
+    send(client.post(format!("{}/storefront/checkout", app.base)).bearer_auth(pk).json(&body)).await
+}
+
+async fn pay(app: &TestApp, pk: &str, order: &Value, token: &str, outcome: &str) -> Reply {
+    pay_as(&reqwest::Client::new(), app, pk, order, token, outcome).await
+}
+
+async fn pay_as(
+    client: &reqwest::Client,
+    app: &TestApp,
+    pk: &str,
+    order: &Value,
+    token: &str,
+    outcome: &str,
+) -> Reply {
+    let resp = client
+        .post(format!("{}/storefront/orders/{}/sandbox_payment", app.base, order["id"].as_str().unwrap()))
+        .bearer_auth(pk)
+        .header("X-Order-Token", token)
+        .json(&json!({"outcome": outcome}))
+        .send()
+        .await
+        .unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    Reply { status, headers, body: resp.json().await.unwrap_or(Value::Null) }
+}
+
+#[tokio::test]
+async fn a_full_test_purchase_delivers_serials_and_records_its_events() {
+    let app = spawn_app().await;
+    let store = app.new_store().await;
+    let pk = publishable(&app, &store.test).await;
+    let product = app
+        .product(
+            &store.test,
+            json!({"title": "Game key", "type": "serials", "price": 9.99, "info": "K1,K2,K3",
+            "custom": [{"type": "text", "name": "Username", "required": true}]}),
+        )
+        .await;
+    let pid = product["id"].as_str().unwrap();
+
+    let r = checkout(
+        &app,
+        &pk,
+        json!({"product_id": pid, "quantity": 2, "email": "Buyer@Example.com", "gateway": "stripe",
+        "custom_fields": {"Username": "neo"}}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let order = r.data()["order"].clone();
+    let token = r.data()["access_token"].as_str().unwrap().to_string();
+    assert_eq!(order["order_number"], "ORD-1");
+    assert_eq!(order["status"], "pending");
+    assert_eq!(order["total"].to_string(), "19.98");
+    assert_eq!(order["customer_email"], "buyer@example.com");
+    assert_eq!(r.data()["payment"], json!({"gateway": "stripe", "sandbox": true}));
+    // Reserved: the seller sees one unit left to sell.
+    let again = checkout(
+        &app,
+        &pk,
+        json!({"product_id": pid, "quantity": 2, "email": "b@example.com", "gateway": "stripe",
+        "custom_fields": {"Username": "x"}}),
+    )
+    .await;
+    assert_eq!(again.fields(), ["quantity"]);
+
+    // The buyer reads the order with its token only.
+    let path = format!("/storefront/orders/{}", order["id"].as_str().unwrap());
+    assert_eq!(app.get(&path, &pk).await.status, 404);
+    assert_eq!(app.get(&format!("{path}?token={token}"), &pk).await.data()["status"], "pending");
+
+    let paid = pay(&app, &pk, &order, &token, "succeeded").await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    assert_eq!(paid.data()["status"], "completed");
+    assert_eq!(paid.data()["payment_status"], "paid");
+    assert_eq!(paid.data()["delivery"], json!({"status": "delivered", "items": ["K1", "K2"]}));
+    assert_eq!(pay(&app, &pk, &order, &token, "succeeded").await.status, 422, "paid once");
+
+    let seller = app.get(&format!("/products/{pid}"), &store.test).await;
+    assert_eq!(seller.data()["info"], "K3");
+    assert_eq!(seller.data()["stock"], 1);
+    assert_eq!(seller.data()["total_sold"], 2);
+
+    let orders = app.get("/orders", &store.test).await;
+    assert_eq!(orders.body["meta"]["total"], 1);
+    assert_eq!(orders.data()[0]["delivery"]["items"], json!(["K1", "K2"]));
+    assert_eq!(app.get("/orders?status=completed", &store.test).await.body["meta"]["total"], 1);
+    assert_eq!(app.get("/orders?payment_status=pending", &store.test).await.body["meta"]["total"], 0);
+    assert_eq!(
+        app.get("/orders?customer_email=buyer@example.com", &store.test).await.body["meta"]["total"],
+        1
+    );
+    assert_eq!(app.get("/orders?status=lost", &store.test).await.fields(), ["status"]);
+
+    let events = app.db.recent_events(&store.tenant(sellvy_models::Mode::Test), 20).await.unwrap();
+    let types: Vec<_> = events.iter().rev().map(|e| e["type"].as_str().unwrap()).collect();
+    // The last two are recorded in one transaction (same instant, either order).
+    assert_eq!(types[types.len() - 3], "order.created", "{types:?}");
+    let last_two: HashSet<_> = types[types.len() - 2..].iter().copied().collect();
+    assert_eq!(last_two, HashSet::from(["payment.received", "order.completed"]));
+    let completed = events.iter().find(|e| e["type"] == "order.completed").unwrap();
+    for f in ["id", "order_number", "customer_email", "total", "currency", "payment_method"] {
+        assert!(!completed["data"][f].is_null(), "{f} missing from order.completed");
+    }
+    assert_eq!(completed["data"]["product"]["title"], "Game key");
+}
+
+#[tokio::test]
+async fn checkout_rules_name_their_fields() {
+    let app = spawn_app().await;
+    let store = app.new_store().await;
+    let pk = publishable(&app, &store.test).await;
+    let product = app
+        .product(
+            &store.test,
+            json!({"title": "Svc", "type": "service", "price": 5, "maximum_quantity": 2,
+            "gateways": ["stripe", "paypal"], "customer_details_required": true,
+            "custom": [{"type": "select", "name": "Size", "required": true, "options": ["S", "M"]},
+                       {"type": "checkbox", "name": "Terms", "required": true},
+                       {"type": "number", "name": "Age"}, {"type": "country_dropdown", "name": "Country"}]}),
+        )
+        .await;
+    let pid = product["id"].as_str().unwrap();
+    assert_eq!(checkout(&app, &pk, json!({})).await.fields(), ["product_id", "quantity", "email", "gateway"]);
+    let r = checkout(
+        &app,
+        &pk,
+        json!({"product_id": pid, "quantity": 3, "email": "not-an-email", "gateway": "paypal",
+        "custom_fields": {"Size": "XL", "Terms": false, "Age": "old", "Country": "France", "Colour": "red"}}),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.fields(), ["email"]);
+    let r = checkout(
+        &app,
+        &pk,
+        json!({"product_id": pid, "quantity": 3, "email": "a@b.co", "gateway": "paypal",
+        "custom_fields": {"Size": "XL", "Terms": false, "Age": "old", "Country": "France", "Colour": "red"}}),
+    )
+    .await;
+    assert_eq!(
+        r.fields(),
+        [
+            "quantity",
+            "gateway",
+            "custom_fields.Colour",
+            "custom_fields.Size",
+            "custom_fields.Terms",
+            "custom_fields.Age",
+            "custom_fields.Country",
+            "customer"
+        ]
+    );
+    let r = checkout(&app, &pk, json!({"product_id": pid, "quantity": 1, "email": "a@b.co", "gateway": "stripe",
+        "custom_fields": {"Size": "M", "Terms": true}, "customer": {"name": "Ada", "address": "1 Rue", "country": "fr"}}))
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.data()["order"]["customer"]["country"], "FR");
+    let private =
+        app.product(&store.test, json!({"title": "P", "type": "service", "price": 1, "private": true})).await;
+    let r = checkout(
+        &app,
+        &pk,
+        json!({"product_id": private["id"], "quantity": 1, "email": "a@b.co", "gateway": "stripe"}),
+    )
+    .await;
+    assert_eq!(r.fields(), ["product_id"]);
+    let r = checkout(&app, &pk, json!({"product_id": pid, "quantity": 1, "email": "a@b.co", "gateway": "stripe", "coupon": "NOPE",
+        "custom_fields": {"Size": "M", "Terms": true}, "customer": {"name": "A", "address": "B", "country": "FR"}}))
+    .await;
+    assert_eq!(r.fields(), ["coupon"]);
+}
+
+#[tokio::test]
+async fn coupons_discount_and_a_failed_payment_gives_everything_back() {
+    let app = spawn_app().await;
+    let store = app.new_store().await;
+    let pk = publishable(&app, &store.test).await;
+    let product =
+        app.product(&store.test, json!({"title": "K", "type": "serials", "price": 20, "info": "A,B"})).await;
+    let pid = product["id"].as_str().unwrap();
+    app.post(
+        "/coupons",
+        &store.test,
+        json!({"code": "HALF", "type": "percentage", "value": 50, "max_uses": 1}),
+    )
+    .await;
+    let r = checkout(
+        &app,
+        &pk,
+        json!({"product_id": pid, "quantity": 2, "email": "a@b.co", "gateway": "stripe", "coupon": "half"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.data()["order"]["total"], 20);
+    assert_eq!(r.data()["order"]["discount"], 20);
+    let order = r.data()["order"].clone();
+    let token = r.data()["access_token"].as_str().unwrap().to_string();
+    let failed = pay(&app, &pk, &order, &token, "failed").await;
+    assert_eq!(failed.data()["status"], "cancelled");
+    assert_eq!(failed.data()["payment_status"], "failed");
+    // Stock and coupon use are back: the same checkout goes through again.
+    let r = checkout(
+        &app,
+        &pk,
+        json!({"product_id": pid, "quantity": 2, "email": "a@b.co", "gateway": "stripe", "coupon": "HALF"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}
+
+#[tokio::test]
+async fn fifty_parallel_purchases_of_ten_serials_deliver_exactly_ten_distinct_serials() {
+    let app = spawn_app().await;
+    let store = app.new_store().await;
+    let pk = publishable(&app, &store.test).await;
+    let serials: Vec<String> = (0..10).map(|i| format!("SERIAL-{i:02}")).collect();
+    let product = app
+        .product(
+            &store.test,
+            json!({"title": "Limited", "type": "serials", "price": 1, "info": serials.join(",")}),
+        )
+        .await;
+    let pid = product["id"].as_str().unwrap().to_string();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..50 {
+        let (app, pk, pid) = (app.clone(), pk.clone(), pid.clone());
+        tasks.spawn(async move {
+            let client = buyer(n);
+            let body = json!({"product_id": pid, "quantity": 1, "email": format!("b{n}@example.com"), "gateway": "stripe"});
+            let r = checkout_as(&client, &app, &pk, body).await;
+            if r.status != 201 {
+                return (r.status.as_u16(), r.fields(), None);
+            }
+            let token = r.data()["access_token"].as_str().unwrap();
+            let paid = pay_as(&client, &app, &pk, &r.data()["order"], token, "succeeded").await;
+            assert_eq!(paid.status, 200, "{}", paid.body);
+            (201, Vec::new(), Some(paid.data()["delivery"]["items"][0].as_str().unwrap().to_string()))
+        });
+    }
+    let results = tasks.join_all().await;
+    let delivered: Vec<String> = results.iter().filter_map(|(_, _, s)| s.clone()).collect();
+    let refused: Vec<_> = results.iter().filter(|(s, _, _)| *s != 201).collect();
+    assert_eq!(delivered.len(), 10, "{results:?}");
+    assert_eq!(delivered.iter().collect::<HashSet<_>>().len(), 10, "a serial was sold twice: {delivered:?}");
+    assert_eq!(delivered.iter().collect::<HashSet<_>>(), serials.iter().collect::<HashSet<_>>());
+    assert_eq!(refused.len(), 40);
+    assert!(refused.iter().all(|(s, f, _)| *s == 422 && f == &["quantity"]), "{refused:?}");
+    let seller = app.get(&format!("/products/{pid}"), &store.test).await;
+    assert_eq!((seller.data()["stock"].clone(), seller.data()["total_sold"].clone()), (json!(0), json!(10)));
+    eprintln!(
+        "50 parallel purchases of 10 serials: {} delivered, {} refused out of stock",
+        delivered.len(),
+        refused.len()
+    );
+}
+
+#[tokio::test]
+async fn a_coupon_with_five_uses_is_used_exactly_five_times_by_twenty_parallel_checkouts() {
+    let app = spawn_app().await;
+    let store = app.new_store().await;
+    let pk = publishable(&app, &store.test).await;
+    let product = app.product(&store.test, json!({"title": "Svc", "type": "service", "price": 10})).await;
+    let pid = product["id"].as_str().unwrap().to_string();
+    let coupon = app
+        .post("/coupons", &store.test, json!({"code": "FIVE", "type": "fixed", "value": 1, "max_uses": 5}))
+        .await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let (app, pk, pid) = (app.clone(), pk.clone(), pid.clone());
+        tasks.spawn(async move {
+            let r = checkout(&app, &pk, json!({"product_id": pid, "quantity": 1, "email": format!("c{n}@example.com"), "gateway": "stripe", "coupon": "FIVE"})).await;
+            (r.status.as_u16(), r.fields())
+        });
+    }
+    let results = tasks.join_all().await;
+    assert_eq!(results.iter().filter(|(s, _)| *s == 201).count(), 5, "{results:?}");
+    assert!(
+        results.iter().filter(|(s, _)| *s != 201).all(|(s, f)| *s == 422 && f == &["coupon"]),
+        "{results:?}"
+    );
+    let used = app.get(&format!("/coupons/{}", coupon.data()["id"].as_str().unwrap()), &store.test).await;
+    assert_eq!(used.data()["uses"], 5);
+}

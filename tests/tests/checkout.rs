@@ -123,10 +123,10 @@ async fn a_full_test_purchase_delivers_serials_and_records_its_events() {
 
     let events = app.db.recent_events(&store.tenant(sellvy_models::Mode::Test), 20).await.unwrap();
     let types: Vec<_> = events.iter().rev().map(|e| e["type"].as_str().unwrap()).collect();
-    // The last two are recorded in one transaction (same instant, either order).
-    assert_eq!(types[types.len() - 3], "order.created", "{types:?}");
-    let last_two: HashSet<_> = types[types.len() - 2..].iter().copied().collect();
-    assert_eq!(last_two, HashSet::from(["payment.received", "order.completed"]));
+    // The payment's events are recorded in one transaction (same instant, any order).
+    assert_eq!(types[types.len() - 4], "order.created", "{types:?}");
+    let paid_events: HashSet<_> = types[types.len() - 3..].iter().copied().collect();
+    assert_eq!(paid_events, HashSet::from(["payment.received", "order.completed", "customer.created"]));
     let completed = events.iter().find(|e| e["type"] == "order.completed").unwrap();
     for f in ["id", "order_number", "customer_email", "total", "currency", "payment_method"] {
         assert!(!completed["data"][f].is_null(), "{f} missing from order.completed");
@@ -310,4 +310,142 @@ async fn a_coupon_with_five_uses_is_used_exactly_five_times_by_twenty_parallel_c
     );
     let used = app.get(&format!("/coupons/{}", coupon.data()["id"].as_str().unwrap()), &store.test).await;
     assert_eq!(used.data()["uses"], 5);
+}
+
+/// Checks out and pays one unit of `product` as `email`; returns the paid order.
+async fn buy(app: &TestApp, pk: &str, product: &Value, email: &str) -> Value {
+    let r = checkout(
+        app,
+        pk,
+        json!({"product_id": product["id"], "quantity": 1, "email": email, "gateway": "stripe"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let paid =
+        pay(app, pk, &r.data()["order"], r.data()["access_token"].as_str().unwrap(), "succeeded").await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    paid.data().clone()
+}
+
+#[tokio::test]
+async fn customers_are_counted_and_a_blacklisted_one_cannot_check_out() {
+    let app = spawn_app().await;
+    let store = app.new_store().await;
+    let pk = publishable(&app, &store.test).await;
+    let product = app
+        .product(
+            &store.test,
+            json!({"title": "Svc", "type": "service", "price": 12.5, "seller_note": "We start Monday"}),
+        )
+        .await;
+    let first = buy(&app, &pk, &product, "ada@example.com").await;
+    assert_eq!(first["delivery"], json!({"status": "delivered", "items": [], "note": "We start Monday"}));
+    buy(&app, &pk, &product, "ada@example.com").await;
+    buy(&app, &pk, &product, "bob@example.com").await;
+    let list = app.get("/customers", &store.test).await;
+    assert_eq!(list.body["meta"]["total"], 2);
+    let ada =
+        list.data().as_array().unwrap().iter().find(|c| c["email"] == "ada@example.com").unwrap().clone();
+    assert_eq!((ada["total_orders"].clone(), ada["lifetime_spend"].clone()), (json!(2), json!(25)));
+    let id = ada["id"].as_str().unwrap();
+    assert_eq!(first["customer_id"], id);
+    assert_eq!(app.get(&format!("/customers/{id}"), &store.test).await.data()["email"], "ada@example.com");
+
+    let write = app.key_with(&store.test, "write").await;
+    assert_eq!(
+        app.post(&format!("/customers/{id}/blacklist"), &write, json!({})).await.status,
+        403,
+        "full access only"
+    );
+    let r = app
+        .post(&format!("/customers/{id}/blacklist"), &store.test, json!({"reason": "Fraudulent chargebacks"}))
+        .await;
+    assert_eq!(r.data()["blacklisted"], true);
+    assert_eq!(r.data()["blacklist_reason"], "Fraudulent chargebacks");
+    let refused = checkout(
+        &app,
+        &pk,
+        json!({"product_id": product["id"], "quantity": 1, "email": "ADA@example.com", "gateway": "stripe"}),
+    )
+    .await;
+    assert_eq!((refused.status.as_u16(), refused.code()), (403, "forbidden"));
+    let r = app.delete(&format!("/customers/{id}/blacklist"), &store.test).await;
+    assert_eq!(r.data()["blacklisted"], false);
+    buy(&app, &pk, &product, "ada@example.com").await;
+    assert_eq!(app.get("/customers/cus_nope", &store.test).await.status, 404);
+}
+
+#[tokio::test]
+async fn refunds_full_partial_and_never_more_than_paid() {
+    let app = spawn_app().await;
+    let store = app.new_store().await;
+    let pk = publishable(&app, &store.test).await;
+    let product = app.product(&store.test, json!({"title": "Svc", "type": "service", "price": 30})).await;
+    let order = buy(&app, &pk, &product, "r@example.com").await;
+    let path = format!("/orders/{}/refund", order["id"].as_str().unwrap());
+    let write = app.key_with(&store.test, "write").await;
+    assert_eq!(app.post(&path, &write, json!({})).await.status, 403, "refunds need full access");
+    let part = app.post(&path, &store.test, json!({"amount": 10, "reason": "Partly unhappy"})).await;
+    assert_eq!(part.status, 200, "{}", part.body);
+    assert_eq!(
+        (part.data()["refunded"].clone(), part.data()["status"].clone()),
+        (json!(10), json!("completed"))
+    );
+    assert_eq!(app.post(&path, &store.test, json!({"amount": 25})).await.fields(), ["amount"]);
+    assert_eq!(app.post(&path, &store.test, json!({"amount": 0.001})).await.fields(), ["amount"]);
+    let rest = app.post(&path, &store.test, json!({"reason": "All of it"})).await;
+    assert_eq!(rest.data()["refunded"], 30);
+    assert_eq!(
+        (rest.data()["status"].clone(), rest.data()["payment_status"].clone()),
+        (json!("refunded"), json!("refunded"))
+    );
+    assert_eq!(app.post(&path, &store.test, json!({})).await.status, 422, "nothing remains");
+    let customer =
+        app.get(&format!("/customers/{}", order["customer_id"].as_str().unwrap()), &store.test).await;
+    assert_eq!(customer.data()["lifetime_spend"], 0);
+
+    // Two full refunds raced: one wins, the other finds nothing left.
+    let raced = buy(&app, &pk, &product, "race@example.com").await;
+    let path = format!("/orders/{}/refund", raced["id"].as_str().unwrap());
+    let (a, b) =
+        tokio::join!(app.post(&path, &store.test, json!({})), app.post(&path, &store.test, json!({})));
+    let statuses = [a.status.as_u16(), b.status.as_u16()];
+    assert!(statuses.contains(&200) && statuses.contains(&422), "{statuses:?}");
+    let after = app.get(&format!("/orders/{}", raced["id"].as_str().unwrap()), &store.test).await;
+    assert_eq!(after.data()["refunded"], 30);
+}
+
+#[tokio::test]
+async fn sellers_cancel_pending_orders_and_risky_orders_are_refused() {
+    let app = spawn_app().await;
+    let store = app.new_store().await;
+    let pk = publishable(&app, &store.test).await;
+    let product = app
+        .product(
+            &store.test,
+            json!({"title": "K", "type": "serials", "price": 1, "info": "A", "low_stock_threshold": 1}),
+        )
+        .await;
+    let r = checkout(
+        &app,
+        &pk,
+        json!({"product_id": product["id"], "quantity": 1, "email": "c@example.com", "gateway": "stripe"}),
+    )
+    .await;
+    let id = r.data()["order"]["id"].as_str().unwrap().to_string();
+    let cancelled = app.post(&format!("/orders/{id}/cancel"), &store.test, json!({})).await;
+    assert_eq!(cancelled.data()["status"], "cancelled");
+    assert_eq!(app.post(&format!("/orders/{id}/cancel"), &store.test, json!({})).await.status, 422);
+    // The unit is back, and selling it reports low stock.
+    buy(&app, &pk, &product, "c@example.com").await;
+    let events = app.db.recent_events(&store.tenant(sellvy_models::Mode::Test), 10).await.unwrap();
+    assert!(events.iter().any(|e| e["type"] == "product.low_stock" && e["data"]["stock"] == 0), "{events:?}");
+    assert!(events.iter().any(|e| e["type"] == "order.cancelled"));
+
+    let careful = app
+        .product(&store.test, json!({"title": "Careful", "type": "service", "price": 1, "max_risk_level": 5}))
+        .await;
+    let refused = checkout(&app, &pk, json!({"product_id": careful["id"], "quantity": 1, "email": "new@mailinator.com", "gateway": "stripe"})).await;
+    assert_eq!((refused.status.as_u16(), refused.code()), (403, "forbidden"));
+    assert!(refused.body["error"]["message"].as_str().unwrap().contains("risk"));
 }

@@ -3,15 +3,18 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use sellvy_api::docs::{Errors, NotFound};
-use sellvy_api::{ApiError, AppState, Auth, Params, Routes};
+use sellvy_api::docs::{Errors, NotFound, WriteErrors};
+use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes, until_committed};
+use sellvy_models::input::Input;
 use sellvy_models::order::{Order, OrderStatus, PaymentStatus};
-use sellvy_models::wire::{OrderData, OrderList, OrderListParams};
+use sellvy_models::time::Timestamp;
+use sellvy_models::wire::{OrderData, OrderList, OrderListParams, RefundInput};
+use sellvy_models::{Event, EventType, Permission};
 use sellvy_models::{FieldError, PageRequest, ValidationError};
 use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
-    Routes::new().routes(routes!(list)).routes(routes!(show))
+    Routes::new().routes(routes!(list)).routes(routes!(show)).routes(routes!(refund)).routes(routes!(cancel))
 }
 
 fn parse_enum<T: serde::de::DeserializeOwned>(
@@ -99,4 +102,82 @@ async fn show(
         false => None,
     };
     order.map(|o| sellvy_api::ok(o.to_object())).ok_or_else(|| ApiError::not_found("Order"))
+}
+
+async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Order, ApiError> {
+    let order = match sellvy_models::id::looks_like("ord_", id) {
+        true => state.db.get_order(&auth.tenant, id).await?,
+        false => None,
+    };
+    order.ok_or_else(|| ApiError::not_found("Order"))
+}
+
+/// Refund an order
+///
+/// Omit `amount` for a full refund; a partial refund never exceeds what remains. When nothing
+/// remains, `status` and `payment_status` become `refunded`. The customer's lifetime spend goes
+/// down. Records `order.refunded`. Full access only.
+#[utoipa::path(post, path = "/v1/orders/{id}/refund", operation_id = "refund_order", tag = "Orders",
+    request_body = RefundInput, params(("id" = String, Path, description = "ord_…"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, description = "OK", body = OrderData), NotFound, WriteErrors, Errors))]
+async fn refund(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    auth.require(Permission::Full)?;
+    until_committed(|| async {
+        let order = find(&state, &auth, &id).await?;
+        let mut input = Input::object(body.clone())?;
+        let amount = input.take("amount").and_then(|a| {
+            sellvy_models::Money::parse("amount", &a, order.currency())
+                .map_err(|e| input.error("amount", e.message))
+                .ok()
+        });
+        let reason = input.text("reason", 0, 500).filter(|r| !r.is_empty());
+        input.finish()?;
+        let refunded = order.refund(amount.map(|m| m.minor), reason, Timestamp::now())?;
+        let event = Event::new(
+            EventType::OrderRefunded,
+            serde_json::to_value(refunded.to_object()).unwrap_or_default(),
+        );
+        state.db.refund_order(&auth.tenant, &refunded, &order, &[event]).await?;
+        Ok(sellvy_api::ok(refunded.to_object()))
+    })
+    .await
+}
+
+/// Cancel an order
+///
+/// A pending (unpaid) order only; its stock and coupon use go back. Records `order.cancelled`.
+#[utoipa::path(post, path = "/v1/orders/{id}/cancel", operation_id = "cancel_order", tag = "Orders",
+    params(("id" = String, Path, description = "ord_…"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, description = "OK", body = OrderData), NotFound, WriteErrors, Errors))]
+async fn cancel(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    auth.require(Permission::Full)?;
+    until_committed(|| async {
+        let order = find(&state, &auth, &id).await?;
+        let cancelled = order.cancelled(Timestamp::now())?;
+        let product = state.db.get_product(&auth.tenant, &order.product_id).await?;
+        let coupon = match &order.coupon_id {
+            Some(c) => state.db.get_coupon(&auth.tenant, c).await?,
+            None => None,
+        };
+        let event = Event::new(
+            EventType::OrderCancelled,
+            serde_json::to_value(cancelled.to_object()).unwrap_or_default(),
+        );
+        state
+            .db
+            .release_order(&auth.tenant, &cancelled, &order, product.as_ref(), coupon.as_ref(), &[event])
+            .await?;
+        Ok(sellvy_api::ok(cancelled.to_object()))
+    })
+    .await
 }

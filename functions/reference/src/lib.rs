@@ -29,6 +29,7 @@ use utoipa_axum::routes;
         (name = "API keys", description = "Secret and publishable keys (full access only)"),
         (name = "Store", description = "The store's own settings"),
         (name = "Orders", description = "Orders placed through the storefront"),
+        (name = "Customers", description = "Buyers, and the blacklist"),
         (name = "Storefront", description = "Public routes for browsers and apps, with a publishable key"),
         (name = "Contract", description = "This document"),
     )
@@ -44,6 +45,7 @@ pub fn all_routes() -> Routes {
         .merge(sellvy_account::routes())
         .merge(sellvy_storefront::routes())
         .merge(sellvy_orders::routes())
+        .merge(sellvy_customers::routes())
         .merge(routes())
 }
 

@@ -110,12 +110,13 @@ async fn list_categories(
 use axum::http::HeaderMap;
 use sellvy_api::docs::WriteErrors;
 use sellvy_api::{JsonBody, until_committed};
-use sellvy_models::order::{CheckoutRequest, Order, OrderStatus, PaymentStatus, token_hash};
+use sellvy_models::order::{CheckoutRequest, Customer, Order, OrderStatus, PaymentStatus, token_hash};
 use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{
     CheckoutData, CheckoutInput, CheckoutObject, OrderData, PaymentInstructions, SandboxPaymentInput,
 };
 use sellvy_models::{Event, EventType, Mode};
+use sellvy_store::CustomerUpdate;
 
 pub fn order_routes() -> Routes {
     Routes::new()
@@ -154,6 +155,10 @@ async fn checkout(
 ) -> Result<Response, ApiError> {
     let req = CheckoutRequest::parse(body)?;
     let t = &shopper.tenant;
+    let buyer = state.db.find_buyer(t, &req.email).await?;
+    if buyer.as_ref().is_some_and(|b| b.blacklisted) {
+        return Err(ApiError::Forbidden("This buyer cannot order from this store".into()));
+    }
     let number = state.db.next_order_number(t).await?;
     let placed = until_committed(|| async {
         let product = match sellvy_models::id::looks_like("prod_", &req.product_id) {
@@ -172,7 +177,15 @@ async fn checkout(
                     .ok_or_else(|| ApiError::invalid("coupon", "does not exist"))?,
             ),
         };
-        let placed = Order::place(&req, &product, coupon.as_ref(), number, Timestamp::now(), t.mode)?;
+        let placed =
+            Order::place(&req, &product, coupon.as_ref(), number, Timestamp::now(), buyer.is_none())?;
+        if placed.order.too_risky_for(&product) {
+            let score = placed.order.fraud_score;
+            return Err(ApiError::Forbidden(format!(
+                "This order was refused by the store's risk rules (score {score})"
+            ))
+            .into());
+        }
         let event = Event::new(
             EventType::OrderCreated,
             serde_json::to_value(placed.order.to_object()).unwrap_or_default(),
@@ -307,13 +320,51 @@ async fn sandbox_payment(
             _ => (Vec::new(), product.seller_note.clone()),
         };
         let taken = serials.len();
-        let paid = order.paid(serials, note, now);
+        let buyer = state.db.find_buyer(t, &order.customer_email).await?;
+        let new_customer = Customer {
+            id: sellvy_models::id::new_id("cus_"),
+            email: order.customer_email.clone(),
+            total_orders: 1,
+            lifetime_spend_minor: order.total_minor,
+            currency: order.currency.clone(),
+            blacklisted: false,
+            blacklist_reason: None,
+            created_at: now,
+        };
+        let (customer_id, customer) = match &buyer {
+            Some(b) => (
+                b.customer_id.clone(),
+                CustomerUpdate::Existing { id: &b.customer_id, spent_minor: order.total_minor },
+            ),
+            None => (new_customer.id.clone(), CustomerUpdate::New(&new_customer)),
+        };
+        let paid = order.paid(serials, note, &customer_id, now);
         let data = serde_json::to_value(paid.to_object()).unwrap_or_default();
-        let events = [
+        let mut events = vec![
             Event::new(EventType::PaymentReceived, data.clone()),
             Event::new(EventType::OrderCompleted, data),
         ];
-        state.db.complete_order(t, &paid, &order, &product, taken, &events).await?;
+        if buyer.is_none() {
+            events.push(Event::new(
+                EventType::CustomerCreated,
+                serde_json::to_value(new_customer.to_object()).unwrap_or_default(),
+            ));
+        }
+        // Stock falling below the seller's threshold (serials leave the product now).
+        if let (Some(threshold), sellvy_models::product::Stock::Count(before)) =
+            (product.low_stock_threshold, product.stock())
+        {
+            let after = before.saturating_sub(taken as u64);
+            if before >= threshold && after < threshold {
+                let mut low = product.to_object();
+                low.stock = sellvy_models::wire::StockLevel::Count(after);
+                events.push(Event::new(
+                    EventType::ProductLowStock,
+                    serde_json::to_value(low).unwrap_or_default(),
+                ));
+            }
+        }
+        state.db.complete_order(t, &paid, &order, &product, taken, &customer, &events).await?;
         Ok(paid)
     })
     .await?;

@@ -1,6 +1,6 @@
 //! Orders: what a checkout creates, what payment completes and delivery fills.
 
-use crate::apikey::{Mode, hex};
+use crate::apikey::hex;
 use crate::coupon::{Coupon, CouponType};
 use crate::error::{FieldError, ValidationError};
 use crate::id;
@@ -96,6 +96,14 @@ pub struct Order {
     /// When an unpaid order expires and gives its stock back.
     pub pay_by: Timestamp,
     pub version: u64,
+    /// The buyer's customer record (set when paid).
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// Refunded so far, in minor units.
+    #[serde(default)]
+    pub refunded_minor: i64,
+    #[serde(default)]
+    pub refund_reason: Option<String>,
 }
 
 /// What `POST /storefront/checkout` asks for, read field by field.
@@ -173,6 +181,45 @@ impl CheckoutRequest {
     }
 }
 
+/// Domains of throwaway mailboxes (a fraud signal).
+const DISPOSABLE_DOMAINS: [&str; 8] = [
+    "mailinator.com",
+    "guerrillamail.com",
+    "10minutemail.com",
+    "tempmail.com",
+    "yopmail.com",
+    "trashmail.com",
+    "sharklasers.com",
+    "getnada.com",
+];
+
+/// The fraud score of a checkout, 0 (no signal) to 100, from documented rules:
+/// a throwaway mailbox +40; 10 units or more +20; a total of 1,000 or more (major units) +20;
+/// a buyer who never bought here before +10.
+pub fn fraud_score(
+    email: &str,
+    quantity: u32,
+    total_minor: i64,
+    currency: Currency,
+    first_purchase: bool,
+) -> u8 {
+    let domain = email.rsplit('@').next().unwrap_or("");
+    let mut score = 0u32;
+    if DISPOSABLE_DOMAINS.contains(&domain) {
+        score += 40;
+    }
+    if quantity >= 10 {
+        score += 20;
+    }
+    if total_minor >= 1000 * 10i64.pow(currency.exponent()) {
+        score += 20;
+    }
+    if first_purchase {
+        score += 10;
+    }
+    score.min(100) as u8
+}
+
 /// A new order and the buyer's access token (shown once).
 pub struct Placed {
     pub order: Order,
@@ -192,7 +239,7 @@ impl Order {
         coupon: Option<&Coupon>,
         number: u64,
         now: Timestamp,
-        _mode: Mode,
+        first_purchase: bool,
     ) -> Result<Placed, ValidationError> {
         let mut errors = Vec::new();
         let mut bad = |f: &str, m: String| errors.push(FieldError::new(f, m));
@@ -254,6 +301,8 @@ impl Order {
         if !errors.is_empty() {
             return Err(ValidationError { errors });
         }
+        let total = subtotal - discount;
+        let fraud_score = fraud_score(&req.email, q, total, currency, first_purchase);
         let token = format!("ot_{}", id::random_base62(40));
         let order = Order {
             id: id::new_id("ord_"),
@@ -276,15 +325,23 @@ impl Order {
             coupon_code: coupon.map(|c| c.code.clone()),
             gateway: req.gateway.clone(),
             reserved: if product.available.is_some() { q as u64 } else { 0 },
-            fraud_score: 0,
+            fraud_score,
             token_hash: token_hash(&token),
             delivery: Delivery { status: DeliveryStatus::Pending, items: Vec::new(), note: None },
             created_at: now,
             updated_at: now,
             pay_by: now.plus_seconds(PAYMENT_WINDOW_SECS),
             version: 1,
+            customer_id: None,
+            refunded_minor: 0,
+            refund_reason: None,
         };
         Ok(Placed { order, access_token: token })
+    }
+
+    /// Whether the product's seller refuses an order this risky.
+    pub fn too_risky_for(&self, product: &Product) -> bool {
+        self.fraud_score > product.max_risk_level
     }
 
     pub fn order_number(&self) -> String {
@@ -296,8 +353,15 @@ impl Order {
     }
 
     /// The order paid and its goods delivered (serials handed out, or the seller's note).
-    pub fn paid(&self, serials: Vec<String>, note: Option<String>, now: Timestamp) -> Order {
+    pub fn paid(
+        &self,
+        serials: Vec<String>,
+        note: Option<String>,
+        customer_id: &str,
+        now: Timestamp,
+    ) -> Order {
         Order {
+            customer_id: Some(customer_id.to_string()),
             status: OrderStatus::Completed,
             payment_status: PaymentStatus::Paid,
             reserved: 0,
@@ -306,6 +370,57 @@ impl Order {
             version: self.version + 1,
             ..self.clone()
         }
+    }
+
+    /// A refund of `amount` (all that remains when `None`). Errors name `amount`.
+    pub fn refund(
+        &self,
+        amount: Option<i64>,
+        reason: Option<String>,
+        now: Timestamp,
+    ) -> Result<Order, ValidationError> {
+        if self.payment_status != PaymentStatus::Paid {
+            return Err(ValidationError::one("id", "only a paid order can be refunded"));
+        }
+        let remaining = self.total_minor - self.refunded_minor;
+        let amount = amount.unwrap_or(remaining);
+        if amount <= 0 {
+            return Err(ValidationError::one("amount", "must be greater than 0"));
+        }
+        if amount > remaining {
+            return Err(ValidationError::one(
+                "amount",
+                format!(
+                    "is more than what remains to refund ({})",
+                    money::minor_to_string(remaining, self.currency())
+                ),
+            ));
+        }
+        let refunded = self.refunded_minor + amount;
+        let full = refunded == self.total_minor;
+        Ok(Order {
+            refunded_minor: refunded,
+            refund_reason: reason.or_else(|| self.refund_reason.clone()),
+            status: if full { OrderStatus::Refunded } else { self.status },
+            payment_status: if full { PaymentStatus::Refunded } else { self.payment_status },
+            updated_at: now,
+            version: self.version + 1,
+            ..self.clone()
+        })
+    }
+
+    /// Cancelled by the seller before payment: its stock goes back.
+    pub fn cancelled(&self, now: Timestamp) -> Result<Order, ValidationError> {
+        if self.status != OrderStatus::Pending {
+            return Err(ValidationError::one("id", "only a pending (unpaid) order can be cancelled"));
+        }
+        Ok(Order {
+            status: OrderStatus::Cancelled,
+            reserved: 0,
+            updated_at: now,
+            version: self.version + 1,
+            ..self.clone()
+        })
     }
 
     /// The payment failed: the order is cancelled and gives its stock back.
@@ -343,6 +458,9 @@ impl Order {
             custom_fields: self.custom_fields.clone(),
             customer: self.customer.clone(),
             fraud_score: self.fraud_score,
+            refunded: amount(self.refunded_minor, c),
+            refund_reason: self.refund_reason.clone(),
+            customer_id: self.customer_id.clone(),
             delivery: self.delivery.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -498,4 +616,46 @@ fn check_customer(
         }
     }
     Some(CustomerDetails { name: name?, address: address?, country: country? })
+}
+
+/// A buyer, created by their first paid order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: String,
+    pub email: String,
+    pub total_orders: u64,
+    pub lifetime_spend_minor: i64,
+    pub currency: String,
+    #[serde(default)]
+    pub blacklisted: bool,
+    #[serde(default)]
+    pub blacklist_reason: Option<String>,
+    pub created_at: Timestamp,
+}
+
+impl Customer {
+    pub fn to_object(&self) -> crate::wire::CustomerObject {
+        let c = Currency::parse(&self.currency).unwrap_or(Currency::USD);
+        crate::wire::CustomerObject {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            total_orders: self.total_orders,
+            lifetime_spend: amount(self.lifetime_spend_minor, c),
+            blacklisted: self.blacklisted,
+            blacklist_reason: self.blacklist_reason.clone(),
+            created_at: self.created_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fraud_rules_add_up() {
+        assert_eq!(fraud_score("a@example.com", 1, 999, Currency::USD, false), 0);
+        assert_eq!(fraud_score("a@example.com", 1, 999, Currency::USD, true), 10);
+        assert_eq!(fraud_score("a@mailinator.com", 10, 100_000, Currency::USD, true), 90);
+    }
 }

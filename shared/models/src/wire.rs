@@ -632,6 +632,11 @@ pub struct OrderObject {
     pub customer: Option<crate::order::CustomerDetails>,
     /// 0 (no risk) to 100.
     pub fraud_score: u8,
+    /// Refunded so far.
+    pub refunded: Amount,
+    pub refund_reason: Option<String>,
+    /// The buyer's customer record, once paid.
+    pub customer_id: Option<String>,
     pub delivery: crate::order::Delivery,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -693,6 +698,42 @@ pub struct SandboxPaymentInput {
     /// `succeeded` or `failed`.
     #[schema(pattern = "^(succeeded|failed)$")]
     pub outcome: String,
+}
+
+/// `POST /orders/{id}/refund`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundInput {
+    /// Omit for a full refund.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// A customer: someone who bought from the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CustomerObject {
+    pub id: String,
+    pub email: String,
+    pub total_orders: u64,
+    /// Paid totals less refunds (the store's currency).
+    pub lifetime_spend: Amount,
+    pub blacklisted: bool,
+    pub blacklist_reason: Option<String>,
+    pub created_at: Timestamp,
+}
+
+envelopes!(CustomerData, CustomerList, CustomerObject);
+
+/// `POST /customers/{id}/blacklist`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlacklistInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
 }
 
 /// Query of `GET /orders`.

@@ -27,6 +27,8 @@ pub(crate) const CATEGORIES: Collection =
     Collection { prefix: "CATEGORY#", counter: "CATEGORY#~COUNT", index: "#CATEGORY" };
 pub(crate) const ORDERS: Collection =
     Collection { prefix: "ORDER#", counter: "ORDER#~COUNT", index: "#ORDER" };
+pub(crate) const CUSTOMERS: Collection =
+    Collection { prefix: "CUSTOMER#", counter: "CUSTOMER#~COUNT", index: "#CUSTOMER" };
 pub(crate) const COUPONS: Collection =
     Collection { prefix: "COUPON#", counter: "COUPON#~COUNT", index: "#COUPON" };
 

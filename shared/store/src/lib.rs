@@ -16,6 +16,7 @@ mod categories;
 mod collection;
 mod cost;
 mod coupons;
+mod customers;
 mod db;
 mod events;
 mod idempotency;
@@ -26,6 +27,7 @@ mod ratelimit;
 
 pub use collection::Page;
 pub use cost::{Cost, measure};
+pub use customers::{CustomerUpdate, KnownBuyer};
 pub use db::{Db, StoreError};
 pub use idempotency::{Claim, StoredResponse};
 pub use orders::OrderSummary;

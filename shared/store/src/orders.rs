@@ -96,6 +96,7 @@ impl Db {
         old: &Order,
         product: &Product,
         serials: usize,
+        customer: &crate::CustomerUpdate<'_>,
         events: &[Event],
     ) -> Result<(), StoreError> {
         let mut writes = vec![Write::put(
@@ -120,6 +121,7 @@ impl Db {
             Some("version = :pv"),
             &[(":q", n(paid.quantity)), (":one", n(1)), (":pv", n(product.version))],
         )?);
+        writes.extend(self.customer_writes(t, customer)?);
         for e in events {
             writes.push(self.record_event(t, e)?);
         }
@@ -162,6 +164,29 @@ impl Db {
                 Some("attribute_exists(PK) AND uses > :zero"),
                 &[(":minus", n(-1)), (":zero", n(0))],
             )?);
+        }
+        for e in events {
+            writes.push(self.record_event(t, e)?);
+        }
+        self.transact(writes).await
+    }
+
+    /// Records a refund: the order (if still as read), the customer's spend, the event.
+    pub async fn refund_order(
+        &self,
+        t: &Tenant,
+        refunded: &Order,
+        old: &Order,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        let mut writes = vec![Write::put(
+            &self.table,
+            ORDERS.item(t, &refunded.id, refunded)?,
+            Some("version = :v"),
+            &[(":v", n(old.version))],
+        )?];
+        if let Some(c) = &old.customer_id {
+            writes.push(self.customer_refund(t, c, refunded.refunded_minor - old.refunded_minor)?);
         }
         for e in events {
             writes.push(self.record_event(t, e)?);

@@ -1,0 +1,93 @@
+//! The customers function: `/v1/customers`. A customer is created by their first paid order;
+//! a blacklisted one cannot check out (403).
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use sellvy_api::docs::{Errors, NotFound, WriteErrors};
+use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes};
+use sellvy_models::input::Input;
+use sellvy_models::order::Customer;
+use sellvy_models::wire::{BlacklistInput, CustomerData, CustomerList, PageParams};
+use sellvy_models::{PageRequest, Permission};
+use utoipa_axum::routes;
+
+pub fn routes() -> Routes {
+    Routes::new().routes(routes!(list)).routes(routes!(show)).routes(routes!(blacklist, unblacklist))
+}
+
+/// List customers
+///
+/// Everyone who bought from the store, newest first, with their order count and lifetime
+/// spend.
+#[utoipa::path(get, path = "/v1/customers", operation_id = "list_customers", tag = "Customers", params(PageParams),
+    responses((status = 200, description = "OK", body = CustomerList), Errors))]
+async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    let page = PageRequest::parse(&params)?;
+    let found = state.db.customer_page(&auth.tenant, page.offset(), page.per_page).await?;
+    Ok(sellvy_api::list(found.items.iter().map(Customer::to_object).collect(), page, found.total))
+}
+
+async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Customer, ApiError> {
+    let customer = match sellvy_models::id::looks_like("cus_", id) {
+        true => state.db.get_customer(&auth.tenant, id).await?,
+        false => None,
+    };
+    customer.ok_or_else(|| ApiError::not_found("Customer"))
+}
+
+/// Get a customer
+#[utoipa::path(get, path = "/v1/customers/{id}", operation_id = "get_customer", tag = "Customers",
+    params(("id" = String, Path, description = "cus_…")),
+    responses((status = 200, description = "OK", body = CustomerData), NotFound, Errors))]
+async fn show(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(sellvy_api::ok(find(&state, &auth, &id).await?.to_object()))
+}
+
+/// Blacklist a customer
+///
+/// With an optional `reason`. Their next checkouts are refused (403). Full access only.
+#[utoipa::path(post, path = "/v1/customers/{id}/blacklist", operation_id = "blacklist_customer", tag = "Customers",
+    request_body = BlacklistInput, params(("id" = String, Path, description = "cus_…"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, description = "OK", body = CustomerData), NotFound, WriteErrors, Errors))]
+async fn blacklist(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    auth.require(Permission::Full)?;
+    let mut input = Input::object(body)?;
+    let reason = input.text("reason", 0, 500).filter(|r| !r.is_empty());
+    input.finish()?;
+    let customer = find(&state, &auth, &id).await?;
+    state.db.set_blacklisted(&auth.tenant, &customer, true, reason.as_deref()).await?;
+    let updated = Customer { blacklisted: true, blacklist_reason: reason, ..customer };
+    Ok(sellvy_api::ok(updated.to_object()))
+}
+
+/// Lift a blacklist
+///
+/// Full access only.
+#[utoipa::path(delete, path = "/v1/customers/{id}/blacklist", operation_id = "unblacklist_customer", tag = "Customers",
+    params(("id" = String, Path, description = "cus_…")),
+    responses((status = 200, description = "OK", body = CustomerData), NotFound, Errors))]
+async fn unblacklist(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    auth.require(Permission::Full)?;
+    let customer = find(&state, &auth, &id).await?;
+    state.db.set_blacklisted(&auth.tenant, &customer, false, None).await?;
+    let updated = Customer { blacklisted: false, blacklist_reason: None, ..customer };
+    Ok(sellvy_api::ok(updated.to_object()))
+}

@@ -87,6 +87,11 @@ if ! fuzz; then
   fuzz
 fi
 
+log "the README's purchase walkthrough (docs/walkthrough.sh), with curl, against the gateway"
+walk_key=$(./target/debug/sellvy-admin create-store --name Walkthrough --plan pro --json \
+  | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["test"]["key"])')
+API="http://127.0.0.1:$port/v1" KEY="$walk_key" bash docs/walkthrough.sh
+
 log "contract: the TypeScript SDK, generated from the document, against the gateway"
 (
   cd shared/sdk-typescript

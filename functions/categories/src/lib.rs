@@ -37,10 +37,7 @@ async fn list(
 }
 
 async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Category, ApiError> {
-    if !sellvy_models::id::looks_like("cat_", id) {
-        return Err(ApiError::not_found("Category"));
-    }
-    state.db.get_category(&auth.tenant, id).await?.ok_or_else(|| ApiError::not_found("Category"))
+    sellvy_api::lookup("cat_", id, "Category", || state.db.get_category(&auth.tenant, id)).await
 }
 
 /// Get a category

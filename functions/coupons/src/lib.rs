@@ -34,10 +34,7 @@ async fn list(
 }
 
 async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Coupon, ApiError> {
-    if !sellvy_models::id::looks_like("cpn_", id) {
-        return Err(ApiError::not_found("Coupon"));
-    }
-    state.db.get_coupon(&auth.tenant, id).await?.ok_or_else(|| ApiError::not_found("Coupon"))
+    sellvy_api::lookup("cpn_", id, "Coupon", || state.db.get_coupon(&auth.tenant, id)).await
 }
 
 /// Get a coupon

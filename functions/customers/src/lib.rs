@@ -32,11 +32,7 @@ async fn list(
 }
 
 async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Customer, ApiError> {
-    let customer = match sellvy_models::id::looks_like("cus_", id) {
-        true => state.db.get_customer(&auth.tenant, id).await?,
-        false => None,
-    };
-    customer.ok_or_else(|| ApiError::not_found("Customer"))
+    sellvy_api::lookup("cus_", id, "Customer", || state.db.get_customer(&auth.tenant, id)).await
 }
 
 /// Get a customer

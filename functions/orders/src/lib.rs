@@ -97,19 +97,11 @@ async fn show(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let order = match sellvy_models::id::looks_like("ord_", &id) {
-        true => state.db.get_order(&auth.tenant, &id).await?,
-        false => None,
-    };
-    order.map(|o| sellvy_api::ok(o.to_object())).ok_or_else(|| ApiError::not_found("Order"))
+    Ok(sellvy_api::ok(find(&state, &auth, &id).await?.to_object()))
 }
 
 async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Order, ApiError> {
-    let order = match sellvy_models::id::looks_like("ord_", id) {
-        true => state.db.get_order(&auth.tenant, id).await?,
-        false => None,
-    };
-    order.ok_or_else(|| ApiError::not_found("Order"))
+    sellvy_api::lookup("ord_", id, "Order", || state.db.get_order(&auth.tenant, id)).await
 }
 
 /// Refund an order

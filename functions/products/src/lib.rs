@@ -60,10 +60,7 @@ async fn list(
 }
 
 async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Product, ApiError> {
-    if !sellvy_models::id::looks_like("prod_", id) {
-        return Err(ApiError::not_found("Product"));
-    }
-    state.db.get_product(&auth.tenant, id).await?.ok_or_else(|| ApiError::not_found("Product"))
+    sellvy_api::lookup("prod_", id, "Product", || state.db.get_product(&auth.tenant, id)).await
 }
 
 /// Get a product

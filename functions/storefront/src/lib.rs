@@ -74,13 +74,11 @@ async fn show_product(
     shopper: Shopper,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let product = match sellvy_models::id::looks_like("prod_", &id) {
-        true => state.db.get_product(&shopper.tenant, &id).await?,
-        false => None,
-    };
-    match product.filter(|p| p.is_public()) {
-        Some(p) => Ok(sellvy_api::ok(p.to_public())),
-        None => Err(ApiError::not_found("Product")),
+    let product =
+        sellvy_api::lookup("prod_", &id, "Product", || state.db.get_product(&shopper.tenant, &id)).await?;
+    match product.is_public() {
+        true => Ok(sellvy_api::ok(product.to_public())),
+        false => Err(ApiError::not_found("Product")),
     }
 }
 
@@ -116,7 +114,7 @@ use sellvy_models::wire::{
     CheckoutData, CheckoutInput, CheckoutObject, OrderData, PaymentInstructions, SandboxPaymentInput,
 };
 use sellvy_models::{Event, EventType, Mode};
-use sellvy_store::CustomerUpdate;
+use sellvy_store::{Completion, CustomerUpdate};
 
 pub fn order_routes() -> Routes {
     Routes::new()
@@ -364,7 +362,15 @@ async fn sandbox_payment(
                 ));
             }
         }
-        state.db.complete_order(t, &paid, &order, &product, taken, &customer, &events).await?;
+        let completion = Completion {
+            paid: &paid,
+            old: &order,
+            product: &product,
+            serials: taken,
+            customer,
+            events: &events,
+        };
+        state.db.complete_order(t, &completion).await?;
         Ok(paid)
     })
     .await?;

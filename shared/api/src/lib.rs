@@ -33,3 +33,20 @@ pub type Routes = utoipa_axum::router::OpenApiRouter<AppState>;
 pub fn app(routes: Router<AppState>, state: AppState) -> Router {
     middleware::wrap(routes, state)
 }
+
+/// The object `id` names in the caller's store, or 404 `not_found` naming `what`. An id of the
+/// wrong shape (`prefix` + 26 characters) never reaches the store.
+pub async fn lookup<T, Fut>(
+    prefix: &str,
+    id: &str,
+    what: &str,
+    get: impl FnOnce() -> Fut,
+) -> Result<T, ApiError>
+where
+    Fut: Future<Output = Result<Option<T>, sellvy_store::StoreError>>,
+{
+    if !sellvy_models::id::looks_like(prefix, id) {
+        return Err(ApiError::not_found(what));
+    }
+    get().await?.ok_or_else(|| ApiError::not_found(what))
+}

@@ -10,6 +10,17 @@ use sellvy_models::order::{Order, OrderStatus, PaymentStatus};
 use sellvy_models::{Coupon, Event, Product, SortOrder, Tenant};
 use serde::{Deserialize, Serialize};
 
+/// Everything a paid order's transaction writes.
+pub struct Completion<'a> {
+    pub paid: &'a Order,
+    pub old: &'a Order,
+    pub product: &'a Product,
+    /// How many serials leave the product (0 for other types).
+    pub serials: usize,
+    pub customer: crate::CustomerUpdate<'a>,
+    pub events: &'a [Event],
+}
+
 /// The few fields order lists filter on (projected into GSI1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderSummary {
@@ -87,18 +98,11 @@ impl Db {
     }
 
     /// Completes a paid order: the order (if still as read), the product's serials handed out
-    /// (the first `serials` of its list, checked to be the ones read), `total_sold`, and the
-    /// events, in one transaction.
-    pub async fn complete_order(
-        &self,
-        t: &Tenant,
-        paid: &Order,
-        old: &Order,
-        product: &Product,
-        serials: usize,
-        customer: &crate::CustomerUpdate<'_>,
-        events: &[Event],
-    ) -> Result<(), StoreError> {
+    /// (the first `serials` of its list; the product's version is checked, so they are the ones
+    /// read), `total_sold`, the customer's record, and the events, in one transaction.
+    pub async fn complete_order(&self, t: &Tenant, c: &Completion<'_>) -> Result<(), StoreError> {
+        let Completion { paid, old, product, serials, customer, events } = c;
+        let serials = *serials;
         let mut writes = vec![Write::put(
             &self.table,
             ORDERS.item(t, &paid.id, paid)?,
@@ -122,7 +126,7 @@ impl Db {
             &[(":q", n(paid.quantity)), (":one", n(1)), (":pv", n(product.version))],
         )?);
         writes.extend(self.customer_writes(t, customer)?);
-        for e in events {
+        for e in events.iter() {
             writes.push(self.record_event(t, e)?);
         }
         self.transact(writes).await

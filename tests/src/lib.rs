@@ -99,7 +99,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(clock: Clock) -> TestApp {
     local_env();
     let db = Db::from_env().await;
-    let state = AppState::new(db.clone(), Config { cost_headers: true, clock });
+    let state = AppState::new(db.clone(), Config { cost_headers: true, clock, ..Config::default() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(sellvy_ops::serve(listener, state));

@@ -11,20 +11,38 @@ pub struct AppState {
     pub buckets: BucketHints,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Config {
     /// Adds an `X-Sellvy-Cost` header (DynamoDB calls, items read, capacity) to every
     /// response. For local measurement; off in deployed functions.
     pub cost_headers: bool,
     /// The time the rate limiter and idempotency keys go by.
     pub clock: Clock,
+    /// What one client address may send to one store's storefront
+    /// (`SELLVY_STOREFRONT_CLIENT_LIMIT=per_minute/burst`; default 120/30).
+    pub storefront_client_limit: sellvy_models::RateLimit,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            cost_headers: false,
+            clock: Clock::system(),
+            storefront_client_limit: crate::storefront::CLIENT_LIMIT,
+        }
+    }
 }
 
 impl Config {
     pub fn from_env() -> Config {
+        let limit = std::env::var("SELLVY_STOREFRONT_CLIENT_LIMIT").ok().and_then(|v| {
+            let (per_minute, burst) = v.split_once('/')?;
+            sellvy_models::RateLimit::custom(per_minute.trim().parse().ok()?, burst.trim().parse().ok()?)
+        });
         Config {
             cost_headers: std::env::var("SELLVY_COST_HEADERS").is_ok_and(|v| v == "1" || v == "true"),
             clock: Clock::system(),
+            storefront_client_limit: limit.unwrap_or(crate::storefront::CLIENT_LIMIT),
         }
     }
 }

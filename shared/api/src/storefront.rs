@@ -11,7 +11,8 @@ use sellvy_models::apikey::{ApiKey, KeyKind, KeySecret, Store};
 use sellvy_models::{RateLimit, Tenant};
 use std::net::SocketAddr;
 
-/// What one client (address) may send to one store's storefront.
+/// What one client (address) may send to one store's storefront, unless configured
+/// otherwise ([`crate::Config::storefront_client_limit`]).
 pub const CLIENT_LIMIT: RateLimit = RateLimit { per_minute: 120, burst: 30 };
 
 /// A storefront caller: a publishable key's store and mode, and the store's settings.
@@ -70,7 +71,8 @@ impl FromRequestParts<AppState> for Shopper {
         let tenant = key.tenant();
         let client = client_address(parts);
         let now = state.config.clock.now_micros();
-        match state.db.take_client_request(&tenant, &client, CLIENT_LIMIT, now, &state.buckets).await {
+        let limit = state.config.storefront_client_limit;
+        match state.db.take_client_request(&tenant, &client, limit, now, &state.buckets).await {
             Ok(decision) => crate::ratelimit::apply(decision)?,
             Err(e) => tracing::warn!(error = %e, "storefront limiter unavailable; request let through"),
         }

@@ -449,3 +449,41 @@ async fn sellers_cancel_pending_orders_and_risky_orders_are_refused() {
     assert_eq!((refused.status.as_u16(), refused.code()), (403, "forbidden"));
     assert!(refused.body["error"]["message"].as_str().unwrap().contains("risk"));
 }
+
+#[tokio::test]
+async fn unpaid_orders_expire_after_their_payment_window_and_give_their_stock_back() {
+    let app = spawn_app().await;
+    let store = app.new_store().await;
+    let pk = publishable(&app, &store.test).await;
+    let product = app
+        .product(&store.test, json!({"title": "Last one", "type": "serials", "price": 1, "info": "ONLY"}))
+        .await;
+    let r = checkout(
+        &app,
+        &pk,
+        json!({"product_id": product["id"], "quantity": 1, "email": "slow@example.com", "gateway": "stripe"}),
+    )
+    .await;
+    let order = r.data()["order"].clone();
+    let id = order["id"].as_str().unwrap();
+    let again =
+        json!({"product_id": product["id"], "quantity": 1, "email": "next@example.com", "gateway": "stripe"});
+    assert_eq!(checkout(&app, &pk, again.clone()).await.fields(), ["quantity"], "held by the unpaid order");
+
+    let state = sellvy_api::AppState::new(app.db.clone(), sellvy_api::Config::default());
+    let pay_by = sellvy_models::time::Timestamp::parse(order["pay_by"].as_str().unwrap()).unwrap();
+    // Only this test's store is swept: other tests' orders running meanwhile are left alone.
+    let mine = store.tenant(sellvy_models::Mode::Test);
+    let sweep = |at| sellvy_sweeper::sweep_stores(&state, at, |t| *t == mine);
+    assert_eq!(sweep(pay_by.plus_seconds(-60)).await.unwrap(), 0, "not yet due");
+    assert_eq!(app.get(&format!("/orders/{id}"), &store.test).await.data()["status"], "pending");
+    assert_eq!(sweep(pay_by.plus_seconds(1)).await.unwrap(), 1, "past pay_by");
+    let seen = app.get(&format!("/orders/{id}"), &store.test).await;
+    assert_eq!(
+        (seen.data()["status"].clone(), seen.data()["payment_status"].clone()),
+        (json!("cancelled"), json!("failed"))
+    );
+    assert_eq!(checkout(&app, &pk, again).await.status, 201, "the unit is back");
+    let events = app.db.recent_events(&store.tenant(sellvy_models::Mode::Test), 5).await.unwrap();
+    assert!(events.iter().any(|e| e["type"] == "order.cancelled" && e["data"]["id"] == id));
+}

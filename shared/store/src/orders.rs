@@ -31,7 +31,58 @@ pub struct OrderSummary {
     pub product_id: String,
 }
 
+/// An order's stored item. A pending order also carries the keys of the sparse `Pending`
+/// index (by `pay_by`), which the sweeper reads to expire unpaid orders; any later write of the
+/// order (paid, cancelled) drops them.
+fn order_item(t: &Tenant, o: &Order) -> Result<Item, StoreError> {
+    let mut item = ORDERS.item(t, &o.id, o)?;
+    if o.status == OrderStatus::Pending {
+        item.insert("PENDINGPK".into(), s("PENDING"));
+        item.insert("PENDINGSK".into(), s(format!("{:015}#{}#{}", o.pay_by.millis(), tenant_pk(t), o.id)));
+    }
+    Ok(item)
+}
+
 impl Db {
+    /// Unpaid orders whose `pay_by` is before `now`, oldest first (at most `limit`), as
+    /// (tenant, order id): one Query of the sparse `Pending` index.
+    pub async fn due_orders(
+        &self,
+        now: sellvy_models::time::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(Tenant, String)>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("Pending")
+            .key_condition_expression("PENDINGPK = :p AND PENDINGSK < :now")
+            .expression_attribute_values(":p", s("PENDING"))
+            .expression_attribute_values(":now", s(format!("{:015}", now.millis())))
+            .limit(limit as i32)
+            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        crate::cost::record(crate::cost::Kind::Read, out.items().len(), out.consumed_capacity());
+        Ok(out
+            .items()
+            .iter()
+            .filter_map(|item| {
+                let AttributeValue::S(key) = item.get("PENDINGSK")? else { return None };
+                // <pay_by>#T#<store>#<mode>#<order id>
+                let mut parts = key.split('#');
+                let (_, _, store, mode, id) =
+                    (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+                let mode = match mode {
+                    "live" => sellvy_models::Mode::Live,
+                    "test" => sellvy_models::Mode::Test,
+                    _ => return None,
+                };
+                Some((Tenant { store_id: store.to_string(), mode }, id.to_string()))
+            })
+            .collect())
+    }
+
     /// The next order number of a tenant (`ORD-<n>`): one atomic counter, never reused.
     pub async fn next_order_number(&self, t: &Tenant) -> Result<u64, StoreError> {
         let out = self
@@ -68,7 +119,7 @@ impl Db {
         event: &Event,
     ) -> Result<(), StoreError> {
         let mut writes = vec![
-            Write::put(&self.table, ORDERS.item(t, &o.id, o)?, Some("attribute_not_exists(PK)"), &[])?,
+            Write::put(&self.table, order_item(t, o)?, Some("attribute_not_exists(PK)"), &[])?,
             ORDERS.count_add(self, t, 1)?,
             self.record_event(t, event)?,
         ];
@@ -105,7 +156,7 @@ impl Db {
         let serials = *serials;
         let mut writes = vec![Write::put(
             &self.table,
-            ORDERS.item(t, &paid.id, paid)?,
+            order_item(t, paid)?,
             Some("version = :v"),
             &[(":v", n(old.version))],
         )?];
@@ -145,7 +196,7 @@ impl Db {
     ) -> Result<(), StoreError> {
         let mut writes = vec![Write::put(
             &self.table,
-            ORDERS.item(t, &ended.id, ended)?,
+            order_item(t, ended)?,
             Some("version = :v"),
             &[(":v", n(old.version))],
         )?];
@@ -185,7 +236,7 @@ impl Db {
     ) -> Result<(), StoreError> {
         let mut writes = vec![Write::put(
             &self.table,
-            ORDERS.item(t, &refunded.id, refunded)?,
+            order_item(t, refunded)?,
             Some("version = :v"),
             &[(":v", n(old.version))],
         )?];

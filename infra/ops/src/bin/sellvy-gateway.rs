@@ -19,5 +19,17 @@ async fn main() -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("Sellvy gateway listening on http://{addr}/v1 (table {})", state.db.table());
     println!("listening on http://{addr}");
+    // As the scheduled Lambda does on AWS: expire unpaid orders past their pay_by.
+    let every = std::env::var("SELLVY_SWEEP_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30u64);
+    let sweeper = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every.max(1)));
+        loop {
+            tick.tick().await;
+            if let Err(e) = sellvy_sweeper::sweep(&sweeper, sellvy_models::time::Timestamp::now()).await {
+                tracing::warn!(error = ?e, "sweep failed");
+            }
+        }
+    });
     sellvy_ops::serve(listener, state).await
 }

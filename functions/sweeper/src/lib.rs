@@ -1,0 +1,59 @@
+//! The sweeper: orders left unpaid past `pay_by` (30 minutes after checkout) are cancelled and
+//! give their stock and coupon use back, with an `order.cancelled` event. On AWS a scheduled
+//! Lambda runs it every minute; locally the gateway runs it in the background.
+
+use sellvy_api::{ApiError, AppState, until_committed};
+use sellvy_models::order::OrderStatus;
+use sellvy_models::time::Timestamp;
+use sellvy_models::{Event, EventType, Tenant};
+
+/// Due orders one run looks at, oldest first (the rest wait for the next run). Index entries
+/// are keys only (~150 bytes), so this is one Query page.
+const BATCH: u32 = 1000;
+
+/// Expires the orders due at `now`; returns how many.
+pub async fn sweep(state: &AppState, now: Timestamp) -> Result<usize, ApiError> {
+    sweep_stores(state, now, |_| true).await
+}
+
+/// The same, for the tenants `keep` accepts (an operator sweeping one store, a test).
+pub async fn sweep_stores(
+    state: &AppState,
+    now: Timestamp,
+    keep: impl Fn(&Tenant) -> bool,
+) -> Result<usize, ApiError> {
+    let due = state.db.due_orders(now, BATCH).await?;
+    let mut expired = 0;
+    for (t, id) in due.into_iter().filter(|(t, _)| keep(t)) {
+        let outcome = until_committed(|| async {
+            let Some(order) = state.db.get_order(&t, &id).await? else { return Ok(false) };
+            if order.status != OrderStatus::Pending || order.pay_by > now {
+                return Ok(false);
+            }
+            let ended = order.expired(now);
+            let product = state.db.get_product(&t, &order.product_id).await?;
+            let coupon = match &order.coupon_id {
+                Some(c) => state.db.get_coupon(&t, c).await?,
+                None => None,
+            };
+            let event = Event::new(
+                EventType::OrderCancelled,
+                serde_json::to_value(ended.to_object()).unwrap_or_default(),
+            );
+            state.db.release_order(&t, &ended, &order, product.as_ref(), coupon.as_ref(), &[event]).await?;
+            Ok(true)
+        })
+        .await;
+        match outcome {
+            Ok(true) => expired += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(order = %id, error = ?e, "could not expire an order; the next run retries")
+            }
+        }
+    }
+    if expired > 0 {
+        tracing::info!(expired, "expired unpaid orders");
+    }
+    Ok(expired)
+}

@@ -487,3 +487,47 @@ async fn unpaid_orders_expire_after_their_payment_window_and_give_their_stock_ba
     let events = app.db.recent_events(&store.tenant(sellvy_models::Mode::Test), 5).await.unwrap();
     assert!(events.iter().any(|e| e["type"] == "order.cancelled" && e["data"]["id"] == id));
 }
+
+#[tokio::test]
+async fn a_digital_download_is_delivered_as_an_expiring_capped_link() {
+    let app = spawn_app().await;
+    let store = app.new_store().await;
+    let pk = publishable(&app, &store.test).await;
+    let product = app
+        .product(
+            &store.test,
+            json!({"title": "Icons", "type": "digital_download", "price": 29.99,
+            "file_url": "https://files.example/icons.zip", "stock_amount": 2}),
+        )
+        .await;
+    let paid = buy(&app, &pk, &product, "dl@example.com").await;
+    let link = paid["delivery"]["download_url"].as_str().unwrap().to_string();
+    assert!(link.starts_with("/v1/storefront/downloads/dl_"), "{link}");
+    assert!(!paid.to_string().contains("files.example"), "the file's address is not in the order");
+
+    let no_redirects =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let url = format!("{}{}", app.base.trim_end_matches("/v1"), link);
+    for _ in 0..5 {
+        let r = no_redirects.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), 302);
+        assert_eq!(r.headers()["location"], "https://files.example/icons.zip");
+    }
+    let used_up = no_redirects.get(&url).send().await.unwrap();
+    assert_eq!(used_up.status(), 404, "five downloads, then the link is used up");
+    let forged =
+        format!("{}/v1/storefront/downloads/dl_{}", app.base.trim_end_matches("/v1"), "A".repeat(40));
+    assert_eq!(no_redirects.get(&forged).send().await.unwrap().status(), 404);
+
+    let seller = app.get(&format!("/products/{}", product["id"].as_str().unwrap()), &store.test).await;
+    assert_eq!((seller.data()["stock"].clone(), seller.data()["total_sold"].clone()), (json!(1), json!(1)));
+    let no_file =
+        app.product(&store.test, json!({"title": "Soon", "type": "digital_download", "price": 1})).await;
+    let r = checkout(
+        &app,
+        &pk,
+        json!({"product_id": no_file["id"], "quantity": 1, "email": "a@b.co", "gateway": "stripe"}),
+    )
+    .await;
+    assert_eq!(r.fields(), ["product_id"]);
+}

@@ -7,7 +7,7 @@
 //! for them, `unlisted` ones only by id.
 
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use sellvy_api::docs::{Errors, NotFound};
 use sellvy_api::{ApiError, AppState, Params, Routes, Shopper};
 use sellvy_models::wire::{
@@ -108,19 +108,23 @@ async fn list_categories(
 use axum::http::HeaderMap;
 use sellvy_api::docs::WriteErrors;
 use sellvy_api::{JsonBody, until_committed};
-use sellvy_models::order::{CheckoutRequest, Customer, Order, OrderStatus, PaymentStatus, token_hash};
+use sellvy_models::order::{
+    CheckoutRequest, Customer, DOWNLOAD_TTL_SECS, Goods, MAX_DOWNLOADS, Order, OrderStatus, PaymentStatus,
+    new_download_token, token_hash,
+};
 use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{
     CheckoutData, CheckoutInput, CheckoutObject, OrderData, PaymentInstructions, SandboxPaymentInput,
 };
 use sellvy_models::{Event, EventType, Mode};
-use sellvy_store::{Completion, CustomerUpdate};
+use sellvy_store::{Completion, CustomerUpdate, DownloadGrant};
 
 pub fn order_routes() -> Routes {
     Routes::new()
         .routes(routes!(checkout))
         .routes(routes!(show_order))
         .routes(routes!(sandbox_payment))
+        .routes(routes!(download))
         .route(
             "/v1/storefront/checkout",
             axum::routing::options(|| async { axum::http::StatusCode::NO_CONTENT }),
@@ -303,21 +307,26 @@ async fn sandbox_payment(
         }
         let product =
             product.ok_or_else(|| ApiError::invalid("id", "the product of this order no longer exists"))?;
-        let (serials, note) = match product.product_type {
+        let goods = match product.product_type {
             sellvy_models::ProductType::Serials => {
                 let q = order.quantity as usize;
                 if product.serials.len() < q {
-                    return Err(ApiError::Internal(format!(
-                        "order {} holds {q} serials the product no longer has",
-                        order.id
-                    ))
-                    .into());
+                    let msg = format!("order {} holds {q} serials the product no longer has", order.id);
+                    return Err(ApiError::Internal(msg).into());
                 }
-                (product.serials[..q].to_vec(), None)
+                Goods::Serials(product.serials[..q].to_vec())
             }
-            _ => (Vec::new(), product.seller_note.clone()),
+            sellvy_models::ProductType::DigitalDownload => Goods::Download { token: new_download_token() },
+            _ => Goods::Note(product.seller_note.clone()),
         };
-        let taken = serials.len();
+        let taken = match &goods {
+            Goods::Serials(s) => s.len(),
+            _ => 0,
+        };
+        let download = match (&goods, &product.file_url) {
+            (Goods::Download { token }, Some(file_url)) => Some((token.clone(), file_url.clone())),
+            _ => None,
+        };
         let buyer = state.db.find_buyer(t, &order.customer_email).await?;
         let new_customer = Customer {
             id: sellvy_models::id::new_id("cus_"),
@@ -336,7 +345,7 @@ async fn sandbox_payment(
             ),
             None => (new_customer.id.clone(), CustomerUpdate::New(&new_customer)),
         };
-        let paid = order.paid(serials, note, &customer_id, now);
+        let paid = order.paid(goods, &customer_id, now);
         let data = serde_json::to_value(paid.to_object()).unwrap_or_default();
         let mut events = vec![
             Event::new(EventType::PaymentReceived, data.clone()),
@@ -369,10 +378,38 @@ async fn sandbox_payment(
             serials: taken,
             customer,
             events: &events,
+            download: download.as_ref().map(|(token, file_url)| DownloadGrant {
+                token,
+                file_url,
+                expires_at: now.plus_seconds(DOWNLOAD_TTL_SECS),
+                max_downloads: MAX_DOWNLOADS,
+            }),
         };
         state.db.complete_order(t, &completion).await?;
         Ok(paid)
     })
     .await?;
     Ok(sellvy_api::ok(done.to_object()))
+}
+
+/// Download a purchased file
+///
+/// The link a paid digital-download order delivers (`delivery.download_url`): no key needed; it
+/// works for 7 days and 5 downloads, each answered with a redirect to the file.
+#[utoipa::path(get, path = "/v1/storefront/downloads/{token}", operation_id = "storefront_download", tag = "Storefront",
+    params(("token" = String, Path, description = "dl_…")), security(()),
+    responses((status = 302, description = "Redirect to the file"), NotFound, Errors))]
+async fn download(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiError> {
+    let valid = token
+        .strip_prefix("dl_")
+        .is_some_and(|t| t.len() == 40 && t.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let file = match valid {
+        true => state.db.take_download(&token, Timestamp::now()).await?,
+        false => None,
+    };
+    let file = file.ok_or_else(|| {
+        ApiError::NotFound("This download link does not exist, has expired or was used up".into())
+    })?;
+    let location = axum::http::HeaderValue::from_str(&file).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((axum::http::StatusCode::FOUND, [(axum::http::header::LOCATION, location)]).into_response())
 }

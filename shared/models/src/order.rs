@@ -52,6 +52,29 @@ pub struct Delivery {
     /// The seller's note (services).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Digital downloads: the expiring, download-capped link (a path under the API's base URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+}
+
+/// How long a download link works, and how many downloads it allows.
+pub const DOWNLOAD_TTL_SECS: i64 = 7 * 24 * 3600;
+pub const MAX_DOWNLOADS: u32 = 5;
+
+/// The goods a paid order delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Goods {
+    Serials(Vec<String>),
+    Note(Option<String>),
+    /// The download token (its hash is stored with the grant; the link carries the token).
+    Download {
+        token: String,
+    },
+}
+
+/// A new download token: `dl_` + 40 base62 characters.
+pub fn new_download_token() -> String {
+    format!("dl_{}", id::random_base62(40))
 }
 
 /// Name and address, when the product asks for them.
@@ -246,14 +269,11 @@ impl Order {
         if req.variant_id.is_some() || !product.variants.is_empty() {
             bad("variant_id", "buying a variant is not available yet".into());
         }
-        if matches!(product.product_type, ProductType::DigitalDownload | ProductType::Dynamic) {
-            bad(
-                "product_id",
-                format!(
-                    "{} products cannot be bought yet (their delivery comes next)",
-                    product.product_type.as_str()
-                ),
-            );
+        if product.product_type == ProductType::Dynamic {
+            bad("product_id", "dynamic products cannot be bought yet (their delivery comes next)".into());
+        }
+        if product.product_type == ProductType::DigitalDownload && product.file_url.is_none() {
+            bad("product_id", "has no file to deliver yet".into());
         }
         let q = req.quantity;
         if q < product.minimum_quantity {
@@ -327,7 +347,12 @@ impl Order {
             reserved: if product.available.is_some() { q as u64 } else { 0 },
             fraud_score,
             token_hash: token_hash(&token),
-            delivery: Delivery { status: DeliveryStatus::Pending, items: Vec::new(), note: None },
+            delivery: Delivery {
+                status: DeliveryStatus::Pending,
+                items: Vec::new(),
+                note: None,
+                download_url: None,
+            },
             created_at: now,
             updated_at: now,
             pay_by: now.plus_seconds(PAYMENT_WINDOW_SECS),
@@ -353,19 +378,27 @@ impl Order {
     }
 
     /// The order paid and its goods delivered (serials handed out, or the seller's note).
-    pub fn paid(
-        &self,
-        serials: Vec<String>,
-        note: Option<String>,
-        customer_id: &str,
-        now: Timestamp,
-    ) -> Order {
+    pub fn paid(&self, goods: Goods, customer_id: &str, now: Timestamp) -> Order {
+        let delivery = match goods {
+            Goods::Serials(items) => {
+                Delivery { status: DeliveryStatus::Delivered, items, note: None, download_url: None }
+            }
+            Goods::Note(note) => {
+                Delivery { status: DeliveryStatus::Delivered, items: Vec::new(), note, download_url: None }
+            }
+            Goods::Download { token } => Delivery {
+                status: DeliveryStatus::Delivered,
+                items: Vec::new(),
+                note: None,
+                download_url: Some(format!("/v1/storefront/downloads/{token}")),
+            },
+        };
         Order {
             customer_id: Some(customer_id.to_string()),
             status: OrderStatus::Completed,
             payment_status: PaymentStatus::Paid,
             reserved: 0,
-            delivery: Delivery { status: DeliveryStatus::Delivered, items: serials, note },
+            delivery,
             updated_at: now,
             version: self.version + 1,
             ..self.clone()

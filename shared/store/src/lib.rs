@@ -30,5 +30,5 @@ pub use cost::{Cost, measure};
 pub use customers::{CustomerUpdate, KnownBuyer};
 pub use db::{Db, StoreError};
 pub use idempotency::{Claim, StoredResponse};
-pub use orders::{Completion, OrderSummary};
+pub use orders::{Completion, DownloadGrant, OrderSummary};
 pub use ratelimit::BucketHints;

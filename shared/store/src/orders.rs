@@ -19,6 +19,20 @@ pub struct Completion<'a> {
     pub serials: usize,
     pub customer: crate::CustomerUpdate<'a>,
     pub events: &'a [Event],
+    /// Digital downloads: the link's grant, written with the order.
+    pub download: Option<DownloadGrant<'a>>,
+}
+
+/// An expiring, download-capped link to a file, found by its token's hash.
+pub struct DownloadGrant<'a> {
+    pub token: &'a str,
+    pub file_url: &'a str,
+    pub expires_at: sellvy_models::time::Timestamp,
+    pub max_downloads: u32,
+}
+
+fn download_pk(token: &str) -> String {
+    format!("DOWNLOAD#{}", sellvy_models::order::token_hash(token))
 }
 
 /// The few fields order lists filter on (projected into GSI1).
@@ -152,7 +166,7 @@ impl Db {
     /// (the first `serials` of its list; the product's version is checked, so they are the ones
     /// read), `total_sold`, the customer's record, and the events, in one transaction.
     pub async fn complete_order(&self, t: &Tenant, c: &Completion<'_>) -> Result<(), StoreError> {
-        let Completion { paid, old, product, serials, customer, events } = c;
+        let Completion { paid, old, product, serials, customer, events, download } = c;
         let serials = *serials;
         let mut writes = vec![Write::put(
             &self.table,
@@ -161,14 +175,11 @@ impl Db {
             &[(":v", n(old.version))],
         )?];
         let removed: Vec<String> = (0..serials).map(|i| format!("serials[{i}]")).collect();
-        let expression = if removed.is_empty() {
-            "SET total_sold = total_sold + :q, version = version + :one".to_string()
-        } else {
-            format!(
-                "REMOVE {} SET total_sold = total_sold + :q, version = version + :one",
-                removed.join(", ")
-            )
-        };
+        // A limited digital download's stock leaves with the sale too.
+        let stock = if product.stock_amount.is_some() { ", stock_amount = stock_amount - :q" } else { "" };
+        let set = format!("SET total_sold = total_sold + :q, version = version + :one{stock}");
+        let expression =
+            if removed.is_empty() { set } else { format!("REMOVE {} {set}", removed.join(", ")) };
         writes.push(Write::update(
             &self.table,
             PRODUCTS.key(t, &product.id),
@@ -177,6 +188,19 @@ impl Db {
             &[(":q", n(paid.quantity)), (":one", n(1)), (":pv", n(product.version))],
         )?);
         writes.extend(self.customer_writes(t, customer)?);
+        if let Some(d) = download {
+            let item: Item = std::collections::HashMap::from([
+                ("PK".to_string(), s(download_pk(d.token))),
+                ("SK".to_string(), s("DOWNLOAD")),
+                ("order_id".to_string(), s(&paid.id)),
+                ("file_url".to_string(), s(d.file_url)),
+                ("expires_ms".to_string(), n(d.expires_at.millis())),
+                ("max_downloads".to_string(), n(d.max_downloads)),
+                ("downloads".to_string(), n(0)),
+                ("expires_at".to_string(), n(d.expires_at.seconds() + 24 * 3600)),
+            ]);
+            writes.push(Write::put(&self.table, item, Some("attribute_not_exists(PK)"), &[])?);
+        }
         for e in events.iter() {
             writes.push(self.record_event(t, e)?);
         }
@@ -247,6 +271,43 @@ impl Db {
             writes.push(self.record_event(t, e)?);
         }
         self.transact(writes).await
+    }
+
+    /// Counts one download on the link `token`: its file, or `None` when the link does not
+    /// exist, has expired or was used up (one conditional UpdateItem).
+    pub async fn take_download(
+        &self,
+        token: &str,
+        now: sellvy_models::time::Timestamp,
+    ) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(download_pk(token)))
+            .key("SK", s("DOWNLOAD"))
+            .update_expression("ADD downloads :one")
+            .condition_expression("attribute_exists(PK) AND downloads < max_downloads AND expires_ms > :now")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now.millis()))
+            .return_values(ReturnValue::AllNew)
+            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match out {
+            Ok(o) => {
+                crate::cost::record(crate::cost::Kind::Write, 0, o.consumed_capacity());
+                Ok(match o.attributes.as_ref().and_then(|a| a.get("file_url")) {
+                    Some(AttributeValue::S(url)) => Some(url.clone()),
+                    _ => None,
+                })
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                crate::cost::record(crate::cost::Kind::Write, 0, None);
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn get_order(&self, t: &Tenant, id: &str) -> Result<Option<Order>, StoreError> {

@@ -146,7 +146,7 @@ impl Coupon {
             CouponType::Percentage => PERCENT_EXPONENT,
             CouponType::Fixed => self.currency().exponent(),
         };
-        let amount = |minor: i64, e: u32| Amount(minor as f64 / 10f64.powi(e as i32));
+        let amount = Amount::from_minor;
         CouponObject {
             id: self.id.clone(),
             code: self.code.clone(),

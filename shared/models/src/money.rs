@@ -101,7 +101,9 @@ impl Money {
 
     /// The seed's decimal number: 2999 cents of USD is `29.99`.
     pub fn to_json(self) -> Value {
-        minor_to_json(self.minor, self.currency)
+        // The very serialization responses use (whole amounts print without `.0`).
+        serde_json::to_value(crate::wire::Amount::from_minor(self.minor, self.currency.exponent))
+            .unwrap_or(Value::Null)
     }
 
     /// The exact decimal text (`"29.99"`, `"5.00"`, `"1200"`), for places that need a string.
@@ -134,21 +136,6 @@ pub fn parse_minor(field: &str, value: &Value, exponent: u32, unit: &str) -> Res
             },
         )
     })
-}
-
-pub fn minor_to_json(minor: i64, currency: Currency) -> Value {
-    decimal_json(minor, currency.exponent)
-}
-
-/// `minor` units with `exponent` decimals as the seed's JSON number.
-pub fn decimal_json(minor: i64, exponent: u32) -> Value {
-    let scale = 10i64.pow(exponent);
-    if minor % scale == 0 {
-        return Value::from(minor / scale);
-    }
-    // Dividing two exactly representable integers rounds once, to the double nearest the true
-    // decimal, which serde_json prints back as that decimal (2999 / 100 -> 29.99).
-    serde_json::Number::from_f64(minor as f64 / scale as f64).map(Value::Number).unwrap_or(Value::Null)
 }
 
 pub fn minor_to_string(minor: i64, currency: Currency) -> String {

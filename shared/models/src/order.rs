@@ -515,7 +515,7 @@ impl Order {
 }
 
 fn amount(minor: i64, c: Currency) -> crate::wire::Amount {
-    crate::wire::Amount(minor as f64 / 10f64.powi(c.exponent() as i32))
+    crate::wire::Amount::from_minor(minor, c.exponent())
 }
 
 fn coupon_discount(

@@ -213,7 +213,7 @@ impl Product {
     /// The product object as the seller's API returns it.
     pub fn to_object(&self) -> ProductObject {
         let currency = self.currency();
-        let amount = |minor: i64| Amount(minor as f64 / 10f64.powi(currency.exponent() as i32));
+        let amount = |minor: i64| Amount::from_minor(minor, currency.exponent());
         let variants = self
             .variants
             .iter()
@@ -274,7 +274,7 @@ impl Product {
     /// count replaced by "in stock" / "out of stock" when the seller hides it.
     pub fn to_public(&self) -> PublicProduct {
         let currency = self.currency();
-        let amount = |minor: i64| Amount(minor as f64 / 10f64.powi(currency.exponent() as i32));
+        let amount = |minor: i64| Amount::from_minor(minor, currency.exponent());
         let show = |stock: Stock| match (stock, self.hide_stock) {
             (Stock::Unlimited, _) => PublicStock::Label("∞".into()),
             (Stock::Count(n), false) => PublicStock::Count(n),

@@ -23,6 +23,14 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 #[derive(Debug, Clone, Copy, Default, PartialEq, PartialOrd)]
 pub struct Amount(pub f64);
 
+impl Amount {
+    /// `minor` units of a currency with `exponent` decimals: 2999 with 2 is 29.99. Dividing two
+    /// exactly representable numbers rounds once, to the double nearest the decimal.
+    pub fn from_minor(minor: i64, exponent: u32) -> Amount {
+        Amount(minor as f64 / 10i64.pow(exponent) as f64)
+    }
+}
+
 impl Serialize for Amount {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if self.0.fract() == 0.0 && self.0.abs() < 9.0e15 {

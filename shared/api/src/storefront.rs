@@ -7,7 +7,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::{HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sellvy_models::apikey::{ApiKey, KeyKind, KeySecret, Store};
+use sellvy_models::apikey::{ApiKey, KeyKind, KeySecret};
 use sellvy_models::{RateLimit, Tenant};
 use std::net::SocketAddr;
 
@@ -15,12 +15,11 @@ use std::net::SocketAddr;
 /// otherwise ([`crate::Config::storefront_client_limit`]).
 pub const CLIENT_LIMIT: RateLimit = RateLimit { per_minute: 120, burst: 30 };
 
-/// A storefront caller: a publishable key's store and mode, and the store's settings.
+/// A storefront caller: a publishable key's store and mode.
 #[derive(Debug, Clone)]
 pub struct Shopper {
     pub key: ApiKey,
     pub tenant: Tenant,
-    pub store: Store,
     /// The client's address (API Gateway's source IP, or the socket's locally).
     pub client: String,
 }
@@ -76,15 +75,16 @@ impl FromRequestParts<AppState> for Shopper {
             Ok(decision) => crate::ratelimit::apply(decision)?,
             Err(e) => tracing::warn!(error = %e, "storefront limiter unavailable; request let through"),
         }
-        let store = state.db.get_store(&tenant.store_id).await?.ok_or_else(|| {
-            ApiError::Internal(format!("store {} of a valid key is missing", tenant.store_id))
-        })?;
-        if let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
-            && !store.allows_origin(origin)
-        {
-            return Err(ApiError::Forbidden(format!("The origin {origin} is not allowed by this store")));
+        // Only browsers send an Origin: apps and servers skip the store read.
+        if let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+            let store = state.db.get_store(&tenant.store_id).await?.ok_or_else(|| {
+                ApiError::Internal(format!("store {} of a valid key is missing", tenant.store_id))
+            })?;
+            if !store.allows_origin(origin) {
+                return Err(ApiError::Forbidden(format!("The origin {origin} is not allowed by this store")));
+            }
         }
-        Ok(Shopper { key, tenant, store, client })
+        Ok(Shopper { key, tenant, client })
     }
 }
 

@@ -2,6 +2,10 @@
 //! Lambdas run) on a free loopback port against the real local DynamoDB started by
 //! `infra/local/stack.sh`, and [`TestApp`] talks to it over HTTP.
 
+pub mod receiver;
+pub mod stripe_fake;
+
+pub use receiver::Receiver;
 use reqwest::{Method, StatusCode};
 pub use sellvy_api::Clock;
 use sellvy_api::{AppState, Config};
@@ -11,12 +15,15 @@ pub use sellvy_models::apikey::Plan;
 pub use sellvy_ops::NewStore;
 use sellvy_store::Db;
 use serde_json::Value;
+pub use stripe_fake::FakeStripe;
 
 #[derive(Clone)]
 pub struct TestApp {
     /// `http://127.0.0.1:PORT/v1`
     pub base: String,
     pub db: Db,
+    /// The app's Stripe: a local fake speaking Stripe's format.
+    pub stripe: FakeStripe,
     http: reqwest::Client,
 }
 
@@ -99,11 +106,25 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(clock: Clock) -> TestApp {
     local_env();
     let db = Db::from_env().await;
-    let state = AppState::new(db.clone(), Config { cost_headers: true, clock, ..Config::default() });
+    let stripe = FakeStripe::start().await;
+    let config = Config {
+        cost_headers: true,
+        clock,
+        stripe: Some(sellvy_api::StripeSettings {
+            api_base: stripe.base.clone(),
+            secret_key: stripe_fake::SECRET_KEY.into(),
+            webhook_secret: stripe_fake::WEBHOOK_SECRET.into(),
+            publishable_key: Some("pk_test_fakestripe".into()),
+        }),
+        // Dynamic goods and webhooks are served by receivers on loopback in the tests.
+        reach: sellvy_webhooks::Reach::AllowLoopback,
+        ..Config::default()
+    };
+    let state = AppState::new(db.clone(), config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(sellvy_ops::serve(listener, state));
-    TestApp { base: format!("http://{addr}/v1"), db, http: reqwest::Client::new() }
+    TestApp { base: format!("http://{addr}/v1"), db, stripe, http: reqwest::Client::new() }
 }
 
 impl TestApp {
@@ -143,6 +164,19 @@ impl TestApp {
         if let Some(b) = body {
             req = req.json(b);
         }
+        self.read(req).await
+    }
+
+    /// Delivers a Stripe callback as Stripe would: the raw event, signed with `secret`
+    /// `age` seconds ago.
+    pub async fn stripe_callback(&self, event: &Value, secret: &str, age: i64) -> Reply {
+        let body = serde_json::to_vec(event).unwrap();
+        let req = self
+            .http
+            .post(format!("{}/gateways/stripe/webhook", self.base))
+            .header("content-type", "application/json")
+            .header("stripe-signature", stripe_fake::sign(&body, secret, age))
+            .body(body);
         self.read(req).await
     }
 

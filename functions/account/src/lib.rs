@@ -93,17 +93,29 @@ async fn current_store(state: &AppState, auth: &Auth) -> Result<sellvy_models::a
 
 /// Get the store
 ///
-/// Its name, plan, currency, rate limit and the origins allowed on the storefront.
+/// Its name, plan, currency, rate limit, the origins allowed on the storefront, the countries
+/// and networks refused at checkout, and (to full-access keys) the secret that signs dynamic
+/// deliveries.
 #[utoipa::path(get, path = "/v1/store", operation_id = "get_store", tag = "Store",
     responses((status = 200, description = "OK", body = StoreData), Errors))]
 async fn show_store(State(state): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
-    Ok(sellvy_api::ok(current_store(&state, &auth).await?.to_object()))
+    Ok(sellvy_api::ok(shown(&auth, &current_store(&state, &auth).await?)))
+}
+
+/// The store as this key may see it: the delivery secret only for full access.
+fn shown(auth: &Auth, store: &sellvy_models::apikey::Store) -> sellvy_models::wire::StoreObject {
+    let mut object = store.to_object();
+    if auth.key.permissions.allows(Permission::Full) {
+        object.delivery_secret = Some(store.delivery_secret.clone());
+    }
+    object
 }
 
 /// Update the store's settings
 ///
-/// `name` and `allowed_origins` (browser origins allowed on the storefront; `[]` allows any).
-/// The plan is the operator's. Full access only.
+/// `name`, `allowed_origins` (browser origins allowed on the storefront; `[]` allows any),
+/// `blocked_countries` and `blocked_ips` (checkouts from them get 403), and
+/// `rotate_delivery_secret`. The plan is the operator's. Full access only.
 #[utoipa::path(patch, path = "/v1/store", operation_id = "update_store", tag = "Store", request_body = StoreSettings,
     responses((status = 200, description = "OK", body = StoreData), WriteErrors, Errors))]
 async fn update_store(
@@ -114,5 +126,5 @@ async fn update_store(
     auth.require(Permission::Full)?;
     let updated = current_store(&state, &auth).await?.apply_settings(body)?;
     state.db.update_store_settings(&updated).await?;
-    Ok(sellvy_api::ok(updated.to_object()))
+    Ok(sellvy_api::ok(shown(&auth, &updated)))
 }

@@ -1,20 +1,26 @@
-//! The orders function: `/v1/orders` and `/v1/orders/{id}` for the seller. Orders are created
-//! by storefront checkouts; refunds and cancellation come next.
+//! The orders function: `/v1/orders` for the seller: list, get, refund (through Stripe in live
+//! mode), cancel an unpaid order, redeliver dynamic goods. Orders are created by storefront
+//! checkouts.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use sellvy_api::docs::{Errors, NotFound, WriteErrors};
+use sellvy_api::docs::{Errors, GatewayError, NotFound, WriteErrors};
 use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes, until_committed};
 use sellvy_models::input::Input;
 use sellvy_models::order::{Order, OrderStatus, PaymentStatus};
 use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{OrderData, OrderList, OrderListParams, RefundInput};
-use sellvy_models::{Event, EventType, Permission};
+use sellvy_models::{Event, EventType, Mode, Permission};
 use sellvy_models::{FieldError, PageRequest, ValidationError};
 use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
-    Routes::new().routes(routes!(list)).routes(routes!(show)).routes(routes!(refund)).routes(routes!(cancel))
+    Routes::new()
+        .routes(routes!(list))
+        .routes(routes!(show))
+        .routes(routes!(refund))
+        .routes(routes!(cancel))
+        .routes(routes!(redeliver))
 }
 
 fn parse_enum<T: serde::de::DeserializeOwned>(
@@ -106,13 +112,15 @@ async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Order, ApiError
 
 /// Refund an order
 ///
-/// Omit `amount` for a full refund; a partial refund never exceeds what remains. When nothing
-/// remains, `status` and `payment_status` become `refunded`. The customer's lifetime spend goes
-/// down. Records `order.refunded`. Full access only.
+/// Omit `amount` for a full refund; a partial refund (Stripe payments only, as the seed says)
+/// never exceeds what remains. In live mode the money goes back through Stripe first (a 502
+/// `gateway_error` when Stripe fails: nothing was refunded). When nothing remains, `status` and
+/// `payment_status` become `refunded`. The customer's lifetime spend goes down. Records
+/// `order.refunded`. Full access only.
 #[utoipa::path(post, path = "/v1/orders/{id}/refund", operation_id = "refund_order", tag = "Orders",
     request_body = RefundInput, params(("id" = String, Path, description = "ord_…"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 200, description = "OK", body = OrderData), NotFound, WriteErrors, Errors))]
+    responses((status = 200, description = "OK", body = OrderData), NotFound, WriteErrors, GatewayError, Errors))]
 async fn refund(
     State(state): State<AppState>,
     auth: Auth,
@@ -131,6 +139,9 @@ async fn refund(
         let reason = input.text("reason", 0, 500).filter(|r| !r.is_empty());
         input.finish()?;
         let refunded = order.refund(amount.map(|m| m.minor), reason, Timestamp::now())?;
+        if auth.tenant.mode == Mode::Live {
+            give_back(&state, &order, refunded.refunded_minor - order.refunded_minor).await?;
+        }
         let event = Event::new(
             EventType::OrderRefunded,
             serde_json::to_value(refunded.to_object()).unwrap_or_default(),
@@ -139,6 +150,42 @@ async fn refund(
         Ok(sellvy_api::ok(refunded.to_object()))
     })
     .await
+}
+
+/// Returns money through the order's gateway (live mode). The idempotency key names the order's
+/// version: two requests racing for the same refund of the same state make one Stripe refund;
+/// a refund made again after the order changed is a new one.
+async fn give_back(state: &AppState, order: &Order, amount: i64) -> Result<(), ApiError> {
+    let settings = state.config.stripe.as_ref().ok_or_else(|| {
+        ApiError::Gateway("Stripe is not configured on this deployment; nothing was refunded".into())
+    })?;
+    let Some(pi) = order.payment_id.as_deref().filter(|p| p.starts_with("pi_")) else {
+        return Err(ApiError::invalid("id", "this order has no Stripe payment to refund"));
+    };
+    let key = format!("sellvy-refund-{}-v{}", order.id, order.version);
+    sellvy_payments::stripe::refund(settings, pi, amount, &key, &[("sellvy_order", &order.id)])
+        .await
+        .map(|_| ())
+        .map_err(|e| ApiError::Gateway(format!("Stripe did not refund; nothing was refunded ({e})")))
+}
+
+/// Redeliver an order's dynamic goods
+///
+/// For a paid order of a dynamic product whose delivery failed (`status` `processing`,
+/// `delivery.status` `failed`): calls the product's `dynamic_url` again; on success the goods
+/// are delivered and the order is completed (`order.completed`); otherwise the answer says why
+/// in `delivery.error`. Write access.
+#[utoipa::path(post, path = "/v1/orders/{id}/redeliver", operation_id = "redeliver_order", tag = "Orders",
+    params(("id" = String, Path, description = "ord_…"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, description = "OK", body = OrderData), NotFound, WriteErrors, Errors))]
+async fn redeliver(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    auth.require(Permission::Write)?;
+    let order = find(&state, &auth, &id).await?;
+    Ok(sellvy_api::ok(sellvy_payments::deliver(&state, &auth.tenant, order).await?.to_object()))
 }
 
 /// Cancel an order
@@ -156,19 +203,11 @@ async fn cancel(
     until_committed(|| async {
         let order = find(&state, &auth, &id).await?;
         let cancelled = order.cancelled(Timestamp::now())?;
-        let product = state.db.get_product(&auth.tenant, &order.product_id).await?;
-        let coupon = match &order.coupon_id {
-            Some(c) => state.db.get_coupon(&auth.tenant, c).await?,
-            None => None,
-        };
         let event = Event::new(
             EventType::OrderCancelled,
             serde_json::to_value(cancelled.to_object()).unwrap_or_default(),
         );
-        state
-            .db
-            .release_order(&auth.tenant, &cancelled, &order, product.as_ref(), coupon.as_ref(), &[event])
-            .await?;
+        sellvy_payments::release(&state, &auth.tenant, &cancelled, &order, &[event]).await?;
         Ok(sellvy_api::ok(cancelled.to_object()))
     })
     .await

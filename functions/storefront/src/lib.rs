@@ -106,18 +106,18 @@ async fn list_categories(
 // ---------------------------------------------------------------- checkout and orders
 
 use axum::http::HeaderMap;
-use sellvy_api::docs::WriteErrors;
+use sellvy_api::docs::{GatewayError, WriteErrors};
 use sellvy_api::{JsonBody, until_committed};
-use sellvy_models::order::{
-    CheckoutRequest, Customer, DOWNLOAD_TTL_SECS, Goods, MAX_DOWNLOADS, Order, OrderStatus, PaymentStatus,
-    new_download_token, token_hash,
-};
+use sellvy_models::order::{CheckoutRequest, Order, Payment, token_hash};
 use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{
     CheckoutData, CheckoutInput, CheckoutObject, OrderData, PaymentInstructions, SandboxPaymentInput,
+    StripePayment,
 };
 use sellvy_models::{Event, EventType, Mode};
-use sellvy_store::{Completion, CustomerUpdate, DownloadGrant};
+use sellvy_payments::stripe::{self, StripeError};
+
+mod stripe_callbacks;
 
 pub fn order_routes() -> Routes {
     Routes::new()
@@ -125,6 +125,7 @@ pub fn order_routes() -> Routes {
         .routes(routes!(show_order))
         .routes(routes!(sandbox_payment))
         .routes(routes!(download))
+        .routes(routes!(stripe_callbacks::stripe_webhook))
         .route(
             "/v1/storefront/checkout",
             axum::routing::options(|| async { axum::http::StatusCode::NO_CONTENT }),
@@ -145,11 +146,13 @@ pub fn order_routes() -> Routes {
 /// An order for one product: quantity within its limits and stock, a gateway it enables, its
 /// custom fields and (if it asks) the customer's details, optionally a coupon. The stock and
 /// the coupon use are taken atomically with the order. Answers the order, its access token
-/// (shown only now) and how to pay. Records `order.created`.
+/// (shown only now) and how to pay: in test mode the sandbox, in live mode a Stripe
+/// PaymentIntent to confirm with Stripe.js. Buyers the store blacklisted (by email, country or
+/// network) get 403. Records `order.created`.
 #[utoipa::path(post, path = "/v1/storefront/checkout", operation_id = "storefront_checkout", tag = "Storefront",
     request_body = CheckoutInput, security(("publishable_key" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, description = "Created", body = CheckoutData), WriteErrors, Errors))]
+    responses((status = 201, description = "Created", body = CheckoutData), WriteErrors, GatewayError, Errors))]
 async fn checkout(
     State(state): State<AppState>,
     shopper: Shopper,
@@ -157,6 +160,17 @@ async fn checkout(
 ) -> Result<Response, ApiError> {
     let req = CheckoutRequest::parse(body)?;
     let t = &shopper.tenant;
+    let stripe = match t.mode {
+        Mode::Test => None,
+        Mode::Live => Some(state.config.stripe.as_ref().ok_or_else(|| {
+            ApiError::invalid("gateway", "card payments (stripe) are not configured on this deployment yet")
+        })?),
+    };
+    let store = state.db.get_store(&t.store_id).await?.ok_or_else(|| ApiError::not_found("Store"))?;
+    let country = req.customer.as_ref().and_then(|c| c.get("country")).and_then(|c| c.as_str());
+    if let Some(why) = store.refuses(&shopper.client, country) {
+        return Err(ApiError::Forbidden(why));
+    }
     let buyer = state.db.find_buyer(t, &req.email).await?;
     if buyer.as_ref().is_some_and(|b| b.blacklisted) {
         return Err(ApiError::Forbidden("This buyer cannot order from this store".into()));
@@ -192,17 +206,45 @@ async fn checkout(
             EventType::OrderCreated,
             serde_json::to_value(placed.order.to_object()).unwrap_or_default(),
         );
-        state.db.place_order(t, &placed.order, coupon.as_ref(), &event).await?;
+        state.db.place_order(t, &placed.order, &product, coupon.as_ref(), &event).await?;
         Ok(placed)
     })
     .await?;
+    let stripe = match stripe {
+        None => None,
+        Some(settings) => Some(match stripe::create_payment_intent(settings, t, &placed.order).await {
+            Ok(pi) => StripePayment {
+                client_secret: pi.client_secret.unwrap_or_default(),
+                payment_intent: pi.id,
+                publishable_key: settings.publishable_key.clone(),
+            },
+            Err(e) => return Err(abandon(&state, t, &placed.order, e).await),
+        }),
+    };
     let payment =
-        PaymentInstructions { gateway: placed.order.gateway.clone(), sandbox: t.mode == Mode::Test };
+        PaymentInstructions { gateway: placed.order.gateway.clone(), sandbox: t.mode == Mode::Test, stripe };
     Ok(sellvy_api::created(CheckoutObject {
         order: placed.order.to_object(),
         access_token: placed.access_token,
         payment,
     }))
+}
+
+/// Stripe could not take the payment of a new order: the order ends at once (its stock and
+/// coupon use go back, `payment.failed` and `order.cancelled`) and the buyer is told.
+async fn abandon(state: &AppState, t: &sellvy_models::Tenant, order: &Order, e: StripeError) -> ApiError {
+    let ended = sellvy_payments::fail(state, t, order.clone()).await;
+    if let Err(err) = ended {
+        tracing::error!(order = %order.id, error = ?err, "could not end an order Stripe refused; the sweeper will");
+    }
+    match e {
+        StripeError::Refused { status, message, .. } if status == 400 || status == 402 => {
+            ApiError::invalid("gateway", format!("Stripe refused this payment: {message}"))
+        }
+        other => ApiError::Gateway(format!(
+            "The payment gateway failed; nothing was charged and the order was cancelled ({other})"
+        )),
+    }
 }
 
 /// The order, if the caller holds its access token (`X-Order-Token` or `?token=`).
@@ -280,115 +322,15 @@ async fn sandbox_payment(
         return Err(ApiError::invalid(extra, "unknown field"));
     }
     let t = &shopper.tenant;
-    let done = until_committed(|| async {
-        let order = owned_order(&state, &shopper, &id, &headers, &params).await?;
-        if order.status != OrderStatus::Pending || order.payment_status != PaymentStatus::Pending {
-            return Err(ApiError::invalid(
-                "id",
-                format!("this order is already {:?}", order.status).to_lowercase(),
-            )
-            .into());
-        }
-        let product = state.db.get_product(t, &order.product_id).await?;
-        let now = Timestamp::now();
-        if !succeeded {
-            let failed = order.payment_failed(now);
-            let coupon = match &order.coupon_id {
-                Some(c) => state.db.get_coupon(t, c).await?,
-                None => None,
-            };
-            let data = serde_json::to_value(failed.to_object()).unwrap_or_default();
-            let events = [
-                Event::new(EventType::PaymentFailed, data.clone()),
-                Event::new(EventType::OrderCancelled, data),
-            ];
-            state.db.release_order(t, &failed, &order, product.as_ref(), coupon.as_ref(), &events).await?;
-            return Ok(failed);
-        }
-        let product =
-            product.ok_or_else(|| ApiError::invalid("id", "the product of this order no longer exists"))?;
-        let goods = match product.product_type {
-            sellvy_models::ProductType::Serials => {
-                let q = order.quantity as usize;
-                if product.serials.len() < q {
-                    let msg = format!("order {} holds {q} serials the product no longer has", order.id);
-                    return Err(ApiError::Internal(msg).into());
-                }
-                Goods::Serials(product.serials[..q].to_vec())
-            }
-            sellvy_models::ProductType::DigitalDownload => Goods::Download { token: new_download_token() },
-            _ => Goods::Note(product.seller_note.clone()),
-        };
-        let taken = match &goods {
-            Goods::Serials(s) => s.len(),
-            _ => 0,
-        };
-        let download = match (&goods, &product.file_url) {
-            (Goods::Download { token }, Some(file_url)) => Some((token.clone(), file_url.clone())),
-            _ => None,
-        };
-        let buyer = state.db.find_buyer(t, &order.customer_email).await?;
-        let new_customer = Customer {
-            id: sellvy_models::id::new_id("cus_"),
-            email: order.customer_email.clone(),
-            total_orders: 1,
-            lifetime_spend_minor: order.total_minor,
-            currency: order.currency.clone(),
-            blacklisted: false,
-            blacklist_reason: None,
-            created_at: now,
-        };
-        let (customer_id, customer) = match &buyer {
-            Some(b) => (
-                b.customer_id.clone(),
-                CustomerUpdate::Existing { id: &b.customer_id, spent_minor: order.total_minor },
-            ),
-            None => (new_customer.id.clone(), CustomerUpdate::New(&new_customer)),
-        };
-        let paid = order.paid(goods, &customer_id, now);
-        let data = serde_json::to_value(paid.to_object()).unwrap_or_default();
-        let mut events = vec![
-            Event::new(EventType::PaymentReceived, data.clone()),
-            Event::new(EventType::OrderCompleted, data),
-        ];
-        if buyer.is_none() {
-            events.push(Event::new(
-                EventType::CustomerCreated,
-                serde_json::to_value(new_customer.to_object()).unwrap_or_default(),
-            ));
-        }
-        // Stock falling below the seller's threshold (serials leave the product now).
-        if let (Some(threshold), sellvy_models::product::Stock::Count(before)) =
-            (product.low_stock_threshold, product.stock())
-        {
-            let after = before.saturating_sub(taken as u64);
-            if before >= threshold && after < threshold {
-                let mut low = product.to_object();
-                low.stock = sellvy_models::wire::StockLevel::Count(after);
-                events.push(Event::new(
-                    EventType::ProductLowStock,
-                    serde_json::to_value(low).unwrap_or_default(),
-                ));
-            }
-        }
-        let completion = Completion {
-            paid: &paid,
-            old: &order,
-            product: &product,
-            serials: taken,
-            customer,
-            events: &events,
-            download: download.as_ref().map(|(token, file_url)| DownloadGrant {
-                token,
-                file_url,
-                expires_at: now.plus_seconds(DOWNLOAD_TTL_SECS),
-                max_downloads: MAX_DOWNLOADS,
-            }),
-        };
-        state.db.complete_order(t, &completion).await?;
-        Ok(paid)
-    })
-    .await?;
+    let order = owned_order(&state, &shopper, &id, &headers, &params).await?;
+    if !order.awaits_payment() {
+        let now = format!("{:?}", order.status).to_lowercase();
+        return Err(ApiError::invalid("id", format!("this order is already {now}")));
+    }
+    let done = match succeeded {
+        true => sellvy_payments::pay(&state, t, order, &Payment::Sandbox).await?,
+        false => sellvy_payments::fail(&state, t, order).await?,
+    };
     Ok(sellvy_api::ok(done.to_object()))
 }
 

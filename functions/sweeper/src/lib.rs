@@ -31,16 +31,11 @@ pub async fn sweep_stores(
                 return Ok(false);
             }
             let ended = order.expired(now);
-            let product = state.db.get_product(&t, &order.product_id).await?;
-            let coupon = match &order.coupon_id {
-                Some(c) => state.db.get_coupon(&t, c).await?,
-                None => None,
-            };
             let event = Event::new(
                 EventType::OrderCancelled,
                 serde_json::to_value(ended.to_object()).unwrap_or_default(),
             );
-            state.db.release_order(&t, &ended, &order, product.as_ref(), coupon.as_ref(), &[event]).await?;
+            sellvy_payments::release(state, &t, &ended, &order, &[event]).await?;
             Ok(true)
         })
         .await;

@@ -35,6 +35,13 @@ pub enum WriteErrors {
     PayloadTooLarge(ErrorBody),
 }
 
+/// A payment gateway (Stripe) failed or did not answer: nothing was charged or refunded.
+#[derive(IntoResponses)]
+pub enum GatewayError {
+    #[response(status = 502, description = "The payment gateway failed; nothing was charged or refunded")]
+    Gateway(ErrorBody),
+}
+
 /// The object does not exist in this store and mode.
 #[derive(IntoResponses)]
 pub enum NotFound {

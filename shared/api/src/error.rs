@@ -20,6 +20,8 @@ pub enum ApiError {
     },
     /// A request with the same Idempotency-Key is still being processed.
     IdempotencyKeyInUse,
+    /// A payment gateway did not answer or failed; nothing was charged (or refunded).
+    Gateway(String),
     /// Logged with its details; the client sees only a generic message and the request id.
     Internal(String),
 }
@@ -43,6 +45,7 @@ impl ApiError {
             ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_error"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::IdempotencyKeyInUse => (StatusCode::CONFLICT, "idempotency_key_in_use"),
+            ApiError::Gateway(_) => (StatusCode::BAD_GATEWAY, "gateway_error"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -69,6 +72,10 @@ impl IntoResponse for ApiError {
         let (status, code) = self.parts();
         let message = match &self {
             ApiError::Unauthorized(m) | ApiError::Forbidden(m) | ApiError::NotFound(m) => m.clone(),
+            ApiError::Gateway(m) => {
+                tracing::warn!(detail = %m, "payment gateway error");
+                m.clone()
+            }
             ApiError::MethodNotAllowed => "This method is not allowed on this route".into(),
             ApiError::PayloadTooLarge => "The request body is larger than 1 MiB".into(),
             ApiError::Validation(v) => v.to_string(),

@@ -9,6 +9,8 @@ pub struct AppState {
     pub config: Config,
     /// The rate limiter's per-process memory of its buckets (a hint, never the truth).
     pub buckets: BucketHints,
+    /// Calls to sellers' servers (dynamic delivery, webhooks), behind the SSRF guard.
+    pub outbound: sellvy_webhooks::Outbound,
 }
 
 #[derive(Clone, Debug)]
@@ -21,6 +23,43 @@ pub struct Config {
     /// What one client address may send to one store's storefront
     /// (`SELLVY_STOREFRONT_CLIENT_LIMIT=per_minute/burst`; default 120/30).
     pub storefront_client_limit: sellvy_models::RateLimit,
+    /// Live-mode card payments (the deployment's Stripe account); `None` refuses them.
+    pub stripe: Option<StripeSettings>,
+    /// Which addresses outbound calls may reach (`SELLVY_ALLOW_LOOPBACK=1` adds loopback, for
+    /// local development and tests only).
+    pub reach: sellvy_webhooks::Reach,
+}
+
+/// The deployment's Stripe account.
+#[derive(Clone)]
+pub struct StripeSettings {
+    /// `https://api.stripe.com` in production; a local fake in tests (`SELLVY_STRIPE_API_BASE`).
+    pub api_base: String,
+    /// `sk_live_…` (`SELLVY_STRIPE_SECRET_KEY`).
+    pub secret_key: String,
+    /// The webhook endpoint's signing secret, `whsec_…` (`SELLVY_STRIPE_WEBHOOK_SECRET`).
+    pub webhook_secret: String,
+    /// `pk_live_…`, handed to storefronts for Stripe.js (`SELLVY_STRIPE_PUBLISHABLE_KEY`).
+    pub publishable_key: Option<String>,
+}
+
+impl std::fmt::Debug for StripeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeSettings").field("api_base", &self.api_base).finish_non_exhaustive()
+    }
+}
+
+impl StripeSettings {
+    /// From `SELLVY_STRIPE_*`; `None` unless both secrets are set.
+    pub fn from_env() -> Option<StripeSettings> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Some(StripeSettings {
+            api_base: var("SELLVY_STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com".into()),
+            secret_key: var("SELLVY_STRIPE_SECRET_KEY")?,
+            webhook_secret: var("SELLVY_STRIPE_WEBHOOK_SECRET")?,
+            publishable_key: var("SELLVY_STRIPE_PUBLISHABLE_KEY"),
+        })
+    }
 }
 
 impl Default for Config {
@@ -29,6 +68,8 @@ impl Default for Config {
             cost_headers: false,
             clock: Clock::system(),
             storefront_client_limit: crate::storefront::CLIENT_LIMIT,
+            stripe: None,
+            reach: sellvy_webhooks::Reach::PublicOnly,
         }
     }
 }
@@ -43,13 +84,16 @@ impl Config {
             cost_headers: std::env::var("SELLVY_COST_HEADERS").is_ok_and(|v| v == "1" || v == "true"),
             clock: Clock::system(),
             storefront_client_limit: limit.unwrap_or(crate::storefront::CLIENT_LIMIT),
+            stripe: StripeSettings::from_env(),
+            reach: sellvy_webhooks::Reach::from_env(),
         }
     }
 }
 
 impl AppState {
     pub fn new(db: Db, config: Config) -> AppState {
-        AppState { db, config, buckets: BucketHints::default() }
+        let outbound = sellvy_webhooks::Outbound::new(config.reach);
+        AppState { db, config, buckets: BucketHints::default(), outbound }
     }
 
     pub async fn from_env() -> AppState {

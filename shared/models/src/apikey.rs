@@ -135,7 +135,55 @@ pub struct Store {
     /// Browser origins allowed to call the storefront routes; empty allows any.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// Signs what Sellvy sends to the seller's own servers outside webhooks (dynamic delivery):
+    /// `X-Sellvy-Signature` = HMAC-SHA256 of the body with it, as webhooks are signed.
+    pub delivery_secret: String,
+    /// Checkouts from these countries (ISO 3166-1 alpha-2, the buyer's `customer.country`)
+    /// are refused with 403.
+    #[serde(default)]
+    pub blocked_countries: Vec<String>,
+    /// Checkouts from these client addresses (IPs or CIDR ranges) are refused with 403.
+    #[serde(default)]
+    pub blocked_ips: Vec<String>,
     pub created_at: Timestamp,
+}
+
+/// A new delivery secret: `dsec_` + 40 base62 characters.
+pub fn new_delivery_secret() -> String {
+    format!("dsec_{}", id::random_base62(40))
+}
+
+/// An IP address or a CIDR range, as the store's blacklist holds it.
+fn parse_ip_rule(rule: &str) -> Option<(std::net::IpAddr, u8)> {
+    let (ip, bits) = match rule.trim().split_once('/') {
+        Some((ip, bits)) => (ip.parse::<std::net::IpAddr>().ok()?, bits.parse::<u8>().ok()?),
+        None => {
+            let ip = rule.trim().parse::<std::net::IpAddr>().ok()?;
+            (ip, if ip.is_ipv4() { 32 } else { 128 })
+        }
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (bits <= max).then_some((ip, bits))
+}
+
+fn ip_in(ip: std::net::IpAddr, rule: &str) -> bool {
+    use std::net::IpAddr;
+    let Some((net, bits)) = parse_ip_rule(rule) else { return false };
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    };
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            (u32::from(a) & mask) == (u32::from(b) & mask)
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => {
+            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            (u128::from(a) & mask) == (u128::from(b) & mask)
+        }
+        _ => false,
+    }
 }
 
 fn free_limit() -> crate::RateLimit {
@@ -155,15 +203,52 @@ impl Store {
             currency: currency.code().to_string(),
             rate_limit,
             allowed_origins: Vec::new(),
+            delivery_secret: new_delivery_secret(),
+            blocked_countries: Vec::new(),
+            blocked_ips: Vec::new(),
             created_at: Timestamp::now(),
         }
     }
 
-    /// Applies a `PATCH /store` body (`name`, `allowed_origins`); the rest is the operator's.
+    /// Why the store refuses a checkout from `client` (an address) buying for `country`.
+    pub fn refuses(&self, client: &str, country: Option<&str>) -> Option<String> {
+        if let Some(c) = country
+            && self.blocked_countries.iter().any(|b| b.eq_ignore_ascii_case(c))
+        {
+            return Some(format!("This store does not sell to {}", c.to_uppercase()));
+        }
+        let ip = client.parse::<std::net::IpAddr>().ok()?;
+        self.blocked_ips
+            .iter()
+            .any(|rule| ip_in(ip, rule))
+            .then(|| "This store does not accept orders from your network".to_string())
+    }
+
+    /// Applies a `PATCH /store` body (`name`, `allowed_origins`, `blocked_countries`,
+    /// `blocked_ips`, `rotate_delivery_secret`); the rest is the operator's.
     pub fn apply_settings(&self, body: Value) -> Result<Store, ValidationError> {
         let mut i = Input::object(body)?;
         let name = i.text("name", 1, 100);
         let origins = i.string_list("allowed_origins", 20, 200);
+        let countries = i.string_list("blocked_countries", 250, 2);
+        for (n, c) in countries.iter().flatten().enumerate() {
+            if !(c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic())) {
+                i.error(
+                    &format!("blocked_countries[{n}]"),
+                    "must be a country code (ISO 3166-1 alpha-2, e.g. FR)",
+                );
+            }
+        }
+        let ips = i.string_list("blocked_ips", 500, 64);
+        for (n, rule) in ips.iter().flatten().enumerate() {
+            if parse_ip_rule(rule).is_none() {
+                i.error(
+                    &format!("blocked_ips[{n}]"),
+                    "must be an IP address or a CIDR range (203.0.113.7, 203.0.113.0/24, 2001:db8::/32)",
+                );
+            }
+        }
+        let rotate = i.bool("rotate_delivery_secret").unwrap_or(false);
         let mut normalized = Vec::new();
         for (n, o) in origins.iter().flatten().enumerate() {
             match normalize_origin(o) {
@@ -181,6 +266,15 @@ impl Store {
         }
         if origins.is_some() {
             store.allowed_origins = normalized;
+        }
+        if let Some(c) = countries {
+            store.blocked_countries = c.iter().map(|c| c.to_ascii_uppercase()).collect();
+        }
+        if let Some(ips) = ips {
+            store.blocked_ips = ips.iter().map(|r| r.trim().to_string()).collect();
+        }
+        if rotate {
+            store.delivery_secret = new_delivery_secret();
         }
         Ok(store)
     }
@@ -203,6 +297,9 @@ impl Store {
             currency: self.currency.clone(),
             rate_limit: self.rate_limit,
             allowed_origins: self.allowed_origins.clone(),
+            blocked_countries: self.blocked_countries.clone(),
+            blocked_ips: self.blocked_ips.clone(),
+            delivery_secret: None,
             created_at: self.created_at,
         }
     }
@@ -247,6 +344,29 @@ mod store_tests {
             .unwrap_err();
         let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["allowed_origins[0]", "allowed_origins[1]", "plan"]);
+    }
+
+    #[test]
+    fn blocked_countries_and_networks_refuse_checkouts() {
+        let store = Store::new("S", Plan::Free, crate::Currency::USD, crate::RateLimit::FREE);
+        assert_eq!(store.refuses("203.0.113.7", Some("FR")), None);
+        let s = store
+            .apply_settings(serde_json::json!({"blocked_countries": ["kp"], "blocked_ips": ["203.0.113.0/24", "2001:db8::/32", "198.51.100.9"]}))
+            .unwrap();
+        assert_eq!(s.blocked_countries, ["KP"]);
+        assert!(s.refuses("1.2.3.4", Some("KP")).is_some());
+        assert!(s.refuses("203.0.113.200", None).is_some());
+        assert!(s.refuses("::ffff:203.0.113.5", None).is_some(), "IPv4-mapped addresses match v4 ranges");
+        assert!(s.refuses("2001:db8:1::5", None).is_some());
+        assert!(s.refuses("198.51.100.9", Some("FR")).is_some());
+        assert_eq!(s.refuses("198.51.100.10", Some("FR")), None);
+        assert_eq!(s.refuses("203.0.114.1", Some("US")), None);
+        let e = store.apply_settings(serde_json::json!({"blocked_countries": ["FRA"], "blocked_ips": ["300.1.1.1", "10.0.0.0/33"]})).unwrap_err();
+        let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["blocked_countries[0]", "blocked_ips[0]", "blocked_ips[1]"]);
+        let rotated = store.apply_settings(serde_json::json!({"rotate_delivery_secret": true})).unwrap();
+        assert_ne!(rotated.delivery_secret, store.delivery_secret);
+        assert!(rotated.delivery_secret.starts_with("dsec_"));
     }
 }
 

@@ -89,6 +89,10 @@ pub struct Variant {
     /// A serials product's variants each hold their own serials.
     #[serde(default)]
     pub serials: Vec<String>,
+    /// Serials checkouts can still reserve (the serials less what open orders hold), for a
+    /// serials product whose stock is kept per variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available: Option<u64>,
 }
 
 /// Current stock: a count, or unlimited (`"∞"` in JSON).
@@ -193,9 +197,19 @@ impl Product {
     /// product itself.
     fn reservable(&self) -> Option<u64> {
         match self.stock() {
-            Stock::Count(n) if self.variants.is_empty() => Some(n),
+            Stock::Count(n) if !self.stock_per_variant() => Some(n),
             _ => None,
         }
+    }
+
+    /// A serials product with variants keeps its stock (and its reservations) per variant.
+    pub fn stock_per_variant(&self) -> bool {
+        self.product_type == ProductType::Serials && !self.variants.is_empty()
+    }
+
+    /// The position of a variant in the stored list (for updates of one variant's stock).
+    pub fn variant_index(&self, id: &str) -> Option<usize> {
+        self.variants.iter().position(|v| v.id == id)
     }
 
     pub fn variant_stock(&self, v: &Variant) -> Stock {
@@ -379,6 +393,42 @@ impl Product {
             Some(n) => Some(n - reserved),
             None => None,
         };
+        // The same per variant: a variant's serials must cover what open orders hold of it.
+        if updated.stock_per_variant() || self.stock_per_variant() {
+            let held = |id: &str| {
+                self.variants
+                    .iter()
+                    .find(|v| v.id == id)
+                    .and_then(|v| v.available.map(|a| (v.serials.len() as u64).saturating_sub(a)))
+                    .unwrap_or(0)
+            };
+            let mut errors = Vec::new();
+            for old in &self.variants {
+                if held(&old.id) > 0 && !updated.variants.iter().any(|v| v.id == old.id) {
+                    errors.push(crate::FieldError::new(
+                        "variants",
+                        format!("{} is held by open orders and cannot be removed now", old.id),
+                    ));
+                }
+            }
+            let per_variant = updated.stock_per_variant();
+            for (n, v) in updated.variants.iter_mut().enumerate() {
+                let held = held(&v.id);
+                let count = v.serials.len() as u64;
+                if count < held {
+                    errors.push(crate::FieldError::new(
+                        format!("variants[{n}].info"),
+                        format!(
+                            "would leave {count} serials, but open orders hold {held}: keep at least {held}"
+                        ),
+                    ));
+                }
+                v.available = per_variant.then(|| count.saturating_sub(held));
+            }
+            if !errors.is_empty() {
+                return Err(ValidationError { errors });
+            }
+        }
         updated.id = self.id.clone();
         updated.total_sold = self.total_sold;
         updated.created_at = self.created_at;
@@ -605,6 +655,10 @@ fn parse_product(body: Value, mode: Mode, existing: Option<&Product>) -> Result<
     })
     .map(|mut p| {
         p.available = p.reservable();
+        let per_variant = p.stock_per_variant();
+        for v in &mut p.variants {
+            v.available = per_variant.then_some(v.serials.len() as u64);
+        }
         p
     })
 }
@@ -713,7 +767,7 @@ fn parse_variants(
         v.require("title");
         v.require("price");
         if let (Some(id), Some(title), Some(price)) = (id, title, price) {
-            out.push(Variant { id, title, price_minor: price.minor, serials });
+            out.push(Variant { id, title, price_minor: price.minor, serials, available: None });
         }
         i.absorb(v);
     }

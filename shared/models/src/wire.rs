@@ -502,6 +502,13 @@ pub struct StoreObject {
     pub rate_limit: crate::RateLimit,
     /// Browser origins allowed on the storefront routes; empty allows any.
     pub allowed_origins: Vec<String>,
+    /// Checkouts for buyers in these countries are refused (403).
+    pub blocked_countries: Vec<String>,
+    /// Checkouts from these addresses or CIDR ranges are refused (403).
+    pub blocked_ips: Vec<String>,
+    /// Signs dynamic-delivery requests to the seller's server (`X-Sellvy-Signature`, as
+    /// webhooks). Shown to full-access keys only.
+    pub delivery_secret: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -521,6 +528,15 @@ pub struct StoreSettings {
     /// Up to 20 origins (`https://shop.example.com`); `[]` allows any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_origins: Option<Vec<String>>,
+    /// Up to 250 country codes (ISO 3166-1 alpha-2) whose buyers cannot check out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_countries: Option<Vec<String>>,
+    /// Up to 500 IP addresses or CIDR ranges that cannot check out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_ips: Option<Vec<String>>,
+    /// `true` replaces the delivery secret (answered once in this response).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotate_delivery_secret: Option<bool>,
 }
 
 // ---------------------------------------------------------------- storefront
@@ -650,6 +666,21 @@ pub struct OrderObject {
     pub updated_at: Timestamp,
     /// An unpaid order expires then, giving its stock back.
     pub pay_by: Timestamp,
+    /// The variant bought, if the product has variants.
+    pub variant: Option<OrderVariant>,
+    /// The gateway's payment reference once paid (`pi_…` for Stripe, `sandbox` in test mode).
+    pub payment_id: Option<String>,
+    /// Why the last payment attempt failed, while the order can still be paid.
+    pub payment_error: Option<String>,
+    /// A chargeback opened on this order.
+    pub dispute: Option<crate::order::Dispute>,
+}
+
+/// The variant an order bought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OrderVariant {
+    pub id: String,
+    pub title: String,
 }
 
 envelopes!(OrderData, OrderList, OrderObject);
@@ -660,6 +691,36 @@ pub struct PaymentInstructions {
     pub gateway: String,
     /// Test mode: pay (or fail) with `POST /v1/storefront/orders/{id}/sandbox_payment`.
     pub sandbox: bool,
+    /// Live Stripe payments: the PaymentIntent to confirm with Stripe.js
+    /// (`stripe.confirmPayment({clientSecret})`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe: Option<StripePayment>,
+}
+
+/// A Stripe PaymentIntent the storefront confirms in the browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StripePayment {
+    /// `pi_…`
+    pub payment_intent: String,
+    /// Give it to Stripe.js only; it lets the buyer pay this one order.
+    pub client_secret: String,
+    /// The Stripe publishable key to initialise Stripe.js with, when the deployment sets one.
+    pub publishable_key: Option<String>,
+}
+
+/// What Sellvy did with a payment gateway's callback.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GatewayCallback {
+    /// The gateway's event type (`payment_intent.succeeded`, …).
+    pub event: String,
+    /// `paid`, `already recorded`, `ignored`, …
+    pub outcome: String,
+}
+
+/// `{"data": GatewayCallback}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GatewayCallbackData {
+    pub data: GatewayCallback,
 }
 
 /// A new order, its access token (shown only now) and how to pay.

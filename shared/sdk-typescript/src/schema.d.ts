@@ -213,7 +213,9 @@ export interface paths {
         };
         /**
          * Get the store
-         * @description Its name, plan, currency, rate limit and the origins allowed on the storefront.
+         * @description Its name, plan, currency, rate limit, the origins allowed on the storefront, the countries
+         *     and networks refused at checkout, and (to full-access keys) the secret that signs dynamic
+         *     deliveries.
          */
         get: operations["get_store"];
         put?: never;
@@ -223,8 +225,9 @@ export interface paths {
         head?: never;
         /**
          * Update the store's settings
-         * @description `name` and `allowed_origins` (browser origins allowed on the storefront; `[]` allows any).
-         *     The plan is the operator's. Full access only.
+         * @description `name`, `allowed_origins` (browser origins allowed on the storefront; `[]` allows any),
+         *     `blocked_countries` and `blocked_ips` (checkouts from them get 403), and
+         *     `rotate_delivery_secret`. The plan is the operator's. Full access only.
          */
         patch: operations["update_store"];
         trace?: never;
@@ -303,7 +306,9 @@ export interface paths {
          * @description An order for one product: quantity within its limits and stock, a gateway it enables, its
          *     custom fields and (if it asks) the customer's details, optionally a coupon. The stock and
          *     the coupon use are taken atomically with the order. Answers the order, its access token
-         *     (shown only now) and how to pay. Records `order.created`.
+         *     (shown only now) and how to pay: in test mode the sandbox, in live mode a Stripe
+         *     PaymentIntent to confirm with Stripe.js. Buyers the store blacklisted (by email, country or
+         *     network) get 403. Records `order.created`.
          */
         post: operations["storefront_checkout"];
         delete?: never;
@@ -375,6 +380,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/gateways/stripe/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive a Stripe callback
+         * @description For Stripe only (no Sellvy key): `payment_intent.succeeded` pays the order and delivers its
+         *     goods; `payment_intent.payment_failed` records `payment.failed` (the buyer may try again
+         *     until the order expires); `charge.dispute.created` records `order.disputed`. A payment that
+         *     arrives after its order expired is refunded at once. Other event types are acknowledged and
+         *     ignored. A missing, wrong or stale (over 5 minutes) `Stripe-Signature` is a 401.
+         */
+        post: operations["stripe_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orders": {
         parameters: {
             query?: never;
@@ -426,9 +455,11 @@ export interface paths {
         put?: never;
         /**
          * Refund an order
-         * @description Omit `amount` for a full refund; a partial refund never exceeds what remains. When nothing
-         *     remains, `status` and `payment_status` become `refunded`. The customer's lifetime spend goes
-         *     down. Records `order.refunded`. Full access only.
+         * @description Omit `amount` for a full refund; a partial refund (Stripe payments only, as the seed says)
+         *     never exceeds what remains. In live mode the money goes back through Stripe first (a 502
+         *     `gateway_error` when Stripe fails: nothing was refunded). When nothing remains, `status` and
+         *     `payment_status` become `refunded`. The customer's lifetime spend goes down. Records
+         *     `order.refunded`. Full access only.
          */
         post: operations["refund_order"];
         delete?: never;
@@ -451,6 +482,29 @@ export interface paths {
          * @description A pending (unpaid) order only; its stock and coupon use go back. Records `order.cancelled`.
          */
         post: operations["cancel_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver an order's dynamic goods
+         * @description For a paid order of a dynamic product whose delivery failed (`status` `processing`,
+         *     `delivery.status` `failed`): calls the product's `dynamic_url` again; on success the goods
+         *     are delivered and the order is completed (`order.completed`); otherwise the answer says why
+         *     in `delivery.error`. Write access.
+         */
+        post: operations["redeliver_order"];
         delete?: never;
         options?: never;
         head?: never;
@@ -969,9 +1023,23 @@ export interface components {
             note?: string | null;
             /** @description Digital downloads: the expiring, download-capped link (a path under the API's base URL). */
             download_url?: string | null;
+            /** @description Dynamic goods: what the seller's `dynamic_url` answered. */
+            content?: string | null;
+            /** @description Why the last delivery failed (dynamic goods); `POST /v1/orders/{id}/redeliver` tries again. */
+            error?: string | null;
         };
         /** @enum {string} */
         DeliveryStatus: "pending" | "delivered" | "failed";
+        /** @description A chargeback opened on a paid order (Stripe's `charge.dispute.created`). */
+        Dispute: {
+            /** @description The gateway's dispute id (`dp_…`). */
+            id: string;
+            /** @description The gateway's reason (`fraudulent`, `product_not_received`, …). */
+            reason: string;
+            /** @description The gateway's status (`needs_response`, `won`, `lost`, …). */
+            status: string;
+            opened_at: components["schemas"]["Timestamp"];
+        };
         /** @description `{"error": {...}}` */
         ErrorBody: {
             error: components["schemas"]["ErrorObject"];
@@ -1010,6 +1078,17 @@ export interface components {
         FieldIssue: {
             field: string;
             message: string;
+        };
+        /** @description What Sellvy did with a payment gateway's callback. */
+        GatewayCallback: {
+            /** @description The gateway's event type (`payment_intent.succeeded`, …). */
+            event: string;
+            /** @description `paid`, `already recorded`, `ignored`, … */
+            outcome: string;
+        };
+        /** @description `{"data": GatewayCallback}` */
+        GatewayCallbackData: {
+            data: components["schemas"]["GatewayCallback"];
         };
         /**
          * @description Secret keys (`sk_…`) drive the seller API from the seller's servers; publishable keys
@@ -1093,6 +1172,12 @@ export interface components {
             updated_at: components["schemas"]["Timestamp"];
             /** @description An unpaid order expires then, giving its stock back. */
             pay_by: components["schemas"]["Timestamp"];
+            variant?: components["schemas"]["OrderVariant"] | null;
+            /** @description The gateway's payment reference once paid (`pi_…` for Stripe, `sandbox` in test mode). */
+            payment_id?: string | null;
+            /** @description Why the last payment attempt failed, while the order can still be paid. */
+            payment_error?: string | null;
+            dispute?: components["schemas"]["Dispute"] | null;
         };
         OrderProduct: {
             id: string;
@@ -1100,6 +1185,11 @@ export interface components {
         };
         /** @enum {string} */
         OrderStatus: "pending" | "processing" | "completed" | "cancelled" | "refunded";
+        /** @description The variant an order bought. */
+        OrderVariant: {
+            id: string;
+            title: string;
+        };
         /** @description `meta` of every list. */
         PageMeta: {
             /** Format: int32 */
@@ -1117,6 +1207,7 @@ export interface components {
             gateway: string;
             /** @description Test mode: pay (or fail) with `POST /v1/storefront/orders/{id}/sandbox_payment`. */
             sandbox: boolean;
+            stripe?: components["schemas"]["StripePayment"] | null;
         };
         /** @enum {string} */
         PaymentStatus: "pending" | "paid" | "failed" | "refunded";
@@ -1318,6 +1409,15 @@ export interface components {
             rate_limit: components["schemas"]["RateLimit"];
             /** @description Browser origins allowed on the storefront routes; empty allows any. */
             allowed_origins: string[];
+            /** @description Checkouts for buyers in these countries are refused (403). */
+            blocked_countries: string[];
+            /** @description Checkouts from these addresses or CIDR ranges are refused (403). */
+            blocked_ips: string[];
+            /**
+             * @description Signs dynamic-delivery requests to the seller's server (`X-Sellvy-Signature`, as
+             *     webhooks). Shown to full-access keys only.
+             */
+            delivery_secret?: string | null;
             created_at: components["schemas"]["Timestamp"];
         };
         /** @description `PATCH /store`. */
@@ -1325,6 +1425,21 @@ export interface components {
             name?: string | null;
             /** @description Up to 20 origins (`https://shop.example.com`); `[]` allows any. */
             allowed_origins?: string[] | null;
+            /** @description Up to 250 country codes (ISO 3166-1 alpha-2) whose buyers cannot check out. */
+            blocked_countries?: string[] | null;
+            /** @description Up to 500 IP addresses or CIDR ranges that cannot check out. */
+            blocked_ips?: string[] | null;
+            /** @description `true` replaces the delivery secret (answered once in this response). */
+            rotate_delivery_secret?: boolean | null;
+        };
+        /** @description A Stripe PaymentIntent the storefront confirms in the browser. */
+        StripePayment: {
+            /** @description `pi_…` */
+            payment_intent: string;
+            /** @description Give it to Stripe.js only; it lets the buyer pay this one order. */
+            client_secret: string;
+            /** @description The Stripe publishable key to initialise Stripe.js with, when the deployment sets one. */
+            publishable_key?: string | null;
         };
         /**
          * Format: date-time
@@ -3390,6 +3505,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The payment gateway failed; nothing was charged or refunded */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     storefront_get_order: {
@@ -3652,6 +3776,97 @@ export interface operations {
             };
         };
     };
+    stripe_webhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256>` */
+                "Stripe-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A Stripe event object, as Stripe sends it */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Received */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayCallbackData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in this store and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The payment gateway failed; nothing was charged or refunded */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_orders: {
         parameters: {
             query?: {
@@ -3903,9 +4118,116 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The payment gateway failed; nothing was charged or refunded */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     cancel_order: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description ord_… */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in this store and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A request with the same `Idempotency-Key` is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    redeliver_order: {
         parameters: {
             query?: never;
             header?: {

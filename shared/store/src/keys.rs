@@ -229,17 +229,25 @@ impl Db {
     /// limits are left to the operator.
     pub async fn update_store_settings(&self, store: &Store) -> Result<(), StoreError> {
         let origins: AttributeValue = serde_dynamo::to_attribute_value(&store.allowed_origins)?;
+        let countries: AttributeValue = serde_dynamo::to_attribute_value(&store.blocked_countries)?;
+        let ips: AttributeValue = serde_dynamo::to_attribute_value(&store.blocked_ips)?;
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("PK", s(store_pk(&store.id)))
             .key("SK", s("STORE"))
-            .update_expression("SET #name = :name, allowed_origins = :origins")
+            .update_expression(
+                "SET #name = :name, allowed_origins = :origins, blocked_countries = :countries, \
+                 blocked_ips = :ips, delivery_secret = :secret",
+            )
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#name", "name")
             .expression_attribute_values(":name", s(&store.name))
             .expression_attribute_values(":origins", origins)
+            .expression_attribute_values(":countries", countries)
+            .expression_attribute_values(":ips", ips)
+            .expression_attribute_values(":secret", s(&store.delivery_secret))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await?;

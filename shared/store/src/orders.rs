@@ -21,6 +21,13 @@ pub struct Completion<'a> {
     pub events: &'a [Event],
     /// Digital downloads: the link's grant, written with the order.
     pub download: Option<DownloadGrant<'a>>,
+    /// Stripe payments: the PaymentIntent, recorded so that Stripe's later callbacks about it
+    /// (disputes) find the order.
+    pub stripe_payment_intent: Option<&'a str>,
+}
+
+fn stripe_pk(payment_intent: &str) -> String {
+    format!("STRIPEPI#{payment_intent}")
 }
 
 /// An expiring, download-capped link to a file, found by its token's hash.
@@ -124,11 +131,13 @@ impl Db {
         self.get_coupon(t, id).await
     }
 
-    /// Writes a new order, taking its stock (`available`) and its coupon use, with its event.
+    /// Writes a new order, taking its stock (`available`, the product's or its variant's) and
+    /// its coupon use, with its event.
     pub async fn place_order(
         &self,
         t: &Tenant,
         o: &Order,
+        product: &Product,
         coupon: Option<&Coupon>,
         event: &Event,
     ) -> Result<(), StoreError> {
@@ -137,8 +146,20 @@ impl Db {
             ORDERS.count_add(self, t, 1)?,
             self.record_event(t, event)?,
         ];
-        if o.reserved > 0 {
-            writes.push(
+        let variant = o.variant.as_ref().filter(|_| product.stock_per_variant());
+        match variant.and_then(|v| product.variant_index(&v.id).map(|i| (i, v))) {
+            _ if o.reserved == 0 => {}
+            Some((i, v)) => writes.push(
+                Write::update(
+                    &self.table,
+                    PRODUCTS.key(t, &o.product_id),
+                    &format!("SET variants[{i}].available = variants[{i}].available - :q"),
+                    Some(&format!("variants[{i}].id = :vid AND variants[{i}].available >= :q")),
+                    &[(":q", n(o.reserved)), (":vid", s(&v.id))],
+                )?
+                .or_reject("quantity", "is more than what is left of this variant"),
+            ),
+            None => writes.push(
                 Write::update(
                     &self.table,
                     PRODUCTS.key(t, &o.product_id),
@@ -147,7 +168,7 @@ impl Db {
                     &[(":q", n(o.reserved))],
                 )?
                 .or_reject("quantity", "is more than what is left in stock"),
-            );
+            ),
         }
         if let Some(c) = coupon {
             let (condition, values) = match c.max_uses {
@@ -166,7 +187,7 @@ impl Db {
     /// (the first `serials` of its list; the product's version is checked, so they are the ones
     /// read), `total_sold`, the customer's record, and the events, in one transaction.
     pub async fn complete_order(&self, t: &Tenant, c: &Completion<'_>) -> Result<(), StoreError> {
-        let Completion { paid, old, product, serials, customer, events, download } = c;
+        let Completion { paid, old, product, serials, customer, events, download, stripe_payment_intent } = c;
         let serials = *serials;
         let mut writes = vec![Write::put(
             &self.table,
@@ -174,7 +195,12 @@ impl Db {
             Some("version = :v"),
             &[(":v", n(old.version))],
         )?];
-        let removed: Vec<String> = (0..serials).map(|i| format!("serials[{i}]")).collect();
+        // Serials leave the variant's list when the stock is kept per variant.
+        let list = match paid.variant.as_ref().and_then(|v| product.variant_index(&v.id)) {
+            Some(i) if product.stock_per_variant() => format!("variants[{i}].serials"),
+            _ => "serials".to_string(),
+        };
+        let removed: Vec<String> = (0..serials).map(|i| format!("{list}[{i}]")).collect();
         // A limited digital download's stock leaves with the sale too.
         let stock = if product.stock_amount.is_some() { ", stock_amount = stock_amount - :q" } else { "" };
         let set = format!("SET total_sold = total_sold + :q, version = version + :one{stock}");
@@ -201,7 +227,57 @@ impl Db {
             ]);
             writes.push(Write::put(&self.table, item, Some("attribute_not_exists(PK)"), &[])?);
         }
+        if let Some(pi) = stripe_payment_intent {
+            let item: Item = std::collections::HashMap::from([
+                ("PK".to_string(), s(stripe_pk(pi))),
+                ("SK".to_string(), s("STRIPEPI")),
+                ("store_id".to_string(), s(&t.store_id)),
+                ("mode".to_string(), s(t.mode.as_str())),
+                ("order_id".to_string(), s(&paid.id)),
+            ]);
+            writes.push(Write::put(&self.table, item, None, &[])?);
+        }
         for e in events.iter() {
+            writes.push(self.record_event(t, e)?);
+        }
+        self.transact(writes).await
+    }
+
+    /// The order a Stripe PaymentIntent paid, as (tenant, order id).
+    pub async fn find_stripe_payment(
+        &self,
+        payment_intent: &str,
+    ) -> Result<Option<(Tenant, String)>, StoreError> {
+        let Some(item) = self.get(stripe_pk(payment_intent), "STRIPEPI".to_string(), true).await? else {
+            return Ok(None);
+        };
+        let text = |k: &str| match item.get(k) {
+            Some(AttributeValue::S(v)) => Some(v.clone()),
+            _ => None,
+        };
+        let mode = match text("mode").as_deref() {
+            Some("live") => sellvy_models::Mode::Live,
+            Some("test") => sellvy_models::Mode::Test,
+            _ => return Ok(None),
+        };
+        Ok(text("store_id").zip(text("order_id")).map(|(store_id, id)| (Tenant { store_id, mode }, id)))
+    }
+
+    /// Writes an order's new state if nobody changed it since `old` was read, with its events.
+    pub async fn update_order(
+        &self,
+        t: &Tenant,
+        new: &Order,
+        old: &Order,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        let mut writes = vec![Write::put(
+            &self.table,
+            order_item(t, new)?,
+            Some("version = :v"),
+            &[(":v", n(old.version))],
+        )?];
+        for e in events {
             writes.push(self.record_event(t, e)?);
         }
         self.transact(writes).await
@@ -224,16 +300,31 @@ impl Db {
             Some("version = :v"),
             &[(":v", n(old.version))],
         )?];
-        if let Some(p) = product
-            && old.reserved > 0
-        {
-            writes.push(Write::update(
+        let variant = old.variant.as_ref().filter(|_| product.is_some_and(|p| p.stock_per_variant()));
+        match (product, variant) {
+            (Some(_), _) if old.reserved == 0 => {}
+            (Some(p), Some(v)) => {
+                // Back to the variant, if it still exists (its position is checked by its id).
+                if let Some(i) = p.variant_index(&v.id) {
+                    writes.push(Write::update(
+                        &self.table,
+                        PRODUCTS.key(t, &p.id),
+                        &format!("SET variants[{i}].available = variants[{i}].available + :q"),
+                        Some(&format!(
+                            "variants[{i}].id = :vid AND attribute_exists(variants[{i}].available)"
+                        )),
+                        &[(":q", n(old.reserved)), (":vid", s(&v.id))],
+                    )?);
+                }
+            }
+            (Some(p), None) => writes.push(Write::update(
                 &self.table,
                 PRODUCTS.key(t, &p.id),
                 "SET available = available + :q",
                 Some("attribute_exists(available)"),
                 &[(":q", n(old.reserved))],
-            )?);
+            )?),
+            (None, _) => {}
         }
         if let Some(c) = coupon {
             writes.push(Write::update(

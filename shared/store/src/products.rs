@@ -3,6 +3,7 @@
 
 use crate::collection::{CATEGORIES, PRODUCTS, Page};
 use crate::db::{Db, StoreError, Write, n};
+use aws_sdk_dynamodb::types::AttributeValue;
 use sellvy_models::product::ProductSummary;
 use sellvy_models::{Event, Product, SortOrder, Tenant};
 
@@ -43,12 +44,27 @@ impl Db {
         event: &Event,
     ) -> Result<(), StoreError> {
         // Checkouts move `available` without touching `version`: a change to it is a conflict too.
-        let (condition, values) = match old.available {
-            Some(a) => ("version = :v AND available = :a", vec![(":v", n(old.version)), (":a", n(a))]),
-            None => ("version = :v AND attribute_not_exists(available)", vec![(":v", n(old.version))]),
+        // So do the variants' own counters (serials kept per variant).
+        let (mut condition, mut values) = match old.available {
+            Some(a) => (
+                "version = :v AND available = :a".to_string(),
+                vec![(":v".to_string(), n(old.version)), (":a".to_string(), n(a))],
+            ),
+            None => (
+                "version = :v AND attribute_not_exists(available)".to_string(),
+                vec![(":v".to_string(), n(old.version))],
+            ),
         };
+        for (i, v) in old.variants.iter().enumerate() {
+            if let Some(a) = v.available {
+                condition.push_str(&format!(" AND variants[{i}].available = :va{i}"));
+                values.push((format!(":va{i}"), n(a)));
+            }
+        }
+        let values: Vec<(&str, AttributeValue)> =
+            values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
         let mut writes = vec![
-            Write::put(&self.table, PRODUCTS.item(t, &new.id, new)?, Some(condition), &values)?,
+            Write::put(&self.table, PRODUCTS.item(t, &new.id, new)?, Some(&condition), &values)?,
             self.record_event(t, event)?,
         ];
         if new.category_id != old.category_id {

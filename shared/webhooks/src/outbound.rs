@@ -1,0 +1,196 @@
+//! Signed POSTs to sellers' servers: the raw JSON body, `X-Sellvy-Signature` (lowercase hex
+//! HMAC-SHA256 of that body with the seller's secret, as the seed's verification code expects),
+//! `X-Sellvy-Event`, `X-Sellvy-Delivery`, `X-Sellvy-Timestamp` (Unix seconds) and a
+//! User-Agent. Redirects are not followed; the connection goes only to addresses the guard
+//! accepts, checked again when the connection is made.
+
+use crate::guard::{self, Reach};
+use reqwest::dns::{Name, Resolve, Resolving};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const USER_AGENT: &str = "Sellvy/1.0 (+https://sellvy.io/docs/webhooks)";
+
+/// One signed POST to make.
+#[derive(Debug, Clone)]
+pub struct SignedPost<'a> {
+    pub url: &'a str,
+    pub body: &'a [u8],
+    pub secret: &'a str,
+    /// `X-Sellvy-Event`: the event type (or `order.delivery` for dynamic goods).
+    pub event: &'a str,
+    /// `X-Sellvy-Delivery`: unique per delivery, the same across its attempts.
+    pub delivery_id: &'a str,
+    pub timeout: Duration,
+    /// At most this much of the response body is kept.
+    pub keep: usize,
+}
+
+/// Why an attempt did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The guard refused the URL (never sent).
+    Refused(String),
+    Timeout,
+    /// DNS, TCP or TLS failure.
+    Connect(String),
+    /// A non-2xx answer (redirects included: they are not followed).
+    Status(u16),
+    /// The answer's body could not be read whole.
+    Body(String),
+}
+
+impl Failure {
+    /// A short, stable name for logs and the delivery log (`error_kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Failure::Refused(_) => "refused",
+            Failure::Timeout => "timeout",
+            Failure::Connect(_) => "connection",
+            Failure::Status(_) => "http_status",
+            Failure::Body(_) => "body",
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Refused(m) => write!(f, "the URL {m}"),
+            Failure::Timeout => f.write_str("no answer before the timeout"),
+            Failure::Connect(m) => write!(f, "could not connect: {m}"),
+            Failure::Status(s) => write!(f, "answered HTTP {s}"),
+            Failure::Body(m) => write!(f, "the answer could not be read: {m}"),
+        }
+    }
+}
+
+/// What one attempt did.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub status: Option<u16>,
+    pub duration: Duration,
+    /// The start of the response body (at most `keep` bytes, lossy UTF-8).
+    pub body: String,
+    /// The body was longer than `keep`.
+    pub truncated: bool,
+    pub failure: Option<Failure>,
+}
+
+impl Attempt {
+    pub fn succeeded(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// Resolves names for the HTTP client and drops any address the guard refuses, so the
+/// connection itself can never reach an internal address (DNS rebinding included).
+struct GuardedResolver(Reach);
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let reach = self.0;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = found
+                .into_iter()
+                .filter(|a| {
+                    guard::is_public(a.ip()) || (reach == Reach::AllowLoopback && a.ip().is_loopback())
+                })
+                .collect();
+            if allowed.is_empty() {
+                return Err(format!("{host} has no public address").into());
+            }
+            Ok(Box::new(allowed.into_iter()) as Box<dyn Iterator<Item = SocketAddr> + Send>)
+        })
+    }
+}
+
+/// The outbound HTTP client: build once per process, share it.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    client: reqwest::Client,
+    reach: Reach,
+}
+
+impl Outbound {
+    pub fn new(reach: Reach) -> Outbound {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver(reach)))
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(USER_AGENT)
+            .build()
+            .expect("an HTTP client with the platform's TLS roots");
+        Outbound { client, reach }
+    }
+
+    pub fn reach(&self) -> Reach {
+        self.reach
+    }
+
+    /// Makes one attempt; never panics, every outcome is an [`Attempt`].
+    pub async fn post(&self, p: &SignedPost<'_>) -> Attempt {
+        let started = Instant::now();
+        let done = |status, body, truncated, failure| Attempt {
+            status,
+            duration: started.elapsed(),
+            body,
+            truncated,
+            failure,
+        };
+        if let Err(e) = guard::check(p.url, self.reach).await {
+            return done(None, String::new(), false, Some(Failure::Refused(e.0)));
+        }
+        let signature = sellvy_models::signature::sign(p.body, p.secret);
+        let sent = self
+            .client
+            .post(p.url)
+            .timeout(p.timeout)
+            .header("content-type", "application/json")
+            .header("x-sellvy-signature", signature)
+            .header("x-sellvy-event", p.event)
+            .header("x-sellvy-delivery", p.delivery_id)
+            .header("x-sellvy-timestamp", sellvy_models::time::Timestamp::now().seconds().to_string())
+            .body(p.body.to_vec())
+            .send()
+            .await;
+        let mut resp = match sent {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => return done(None, String::new(), false, Some(Failure::Timeout)),
+            Err(e) => return done(None, String::new(), false, Some(Failure::Connect(root_cause(&e)))),
+        };
+        let status = resp.status().as_u16();
+        let mut kept = Vec::new();
+        let mut truncated = false;
+        let read_error = loop {
+            match tokio::time::timeout(p.timeout.saturating_sub(started.elapsed()), resp.chunk()).await {
+                Err(_) => break Some(Failure::Timeout),
+                Ok(Err(e)) => break Some(Failure::Body(root_cause(&e))),
+                Ok(Ok(None)) => break None,
+                Ok(Ok(Some(chunk))) => {
+                    let room = p.keep.saturating_sub(kept.len());
+                    if chunk.len() > room {
+                        kept.extend_from_slice(&chunk[..room]);
+                        truncated = true;
+                        break None;
+                    }
+                    kept.extend_from_slice(&chunk);
+                }
+            }
+        };
+        let body = String::from_utf8_lossy(&kept).into_owned();
+        let failure = read_error.or((!(200..300).contains(&status)).then_some(Failure::Status(status)));
+        done(Some(status), body, truncated, failure)
+    }
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}

@@ -14,6 +14,8 @@ log "building the gateway"
 cargo build --quiet -p sellvy-ops --bins
 
 export SELLVY_COST_HEADERS=1
+# Local development: dynamic goods (and webhooks) may be served by a receiver on this machine.
+export SELLVY_ALLOW_LOOPBACK=1
 demo=$(./target/debug/sellvy-admin create-store --name "Demo Store" --plan pro --json)
 live=$(printf '%s' "$demo" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["live"]["key"])')
 test=$(printf '%s' "$demo" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["test"]["key"])')

@@ -437,3 +437,31 @@ async fn dynamic_goods_come_from_the_sellers_server_signed_and_can_be_redelivere
     assert_eq!(r.data()["delivery"]["status"], "failed");
     assert!(r.data()["delivery"]["error"].as_str().unwrap().contains("not a public address"), "{}", r.body);
 }
+
+/// DynamoDB work per purchase step, from the gateway's `X-Sellvy-Cost` header (printed with
+/// `cargo nextest run -p sellvy-tests --test payments costs --no-capture`). The bounds hold
+/// whatever the store's size: every step reads and writes a fixed set of items.
+#[tokio::test]
+async fn the_purchase_path_costs_a_fixed_number_of_dynamodb_calls() {
+    let app = spawn_app().await;
+    let store = app.new_store().await;
+    let pk = publishable(&app, &store.live).await;
+    let product = app
+        .product(&store.live, json!({"title": "K", "type": "serials", "price": 20, "info": "A,B,C"}))
+        .await;
+    for round in ["first purchase", "returning buyer"] {
+        let r = app
+            .post("/storefront/checkout", &pk, json!({"product_id": product["id"], "quantity": 1, "email": "m@example.com", "gateway": "stripe"}))
+            .await;
+        let pi = r.data()["payment"]["stripe"]["payment_intent"].as_str().unwrap().to_string();
+        let paid = app.stripe_callback(&app.stripe.pay(&pi), WEBHOOK_SECRET, 0).await;
+        let refund =
+            app.post(&format!("{}/refund", order_path(&r.data()["order"])), &store.live, json!({})).await;
+        for (step, reply, most) in
+            [("checkout", &r, 7.0), ("Stripe payment callback", &paid, 4.0), ("refund", &refund, 4.0)]
+        {
+            println!("{round}: {step}: {}", reply.header("x-sellvy-cost").unwrap_or("-"));
+            assert!(reply.cost("calls") <= most, "{round}: {step} made {} calls", reply.cost("calls"));
+        }
+    }
+}

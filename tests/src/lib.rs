@@ -24,6 +24,9 @@ pub struct TestApp {
     pub db: Db,
     /// The app's Stripe: a local fake speaking Stripe's format.
     pub stripe: FakeStripe,
+    /// The app's webhook machinery (its own delivery queue, consumed in the background as the
+    /// Lambda event source would), for tests that run the forwarder themselves.
+    pub webhooks: sellvy_webhooks::Webhooks,
     http: reqwest::Client,
 }
 
@@ -85,6 +88,7 @@ fn local_env() {
     unsafe {
         for (k, v) in [
             ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+            ("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9324"),
             ("AWS_ACCESS_KEY_ID", "local"),
             ("AWS_SECRET_ACCESS_KEY", "local"),
             ("AWS_REGION", "us-east-1"),
@@ -102,8 +106,41 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(Clock::system()).await
 }
 
+/// How a test app's webhooks run: the ladder, the queue's longest delay, the forwarder's grace.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    pub ladder: sellvy_models::webhook::Ladder,
+    pub max_delay_secs: u32,
+    pub grace: std::time::Duration,
+    pub timeout: std::time::Duration,
+}
+
+impl Default for WebhookSettings {
+    /// A fast ladder (0, 0.2, 0.4, 0.6, 0.8 s; the queue rounds delays up to whole seconds),
+    /// SQS's own cap.
+    fn default() -> WebhookSettings {
+        WebhookSettings {
+            ladder: sellvy_models::webhook::Ladder::millis(&[0, 200, 400, 600, 800]),
+            max_delay_secs: 900,
+            // Long enough that a forwarder of another process sharing the table (a gateway in
+            // another test) never takes this app's deliveries for lost ones during a test.
+            grace: std::time::Duration::from_secs(60),
+            timeout: std::time::Duration::from_secs(5),
+        }
+    }
+}
+
 /// The same, with the limiter and idempotency keys going by `clock`.
 pub async fn spawn_app_with(clock: Clock) -> TestApp {
+    spawn_app_full(clock, WebhookSettings::default()).await
+}
+
+/// A test app with its own webhook settings.
+pub async fn spawn_app_webhooks(settings: WebhookSettings) -> TestApp {
+    spawn_app_full(Clock::system(), settings).await
+}
+
+async fn spawn_app_full(clock: Clock, settings: WebhookSettings) -> TestApp {
     local_env();
     let db = Db::from_env().await;
     let stripe = FakeStripe::start().await;
@@ -120,11 +157,21 @@ pub async fn spawn_app_with(clock: Clock) -> TestApp {
         reach: sellvy_webhooks::Reach::AllowLoopback,
         ..Config::default()
     };
-    let state = AppState::new(db.clone(), config);
+    let mut state = AppState::new(db.clone(), config);
+    let name = format!("sellvy-test-{}", sellvy_models::id::random_base62(12));
+    let queue = sellvy_webhooks::Queue::create(&name, settings.max_delay_secs)
+        .await
+        .expect("create this test's delivery queue (is the local stack running?)");
+    state.webhooks.queue = Some(queue);
+    state.webhooks.ladder = settings.ladder;
+    state.webhooks.grace = settings.grace;
+    state.webhooks.timeout = settings.timeout;
+    let webhooks = state.webhooks.clone();
+    tokio::spawn(webhooks.clone().consume(4));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(sellvy_ops::serve(listener, state));
-    TestApp { base: format!("http://{addr}/v1"), db, stripe, http: reqwest::Client::new() }
+    TestApp { base: format!("http://{addr}/v1"), db, stripe, webhooks, http: reqwest::Client::new() }
 }
 
 impl TestApp {

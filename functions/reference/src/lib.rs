@@ -46,6 +46,7 @@ pub fn all_routes() -> Routes {
         .merge(sellvy_storefront::routes())
         .merge(sellvy_orders::routes())
         .merge(sellvy_customers::routes())
+        .merge(sellvy_webhooks_api::routes())
         .merge(routes())
 }
 

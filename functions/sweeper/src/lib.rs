@@ -11,9 +11,22 @@ use sellvy_models::{Event, EventType, Tenant};
 /// are keys only (~150 bytes), so this is one Query page.
 const BATCH: u32 = 1000;
 
-/// Expires the orders due at `now`; returns how many.
+/// Expires the orders due at `now` and fans their events out; then, as the webhook forwarder,
+/// delivers what the outbox still holds and repairs lost or interrupted attempts. Returns how
+/// many orders expired.
 pub async fn sweep(state: &AppState, now: Timestamp) -> Result<usize, ApiError> {
-    sweep_stores(state, now, |_| true).await
+    let (expired, events) = sellvy_store::collect_events(sweep_stores(state, now, |_| true)).await;
+    if let Err(e) = state.webhooks.fan_out(&events).await {
+        tracing::warn!(error = %e, "fan-out failed; the forwarder will deliver");
+    }
+    match state.webhooks.forward(now).await {
+        Ok((events, repaired)) if events + repaired > 0 => {
+            tracing::info!(events, repaired, "forwarded the outbox and repaired deliveries")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "forwarding failed; the next run retries"),
+    }
+    expired
 }
 
 /// The same, for the tenants `keep` accepts (an operator sweeping one store, a test).

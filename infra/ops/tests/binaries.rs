@@ -15,7 +15,12 @@ impl Drop for Gateway {
 
 /// Starts `sellvy-gateway --port 0` and returns it with its base URL.
 fn start_gateway() -> (Gateway, String) {
+    start_gateway_with(&[])
+}
+
+fn start_gateway_with(env: &[(&str, &str)]) -> (Gateway, String) {
     let mut child = local_env(&mut Command::new(env!("CARGO_BIN_EXE_sellvy-gateway")))
+        .envs(env.iter().copied())
         .args(["--port", "0"])
         .env("SELLVY_COST_HEADERS", "1")
         .stdout(Stdio::piped())
@@ -42,6 +47,7 @@ fn admin_store(args: &[&str]) -> serde_json::Value {
 fn local_env(cmd: &mut Command) -> &mut Command {
     for (k, v) in [
         ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+        ("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9324"),
         ("AWS_ACCESS_KEY_ID", "local"),
         ("AWS_SECRET_ACCESS_KEY", "local"),
         ("AWS_REGION", "us-east-1"),
@@ -132,4 +138,99 @@ async fn two_gateway_processes_share_one_stores_rate_limit() {
         assert!(accepted >= burst, "{plan}: {accepted} < burst {burst}");
         assert!(accepted <= burst + refill, "{plan}: {accepted} > {burst} + {refill}");
     }
+}
+
+/// A webhook receiver on loopback: the bodies it got.
+async fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = got.clone();
+    let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
+        let seen = seen.clone();
+        async move {
+            seen.lock().unwrap().push(serde_json::from_slice(&body).unwrap_or_default());
+            "ok"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, got)
+}
+
+#[tokio::test]
+async fn an_event_survives_its_process_dying_between_the_write_and_the_fan_out() {
+    // SAFETY: set before the test reads the environment from other threads.
+    unsafe {
+        for (k, v) in [
+            ("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9324"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+            ("AWS_REGION", "us-east-1"),
+        ] {
+            if std::env::var_os(k).is_none() {
+                std::env::set_var(k, v);
+            }
+        }
+    }
+    let queue = format!("sellvy-crash-{}", sellvy_models::id::random_base62(10));
+    sellvy_webhooks::Queue::create(&queue, 900).await.expect("a queue of this test's own");
+    let (url, got) = receiver().await;
+    let store = admin_store(&["--name", "Crash Store", "--plan", "business"]);
+    let key = store["keys"]["test"]["key"].as_str().unwrap().to_string();
+    let http = reqwest::Client::new();
+    let env = [("SELLVY_DELIVERY_QUEUE_NAME", queue.as_str()), ("SELLVY_ALLOW_LOOPBACK", "1")];
+
+    // A gateway that dies right after a request's transaction commits, before its fan-out.
+    let (mut doomed, base) =
+        start_gateway_with(&[env[0], env[1], ("SELLVY_FAILPOINT", "crash_before_fan_out")]);
+    let r = http
+        .post(format!("{base}/v1/webhook_endpoints"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"url": url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "no event, no crash");
+    let crashed = http
+        .post(format!("{base}/v1/products"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"title": "Survivor", "type": "service", "price": 3}))
+        .send()
+        .await;
+    assert!(crashed.is_err(), "the process died before answering");
+    let status = doomed.0.wait().unwrap();
+    assert!(!status.success(), "the gateway aborted: {status}");
+
+    // The product and its event were written; nothing was delivered.
+    let db = sellvy_store::Db::from_env().await;
+    let tenant = sellvy_models::Tenant {
+        store_id: store["store_id"].as_str().unwrap().into(),
+        mode: sellvy_models::Mode::Test,
+    };
+    let far = sellvy_models::time::Timestamp::from_millis(
+        sellvy_models::time::Timestamp::now().millis() + 3_600_000,
+    );
+    let pending = db.undispatched_events(far, 1000).await.unwrap();
+    assert!(pending.iter().any(|(t, _)| *t == tenant), "the event waits in the outbox");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(got.lock().unwrap().is_empty());
+
+    // A new process's forwarder (every second here) finds it and delivers it. Its grace (2 s)
+    // keeps it off events that other tests' requests are still fanning out themselves.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (_next, _) = start_gateway_with(&[
+        env[0],
+        env[1],
+        ("SELLVY_SWEEP_SECONDS", "1"),
+        ("SELLVY_WEBHOOK_GRACE_SECS", "2"),
+    ]);
+    let started = std::time::Instant::now();
+    while got.lock().unwrap().is_empty() && started.elapsed() < std::time::Duration::from_secs(15) {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let bodies = got.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1, "delivered once");
+    assert_eq!(bodies[0]["type"], "product.created");
+    assert_eq!(bodies[0]["data"]["title"], "Survivor");
 }

@@ -9,8 +9,9 @@ pub struct AppState {
     pub config: Config,
     /// The rate limiter's per-process memory of its buckets (a hint, never the truth).
     pub buckets: BucketHints,
-    /// Calls to sellers' servers (dynamic delivery, webhooks), behind the SSRF guard.
-    pub outbound: sellvy_webhooks::Outbound,
+    /// Webhook fan-out and delivery; its `outbound` makes every call to sellers' servers
+    /// (dynamic delivery too), behind the SSRF guard.
+    pub webhooks: sellvy_webhooks::Webhooks,
 }
 
 #[derive(Clone, Debug)]
@@ -28,6 +29,9 @@ pub struct Config {
     /// Which addresses outbound calls may reach (`SELLVY_ALLOW_LOOPBACK=1` adds loopback, for
     /// local development and tests only).
     pub reach: sellvy_webhooks::Reach,
+    /// A failpoint for the test that kills a process between an event's write and its fan-out
+    /// (`SELLVY_FAILPOINT=crash_before_fan_out`, honoured by the local gateway only).
+    pub crash_before_fan_out: bool,
 }
 
 /// The deployment's Stripe account.
@@ -70,6 +74,7 @@ impl Default for Config {
             storefront_client_limit: crate::storefront::CLIENT_LIMIT,
             stripe: None,
             reach: sellvy_webhooks::Reach::PublicOnly,
+            crash_before_fan_out: false,
         }
     }
 }
@@ -86,18 +91,24 @@ impl Config {
             storefront_client_limit: limit.unwrap_or(crate::storefront::CLIENT_LIMIT),
             stripe: StripeSettings::from_env(),
             reach: sellvy_webhooks::Reach::from_env(),
+            crash_before_fan_out: false,
         }
     }
 }
 
 impl AppState {
     pub fn new(db: Db, config: Config) -> AppState {
-        let outbound = sellvy_webhooks::Outbound::new(config.reach);
-        AppState { db, config, buckets: BucketHints::default(), outbound }
+        let webhooks =
+            sellvy_webhooks::Webhooks::new(db.clone(), sellvy_webhooks::Outbound::new(config.reach));
+        AppState { db, config, buckets: BucketHints::default(), webhooks }
     }
 
+    /// Clients and settings from the environment (the delivery queue and ladder included).
     pub async fn from_env() -> AppState {
-        AppState::new(Db::from_env().await, Config::from_env())
+        let mut state = AppState::new(Db::from_env().await, Config::from_env());
+        state.webhooks =
+            sellvy_webhooks::Webhooks::from_env(state.db.clone(), state.webhooks.outbound.clone()).await;
+        state
     }
 }
 

@@ -49,6 +49,20 @@ pub fn new_id(prefix: &str) -> String {
     out
 }
 
+/// An id derived from `seed` (itself unguessable, e.g. other ids), time-sortable by `ms`: the
+/// same inputs always give the same id, which makes a repeated write find what the first made.
+pub fn derived_id(prefix: &str, ms: i64, seed: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(seed);
+    let mut r = [0u8; 16];
+    r[4..].copy_from_slice(&digest[..12]);
+    let mut out = String::with_capacity(prefix.len() + ID_BODY_LEN);
+    out.push_str(prefix);
+    push_base62(&mut out, ms.max(0) as u128, TIME_CHARS);
+    push_base62(&mut out, u128::from_be_bytes(r), RANDOM_CHARS);
+    out
+}
+
 /// Whether `s` has the shape of an id with this prefix. Cheap check before any lookup, so a
 /// malformed id answers 404 without touching the database.
 pub fn looks_like(prefix: &str, s: &str) -> bool {

@@ -76,6 +76,11 @@ impl Input {
         self.present.contains(field)
     }
 
+    /// Whether the field was sent as `null` (before it is taken): "clear this optional field".
+    pub fn is_null(&self, field: &str) -> bool {
+        matches!(self.map.get(field), Some(Value::Null))
+    }
+
     /// The raw value, or `None` when absent or null.
     pub fn take(&mut self, field: &str) -> Option<Value> {
         match self.map.shift_remove(field) {

@@ -18,6 +18,7 @@ pub mod product;
 pub mod ratelimit;
 pub mod signature;
 pub mod time;
+pub mod webhook;
 pub mod wire;
 
 pub use apikey::{ApiKey, KeySecret, Mode, Permission, Tenant};

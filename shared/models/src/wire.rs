@@ -953,3 +953,117 @@ mod tests {
         assert!(NewApiKey::parse(serde_json::to_value(key).unwrap()).is_ok());
     }
 }
+
+// ---------------------------------------------------------------- webhook endpoints and deliveries
+
+/// A webhook endpoint. `secret` only in the answers that create or rotate it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EndpointObject {
+    pub id: String,
+    pub url: String,
+    /// Event types it receives; `["*"]` for all.
+    pub events: Vec<String>,
+    pub description: Option<String>,
+    pub enabled: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// `whsec_…`: verify `X-Sellvy-Signature` with it. Shown only when created or rotated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+envelopes!(EndpointData, EndpointList, EndpointObject);
+
+/// `POST /webhook_endpoints`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointInput {
+    /// https (live mode); public addresses only.
+    #[schema(min_length = 1, max_length = 2048)]
+    pub url: String,
+    /// Event types, or `["*"]` (the default) for all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
+    /// Default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// `PATCH /webhook_endpoints/{id}`: only the fields sent change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 2048)]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// `POST /webhook_endpoints/{id}/retry_failed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryFailedInput {
+    /// Failed deliveries created at or after this time (RFC 3339).
+    pub since: Timestamp,
+}
+
+/// What `retry_failed` queued.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RetryFailedObject {
+    /// Failed deliveries queued for one more attempt each, now.
+    pub queued: u64,
+}
+
+/// `{"data": RetryFailedObject}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RetryFailedData {
+    pub data: RetryFailedObject,
+}
+
+/// One event's delivery to one endpoint, with every attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryObject {
+    /// `whd_…`, also sent as `X-Sellvy-Delivery`.
+    pub id: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub event_type: crate::EventType,
+    pub status: crate::webhook::DeliveryStatus,
+    pub attempt_count: u32,
+    /// When the next automatic attempt is due, while `scheduled`.
+    pub next_attempt_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub attempts: Vec<crate::webhook::AttemptRecord>,
+    /// The body every attempt sends: `{id, type, created_at, data}`.
+    pub payload: Value,
+}
+
+envelopes!(DeliveryData, DeliveryList, DeliveryObject);
+
+/// Query of `GET /webhook_deliveries`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryListParams {
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+    /// `we_…`
+    pub endpoint_id: Option<String>,
+    /// An event type (`order.created`, …).
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub event_type: Option<String>,
+    /// scheduled, sending, delivered, failed
+    pub status: Option<crate::webhook::DeliveryStatus>,
+}

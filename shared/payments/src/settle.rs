@@ -184,6 +184,7 @@ pub async fn deliver(state: &AppState, t: &Tenant, order: Order) -> Result<Order
         (Some(url), Some(store)) => {
             let body = serde_json::to_vec(&order.to_object()).unwrap_or_default();
             let attempt = state
+                .webhooks
                 .outbound
                 .post(&SignedPost {
                     url: &url,

@@ -23,6 +23,15 @@ impl std::fmt::Display for Cost {
     }
 }
 
+impl std::ops::AddAssign for Cost {
+    fn add_assign(&mut self, o: Cost) {
+        self.calls += o.calls;
+        self.items_read += o.items_read;
+        self.read_units += o.read_units;
+        self.write_units += o.write_units;
+    }
+}
+
 tokio::task_local! {
     static COST: RefCell<Cost>;
 }
@@ -35,6 +44,11 @@ pub async fn measure<F: Future>(fut: F) -> (F::Output, Cost) {
         (out, cost)
     })
     .await
+}
+
+/// Adds work measured elsewhere (a spawned task's [`measure`]) to the current request's cost.
+pub fn add_cost(c: Cost) {
+    let _ = COST.try_with(|cur| *cur.borrow_mut() += c);
 }
 
 /// Whether a call reads or writes, to attribute a capacity total that is not split.

@@ -54,6 +54,9 @@ pub(crate) enum OnFail {
 pub(crate) struct Write {
     item: TransactWriteItem,
     on_fail: OnFail,
+    /// The event this write records in the outbox, noted for the request's fan-out once the
+    /// transaction commits.
+    pub(crate) event: Option<(sellvy_models::Tenant, sellvy_models::Event)>,
 }
 
 fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
@@ -77,6 +80,7 @@ impl Write {
         Ok(Write {
             item: TransactWriteItem::builder().put(built(b.build())?).build(),
             on_fail: OnFail::Conflict,
+            event: None,
         })
     }
 
@@ -114,6 +118,7 @@ impl Write {
         Ok(Write {
             item: TransactWriteItem::builder().update(built(b.build())?).build(),
             on_fail: OnFail::Conflict,
+            event: None,
         })
     }
 
@@ -134,6 +139,7 @@ impl Write {
         Ok(Write {
             item: TransactWriteItem::builder().delete(built(b.build())?).build(),
             on_fail: OnFail::Conflict,
+            event: None,
         })
     }
 
@@ -147,6 +153,7 @@ impl Write {
         Ok(Write {
             item: TransactWriteItem::builder().condition_check(built(b.build())?).build(),
             on_fail: OnFail::Conflict,
+            event: None,
         })
     }
 
@@ -228,7 +235,14 @@ impl Db {
     /// Commits the writes together or not at all. A failed condition becomes the meaning its
     /// write carries; a clash with another transaction is a [`StoreError::Conflict`].
     pub(crate) async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        let (items, meanings): (Vec<_>, Vec<_>) = writes.into_iter().map(|w| (w.item, w.on_fail)).unzip();
+        let mut events = Vec::new();
+        let (items, meanings): (Vec<_>, Vec<_>) = writes
+            .into_iter()
+            .map(|w| {
+                events.extend(w.event);
+                (w.item, w.on_fail)
+            })
+            .unzip();
         let out = self
             .client
             .transact_write_items()
@@ -239,6 +253,7 @@ impl Db {
         let e = match out {
             Ok(o) => {
                 record(Kind::Write, 0, o.consumed_capacity());
+                crate::events::committed(events);
                 return Ok(());
             }
             Err(e) => e,
@@ -262,6 +277,51 @@ impl Db {
         }
         Err(e.into())
     }
+}
+
+impl Db {
+    /// Sort keys of the sparse `Pending` index under `partition` that sort before `before`
+    /// (`<ms>#…`), oldest first: one Query, keys only.
+    pub(crate) async fn pending_keys(
+        &self,
+        partition: &str,
+        before: sellvy_models::time::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("Pending")
+            .key_condition_expression("PENDINGPK = :p AND PENDINGSK < :before")
+            .expression_attribute_values(":p", s(partition))
+            .expression_attribute_values(":before", s(format!("{:015}", before.millis())))
+            .limit(limit as i32)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        record(Kind::Read, out.items().len(), out.consumed_capacity());
+        Ok(out
+            .items()
+            .iter()
+            .filter_map(|item| match item.get("PENDINGSK") {
+                Some(AttributeValue::S(k)) => Some(k.clone()),
+                _ => None,
+            })
+            .collect())
+    }
+}
+
+/// `<ms>#T#<store>#<mode>#<id>` → (tenant, id).
+pub(crate) fn parse_pending_key(key: &str) -> Option<(sellvy_models::Tenant, String)> {
+    let mut parts = key.split('#');
+    let (_, _, store, mode, id) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let mode = match mode {
+        "live" => sellvy_models::Mode::Live,
+        "test" => sellvy_models::Mode::Test,
+        _ => return None,
+    };
+    Some((sellvy_models::Tenant { store_id: store.to_string(), mode }, id.to_string()))
 }
 
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {

@@ -1,10 +1,41 @@
 //! The outbox: events recorded in the same transaction as the change that caused them.
+//!
+//! An event waits in the sparse `Pending` index (`PENDINGPK = OUTBOX`, by creation time) until
+//! its deliveries are queued; then it leaves the index. A request's committed events are also
+//! noted in a task-local list, so the HTTP layer can fan them out before it answers; whatever a
+//! crash leaves behind, the forwarder finds in the index.
 
 use crate::cost::{Kind, record};
 use crate::db::{Db, StoreError, Write, n, s, tenant_pk};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use sellvy_models::{Event, Tenant};
+use std::cell::RefCell;
 use std::collections::HashMap;
+
+tokio::task_local! {
+    static COMMITTED: RefCell<Vec<(Tenant, Event)>>;
+}
+
+/// Runs `fut`, returning its output and the events its transactions committed.
+pub async fn collect_events<F: Future>(fut: F) -> (F::Output, Vec<(Tenant, Event)>) {
+    COMMITTED
+        .scope(RefCell::new(Vec::new()), async move {
+            let out = fut.await;
+            let events = COMMITTED.with(|c| c.take());
+            (out, events)
+        })
+        .await
+}
+
+pub(crate) fn committed(events: Vec<(Tenant, Event)>) {
+    if !events.is_empty() {
+        let _ = COMMITTED.try_with(|c| c.borrow_mut().extend(events));
+    }
+}
+
+fn outbox_sk(t: &Tenant, e: &Event) -> String {
+    format!("{:015}#{}#{}", e.created_at.millis(), tenant_pk(t), e.id)
+}
 
 /// Events are kept 30 days for the delivery log, then expire by TTL.
 const EVENT_RETENTION_SECS: i64 = 30 * 24 * 3600;
@@ -21,9 +52,62 @@ impl Db {
             ("payload".to_string(), s(e.payload().to_string())),
             // Not yet handed to the delivery queue (the webhook forwarder clears it).
             ("dispatch".to_string(), s("pending")),
+            ("PENDINGPK".to_string(), s("OUTBOX")),
+            ("PENDINGSK".to_string(), s(outbox_sk(t, e))),
             ("expires_at".to_string(), n(e.created_at.seconds() + EVENT_RETENTION_SECS)),
         ]);
-        Write::put(&self.table, item, None, &[])
+        let mut w = Write::put(&self.table, item, None, &[])?;
+        w.event = Some((t.clone(), e.clone()));
+        Ok(w)
+    }
+
+    /// Events not yet fanned out, created before `before`, oldest first (at most `limit`), as
+    /// (tenant, event id): one Query of the sparse `Pending` index.
+    pub async fn undispatched_events(
+        &self,
+        before: sellvy_models::time::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(Tenant, String)>, StoreError> {
+        let keys = self.pending_keys("OUTBOX", before, limit).await?;
+        Ok(keys.into_iter().filter_map(|k| crate::db::parse_pending_key(&k)).collect())
+    }
+
+    /// One event of the outbox.
+    pub async fn get_event(&self, t: &Tenant, id: &str) -> Result<Option<Event>, StoreError> {
+        let Some(item) = self.get(tenant_pk(t), format!("EVENT#{id}"), true).await? else {
+            return Ok(None);
+        };
+        let Some(AttributeValue::S(p)) = item.get("payload") else { return Ok(None) };
+        let v: serde_json::Value =
+            serde_json::from_str(p).map_err(|e| StoreError::Backend(format!("event payload: {e}")))?;
+        let event_type = serde_json::from_value(v["type"].clone())
+            .map_err(|e| StoreError::Backend(format!("event type: {e}")))?;
+        let created_at = v["created_at"]
+            .as_str()
+            .and_then(sellvy_models::time::Timestamp::parse)
+            .ok_or_else(|| StoreError::Backend("event created_at".into()))?;
+        Ok(Some(Event { id: id.to_string(), event_type, created_at, data: v["data"].clone() }))
+    }
+
+    /// These events' deliveries are queued: they leave the outbox index (one transaction per
+    /// 100 events).
+    pub async fn mark_dispatched(&self, events: &[(Tenant, String)]) -> Result<(), StoreError> {
+        for chunk in events.chunks(100) {
+            let writes = chunk
+                .iter()
+                .map(|(t, id)| {
+                    Write::update(
+                        &self.table,
+                        (tenant_pk(t), format!("EVENT#{id}")),
+                        "SET dispatch = :done REMOVE PENDINGPK, PENDINGSK",
+                        None,
+                        &[(":done", s("done"))],
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            self.transact(writes).await?;
+        }
+        Ok(())
     }
 
     /// The tenant's most recent events, newest first, as their webhook payloads.

@@ -24,11 +24,14 @@ mod keys;
 mod orders;
 mod products;
 mod ratelimit;
+mod webhooks;
 
 pub use collection::Page;
-pub use cost::{Cost, measure};
+pub use cost::{Cost, add_cost, measure};
 pub use customers::{CustomerUpdate, KnownBuyer};
 pub use db::{Db, StoreError};
+pub use events::collect_events;
 pub use idempotency::{Claim, StoredResponse};
 pub use orders::{Completion, DownloadGrant, OrderSummary};
 pub use ratelimit::BucketHints;
+pub use webhooks::DeliverySummary;

@@ -72,36 +72,8 @@ impl Db {
         now: sellvy_models::time::Timestamp,
         limit: u32,
     ) -> Result<Vec<(Tenant, String)>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("Pending")
-            .key_condition_expression("PENDINGPK = :p AND PENDINGSK < :now")
-            .expression_attribute_values(":p", s("PENDING"))
-            .expression_attribute_values(":now", s(format!("{:015}", now.millis())))
-            .limit(limit as i32)
-            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        crate::cost::record(crate::cost::Kind::Read, out.items().len(), out.consumed_capacity());
-        Ok(out
-            .items()
-            .iter()
-            .filter_map(|item| {
-                let AttributeValue::S(key) = item.get("PENDINGSK")? else { return None };
-                // <pay_by>#T#<store>#<mode>#<order id>
-                let mut parts = key.split('#');
-                let (_, _, store, mode, id) =
-                    (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-                let mode = match mode {
-                    "live" => sellvy_models::Mode::Live,
-                    "test" => sellvy_models::Mode::Test,
-                    _ => return None,
-                };
-                Some((Tenant { store_id: store.to_string(), mode }, id.to_string()))
-            })
-            .collect())
+        let keys = self.pending_keys("PENDING", now, limit).await?;
+        Ok(keys.into_iter().filter_map(|k| crate::db::parse_pending_key(&k)).collect())
     }
 
     /// The next order number of a tenant (`ORD-<n>`): one atomic counter, never reused.

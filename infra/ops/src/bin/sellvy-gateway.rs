@@ -14,7 +14,12 @@ struct Args {
 async fn main() -> std::io::Result<()> {
     sellvy_api::lambda::init_tracing(false);
     let args = Args::parse();
-    let state = sellvy_api::AppState::from_env().await;
+    let mut state = sellvy_api::AppState::from_env().await;
+    state.config.crash_before_fan_out =
+        std::env::var("SELLVY_FAILPOINT").is_ok_and(|f| f == "crash_before_fan_out");
+    // As the SQS event source does on AWS: the dispatcher consumes the delivery queue.
+    let pollers = std::env::var("SELLVY_DISPATCH_POLLERS").ok().and_then(|s| s.parse().ok()).unwrap_or(4);
+    tokio::spawn(state.webhooks.clone().consume(pollers));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     let addr = listener.local_addr()?;
     tracing::info!("Sellvy gateway listening on http://{addr}/v1 (table {})", state.db.table());

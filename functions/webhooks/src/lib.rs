@@ -1,0 +1,292 @@
+//! The webhooks function: a seller's endpoint subscriptions (`/v1/webhook_endpoints`) and the
+//! delivery log with manual retries (`/v1/webhook_deliveries`). Full-access keys only: an
+//! endpoint's secret signs what Sellvy sends, and the log shows every event's data.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use sellvy_api::docs::{Errors, NotFound, WriteErrors};
+use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes, until_committed};
+use sellvy_models::input::Input;
+use sellvy_models::time::Timestamp;
+use sellvy_models::webhook::{Delivery, DeliveryStatus, Endpoint, MAX_ENDPOINTS};
+use sellvy_models::wire::{
+    DeliveryData, DeliveryList, DeliveryListParams, EndpointChanges, EndpointData, EndpointInput,
+    EndpointList, PageParams, RetryFailedData, RetryFailedInput, RetryFailedObject,
+};
+use sellvy_models::{EventType, FieldError, PageRequest, Permission, ValidationError};
+use utoipa_axum::routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(list_endpoints, create_endpoint))
+        .routes(routes!(show_endpoint, update_endpoint, delete_endpoint))
+        .routes(routes!(rotate_secret))
+        .routes(routes!(retry_failed))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(show_delivery))
+        .routes(routes!(retry_delivery))
+}
+
+fn full(auth: &Auth) -> Result<(), ApiError> {
+    auth.require(Permission::Full)
+}
+
+fn internal(e: sellvy_webhooks::DispatchError) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+/// The SSRF guard at creation: the URL must reach a public address now (it is checked again at
+/// every delivery).
+async fn guard(state: &AppState, url: &str) -> Result<(), ApiError> {
+    sellvy_webhooks::guard::check(url, state.config.reach)
+        .await
+        .map(|_| ())
+        .map_err(|e| ApiError::invalid("url", e.0))
+}
+
+/// List webhook endpoints
+///
+/// Oldest first, without their secrets. Full access.
+#[utoipa::path(get, path = "/v1/webhook_endpoints", operation_id = "list_webhook_endpoints", tag = "Webhooks",
+    params(PageParams), responses((status = 200, description = "OK", body = EndpointList), Errors))]
+async fn list_endpoints(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    full(&auth)?;
+    let page = PageRequest::parse(&params)?;
+    let found = state.db.endpoint_page(&auth.tenant, page.offset(), page.per_page).await?;
+    Ok(sellvy_api::list(found.items.iter().map(|e| e.to_object(false)).collect(), page, found.total))
+}
+
+/// Create a webhook endpoint
+///
+/// `url` (https in live mode; its host must resolve to public addresses), `events` (event
+/// types, or `["*"]`, the default), `description`, `enabled` (default true). The answer holds
+/// the signing `secret`, shown only now and on rotation. Test-mode endpoints receive test-mode
+/// events only, live ones live events. At most 20 per store and mode. Full access.
+#[utoipa::path(post, path = "/v1/webhook_endpoints", operation_id = "create_webhook_endpoint", tag = "Webhooks",
+    request_body = EndpointInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, description = "Created", body = EndpointData), WriteErrors, Errors))]
+async fn create_endpoint(
+    State(state): State<AppState>,
+    auth: Auth,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    full(&auth)?;
+    let endpoint = Endpoint::create(body, auth.tenant.mode, Timestamp::now())?;
+    guard(&state, &endpoint.url).await?;
+    state.db.create_endpoint(&auth.tenant, &endpoint, MAX_ENDPOINTS).await?;
+    Ok(sellvy_api::created(endpoint.to_object(true)))
+}
+
+async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Endpoint, ApiError> {
+    sellvy_api::lookup("we_", id, "Webhook endpoint", || state.db.get_endpoint(&auth.tenant, id)).await
+}
+
+/// Get a webhook endpoint
+#[utoipa::path(get, path = "/v1/webhook_endpoints/{id}", operation_id = "get_webhook_endpoint", tag = "Webhooks",
+    params(("id" = String, Path, description = "we_…")),
+    responses((status = 200, description = "OK", body = EndpointData), NotFound, Errors))]
+async fn show_endpoint(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    full(&auth)?;
+    Ok(sellvy_api::ok(find(&state, &auth, &id).await?.to_object(false)))
+}
+
+/// Update a webhook endpoint
+///
+/// Only the fields sent change: `url`, `events`, `description` (`null` clears it), `enabled`
+/// (a disabled endpoint receives nothing; its pending attempts end as failed). Full access.
+#[utoipa::path(patch, path = "/v1/webhook_endpoints/{id}", operation_id = "update_webhook_endpoint", tag = "Webhooks",
+    request_body = EndpointChanges, params(("id" = String, Path, description = "we_…")),
+    responses((status = 200, description = "OK", body = EndpointData), NotFound, WriteErrors, Errors))]
+async fn update_endpoint(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    full(&auth)?;
+    until_committed(|| async {
+        let old = find(&state, &auth, &id).await?;
+        let new = old.apply_update(body.clone(), auth.tenant.mode, Timestamp::now())?;
+        if new.url != old.url {
+            guard(&state, &new.url).await?;
+        }
+        state.db.update_endpoint(&auth.tenant, &new, &old).await?;
+        Ok(sellvy_api::ok(new.to_object(false)))
+    })
+    .await
+}
+
+/// Delete a webhook endpoint
+///
+/// Its deliveries stay in the log; attempts still queued end as failed. Full access.
+#[utoipa::path(delete, path = "/v1/webhook_endpoints/{id}", operation_id = "delete_webhook_endpoint", tag = "Webhooks",
+    params(("id" = String, Path, description = "we_…")),
+    responses((status = 204, description = "Deleted"), NotFound, Errors))]
+async fn delete_endpoint(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    full(&auth)?;
+    until_committed(|| async {
+        let e = find(&state, &auth, &id).await?;
+        state.db.delete_endpoint(&auth.tenant, &e).await?;
+        Ok(sellvy_api::no_content())
+    })
+    .await
+}
+
+/// Rotate an endpoint's signing secret
+///
+/// A new `secret` signs every delivery from now on (the old one stops at once); the answer
+/// holds it. Full access.
+#[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/rotate_secret", operation_id = "rotate_webhook_secret",
+    tag = "Webhooks", params(("id" = String, Path, description = "we_…"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, description = "OK", body = EndpointData), NotFound, WriteErrors, Errors))]
+async fn rotate_secret(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    full(&auth)?;
+    until_committed(|| async {
+        let old = find(&state, &auth, &id).await?;
+        let new = old.rotated(Timestamp::now());
+        state.db.update_endpoint(&auth.tenant, &new, &old).await?;
+        Ok(sellvy_api::ok(new.to_object(true)))
+    })
+    .await
+}
+
+/// Retry an endpoint's failed deliveries
+///
+/// Every `failed` delivery to this endpoint created at or after `since` gets one more attempt,
+/// queued now (they go out concurrently; the answer says how many). Full access.
+#[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/retry_failed", operation_id = "retry_failed_webhooks",
+    tag = "Webhooks", request_body = RetryFailedInput,
+    params(("id" = String, Path, description = "we_…"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, description = "OK", body = RetryFailedData), NotFound, WriteErrors, Errors))]
+async fn retry_failed(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    full(&auth)?;
+    let endpoint = find(&state, &auth, &id).await?;
+    let mut i = Input::object(body)?;
+    let since = i.take_str("since").and_then(|s| {
+        Timestamp::parse(&s).or_else(|| {
+            i.error("since", "must be an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
+            None
+        })
+    });
+    i.require("since");
+    i.finish()?;
+    let since = since.unwrap_or_else(Timestamp::now);
+    let failed = state.db.failed_deliveries(&auth.tenant, &endpoint.id, since).await?;
+    let queued = state.webhooks.queue_by_hand(&auth.tenant, &failed).await.map_err(internal)?;
+    Ok(sellvy_api::ok(RetryFailedObject { queued: queued as u64 }))
+}
+
+/// List webhook deliveries
+///
+/// Newest first. Filters: `endpoint_id`, `type` (an event type), `status` (`scheduled`,
+/// `sending`, `delivered`, `failed`). Each delivery carries its attempts. Full access.
+#[utoipa::path(get, path = "/v1/webhook_deliveries", operation_id = "list_webhook_deliveries", tag = "Webhooks",
+    params(DeliveryListParams), responses((status = 200, description = "OK", body = DeliveryList), Errors))]
+async fn list_deliveries(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    full(&auth)?;
+    let mut errors = Vec::new();
+    let page = PageRequest::parse(&params).map_err(|e| errors.extend(e.errors)).unwrap_or_default();
+    let status: Option<DeliveryStatus> = params.get("status").and_then(|s| {
+        serde_json::from_value(serde_json::Value::from(s))
+            .map_err(|_| {
+                errors.push(FieldError::new("status", "must be one of scheduled, sending, delivered, failed"))
+            })
+            .ok()
+    });
+    let event_type: Option<EventType> = params.get("type").and_then(|s| {
+        serde_json::from_value(serde_json::Value::from(s))
+            .map_err(|_| errors.push(FieldError::new("type", "must be an event type, e.g. order.created")))
+            .ok()
+    });
+    if !errors.is_empty() {
+        return Err(ValidationError { errors }.into());
+    }
+    let endpoint = params.get("endpoint_id");
+    let mut matching = state.db.delivery_summaries(&auth.tenant).await?;
+    matching.retain(|d| {
+        status.is_none_or(|s| d.status == s)
+            && event_type.is_none_or(|t| d.event_type == t)
+            && endpoint.is_none_or(|e| d.endpoint_id == e)
+    });
+    matching.reverse();
+    let total = matching.len() as u64;
+    let ids: Vec<String> = matching
+        .into_iter()
+        .skip(page.offset() as usize)
+        .take(page.per_page as usize)
+        .map(|d| d.id)
+        .collect();
+    let found = state.db.get_deliveries(&auth.tenant, &ids).await?;
+    Ok(sellvy_api::list(found.iter().map(Delivery::to_object).collect(), page, total))
+}
+
+async fn find_delivery(state: &AppState, auth: &Auth, id: &str) -> Result<Delivery, ApiError> {
+    sellvy_api::lookup("whd_", id, "Webhook delivery", || state.db.get_delivery(&auth.tenant, id)).await
+}
+
+/// Get a webhook delivery
+///
+/// With every attempt: time, status code, duration, error kind, the first KiB of the answer.
+#[utoipa::path(get, path = "/v1/webhook_deliveries/{id}", operation_id = "get_webhook_delivery", tag = "Webhooks",
+    params(("id" = String, Path, description = "whd_…")),
+    responses((status = 200, description = "OK", body = DeliveryData), NotFound, Errors))]
+async fn show_delivery(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    full(&auth)?;
+    Ok(sellvy_api::ok(find_delivery(&state, &auth, &id).await?.to_object()))
+}
+
+/// Retry a webhook delivery by hand
+///
+/// One attempt now, while the request waits; the answer is the delivery with that attempt
+/// (`manual: true`). The automatic ladder does not restart. Only a `failed` or `delivered`
+/// delivery (422 while the ladder still runs). Full access.
+#[utoipa::path(post, path = "/v1/webhook_deliveries/{id}/retry", operation_id = "retry_webhook_delivery",
+    tag = "Webhooks", params(("id" = String, Path, description = "whd_…"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, description = "OK", body = DeliveryData), NotFound, WriteErrors, Errors))]
+async fn retry_delivery(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    full(&auth)?;
+    let d = find_delivery(&state, &auth, &id).await?;
+    match state.webhooks.retry_now(&auth.tenant, &d).await.map_err(internal)? {
+        Some(done) => Ok(sellvy_api::ok(done.to_object())),
+        None => Err(ApiError::invalid(
+            "id",
+            "this delivery is still being retried automatically (or an attempt is in flight); retry it once it is failed",
+        )),
+    }
+}

@@ -1,0 +1,4 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    sellvy_api::lambda::run(sellvy_webhooks_api::routes()).await
+}

@@ -1,0 +1,498 @@
+//! Webhooks: the endpoints a seller subscribes, the deliveries of events to them, the retry
+//! ladder and how long waits hop through a queue whose delays are capped.
+
+use crate::error::ValidationError;
+use crate::event::EventType;
+use crate::id;
+use crate::input::{Input, check_url};
+use crate::time::Timestamp;
+use crate::{Event, Mode};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Endpoints one store may have per mode.
+pub const MAX_ENDPOINTS: u64 = 20;
+/// What a delivery log keeps of a receiver's answer.
+pub const KEPT_RESPONSE_BYTES: usize = 1024;
+
+/// A seller's webhook endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub id: String,
+    pub url: String,
+    /// Event types it receives; `["*"]` for all.
+    pub events: Vec<String>,
+    pub description: Option<String>,
+    pub enabled: bool,
+    /// Signs every delivery (`X-Sellvy-Signature`). Shown at creation and rotation only.
+    pub secret: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: u64,
+}
+
+fn new_secret() -> String {
+    format!("whsec_{}", id::random_base62(40))
+}
+
+fn parse_events(i: &mut Input) -> Option<Vec<String>> {
+    let list = i.string_list("events", EventType::ALL.len() + 1, 40)?;
+    if list.is_empty() {
+        i.error("events", "must name at least one event type, or [\"*\"] for all");
+        return None;
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (n, e) in list.iter().enumerate() {
+        let known = e == "*" || EventType::ALL.iter().any(|t| t.as_str() == e);
+        if !known {
+            let all: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+            i.error(&format!("events[{n}]"), format!("must be \"*\" or one of {}", all.join(", ")));
+        } else if out.contains(e) {
+            i.error(&format!("events[{n}]"), "is listed twice");
+        } else {
+            out.push(e.clone());
+        }
+    }
+    if out.len() > 1 && out.iter().any(|e| e == "*") {
+        i.error("events", "\"*\" already means every event; send it alone");
+    }
+    Some(out)
+}
+
+impl Endpoint {
+    /// A new endpoint from `POST /webhook_endpoints` (`url` required; `events` default `["*"]`).
+    /// Live endpoints must be https; the address checks (SSRF guard) come after, with DNS.
+    pub fn create(body: Value, mode: Mode, now: Timestamp) -> Result<Endpoint, ValidationError> {
+        let mut i = Input::object(body)?;
+        let url = i.text("url", 1, 2048);
+        if let Some(Err(why)) = url.as_deref().map(|u| check_url(u, mode == Mode::Live)) {
+            i.error("url", why);
+        }
+        let events = parse_events(&mut i);
+        let description = i.text("description", 0, 500).filter(|d| !d.is_empty());
+        let enabled = i.bool("enabled");
+        i.require("url");
+        i.finish()?;
+        Ok(Endpoint {
+            id: id::new_id("we_"),
+            url: url.unwrap_or_default(),
+            events: events.unwrap_or_else(|| vec!["*".into()]),
+            description,
+            enabled: enabled.unwrap_or(true),
+            secret: new_secret(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        })
+    }
+
+    /// `PATCH /webhook_endpoints/{id}`: `url`, `events`, `description` (null clears), `enabled`.
+    pub fn apply_update(&self, body: Value, mode: Mode, now: Timestamp) -> Result<Endpoint, ValidationError> {
+        let mut i = Input::object(body)?;
+        let url = i.text("url", 1, 2048);
+        if let Some(Err(why)) = url.as_deref().map(|u| check_url(u, mode == Mode::Live)) {
+            i.error("url", why);
+        }
+        let events = parse_events(&mut i);
+        let clears_description = i.is_null("description");
+        let description = i.text("description", 0, 500);
+        let enabled = i.bool("enabled");
+        i.finish()?;
+        let mut e = self.clone();
+        if let Some(u) = url {
+            e.url = u;
+        }
+        if let Some(ev) = events {
+            e.events = ev;
+        }
+        if clears_description {
+            e.description = None;
+        } else if let Some(d) = description {
+            e.description = Some(d).filter(|d| !d.is_empty());
+        }
+        if let Some(en) = enabled {
+            e.enabled = en;
+        }
+        e.updated_at = now.max(self.updated_at);
+        e.version = self.version + 1;
+        Ok(e)
+    }
+
+    pub fn rotated(&self, now: Timestamp) -> Endpoint {
+        Endpoint { secret: new_secret(), updated_at: now, version: self.version + 1, ..self.clone() }
+    }
+
+    pub fn subscribes(&self, t: EventType) -> bool {
+        self.enabled && self.events.iter().any(|e| e == "*" || e == t.as_str())
+    }
+
+    pub fn to_object(&self, with_secret: bool) -> crate::wire::EndpointObject {
+        crate::wire::EndpointObject {
+            id: self.id.clone(),
+            url: self.url.clone(),
+            events: self.events.clone(),
+            description: self.description.clone(),
+            enabled: self.enabled,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            secret: with_secret.then(|| self.secret.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    /// Waiting for its next attempt (the first one included).
+    Scheduled,
+    /// An attempt is in flight.
+    Sending,
+    Delivered,
+    /// Every automatic attempt failed (or the endpoint was deleted or disabled); retry by hand.
+    Failed,
+}
+
+/// One attempt at a delivery, as the log shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AttemptRecord {
+    /// 1 to 5 for the automatic ladder; manual retries continue the count.
+    pub number: u32,
+    pub at: Timestamp,
+    pub status_code: Option<u16>,
+    pub duration_ms: u64,
+    /// `timeout`, `connection`, `http_status`, `refused` (SSRF guard), `body`, `interrupted`.
+    pub error_kind: Option<String>,
+    pub error: Option<String>,
+    /// The first KiB of the receiver's answer.
+    pub response_body: String,
+    /// Made by hand (`POST /webhook_deliveries/{id}/retry` or `retry_failed`).
+    pub manual: bool,
+}
+
+/// One event on its way to one endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub event_type: EventType,
+    pub status: DeliveryStatus,
+    /// The automatic attempt due next (1-based), while `scheduled`.
+    pub next_attempt: u32,
+    pub next_attempt_at: Option<Timestamp>,
+    pub attempts: Vec<AttemptRecord>,
+    /// The exact body every attempt sends (the event's payload, serialized once).
+    pub payload: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Bumped by every write: attempts are claimed with a condition on it.
+    pub version: u64,
+}
+
+impl Delivery {
+    /// The delivery of `event` to `endpoint`: its id is derived from both, so fanning the same
+    /// event out twice finds the same delivery.
+    pub fn new(event: &Event, endpoint_id: &str, now: Timestamp) -> Delivery {
+        let seed = format!("{}|{}", event.id, endpoint_id);
+        Delivery {
+            id: id::derived_id("whd_", event.created_at.millis(), seed.as_bytes()),
+            endpoint_id: endpoint_id.to_string(),
+            event_id: event.id.clone(),
+            event_type: event.event_type,
+            status: DeliveryStatus::Scheduled,
+            next_attempt: 1,
+            next_attempt_at: Some(now),
+            attempts: Vec::new(),
+            payload: event.payload().to_string(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    /// Whether automatic attempt `n` is the one due (a duplicate or stale message is not).
+    pub fn awaits_attempt(&self, n: u32) -> bool {
+        self.status == DeliveryStatus::Scheduled && self.next_attempt == n
+    }
+
+    /// Whether a seller may retry it by hand (not while the ladder still runs).
+    pub fn retryable_by_hand(&self) -> bool {
+        matches!(self.status, DeliveryStatus::Failed | DeliveryStatus::Delivered)
+    }
+
+    /// An attempt is in flight.
+    pub fn claimed(&self, now: Timestamp) -> Delivery {
+        Delivery {
+            status: DeliveryStatus::Sending,
+            updated_at: now,
+            version: self.version + 1,
+            ..self.clone()
+        }
+    }
+
+    /// The next attempt's number in the log.
+    pub fn attempt_number(&self) -> u32 {
+        self.attempts.len() as u32 + 1
+    }
+
+    /// An automatic attempt ended (`self` is the claimed delivery): delivered, scheduled for
+    /// the ladder's next attempt, or failed after the last one.
+    pub fn after_attempt(&self, record: AttemptRecord, ladder: &Ladder, now: Timestamp) -> Delivery {
+        let succeeded = record.error_kind.is_none();
+        let mut next = Delivery { updated_at: now, version: self.version + 1, ..self.clone() };
+        next.attempts.push(record);
+        if succeeded {
+            next.status = DeliveryStatus::Delivered;
+            next.next_attempt_at = None;
+            return next;
+        }
+        match ladder.after_failure(self.next_attempt + 1, now) {
+            Some(due) => {
+                next.status = DeliveryStatus::Scheduled;
+                next.next_attempt = self.next_attempt + 1;
+                next.next_attempt_at = Some(due);
+            }
+            None => {
+                next.status = DeliveryStatus::Failed;
+                next.next_attempt_at = None;
+            }
+        }
+        next
+    }
+
+    /// A retry by hand ended: delivered, or failed again (the ladder does not restart).
+    pub fn after_manual_attempt(&self, record: AttemptRecord, now: Timestamp) -> Delivery {
+        let status =
+            if record.error_kind.is_none() { DeliveryStatus::Delivered } else { DeliveryStatus::Failed };
+        let mut next = Delivery {
+            status,
+            next_attempt_at: None,
+            updated_at: now,
+            version: self.version + 1,
+            ..self.clone()
+        };
+        next.attempts.push(record);
+        next
+    }
+
+    pub fn to_object(&self) -> crate::wire::DeliveryObject {
+        crate::wire::DeliveryObject {
+            id: self.id.clone(),
+            endpoint_id: self.endpoint_id.clone(),
+            event_id: self.event_id.clone(),
+            event_type: self.event_type,
+            status: self.status,
+            attempt_count: self.attempts.len() as u32,
+            next_attempt_at: if self.status == DeliveryStatus::Scheduled {
+                self.next_attempt_at
+            } else {
+                None
+            },
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            attempts: self.attempts.clone(),
+            payload: serde_json::from_str(&self.payload).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// The waits of the automatic attempts: `waits[0]` before attempt 1 (0: at once), `waits[n]`
+/// between the failure of attempt n and attempt n+1. The seed's: `0,60,300,1800,7200` seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ladder {
+    waits_ms: Vec<i64>,
+}
+
+impl Default for Ladder {
+    fn default() -> Ladder {
+        Ladder::seconds(&[0, 60, 300, 1800, 7200])
+    }
+}
+
+impl Ladder {
+    pub fn seconds(waits: &[i64]) -> Ladder {
+        Ladder { waits_ms: waits.iter().map(|s| s * 1000).collect() }
+    }
+
+    pub fn millis(waits: &[i64]) -> Ladder {
+        Ladder { waits_ms: waits.to_vec() }
+    }
+
+    /// `"0,60,300,1800,7200"` (seconds; decimals allowed, e.g. `"0,0.5,1"` in tests).
+    pub fn parse(s: &str) -> Option<Ladder> {
+        let waits: Option<Vec<i64>> = s
+            .split(',')
+            .map(|w| {
+                w.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|w| w.is_finite() && *w >= 0.0)
+                    .map(|w| (w * 1000.0).round() as i64)
+            })
+            .collect();
+        waits.filter(|w| !w.is_empty()).map(|waits_ms| Ladder { waits_ms })
+    }
+
+    /// How many automatic attempts a delivery gets.
+    pub fn attempts(&self) -> u32 {
+        self.waits_ms.len() as u32
+    }
+
+    /// When attempt `next` (2-based) is due after a failure at `failed_at`; `None` when the
+    /// ladder is over.
+    pub fn after_failure(&self, next: u32, failed_at: Timestamp) -> Option<Timestamp> {
+        let wait = *self.waits_ms.get(next.checked_sub(1)? as usize)?;
+        Some(Timestamp::from_millis(failed_at.millis() + wait))
+    }
+}
+
+/// What to do with a queued attempt whose due time is `due_at`: send it now, or hop through
+/// the queue again with a delay the queue accepts (`0..=max_delay_secs`: SQS caps it at 900).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hop {
+    Now,
+    Wait { delay_secs: u32 },
+}
+
+pub fn hop(due_at: Timestamp, now: Timestamp, max_delay_secs: u32) -> Hop {
+    let remaining_ms = due_at.millis() - now.millis();
+    if remaining_ms <= 0 {
+        return Hop::Now;
+    }
+    // Round up: arriving a little late is fine, early would only mean one more hop.
+    let secs = ((remaining_ms + 999) / 1000).min(max_delay_secs as i64).max(0) as u32;
+    Hop::Wait { delay_secs: secs.max(1).min(max_delay_secs.max(1)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_seeds_ladder_hops_through_a_900_second_queue() {
+        let ladder = Ladder::default();
+        assert_eq!(ladder.attempts(), 5);
+        let t0 = Timestamp::from_millis(1_000_000);
+        let waits: Vec<i64> =
+            (2..=5).map(|n| ladder.after_failure(n, t0).unwrap().millis() - t0.millis()).collect();
+        assert_eq!(waits, [60_000, 300_000, 1_800_000, 7_200_000]);
+        assert_eq!(ladder.after_failure(6, t0), None, "after the 5th failure the delivery is failed");
+        // Simulate the queue: each hop waits what it was given; count the hops until due.
+        for (wait_secs, hops_expected) in [(60, 1), (300, 1), (1800, 2), (7200, 8)] {
+            let due = Timestamp::from_millis(t0.millis() + wait_secs * 1000);
+            let (mut now, mut hops) = (t0, 0);
+            while let Hop::Wait { delay_secs } = hop(due, now, 900) {
+                assert!((1..=900).contains(&delay_secs));
+                now = Timestamp::from_millis(now.millis() + delay_secs as i64 * 1000);
+                hops += 1;
+            }
+            assert_eq!(hops, hops_expected, "{wait_secs} s");
+            assert_eq!(now, due, "arrives on time, not early and not late");
+        }
+    }
+
+    #[test]
+    fn a_scaled_wait_above_the_cap_arrives_on_time() {
+        // Scaled: a 3.5 s wait through a queue capped at 1 s hops 4 times and is not early.
+        let t0 = Timestamp::from_millis(5_000);
+        let due = Timestamp::from_millis(8_500);
+        let (mut now, mut hops) = (t0, 0);
+        while let Hop::Wait { delay_secs } = hop(due, now, 1) {
+            assert_eq!(delay_secs, 1);
+            now = Timestamp::from_millis(now.millis() + 1000);
+            hops += 1;
+        }
+        assert_eq!(hops, 4);
+        assert!(now >= due && now.millis() - due.millis() < 1000);
+        assert_eq!(Ladder::parse("0, 0.5,1,1.5,2").unwrap(), Ladder::millis(&[0, 500, 1000, 1500, 2000]));
+        assert_eq!(Ladder::parse("0,-1"), None);
+    }
+
+    #[test]
+    fn endpoints_validate_and_subscribe() {
+        let now = Timestamp::now();
+        let e = Endpoint::create(
+            json!({"url": "https://hooks.example.com/x", "events": ["order.created"]}),
+            Mode::Live,
+            now,
+        )
+        .unwrap();
+        assert!(e.secret.starts_with("whsec_") && e.enabled);
+        assert!(e.subscribes(EventType::OrderCreated));
+        assert!(!e.subscribes(EventType::ProductCreated));
+        let all = Endpoint::create(json!({"url": "http://127.0.0.1:9/x"}), Mode::Test, now).unwrap();
+        assert_eq!(all.events, ["*"]);
+        assert!(all.subscribes(EventType::SubscriptionRenewed));
+        let bad = Endpoint::create(
+            json!({"url": "http://hooks.example.com", "events": ["order.made", "*", "*"]}),
+            Mode::Live,
+            now,
+        )
+        .unwrap_err();
+        let fields: Vec<_> = bad.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["url", "events[0]", "events[2]"]);
+        let off = all.apply_update(json!({"enabled": false, "description": "CRM"}), Mode::Test, now).unwrap();
+        assert!(!off.subscribes(EventType::OrderCreated));
+        assert_eq!(off.description.as_deref(), Some("CRM"));
+        assert_ne!(all.rotated(now).secret, all.secret);
+    }
+
+    fn attempt(n: u32, ok: bool) -> AttemptRecord {
+        AttemptRecord {
+            number: n,
+            at: Timestamp::from_millis(0),
+            status_code: Some(if ok { 200 } else { 500 }),
+            duration_ms: 1,
+            error_kind: (!ok).then(|| "http_status".to_string()),
+            error: None,
+            response_body: String::new(),
+            manual: false,
+        }
+    }
+
+    #[test]
+    fn five_failures_fail_a_delivery_and_a_manual_retry_does_not_restart_the_ladder() {
+        let ladder = Ladder::default();
+        let ev = Event::new(EventType::OrderCreated, json!({}));
+        let mut d = Delivery::new(&ev, "we_1", Timestamp::from_millis(0));
+        let mut now = Timestamp::from_millis(0);
+        for n in 1..=5 {
+            assert!(d.awaits_attempt(n) && !d.awaits_attempt(n + 1), "attempt {n} is the one due");
+            let claimed = d.claimed(now);
+            assert!(!claimed.awaits_attempt(n), "a duplicate message finds it claimed");
+            d = claimed.after_attempt(attempt(n, false), &ladder, now);
+            if n < 5 {
+                assert_eq!(d.status, DeliveryStatus::Scheduled);
+                now = d.next_attempt_at.unwrap();
+            }
+        }
+        assert_eq!(
+            now.millis(),
+            (60 + 300 + 1800 + 7200) * 1000,
+            "each wait counted from the previous failure"
+        );
+        assert_eq!((d.status, d.attempts.len()), (DeliveryStatus::Failed, 5));
+        assert!(d.retryable_by_hand());
+        let by_hand = d.claimed(now).after_manual_attempt(attempt(6, true), now);
+        assert_eq!(
+            (by_hand.status, by_hand.attempts.len(), by_hand.next_attempt_at),
+            (DeliveryStatus::Delivered, 6, None)
+        );
+        let ok_second =
+            Delivery::new(&ev, "we_1", now).claimed(now).after_attempt(attempt(1, false), &ladder, now);
+        let delivered = ok_second.claimed(now).after_attempt(attempt(2, true), &ladder, now);
+        assert_eq!(delivered.status, DeliveryStatus::Delivered);
+    }
+
+    #[test]
+    fn a_delivery_id_is_the_same_for_the_same_event_and_endpoint() {
+        let ev = Event::new(EventType::OrderCreated, json!({}));
+        let now = Timestamp::now();
+        let a = Delivery::new(&ev, "we_1", now);
+        assert_eq!(a.id, Delivery::new(&ev, "we_1", now).id);
+        assert_ne!(a.id, Delivery::new(&ev, "we_2", now).id);
+        assert!(id::looks_like("whd_", &a.id));
+        assert_eq!(serde_json::from_str::<Value>(&a.payload).unwrap()["type"], "order.created");
+    }
+}

@@ -1,0 +1,245 @@
+//! Webhook endpoints and deliveries.
+//!
+//! Endpoints are a small collection (at most 20 per tenant) under `WEBHOOK#<we id>` with a
+//! counter. Deliveries sit under `WHDELIVERY#<whd id>` (ids derived from event and endpoint,
+//! so a repeated fan-out finds the same item), with a GSI1 entry for the filtered log, and,
+//! while they wait (`scheduled`) or are in flight (`sending`), a key in the sparse `Pending`
+//! index (`PENDINGPK = WEBHOOK`) by the time after which the forwarder must step in: an attempt
+//! whose queue message was lost, or one interrupted by a crash.
+
+use crate::collection::{Collection, Page};
+use crate::cost::{Kind, record};
+use crate::db::{Db, Item, StoreError, Write, n, s, tenant_pk};
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+use sellvy_models::time::Timestamp;
+use sellvy_models::webhook::{Delivery, DeliveryStatus, Endpoint};
+use sellvy_models::{EventType, SortOrder, Tenant};
+use serde::{Deserialize, Serialize};
+
+pub(crate) const ENDPOINTS: Collection =
+    Collection { prefix: "WEBHOOK#", counter: "WEBHOOK#~COUNT", index: "#WEBHOOK" };
+pub(crate) const DELIVERIES: Collection =
+    Collection { prefix: "WHDELIVERY#", counter: "WHDELIVERY#~COUNT", index: "#WHDELIVERY" };
+
+/// Deliveries are kept 30 days, as events are.
+const DELIVERY_RETENTION_SECS: i64 = 30 * 24 * 3600;
+
+/// The fields the delivery log filters on (projected into GSI1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliverySummary {
+    pub id: String,
+    pub endpoint_id: String,
+    pub event_type: EventType,
+    pub status: DeliveryStatus,
+    pub created_at: Timestamp,
+}
+
+/// A delivery's stored item, with its `Pending` key when the forwarder may need to act on it
+/// after `watch_after`.
+fn delivery_item(t: &Tenant, d: &Delivery, watch_after: Option<Timestamp>) -> Result<Item, StoreError> {
+    let mut item = DELIVERIES.item(t, &d.id, d)?;
+    item.insert("expires_at".into(), n(d.created_at.seconds() + DELIVERY_RETENTION_SECS));
+    if let Some(at) = watch_after {
+        item.insert("PENDINGPK".into(), s("WEBHOOK"));
+        item.insert("PENDINGSK".into(), s(format!("{:015}#{}#{}", at.millis(), tenant_pk(t), d.id)));
+    }
+    Ok(item)
+}
+
+impl Db {
+    /// Creates an endpoint if the tenant has fewer than `max`.
+    pub async fn create_endpoint(&self, t: &Tenant, e: &Endpoint, max: u64) -> Result<(), StoreError> {
+        if self.count(ENDPOINTS, t).await? >= max {
+            return Err(StoreError::Rejected {
+                field: "url".into(),
+                message: format!("a store has at most {max} webhook endpoints per mode"),
+            });
+        }
+        self.transact(vec![
+            Write::put(&self.table, ENDPOINTS.item(t, &e.id, e)?, Some("attribute_not_exists(PK)"), &[])?,
+            ENDPOINTS.count_add(self, t, 1)?,
+        ])
+        .await
+    }
+
+    pub async fn get_endpoint(&self, t: &Tenant, id: &str) -> Result<Option<Endpoint>, StoreError> {
+        self.get_object(ENDPOINTS, t, id).await
+    }
+
+    pub async fn endpoint_page(
+        &self,
+        t: &Tenant,
+        offset: u64,
+        per_page: u32,
+    ) -> Result<Page<Endpoint>, StoreError> {
+        self.page(ENDPOINTS, t, offset, per_page, SortOrder::Asc).await
+    }
+
+    /// Every endpoint of the tenant (fan-out reads them once per request): one Query, the
+    /// counter left out by the key condition (`WEBHOOK#we_…` only).
+    pub async fn endpoints(&self, t: &Tenant) -> Result<Vec<Endpoint>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
+            .expression_attribute_values(":pk", s(tenant_pk(t)))
+            .expression_attribute_values(":p", s("WEBHOOK#we_"))
+            .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        record(Kind::Read, out.items().len(), out.consumed_capacity());
+        out.items().iter().map(|i| serde_dynamo::from_item(i.clone()).map_err(StoreError::from)).collect()
+    }
+
+    /// Replaces an endpoint still as read.
+    pub async fn update_endpoint(
+        &self,
+        t: &Tenant,
+        new: &Endpoint,
+        old: &Endpoint,
+    ) -> Result<(), StoreError> {
+        self.transact(vec![Write::put(
+            &self.table,
+            ENDPOINTS.item(t, &new.id, new)?,
+            Some("version = :v"),
+            &[(":v", n(old.version))],
+        )?])
+        .await
+    }
+
+    pub async fn delete_endpoint(&self, t: &Tenant, e: &Endpoint) -> Result<(), StoreError> {
+        self.transact(vec![
+            Write::delete(
+                &self.table,
+                ENDPOINTS.key(t, &e.id),
+                Some("version = :v"),
+                &[(":v", n(e.version))],
+            )?,
+            ENDPOINTS.count_add(self, t, -1)?,
+        ])
+        .await
+    }
+
+    /// Writes a new delivery unless it exists (a repeated fan-out): `true` when written.
+    pub async fn put_new_delivery(
+        &self,
+        t: &Tenant,
+        d: &Delivery,
+        watch_after: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(delivery_item(t, d, Some(watch_after))?))
+            .condition_expression("attribute_not_exists(PK)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match out {
+            Ok(o) => {
+                record(Kind::Write, 0, o.consumed_capacity());
+                Ok(true)
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                record(Kind::Write, 0, None);
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get_delivery(&self, t: &Tenant, id: &str) -> Result<Option<Delivery>, StoreError> {
+        self.get_object(DELIVERIES, t, id).await
+    }
+
+    pub async fn get_deliveries(&self, t: &Tenant, ids: &[String]) -> Result<Vec<Delivery>, StoreError> {
+        self.get_many(DELIVERIES, t, ids, |d: &Delivery| d.id.clone()).await
+    }
+
+    /// Every delivery's summary, oldest first (the log's filters).
+    pub async fn delivery_summaries(&self, t: &Tenant) -> Result<Vec<DeliverySummary>, StoreError> {
+        self.summaries(DELIVERIES, t).await
+    }
+
+    /// Claims an attempt: the delivery moves from `from` (its state as read, `version`) to
+    /// `sending`, one conditional write. `None` when someone else claimed it first (a duplicate
+    /// queue message, a concurrent manual retry).
+    pub async fn claim_delivery(
+        &self,
+        t: &Tenant,
+        read: &Delivery,
+        claimed: &Delivery,
+        interrupted_after: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(delivery_item(t, claimed, Some(interrupted_after))?))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(read.version))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match out {
+            Ok(o) => {
+                record(Kind::Write, 0, o.consumed_capacity());
+                Ok(true)
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                record(Kind::Write, 0, None);
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Records an attempt's outcome over the claim (`claimed.version`); a scheduled delivery
+    /// stays watched until `watch_after`.
+    pub async fn record_delivery(
+        &self,
+        t: &Tenant,
+        claimed: &Delivery,
+        done: &Delivery,
+        watch_after: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.transact(vec![Write::put(
+            &self.table,
+            delivery_item(t, done, watch_after)?,
+            Some("version = :v"),
+            &[(":v", n(claimed.version))],
+        )?])
+        .await
+    }
+
+    /// Deliveries the forwarder must look at (their watch time passed), oldest first.
+    pub async fn overdue_deliveries(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(Tenant, String)>, StoreError> {
+        let keys = self.pending_keys("WEBHOOK", now, limit).await?;
+        Ok(keys.into_iter().filter_map(|k| crate::db::parse_pending_key(&k)).collect())
+    }
+
+    /// The tenant's failed deliveries of one endpoint created at or after `since`.
+    pub async fn failed_deliveries(
+        &self,
+        t: &Tenant,
+        endpoint_id: &str,
+        since: Timestamp,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .delivery_summaries(t)
+            .await?
+            .into_iter()
+            .filter(|d| {
+                d.endpoint_id == endpoint_id && d.status == DeliveryStatus::Failed && d.created_at >= since
+            })
+            .map(|d| d.id)
+            .collect())
+    }
+}

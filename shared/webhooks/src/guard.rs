@@ -11,6 +11,9 @@
 use reqwest::Url;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+/// How long a host's resolution may take.
+pub const DNS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Which destinations outbound calls may reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Reach {
@@ -63,8 +66,9 @@ pub async fn check(raw: &str, reach: Reach) -> Result<Destination, GuardError> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let addrs: Vec<IpAddr> = match bare.parse::<IpAddr>() {
         Ok(ip) => vec![ip],
-        Err(_) => tokio::net::lookup_host((bare, port))
+        Err(_) => tokio::time::timeout(DNS_TIMEOUT, tokio::net::lookup_host((bare, port)))
             .await
+            .map_err(|_| refuse(format!("host {host} did not resolve in time")))?
             .map_err(|_| refuse(format!("host {host} does not resolve")))?
             .map(|a| a.ip())
             .collect(),

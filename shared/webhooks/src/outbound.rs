@@ -93,7 +93,8 @@ impl Resolve for GuardedResolver {
         let reach = self.0;
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let found: Vec<SocketAddr> =
+                tokio::time::timeout(guard::DNS_TIMEOUT, tokio::net::lookup_host((host.as_str(), 0))).await??.collect();
             let allowed: Vec<SocketAddr> = found
                 .into_iter()
                 .filter(|a| {

@@ -94,7 +94,9 @@ impl Resolve for GuardedResolver {
         let host = name.as_str().to_string();
         Box::pin(async move {
             let found: Vec<SocketAddr> =
-                tokio::time::timeout(guard::DNS_TIMEOUT, tokio::net::lookup_host((host.as_str(), 0))).await??.collect();
+                tokio::time::timeout(guard::DNS_TIMEOUT, tokio::net::lookup_host((host.as_str(), 0)))
+                    .await??
+                    .collect();
             let allowed: Vec<SocketAddr> = found
                 .into_iter()
                 .filter(|a| {

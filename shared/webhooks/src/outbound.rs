@@ -197,3 +197,72 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     }
     cause.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A loopback server answering every connection with `reply` after `delay`.
+    async fn server(reply: &'static str, delay: Duration) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else { return };
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    tokio::time::sleep(delay).await;
+                    let _ = sock.write_all(reply.as_bytes()).await;
+                });
+            }
+        });
+        url
+    }
+
+    fn post(url: &str, timeout: Duration) -> SignedPost<'_> {
+        SignedPost {
+            url,
+            body: b"{}",
+            secret: "whsec_x",
+            event: "order.created",
+            delivery_id: "whd_1",
+            timeout,
+            keep: 8,
+        }
+    }
+
+    #[tokio::test]
+    async fn only_a_2xx_in_time_succeeds_and_redirects_are_not_followed() {
+        let out = Outbound::new(Reach::AllowLoopback);
+        let ok = server("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n", Duration::ZERO).await;
+        assert!(out.post(&post(&ok, Duration::from_secs(2))).await.succeeded());
+
+        let moved = server(
+            "HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/\r\nContent-Length: 0\r\n\r\n",
+            Duration::ZERO,
+        )
+        .await;
+        let a = out.post(&post(&moved, Duration::from_secs(2))).await;
+        assert_eq!((a.status, a.failure), (Some(302), Some(Failure::Status(302))), "not followed");
+
+        let chatty =
+            server("HTTP/1.1 500 Oops\r\nContent-Length: 20\r\n\r\n0123456789abcdefghij", Duration::ZERO)
+                .await;
+        let a = out.post(&post(&chatty, Duration::from_secs(2))).await;
+        assert_eq!((a.body.as_str(), a.truncated), ("01234567", true), "only the first bytes are kept");
+        assert_eq!(a.failure.map(|f| f.kind()), Some("http_status"));
+
+        let slow = server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", Duration::from_secs(3)).await;
+        let a = out.post(&post(&slow, Duration::from_millis(300))).await;
+        assert_eq!(a.failure, Some(Failure::Timeout));
+        assert!(a.duration < Duration::from_secs(2));
+
+        let closed = out.post(&post("http://127.0.0.1:9/hook", Duration::from_secs(2))).await;
+        assert_eq!(closed.failure.map(|f| f.kind()), Some("connection"));
+
+        let guarded = Outbound::new(Reach::PublicOnly).post(&post(&ok, Duration::from_secs(2))).await;
+        assert_eq!(guarded.failure.map(|f| f.kind()), Some("refused"), "loopback needs the local switch");
+    }
+}

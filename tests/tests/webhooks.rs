@@ -297,8 +297,21 @@ async fn a_duplicate_queue_message_never_makes_a_second_attempt() {
     // And once more after it was delivered.
     assert_eq!(app.webhooks.handle(&msg, now).await.unwrap(), sellvy_webhooks::Handled::Skipped);
     assert_eq!(receiver.received().len(), 1);
+    // A retry by hand queued once but received three times makes one attempt too.
+    let by_hand = sellvy_webhooks::AttemptMessage::by_hand(&t, &d.id, 1, now);
+    let (a, b, c) = tokio::join!(
+        app.webhooks.handle(&by_hand, now),
+        app.webhooks.handle(&by_hand, now),
+        app.webhooks.handle(&by_hand, now)
+    );
+    let outcomes = [a.unwrap(), b.unwrap(), c.unwrap()];
+    let attempted = outcomes.iter().filter(|h| matches!(h, sellvy_webhooks::Handled::Attempted(_))).count();
+    assert_eq!(attempted, 1, "{outcomes:?}");
+    assert_eq!(app.webhooks.handle(&by_hand, now).await.unwrap(), sellvy_webhooks::Handled::Skipped);
+    assert_eq!(receiver.received().len(), 2);
     let stored = app.db.get_delivery(&t, &d.id).await.unwrap().unwrap();
-    assert_eq!(stored.attempts.len(), 1);
+    assert_eq!(stored.attempts.len(), 2);
+    assert!(stored.attempts[1].manual);
 }
 
 #[tokio::test]

@@ -128,20 +128,40 @@ async fn refund(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     auth.require(Permission::Full)?;
+    let order = find(&state, &auth, &id).await?;
+    let mut input = Input::object(body)?;
+    let amount = input.take("amount").and_then(|a| {
+        sellvy_models::Money::parse("amount", &a, order.currency())
+            .map_err(|e| input.error("amount", e.message))
+            .ok()
+    });
+    let reason = input.text("reason", 0, 500).filter(|r| !r.is_empty());
+    input.finish()?;
+    let amount = amount.map(|m| m.minor);
+    // Checked against the order as read, then (live mode) made at Stripe once, outside the
+    // retry loop: a conflicting write below re-applies this same refund, never makes another.
+    let first = order.refund(amount, reason.clone(), Timestamp::now())?;
+    let refund_amount = first.refunded_minor - order.refunded_minor;
+    let stripe_refund = match auth.tenant.mode {
+        Mode::Live => Some(give_back(&state, &order, refund_amount).await?),
+        Mode::Test => None,
+    };
+    let first = std::sync::Mutex::new(Some(order));
     until_committed(|| async {
-        let order = find(&state, &auth, &id).await?;
-        let mut input = Input::object(body.clone())?;
-        let amount = input.take("amount").and_then(|a| {
-            sellvy_models::Money::parse("amount", &a, order.currency())
-                .map_err(|e| input.error("amount", e.message))
-                .ok()
-        });
-        let reason = input.text("reason", 0, 500).filter(|r| !r.is_empty());
-        input.finish()?;
-        let refunded = order.refund(amount.map(|m| m.minor), reason, Timestamp::now())?;
-        if auth.tenant.mode == Mode::Live {
-            give_back(&state, &order, refunded.refunded_minor - order.refunded_minor).await?;
+        let cached = first.lock().map(|mut f| f.take()).unwrap_or(None);
+        let order = match cached {
+            Some(o) => o,
+            None => find(&state, &auth, &id).await?,
+        };
+        // Racing requests for the same refund of the same state share Stripe's refund (same
+        // idempotency key): the first to write records it, the others find it recorded.
+        if let Some(re) = &stripe_refund
+            && order.stripe_refunds.contains(re)
+        {
+            return Ok(sellvy_api::ok(order.to_object()));
         }
+        let mut refunded = order.refund(Some(refund_amount), reason.clone(), Timestamp::now())?;
+        refunded.stripe_refunds.extend(stripe_refund.clone());
         let event = Event::new(
             EventType::OrderRefunded,
             serde_json::to_value(refunded.to_object()).unwrap_or_default(),
@@ -152,10 +172,10 @@ async fn refund(
     .await
 }
 
-/// Returns money through the order's gateway (live mode). The idempotency key names the order's
-/// version: two requests racing for the same refund of the same state make one Stripe refund;
-/// a refund made again after the order changed is a new one.
-async fn give_back(state: &AppState, order: &Order, amount: i64) -> Result<(), ApiError> {
+/// Returns money through the order's gateway (live mode); the Stripe refund's id. The
+/// idempotency key names the order's version: two requests racing for the same refund of the
+/// same state make one Stripe refund; a refund asked again after the order changed is a new one.
+async fn give_back(state: &AppState, order: &Order, amount: i64) -> Result<String, ApiError> {
     let settings = state.config.stripe.as_ref().ok_or_else(|| {
         ApiError::Gateway("Stripe is not configured on this deployment; nothing was refunded".into())
     })?;
@@ -163,9 +183,10 @@ async fn give_back(state: &AppState, order: &Order, amount: i64) -> Result<(), A
         return Err(ApiError::invalid("id", "this order has no Stripe payment to refund"));
     };
     let key = format!("sellvy-refund-{}-v{}", order.id, order.version);
+    let amount = sellvy_payments::stripe::amount_for_stripe(amount, &order.currency);
     sellvy_payments::stripe::refund(settings, pi, amount, &key, &[("sellvy_order", &order.id)])
         .await
-        .map(|_| ())
+        .map(|r| r.id)
         .map_err(|e| ApiError::Gateway(format!("Stripe did not refund; nothing was refunded ({e})")))
 }
 

@@ -87,7 +87,8 @@ async fn succeeded(
     if order.payment_id.as_deref() == Some(pi) {
         return Ok("already recorded");
     }
-    let matches = amount == order.total_minor && currency.eq_ignore_ascii_case(&order.currency);
+    let expected = stripe::amount_for_stripe(order.total_minor, &order.currency);
+    let matches = amount == expected && currency.eq_ignore_ascii_case(&order.currency);
     if matches && order.awaits_payment() {
         match sellvy_payments::pay(state, &t, order.clone(), &payment).await {
             Ok(_) => return Ok("paid"),

@@ -195,6 +195,7 @@ async fn retry_failed(
     i.finish()?;
     let since = since.unwrap_or_else(Timestamp::now);
     let failed = state.db.failed_deliveries(&auth.tenant, &endpoint.id, since).await?;
+    let failed: Vec<(String, u32)> = failed.iter().map(|d| (d.id.clone(), d.attempts.len() as u32)).collect();
     let queued = state.webhooks.queue_by_hand(&auth.tenant, &failed).await.map_err(internal)?;
     Ok(sellvy_api::ok(RetryFailedObject { queued: queued as u64 }))
 }

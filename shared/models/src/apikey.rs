@@ -136,7 +136,9 @@ pub struct Store {
     #[serde(default)]
     pub allowed_origins: Vec<String>,
     /// Signs what Sellvy sends to the seller's own servers outside webhooks (dynamic delivery):
-    /// `X-Sellvy-Signature` = HMAC-SHA256 of the body with it, as webhooks are signed.
+    /// `X-Sellvy-Signature` = HMAC-SHA256 of the body with it, as webhooks are signed. Empty
+    /// for a store written before it existed, until `rotate_delivery_secret`.
+    #[serde(default)]
     pub delivery_secret: String,
     /// Checkouts from these countries (ISO 3166-1 alpha-2, the buyer's `customer.country`)
     /// are refused with 403.

@@ -38,9 +38,15 @@ pub enum PaymentStatus {
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
     Pending,
+    /// Dynamic goods: the seller's `dynamic_url` is being called.
+    Sending,
     Delivered,
     Failed,
 }
+
+/// How long a dynamic fetch counts as in flight (its timeout is 10 s); after that a process
+/// that died mid-fetch no longer blocks a redelivery.
+pub const DELIVERY_IN_FLIGHT_SECS: i64 = 30;
 
 /// The goods, once delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -189,6 +195,9 @@ pub struct Order {
     pub payment_error: Option<String>,
     #[serde(default)]
     pub dispute: Option<Dispute>,
+    /// Stripe refunds (`re_…`) recorded on this order, so one is never recorded twice.
+    #[serde(default)]
+    pub stripe_refunds: Vec<String>,
 }
 
 /// What `POST /storefront/checkout` asks for, read field by field.
@@ -441,6 +450,7 @@ impl Order {
             payment_id: None,
             payment_error: None,
             dispute: None,
+            stripe_refunds: Vec::new(),
         };
         Ok(Placed { order, access_token: token })
     }
@@ -496,6 +506,22 @@ impl Order {
         self.status == OrderStatus::Processing
             && self.payment_status == PaymentStatus::Paid
             && self.delivery.status != DeliveryStatus::Delivered
+    }
+
+    /// The seller's `dynamic_url` is being called for this order's goods.
+    pub fn delivering(&self, now: Timestamp) -> Order {
+        Order {
+            delivery: Delivery { status: DeliveryStatus::Sending, ..self.delivery.clone() },
+            updated_at: now,
+            version: self.version + 1,
+            ..self.clone()
+        }
+    }
+
+    /// Whether another process is fetching this order's dynamic goods right now.
+    pub fn delivery_in_flight(&self, now: Timestamp) -> bool {
+        self.delivery.status == DeliveryStatus::Sending
+            && now.millis() - self.updated_at.millis() < DELIVERY_IN_FLIGHT_SECS * 1000
     }
 
     /// Dynamic goods generated: the order is completed.

@@ -391,6 +391,15 @@ impl Product {
                 ));
             }
             Some(n) => Some(n - reserved),
+            // Unlimited now, or kept per variant: units held at product level would be lost.
+            None if reserved > 0 && updated.stock_per_variant() => {
+                return Err(ValidationError::one(
+                    "variants",
+                    format!(
+                        "open orders hold {reserved} units of this product's own stock: add variants once they are paid or expired"
+                    ),
+                ));
+            }
             None => None,
         };
         // The same per variant: a variant's serials must cover what open orders hold of it.

@@ -187,6 +187,9 @@ pub struct Delivery {
     pub updated_at: Timestamp,
     /// Bumped by every write: attempts are claimed with a condition on it.
     pub version: u64,
+    /// The attempt in flight is a retry by hand.
+    #[serde(default)]
+    pub sending_manual: bool,
 }
 
 impl Delivery {
@@ -207,6 +210,7 @@ impl Delivery {
             created_at: now,
             updated_at: now,
             version: 1,
+            sending_manual: false,
         }
     }
 
@@ -220,14 +224,20 @@ impl Delivery {
         matches!(self.status, DeliveryStatus::Failed | DeliveryStatus::Delivered)
     }
 
-    /// An attempt is in flight.
-    pub fn claimed(&self, now: Timestamp) -> Delivery {
+    /// An attempt is in flight (`manual`: a retry by hand).
+    pub fn claimed(&self, now: Timestamp, manual: bool) -> Delivery {
         Delivery {
             status: DeliveryStatus::Sending,
+            sending_manual: manual,
             updated_at: now,
             version: self.version + 1,
             ..self.clone()
         }
+    }
+
+    /// Marks an attempt record as made by hand.
+    pub fn as_manual(record: AttemptRecord) -> AttemptRecord {
+        AttemptRecord { manual: true, ..record }
     }
 
     /// The next attempt's number in the log.
@@ -239,7 +249,8 @@ impl Delivery {
     /// the ladder's next attempt, or failed after the last one.
     pub fn after_attempt(&self, record: AttemptRecord, ladder: &Ladder, now: Timestamp) -> Delivery {
         let succeeded = record.error_kind.is_none();
-        let mut next = Delivery { updated_at: now, version: self.version + 1, ..self.clone() };
+        let mut next =
+            Delivery { updated_at: now, version: self.version + 1, sending_manual: false, ..self.clone() };
         next.attempts.push(record);
         if succeeded {
             next.status = DeliveryStatus::Delivered;
@@ -267,6 +278,7 @@ impl Delivery {
         let mut next = Delivery {
             status,
             next_attempt_at: None,
+            sending_manual: false,
             updated_at: now,
             version: self.version + 1,
             ..self.clone()
@@ -459,7 +471,7 @@ mod tests {
         let mut now = Timestamp::from_millis(0);
         for n in 1..=5 {
             assert!(d.awaits_attempt(n) && !d.awaits_attempt(n + 1), "attempt {n} is the one due");
-            let claimed = d.claimed(now);
+            let claimed = d.claimed(now, false);
             assert!(!claimed.awaits_attempt(n), "a duplicate message finds it claimed");
             d = claimed.after_attempt(attempt(n, false), &ladder, now);
             if n < 5 {
@@ -474,14 +486,17 @@ mod tests {
         );
         assert_eq!((d.status, d.attempts.len()), (DeliveryStatus::Failed, 5));
         assert!(d.retryable_by_hand());
-        let by_hand = d.claimed(now).after_manual_attempt(attempt(6, true), now);
+        let by_hand = d.claimed(now, false).after_manual_attempt(attempt(6, true), now);
         assert_eq!(
             (by_hand.status, by_hand.attempts.len(), by_hand.next_attempt_at),
             (DeliveryStatus::Delivered, 6, None)
         );
-        let ok_second =
-            Delivery::new(&ev, "we_1", now).claimed(now).after_attempt(attempt(1, false), &ladder, now);
-        let delivered = ok_second.claimed(now).after_attempt(attempt(2, true), &ladder, now);
+        let ok_second = Delivery::new(&ev, "we_1", now).claimed(now, false).after_attempt(
+            attempt(1, false),
+            &ladder,
+            now,
+        );
+        let delivered = ok_second.claimed(now, false).after_attempt(attempt(2, true), &ladder, now);
         assert_eq!(delivered.status, DeliveryStatus::Delivered);
     }
 

@@ -81,8 +81,14 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
             };
             let q = order.quantity as usize;
             if from.len() < q {
-                let msg = format!("order {} holds {q} serials the product no longer has", order.id);
-                return Err(ApiError::Internal(msg).into());
+                // Cannot happen while reservations hold; if it does, the payment is refused (a
+                // Stripe payment is then refunded) rather than retried forever.
+                tracing::error!(order = %order.id, "the product no longer has the serials this order holds");
+                return Err(ApiError::invalid(
+                    "id",
+                    "this order can no longer be fulfilled: its serials are gone",
+                )
+                .into());
             }
             Goods::Serials(from[..q].to_vec())
         }
@@ -175,12 +181,36 @@ pub async fn deliver(state: &AppState, t: &Tenant, order: Order) -> Result<Order
             "only a paid order whose dynamic goods were not delivered can be redelivered",
         ));
     }
+    // Claim the fetch (`delivery.status = sending`, one conditional write), so two payments'
+    // callbacks or a redelivery racing the first fetch never make the seller generate twice.
+    let id = order.id.clone();
+    let first = Mutex::new(Some(order));
+    let claim = until_committed(|| async {
+        let order = current(state, t, &first, &id).await?;
+        let now = Timestamp::now();
+        if !order.awaits_delivery() || order.delivery_in_flight(now) {
+            return Ok(Err(order));
+        }
+        let claimed = order.delivering(now);
+        state.db.update_order(t, &claimed, &order, &[]).await?;
+        Ok(Ok(claimed))
+    })
+    .await?;
+    let order = match claim {
+        Ok(claimed) => claimed,
+        // Delivered meanwhile, or another process is fetching right now.
+        Err(current) => return Ok(current),
+    };
     let product = state.db.get_product(t, &order.product_id).await?;
     let url = product.as_ref().and_then(|p| p.dynamic_url.clone());
     let store = state.db.get_store(&t.store_id).await?;
     let outcome = match (url, store) {
         (None, _) => Err("the product no longer exists or has no dynamic_url".to_string()),
         (Some(_), None) => Err("the store no longer exists".to_string()),
+        (Some(_), Some(store)) if store.delivery_secret.is_empty() => {
+            Err("the store has no delivery secret yet: PATCH /v1/store {\"rotate_delivery_secret\": true}"
+                .to_string())
+        }
         (Some(url), Some(store)) => {
             let body = serde_json::to_vec(&order.to_object()).unwrap_or_default();
             let attempt = state

@@ -98,6 +98,16 @@ async fn post<T: serde::de::DeserializeOwned>(
     Err(StripeError::Refused { status, code: error["code"].as_str().map(String::from), message })
 }
 
+/// An amount in Sellvy's minor units as Stripe wants it. Stripe takes ISK (0 decimals in ISO
+/// 4217, and in Sellvy) in hundredths, for backward compatibility; every other currency Sellvy
+/// knows in its own minor unit.
+pub fn amount_for_stripe(minor: i64, currency: &str) -> i64 {
+    match currency.to_ascii_uppercase().as_str() {
+        "ISK" => minor * 100,
+        _ => minor,
+    }
+}
+
 /// Creates the PaymentIntent an order is paid with. Its metadata names the store, mode and
 /// order, so the `payment_intent.*` callbacks find the order; the order id is the idempotency
 /// key, so a retried checkout never creates a second payment.
@@ -107,7 +117,7 @@ pub async fn create_payment_intent(
     order: &Order,
 ) -> Result<PaymentIntent, StripeError> {
     let form: Vec<(String, String)> = vec![
-        ("amount".into(), order.total_minor.to_string()),
+        ("amount".into(), amount_for_stripe(order.total_minor, &order.currency).to_string()),
         ("currency".into(), order.currency.to_lowercase()),
         ("automatic_payment_methods[enabled]".into(), "true".into()),
         ("description".into(), format!("{} · {}", order.order_number(), order.product_title)),
@@ -230,6 +240,13 @@ mod tests {
         assert_eq!(verify_callback(body, None, "whsec_test", now), Err(SignatureError::Missing));
         assert_eq!(verify_callback(body, Some("v1=abc"), "whsec_test", now), Err(SignatureError::Malformed));
         assert_eq!(verify_callback(body, Some("t=1"), "whsec_test", now), Err(SignatureError::Malformed));
+    }
+
+    #[test]
+    fn isk_goes_to_stripe_in_hundredths() {
+        assert_eq!(amount_for_stripe(5000, "ISK"), 500_000);
+        assert_eq!(amount_for_stripe(2999, "USD"), 2999);
+        assert_eq!(amount_for_stripe(500, "JPY"), 500);
     }
 
     #[test]

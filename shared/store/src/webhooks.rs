@@ -231,8 +231,8 @@ impl Db {
         t: &Tenant,
         endpoint_id: &str,
         since: Timestamp,
-    ) -> Result<Vec<String>, StoreError> {
-        Ok(self
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let ids: Vec<String> = self
             .delivery_summaries(t)
             .await?
             .into_iter()
@@ -240,6 +240,11 @@ impl Db {
                 d.endpoint_id == endpoint_id && d.status == DeliveryStatus::Failed && d.created_at >= since
             })
             .map(|d| d.id)
-            .collect())
+            .collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(100) {
+            out.extend(self.get_deliveries(t, chunk).await?);
+        }
+        Ok(out)
     }
 }

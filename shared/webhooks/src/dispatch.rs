@@ -136,7 +136,10 @@ impl Webhooks {
         let t = msg.tenant();
         let Some(d) = self.db.get_delivery(&t, &msg.delivery_id).await? else { return Ok(Handled::Skipped) };
         let manual = msg.attempt == 0;
-        let due = if manual { d.retryable_by_hand() } else { d.awaits_attempt(msg.attempt) };
+        let due = match manual {
+            true => d.retryable_by_hand() && msg.after_attempts == Some(d.attempts.len() as u32),
+            false => d.awaits_attempt(msg.attempt),
+        };
         if !due {
             return Ok(Handled::Skipped);
         }
@@ -154,7 +157,7 @@ impl Webhooks {
         manual: bool,
     ) -> Result<Option<Delivery>, DispatchError> {
         let now = Timestamp::now();
-        let claimed = d.claimed(now);
+        let claimed = d.claimed(now, manual);
         let interrupted_after = Self::later(now, self.timeout + self.grace);
         if !self.db.claim_delivery(t, d, &claimed, interrupted_after).await? {
             return Ok(None);
@@ -227,9 +230,14 @@ impl Webhooks {
     }
 
     /// Queues one attempt by hand for each delivery (they go out at once, concurrently).
-    pub async fn queue_by_hand(&self, t: &Tenant, ids: &[String]) -> Result<usize, DispatchError> {
+    pub async fn queue_by_hand(
+        &self,
+        t: &Tenant,
+        deliveries: &[(String, u32)],
+    ) -> Result<usize, DispatchError> {
         let now = Timestamp::now();
-        let messages: Vec<AttemptMessage> = ids.iter().map(|id| AttemptMessage::new(t, id, 0, now)).collect();
+        let messages: Vec<AttemptMessage> =
+            deliveries.iter().map(|(id, attempts)| AttemptMessage::by_hand(t, id, *attempts, now)).collect();
         self.queue()?.send(&messages, now).await?;
         Ok(messages.len())
     }
@@ -269,7 +277,10 @@ impl Webhooks {
                         "interrupted",
                         "the attempt was interrupted before its outcome was recorded",
                     );
-                    let done = d.after_attempt(record, &self.ladder, now);
+                    let done = match d.sending_manual {
+                        true => d.after_manual_attempt(Delivery::as_manual(record), now),
+                        false => d.after_attempt(record, &self.ladder, now),
+                    };
                     self.settle(&t, &d, &done).await?;
                     true
                 }

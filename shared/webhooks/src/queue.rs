@@ -21,6 +21,10 @@ pub struct AttemptMessage {
     pub attempt: u32,
     /// Not before this time (ms since the epoch).
     pub due_at: i64,
+    /// A retry by hand: the number of attempts the delivery had when it was queued, so a
+    /// duplicate of the message finds one more and does nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_attempts: Option<u32>,
 }
 
 impl AttemptMessage {
@@ -31,7 +35,13 @@ impl AttemptMessage {
             mode: t.mode,
             attempt,
             due_at: due_at.millis(),
+            after_attempts: None,
         }
+    }
+
+    /// A retry by hand of a delivery that has had `attempts` attempts.
+    pub fn by_hand(t: &Tenant, delivery_id: &str, attempts: u32, now: Timestamp) -> AttemptMessage {
+        AttemptMessage { after_attempts: Some(attempts), ..AttemptMessage::new(t, delivery_id, 0, now) }
     }
 
     pub fn tenant(&self) -> Tenant {

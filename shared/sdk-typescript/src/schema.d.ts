@@ -1231,7 +1231,7 @@ export interface components {
             payload: unknown;
         };
         /** @enum {string} */
-        DeliveryStatus: "pending" | "delivered" | "failed";
+        DeliveryStatus: "pending" | "sending" | "delivered" | "failed";
         /** @description A chargeback opened on a paid order (Stripe's `charge.dispute.created`). */
         Dispute: {
             /** @description The gateway's dispute id (`dp_…`). */

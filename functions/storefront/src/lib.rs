@@ -206,8 +206,20 @@ async fn checkout(
             EventType::OrderCreated,
             serde_json::to_value(placed.order.to_object()).unwrap_or_default(),
         );
-        state.db.place_order(t, &placed.order, &product, coupon.as_ref(), &event).await?;
-        Ok(placed)
+        match state.db.place_order(t, &placed.order, &product, coupon.as_ref(), &event).await {
+            Ok(()) => Ok(placed),
+            // A variant's stock is taken by its position, guarded by its id: if the seller
+            // reordered the variants since the product was read, read it again.
+            Err(e @ sellvy_store::StoreError::Rejected { .. }) => {
+                let Some(v) = &placed.order.variant else { return Err(e.into()) };
+                let fresh = state.db.get_product(t, &product.id).await?;
+                match fresh.is_some_and(|p| p.variant_index(&v.id) != product.variant_index(&v.id)) {
+                    true => Err(sellvy_api::Attempt::Conflict),
+                    false => Err(e.into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
     })
     .await?;
     let stripe = match stripe {

@@ -252,6 +252,19 @@ async fn stripe_failing_at_checkout_gives_the_stock_back_and_late_payments_are_r
         .await;
     assert_eq!(r.fields(), ["gateway"], "{}", r.body);
     assert!(r.body["error"]["message"].as_str().unwrap().contains("at least $0.50"), "{}", r.body);
+    // Three-decimal currencies: Stripe takes amounts ending in 0 only; Sellvy says so first.
+    let kwd = app
+        .product(&store.live, json!({"title": "Dinar", "type": "service", "price": 1.125, "currency": "KWD"}))
+        .await;
+    let r = app
+        .post(
+            "/storefront/checkout",
+            &pk,
+            json!({"product_id": kwd["id"], "quantity": 1, "email": "x@example.com", "gateway": "stripe"}),
+        )
+        .await;
+    assert_eq!(r.fields(), ["gateway"], "{}", r.body);
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("0.010"), "{}", r.body);
 }
 
 async fn sandbox_buy(app: &TestApp, pk: &str, body: Value) -> Reply {
@@ -499,4 +512,47 @@ async fn the_purchase_path_costs_a_fixed_number_of_dynamodb_calls() {
             assert!(reply.cost("calls") <= most, "{round}: {step} made {} calls", reply.cost("calls"));
         }
     }
+}
+
+#[tokio::test]
+async fn orders_filter_by_date_and_held_stock_cannot_vanish() {
+    let app = spawn_app().await;
+    let store = app.new_store().await;
+    let pk = publishable(&app, &store.test).await;
+    let product = app
+        .product(&store.test, json!({"title": "Icons", "type": "digital_download", "price": 3, "file_url": "https://files.example/i.zip", "stock_amount": 10}))
+        .await;
+    let body =
+        json!({"product_id": product["id"], "quantity": 2, "email": "d@example.com", "gateway": "stripe"});
+    for _ in 0..2 {
+        assert_eq!(app.post("/storefront/checkout", &pk, body.clone()).await.status, 201);
+    }
+    let now = sellvy_models::time::Timestamp::now().millis();
+    let day = |offset: i64| {
+        sellvy_models::time::Timestamp::from_millis(now + offset * 86_400_000).to_rfc3339()[..10].to_string()
+    };
+    let total = |q: String| {
+        let app = app.clone();
+        let key = store.test.clone();
+        async move { app.get(&format!("/orders{q}"), &key).await.body["meta"]["total"].clone() }
+    };
+    assert_eq!(total(format!("?date_from={}", day(0))).await, 2, "a date means from the start of that day");
+    assert_eq!(total(format!("?date_to={}", day(0))).await, 2, "…and up to its end");
+    assert_eq!(total(format!("?date_from={}", day(1))).await, 0);
+    assert_eq!(total(format!("?date_to={}", day(-1))).await, 0);
+    assert_eq!(total(format!("?date_from={}&status=pending", day(-1))).await, 2);
+    let since = sellvy_models::time::Timestamp::from_millis(now - 60_000).to_rfc3339();
+    assert_eq!(total(format!("?date_from={since}")).await, 2, "an RFC 3339 time works too");
+    let bad = app.get("/orders?date_from=yesterday&date_to=2026-13-01", &store.test).await;
+    assert_eq!(bad.fields(), ["date_from", "date_to"]);
+
+    // Two orders hold 4 of the 10: the count cannot be dropped (unlimited) until they end.
+    let unlimited = app
+        .patch(
+            &format!("/products/{}", product["id"].as_str().unwrap()),
+            &store.test,
+            json!({"stock_amount": null}),
+        )
+        .await;
+    assert_eq!(unlimited.fields(), ["stock_amount"], "{}", unlimited.body);
 }

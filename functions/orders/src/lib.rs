@@ -41,7 +41,9 @@ fn parse_enum<T: serde::de::DeserializeOwned>(
 
 /// List orders
 ///
-/// Newest first. Filters: `status`, `payment_status`, `customer_email`, `product_id`.
+/// Newest first. Filters: `status`, `payment_status`, `customer_email`, `product_id`,
+/// `date_from` and `date_to` (inclusive, on `created_at`: a date such as `2026-11-01` or an
+/// RFC 3339 time).
 #[utoipa::path(get, path = "/v1/orders", operation_id = "list_orders", tag = "Orders", params(OrderListParams),
     responses((status = 200, description = "OK", body = OrderList), Errors))]
 async fn list(
@@ -63,13 +65,29 @@ async fn list(
         "pending, paid, failed, refunded",
         &mut errors,
     );
+    let mut bound = |field: &str, upper: bool| {
+        let raw = params.get(field)?;
+        let t = Timestamp::parse_bound(raw, upper);
+        if t.is_none() {
+            errors.push(FieldError::new(field, "must be a date (2026-11-01) or an RFC 3339 time"));
+        }
+        t
+    };
+    let date_from = bound("date_from", false);
+    let date_to = bound("date_to", true);
     if !errors.is_empty() {
         return Err(ValidationError { errors }.into());
     }
     let email = params.get("customer_email").map(str::to_lowercase);
     let product = params.get("product_id");
     let t = &auth.tenant;
-    if status.is_none() && payment.is_none() && email.is_none() && product.is_none() {
+    let unfiltered = status.is_none()
+        && payment.is_none()
+        && email.is_none()
+        && product.is_none()
+        && date_from.is_none()
+        && date_to.is_none();
+    if unfiltered {
         let found = state.db.order_page(t, page.offset(), page.per_page).await?;
         return Ok(sellvy_api::list(found.items.iter().map(Order::to_object).collect(), page, found.total));
     }
@@ -79,6 +97,8 @@ async fn list(
             && payment.is_none_or(|p| o.payment_status == p)
             && email.as_ref().is_none_or(|e| &o.customer_email == e)
             && product.is_none_or(|p| o.product_id == p)
+            && date_from.is_none_or(|from| o.created_at >= from)
+            && date_to.is_none_or(|to| o.created_at <= to)
     });
     matching.reverse();
     let total = matching.len() as u64;
@@ -142,6 +162,11 @@ async fn refund(
     // retry loop: a conflicting write below re-applies this same refund, never makes another.
     let first = order.refund(amount, reason.clone(), Timestamp::now())?;
     let refund_amount = first.refunded_minor - order.refunded_minor;
+    if auth.tenant.mode == Mode::Live
+        && let Some(why) = sellvy_payments::stripe::refuses_amount(refund_amount, &order.currency)
+    {
+        return Err(ApiError::invalid("amount", why));
+    }
     let stripe_refund = match auth.tenant.mode {
         Mode::Live => Some(give_back(&state, &order, refund_amount).await?),
         Mode::Test => None,

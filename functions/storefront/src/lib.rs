@@ -195,6 +195,11 @@ async fn checkout(
         };
         let placed =
             Order::place(&req, &product, coupon.as_ref(), number, Timestamp::now(), buyer.is_none())?;
+        if stripe.is_some()
+            && let Some(why) = stripe::refuses_amount(placed.order.total_minor, &placed.order.currency)
+        {
+            return Err(ApiError::invalid("gateway", why).into());
+        }
         if placed.order.too_risky_for(&product) {
             let score = placed.order.fraud_score;
             return Err(ApiError::Forbidden(format!(

@@ -391,12 +391,19 @@ impl Product {
                 ));
             }
             Some(n) => Some(n - reserved),
-            // Unlimited now, or kept per variant: units held at product level would be lost.
-            None if reserved > 0 && updated.stock_per_variant() => {
+            // Unlimited now, or kept per variant: the units open orders hold would be lost.
+            None if reserved > 0 => {
+                let field = if updated.stock_per_variant() {
+                    "variants"
+                } else if updated.product_type == ProductType::DigitalDownload {
+                    "stock_amount"
+                } else {
+                    "type"
+                };
                 return Err(ValidationError::one(
-                    "variants",
+                    field,
                     format!(
-                        "open orders hold {reserved} units of this product's own stock: add variants once they are paid or expired"
+                        "open orders hold {reserved} units of this product's stock: change how its stock is kept once they are paid or expired"
                     ),
                 ));
             }

@@ -23,6 +23,16 @@ impl Timestamp {
     pub fn plus_seconds(self, s: i64) -> Self {
         Self(self.0 + s * 1000)
     }
+    /// A bound of a date filter: an RFC 3339 time, or a calendar date (`2026-11-01`), which
+    /// means the start of that day (UTC) for a lower bound and its end for an upper bound.
+    pub fn parse_bound(s: &str, upper: bool) -> Option<Self> {
+        if let Some(t) = Self::parse(s) {
+            return Some(t);
+        }
+        let day = Self::parse(&format!("{}T00:00:00Z", s.trim()))?;
+        Some(if upper { Self(day.0 + 24 * 3600 * 1000 - 1) } else { day })
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
         Some(Self((t.unix_timestamp_nanos() / 1_000_000) as i64))

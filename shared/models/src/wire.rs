@@ -819,6 +819,10 @@ pub struct OrderListParams {
     pub payment_status: Option<crate::order::PaymentStatus>,
     pub customer_email: Option<String>,
     pub product_id: Option<String>,
+    /// Created at or after (a date, `2026-11-01`, or an RFC 3339 time).
+    pub date_from: Option<String>,
+    /// Created at or before (a date, meaning its whole day, or an RFC 3339 time).
+    pub date_to: Option<String>,
 }
 
 // ---------------------------------------------------------------- events

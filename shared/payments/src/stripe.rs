@@ -108,6 +108,19 @@ pub fn amount_for_stripe(minor: i64, currency: &str) -> i64 {
     }
 }
 
+/// Why Stripe would refuse this amount, if it would: for three-decimal currencies (BHD, JOD,
+/// KWD, OMR) Stripe takes only amounts whose last digit is 0.
+pub fn refuses_amount(minor: i64, currency: &str) -> Option<String> {
+    let code = currency.to_ascii_uppercase();
+    (["BHD", "JOD", "KWD", "OMR"].contains(&code.as_str()) && minor % 10 != 0).then(|| {
+        format!(
+            "Stripe takes {code} amounts in multiples of 0.010 only ({}.{:03} is not)",
+            minor / 1000,
+            minor % 1000
+        )
+    })
+}
+
 /// Creates the PaymentIntent an order is paid with. Its metadata names the store, mode and
 /// order, so the `payment_intent.*` callbacks find the order; the order id is the idempotency
 /// key, so a retried checkout never creates a second payment.
@@ -240,6 +253,13 @@ mod tests {
         assert_eq!(verify_callback(body, None, "whsec_test", now), Err(SignatureError::Missing));
         assert_eq!(verify_callback(body, Some("v1=abc"), "whsec_test", now), Err(SignatureError::Malformed));
         assert_eq!(verify_callback(body, Some("t=1"), "whsec_test", now), Err(SignatureError::Malformed));
+    }
+
+    #[test]
+    fn three_decimal_amounts_must_end_in_zero() {
+        assert!(refuses_amount(1125, "KWD").unwrap().contains("1.125"));
+        assert_eq!(refuses_amount(1120, "kwd"), None);
+        assert_eq!(refuses_amount(1125, "USD"), None);
     }
 
     #[test]

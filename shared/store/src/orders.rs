@@ -50,6 +50,7 @@ pub struct OrderSummary {
     pub payment_status: PaymentStatus,
     pub customer_email: String,
     pub product_id: String,
+    pub created_at: sellvy_models::time::Timestamp,
 }
 
 /// An order's stored item. A pending order also carries the keys of the sparse `Pending`
@@ -289,6 +290,9 @@ impl Db {
                     )?);
                 }
             }
+            // A product without a counter any more (it cannot lose one while units are held,
+            // but an older item might): nothing to give back to.
+            (Some(p), None) if p.available.is_none() => {}
             (Some(p), None) => writes.push(Write::update(
                 &self.table,
                 PRODUCTS.key(t, &p.id),

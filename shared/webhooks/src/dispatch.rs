@@ -31,6 +31,9 @@ pub enum DispatchError {
     NoQueue,
 }
 
+/// A retry by hand waits at most this for the receiver (the request waits for it).
+pub const MANUAL_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// What handling one message did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {
@@ -179,7 +182,8 @@ impl Webhooks {
                         secret: &e.secret,
                         event: d.event_type.as_str(),
                         delivery_id: &d.id,
-                        timeout: self.timeout,
+                        // A retry by hand may be answered within API Gateway's 30 s.
+                        timeout: if manual { self.timeout.min(MANUAL_TIMEOUT) } else { self.timeout },
                         keep: KEPT_RESPONSE_BYTES,
                     })
                     .await;

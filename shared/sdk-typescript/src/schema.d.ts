@@ -413,7 +413,9 @@ export interface paths {
         };
         /**
          * List orders
-         * @description Newest first. Filters: `status`, `payment_status`, `customer_email`, `product_id`.
+         * @description Newest first. Filters: `status`, `payment_status`, `customer_email`, `product_id`,
+         *     `date_from` and `date_to` (inclusive, on `created_at`: a date such as `2026-11-01` or an
+         *     RFC 3339 time).
          */
         get: operations["list_orders"];
         put?: never;
@@ -4134,6 +4136,10 @@ export interface operations {
                 payment_status?: components["schemas"]["PaymentStatus"];
                 customer_email?: string;
                 product_id?: string;
+                /** @description Created at or after (a date, `2026-11-01`, or an RFC 3339 time). */
+                date_from?: string;
+                /** @description Created at or before (a date, meaning its whole day, or an RFC 3339 time). */
+                date_to?: string;
             };
             header?: never;
             path?: never;

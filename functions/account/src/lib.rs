@@ -86,9 +86,7 @@ async fn revoke(
 }
 
 async fn current_store(state: &AppState, auth: &Auth) -> Result<sellvy_models::apikey::Store, ApiError> {
-    state.db.get_store(&auth.tenant.store_id).await?.ok_or_else(|| {
-        ApiError::Internal(format!("store {} of a valid key is missing", auth.tenant.store_id))
-    })
+    sellvy_api::tenant_store(state, &auth.tenant).await
 }
 
 /// Get the store

@@ -59,9 +59,7 @@ async fn create(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let store = state.db.get_store(&auth.tenant.store_id).await?.ok_or_else(|| {
-        ApiError::Internal(format!("store {} of a valid key is missing", auth.tenant.store_id))
-    })?;
+    let store = sellvy_api::tenant_store(&state, &auth.tenant).await?;
     let coupon = Coupon::create(body, store.currency(), Timestamp::now())?;
     state.db.create_coupon(&auth.tenant, &coupon).await?;
     Ok(sellvy_api::created(coupon.to_json()))

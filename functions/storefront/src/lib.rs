@@ -166,7 +166,7 @@ async fn checkout(
             ApiError::invalid("gateway", "card payments (stripe) are not configured on this deployment yet")
         })?),
     };
-    let store = state.db.get_store(&t.store_id).await?.ok_or_else(|| ApiError::not_found("Store"))?;
+    let store = shopper.store(&state).await?;
     let country = req.customer.as_ref().and_then(|c| c.get("country")).and_then(|c| c.as_str());
     if let Some(why) = store.refuses(&shopper.client, country) {
         return Err(ApiError::Forbidden(why));

@@ -34,6 +34,18 @@ pub fn app(routes: Router<AppState>, state: AppState) -> Router {
     middleware::wrap(routes, state)
 }
 
+/// The store a valid key belongs to (it cannot be missing: that would be ours to fix).
+pub async fn tenant_store(
+    state: &AppState,
+    t: &sellvy_models::Tenant,
+) -> Result<sellvy_models::apikey::Store, ApiError> {
+    state
+        .db
+        .get_store(&t.store_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("store {} of a valid key is missing", t.store_id)))
+}
+
 /// The object `id` names in the caller's store, or 404 `not_found` naming `what`. An id of the
 /// wrong shape (`prefix` + 26 characters) never reaches the store.
 pub async fn lookup<T, Fut>(

@@ -7,7 +7,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::{HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sellvy_models::apikey::{ApiKey, KeyKind, KeySecret};
+use sellvy_models::apikey::{ApiKey, KeyKind, KeySecret, Store};
 use sellvy_models::{RateLimit, Tenant};
 use std::net::SocketAddr;
 
@@ -22,6 +22,18 @@ pub struct Shopper {
     pub tenant: Tenant,
     /// The client's address (API Gateway's source IP, or the socket's locally).
     pub client: String,
+    /// The store, when authentication already read it (browser requests, for their origin).
+    known_store: Option<Store>,
+}
+
+impl Shopper {
+    /// The caller's store: the one authentication read, or one GetItem.
+    pub async fn store(&self, state: &AppState) -> Result<Store, ApiError> {
+        match &self.known_store {
+            Some(s) => Ok(s.clone()),
+            None => crate::tenant_store(state, &self.tenant).await,
+        }
+    }
 }
 
 /// The caller's address: API Gateway's `sourceIp` on Lambda, the socket's peer locally.
@@ -76,15 +88,15 @@ impl FromRequestParts<AppState> for Shopper {
             Err(e) => tracing::warn!(error = %e, "storefront limiter unavailable; request let through"),
         }
         // Only browsers send an Origin: apps and servers skip the store read.
+        let mut known_store = None;
         if let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-            let store = state.db.get_store(&tenant.store_id).await?.ok_or_else(|| {
-                ApiError::Internal(format!("store {} of a valid key is missing", tenant.store_id))
-            })?;
+            let store = crate::tenant_store(state, &tenant).await?;
             if !store.allows_origin(origin) {
                 return Err(ApiError::Forbidden(format!("The origin {origin} is not allowed by this store")));
             }
+            known_store = Some(store);
         }
-        Ok(Shopper { key, tenant, client })
+        Ok(Shopper { key, tenant, client, known_store })
     }
 }
 

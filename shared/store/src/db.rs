@@ -279,15 +279,58 @@ impl Db {
     }
 }
 
+/// Puts an item's keys in the sparse `Pending` index: found under `partition` once `at` has
+/// passed (`PENDINGSK = <at ms>#<tenant>#<id>`, read back by [`Db::pending`]).
+pub(crate) fn watch(
+    item: &mut Item,
+    partition: &str,
+    at: sellvy_models::time::Timestamp,
+    t: &sellvy_models::Tenant,
+    id: &str,
+) {
+    item.insert("PENDINGPK".into(), s(partition));
+    item.insert("PENDINGSK".into(), s(format!("{:015}#{}#{id}", at.millis(), tenant_pk(t))));
+}
+
 impl Db {
-    /// Sort keys of the sparse `Pending` index under `partition` that sort before `before`
-    /// (`<ms>#…`), oldest first: one Query, keys only.
-    pub(crate) async fn pending_keys(
+    /// Puts an item if `condition` holds: `false` when it does not (no error).
+    pub(crate) async fn put_if(
+        &self,
+        item: Item,
+        condition: &str,
+        values: &[(&str, AttributeValue)],
+    ) -> Result<bool, StoreError> {
+        let mut req = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        for (k, v) in values {
+            req = req.expression_attribute_values(*k, v.clone());
+        }
+        match req.send().await {
+            Ok(o) => {
+                record(Kind::Write, 0, o.consumed_capacity());
+                Ok(true)
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                record(Kind::Write, 0, None);
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The (tenant, id) of items [`watch`]ed under `partition` whose time is before `before`,
+    /// oldest first: one Query, keys only.
+    pub(crate) async fn pending(
         &self,
         partition: &str,
         before: sellvy_models::time::Timestamp,
         limit: u32,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<(sellvy_models::Tenant, String)>, StoreError> {
         let out = self
             .client
             .query()
@@ -305,7 +348,7 @@ impl Db {
             .items()
             .iter()
             .filter_map(|item| match item.get("PENDINGSK") {
-                Some(AttributeValue::S(k)) => Some(k.clone()),
+                Some(AttributeValue::S(k)) => parse_pending_key(k),
                 _ => None,
             })
             .collect())
@@ -313,7 +356,7 @@ impl Db {
 }
 
 /// `<ms>#T#<store>#<mode>#<id>` → (tenant, id).
-pub(crate) fn parse_pending_key(key: &str) -> Option<(sellvy_models::Tenant, String)> {
+fn parse_pending_key(key: &str) -> Option<(sellvy_models::Tenant, String)> {
     let mut parts = key.split('#');
     let (_, _, store, mode, id) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let mode = match mode {

@@ -33,17 +33,13 @@ pub(crate) fn committed(events: Vec<(Tenant, Event)>) {
     }
 }
 
-fn outbox_sk(t: &Tenant, e: &Event) -> String {
-    format!("{:015}#{}#{}", e.created_at.millis(), tenant_pk(t), e.id)
-}
-
 /// Events are kept 30 days for the delivery log, then expire by TTL.
 const EVENT_RETENTION_SECS: i64 = 30 * 24 * 3600;
 
 impl Db {
     /// The outbox write that goes into the same transaction as the change it records.
     pub(crate) fn record_event(&self, t: &Tenant, e: &Event) -> Result<Write, StoreError> {
-        let item = HashMap::from([
+        let mut item = HashMap::from([
             ("PK".to_string(), s(tenant_pk(t))),
             ("SK".to_string(), s(format!("EVENT#{}", e.id))),
             ("id".to_string(), s(&e.id)),
@@ -52,10 +48,9 @@ impl Db {
             ("payload".to_string(), s(e.payload().to_string())),
             // Not yet handed to the delivery queue (the webhook forwarder clears it).
             ("dispatch".to_string(), s("pending")),
-            ("PENDINGPK".to_string(), s("OUTBOX")),
-            ("PENDINGSK".to_string(), s(outbox_sk(t, e))),
             ("expires_at".to_string(), n(e.created_at.seconds() + EVENT_RETENTION_SECS)),
         ]);
+        crate::db::watch(&mut item, "OUTBOX", e.created_at, t, &e.id);
         let mut w = Write::put(&self.table, item, None, &[])?;
         w.event = Some((t.clone(), e.clone()));
         Ok(w)
@@ -68,8 +63,7 @@ impl Db {
         before: sellvy_models::time::Timestamp,
         limit: u32,
     ) -> Result<Vec<(Tenant, String)>, StoreError> {
-        let keys = self.pending_keys("OUTBOX", before, limit).await?;
-        Ok(keys.into_iter().filter_map(|k| crate::db::parse_pending_key(&k)).collect())
+        self.pending("OUTBOX", before, limit).await
     }
 
     /// One event of the outbox.

@@ -59,8 +59,7 @@ pub struct OrderSummary {
 fn order_item(t: &Tenant, o: &Order) -> Result<Item, StoreError> {
     let mut item = ORDERS.item(t, &o.id, o)?;
     if o.status == OrderStatus::Pending {
-        item.insert("PENDINGPK".into(), s("PENDING"));
-        item.insert("PENDINGSK".into(), s(format!("{:015}#{}#{}", o.pay_by.millis(), tenant_pk(t), o.id)));
+        crate::db::watch(&mut item, "PENDING", o.pay_by, t, &o.id);
     }
     Ok(item)
 }
@@ -73,8 +72,7 @@ impl Db {
         now: sellvy_models::time::Timestamp,
         limit: u32,
     ) -> Result<Vec<(Tenant, String)>, StoreError> {
-        let keys = self.pending_keys("PENDING", now, limit).await?;
-        Ok(keys.into_iter().filter_map(|k| crate::db::parse_pending_key(&k)).collect())
+        self.pending("PENDING", now, limit).await
     }
 
     /// The next order number of a tenant (`ORD-<n>`): one atomic counter, never reused.

@@ -40,8 +40,7 @@ fn delivery_item(t: &Tenant, d: &Delivery, watch_after: Option<Timestamp>) -> Re
     let mut item = DELIVERIES.item(t, &d.id, d)?;
     item.insert("expires_at".into(), n(d.created_at.seconds() + DELIVERY_RETENTION_SECS));
     if let Some(at) = watch_after {
-        item.insert("PENDINGPK".into(), s("WEBHOOK"));
-        item.insert("PENDINGSK".into(), s(format!("{:015}#{}#{}", at.millis(), tenant_pk(t), d.id)));
+        crate::db::watch(&mut item, "WEBHOOK", at, t, &d.id);
     }
     Ok(item)
 }
@@ -129,26 +128,7 @@ impl Db {
         d: &Delivery,
         watch_after: Timestamp,
     ) -> Result<bool, StoreError> {
-        let out = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(delivery_item(t, d, Some(watch_after))?))
-            .condition_expression("attribute_not_exists(PK)")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match out {
-            Ok(o) => {
-                record(Kind::Write, 0, o.consumed_capacity());
-                Ok(true)
-            }
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                record(Kind::Write, 0, None);
-                Ok(false)
-            }
-            Err(e) => Err(e.into()),
-        }
+        self.put_if(delivery_item(t, d, Some(watch_after))?, "attribute_not_exists(PK)", &[]).await
     }
 
     pub async fn get_delivery(&self, t: &Tenant, id: &str) -> Result<Option<Delivery>, StoreError> {
@@ -165,7 +145,7 @@ impl Db {
     }
 
     /// Claims an attempt: the delivery moves from `from` (its state as read, `version`) to
-    /// `sending`, one conditional write. `None` when someone else claimed it first (a duplicate
+    /// `sending`, one conditional write. `false` when someone else claimed it first (a duplicate
     /// queue message, a concurrent manual retry).
     pub async fn claim_delivery(
         &self,
@@ -174,27 +154,12 @@ impl Db {
         claimed: &Delivery,
         interrupted_after: Timestamp,
     ) -> Result<bool, StoreError> {
-        let out = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(delivery_item(t, claimed, Some(interrupted_after))?))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", n(read.version))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match out {
-            Ok(o) => {
-                record(Kind::Write, 0, o.consumed_capacity());
-                Ok(true)
-            }
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                record(Kind::Write, 0, None);
-                Ok(false)
-            }
-            Err(e) => Err(e.into()),
-        }
+        self.put_if(
+            delivery_item(t, claimed, Some(interrupted_after))?,
+            "version = :v",
+            &[(":v", n(read.version))],
+        )
+        .await
     }
 
     /// Records an attempt's outcome over the claim (`claimed.version`); a scheduled delivery
@@ -221,8 +186,7 @@ impl Db {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<(Tenant, String)>, StoreError> {
-        let keys = self.pending_keys("WEBHOOK", now, limit).await?;
-        Ok(keys.into_iter().filter_map(|k| crate::db::parse_pending_key(&k)).collect())
+        self.pending("WEBHOOK", now, limit).await
     }
 
     /// The tenant's failed deliveries of one endpoint created at or after `since`.

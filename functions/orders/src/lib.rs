@@ -8,6 +8,7 @@ use sellvy_api::docs::{Errors, GatewayError, NotFound, WriteErrors};
 use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes, until_committed};
 use sellvy_models::input::Input;
 use sellvy_models::order::{Order, OrderStatus, PaymentStatus};
+use sellvy_models::page::enum_param;
 use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{OrderData, OrderList, OrderListParams, RefundInput};
 use sellvy_models::{Event, EventType, Mode, Permission};
@@ -21,22 +22,6 @@ pub fn routes() -> Routes {
         .routes(routes!(refund))
         .routes(routes!(cancel))
         .routes(routes!(redeliver))
-}
-
-fn parse_enum<T: serde::de::DeserializeOwned>(
-    field: &str,
-    raw: Option<&str>,
-    allowed: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<T> {
-    let raw = raw?;
-    match serde_json::from_value(serde_json::Value::from(raw)) {
-        Ok(v) => Some(v),
-        Err(_) => {
-            errors.push(FieldError::new(field, format!("must be one of {allowed}")));
-            None
-        }
-    }
 }
 
 /// List orders
@@ -53,13 +38,13 @@ async fn list(
 ) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
     let page = PageRequest::parse(&params).map_err(|e| errors.extend(e.errors)).unwrap_or_default();
-    let status: Option<OrderStatus> = parse_enum(
+    let status: Option<OrderStatus> = enum_param(
         "status",
         params.get("status"),
         "pending, processing, completed, cancelled, refunded",
         &mut errors,
     );
-    let payment: Option<PaymentStatus> = parse_enum(
+    let payment: Option<PaymentStatus> = enum_param(
         "payment_status",
         params.get("payment_status"),
         "pending, paid, failed, refunded",
@@ -171,10 +156,9 @@ async fn refund(
         Mode::Live => Some(give_back(&state, &order, refund_amount).await?),
         Mode::Test => None,
     };
-    let first = std::sync::Mutex::new(Some(order));
+    let first = sellvy_api::FirstRead::new(order);
     until_committed(|| async {
-        let cached = first.lock().map(|mut f| f.take()).unwrap_or(None);
-        let order = match cached {
+        let order = match first.take() {
             Some(o) => o,
             None => find(&state, &auth, &id).await?,
         };

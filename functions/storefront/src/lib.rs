@@ -341,8 +341,7 @@ async fn sandbox_payment(
     let t = &shopper.tenant;
     let order = owned_order(&state, &shopper, &id, &headers, &params).await?;
     if !order.awaits_payment() {
-        let now = format!("{:?}", order.status).to_lowercase();
-        return Err(ApiError::invalid("id", format!("this order is already {now}")));
+        return Err(sellvy_payments::no_longer_payable(&order));
     }
     let done = match succeeded {
         true => sellvy_payments::pay(&state, t, order, &Payment::Sandbox).await?,

@@ -43,7 +43,7 @@ pub async fn sweep_stores(
             if order.status != OrderStatus::Pending || order.pay_by > now {
                 return Ok(false);
             }
-            let ended = order.expired(now);
+            let ended = order.payment_failed(now);
             let event = Event::new(
                 EventType::OrderCancelled,
                 serde_json::to_value(ended.to_object()).unwrap_or_default(),

@@ -7,13 +7,14 @@ use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
 use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes, until_committed};
 use sellvy_models::input::Input;
+use sellvy_models::page::enum_param;
 use sellvy_models::time::Timestamp;
 use sellvy_models::webhook::{Delivery, DeliveryStatus, Endpoint, MAX_ENDPOINTS};
 use sellvy_models::wire::{
     DeliveryData, DeliveryList, DeliveryListParams, EndpointChanges, EndpointData, EndpointInput,
     EndpointList, PageParams, RetryFailedData, RetryFailedInput, RetryFailedObject,
 };
-use sellvy_models::{EventType, FieldError, PageRequest, Permission, ValidationError};
+use sellvy_models::{EventType, PageRequest, Permission, ValidationError};
 use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
@@ -214,18 +215,10 @@ async fn list_deliveries(
     full(&auth)?;
     let mut errors = Vec::new();
     let page = PageRequest::parse(&params).map_err(|e| errors.extend(e.errors)).unwrap_or_default();
-    let status: Option<DeliveryStatus> = params.get("status").and_then(|s| {
-        serde_json::from_value(serde_json::Value::from(s))
-            .map_err(|_| {
-                errors.push(FieldError::new("status", "must be one of scheduled, sending, delivered, failed"))
-            })
-            .ok()
-    });
-    let event_type: Option<EventType> = params.get("type").and_then(|s| {
-        serde_json::from_value(serde_json::Value::from(s))
-            .map_err(|_| errors.push(FieldError::new("type", "must be an event type, e.g. order.created")))
-            .ok()
-    });
+    let status: Option<DeliveryStatus> =
+        enum_param("status", params.get("status"), "scheduled, sending, delivered, failed", &mut errors);
+    let event_type: Option<EventType> =
+        enum_param("type", params.get("type"), "the event types (order.created, …)", &mut errors);
     if !errors.is_empty() {
         return Err(ValidationError { errors }.into());
     }

@@ -19,7 +19,7 @@ pub use auth::Auth;
 pub use body::{JsonBody, Params};
 pub use envelope::{created, list, no_content, ok};
 pub use error::ApiError;
-pub use retry::{Attempt, until_committed};
+pub use retry::{Attempt, FirstRead, until_committed};
 pub use state::{AppState, Clock, Config, StripeSettings};
 pub use storefront::Shopper;
 

@@ -37,6 +37,21 @@ impl From<StoreError> for Attempt {
     }
 }
 
+/// What was read before a retry loop: its first try uses it, later tries (after a conflict)
+/// read afresh, so the common case reads once.
+pub struct FirstRead<T>(std::sync::Mutex<Option<T>>);
+
+impl<T> FirstRead<T> {
+    pub fn new(value: T) -> FirstRead<T> {
+        FirstRead(std::sync::Mutex::new(Some(value)))
+    }
+
+    /// The value read before the loop, the first time only.
+    pub fn take(&self) -> Option<T> {
+        self.0.lock().map(|mut v| v.take()).unwrap_or(None)
+    }
+}
+
 /// Runs `attempt` until it commits, with a short random wait between tries (growing with each
 /// one) so writers that collided do not collide again in step.
 pub async fn until_committed<T, F, Fut>(mut attempt: F) -> Result<T, ApiError>

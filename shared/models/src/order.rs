@@ -631,19 +631,8 @@ impl Order {
         })
     }
 
-    /// Unpaid past `pay_by`: cancelled, its stock given back.
-    pub fn expired(&self, now: Timestamp) -> Order {
-        Order {
-            status: OrderStatus::Cancelled,
-            payment_status: PaymentStatus::Failed,
-            reserved: 0,
-            updated_at: now,
-            version: self.version + 1,
-            ..self.clone()
-        }
-    }
-
-    /// The payment failed: the order is cancelled and gives its stock back.
+    /// The payment failed (or never came before `pay_by`): the order is cancelled and gives
+    /// its stock back.
     pub fn payment_failed(&self, now: Timestamp) -> Order {
         Order {
             status: OrderStatus::Cancelled,

@@ -5,4 +5,4 @@
 pub mod settle;
 pub mod stripe;
 
-pub use settle::{deliver, fail, pay, release};
+pub use settle::{deliver, fail, no_longer_payable, pay, release};

@@ -1,7 +1,7 @@
 //! An order's life after checkout: paid (goods handed out in the payment's own transaction),
 //! ended unpaid (stock and coupon use given back), and dynamic goods fetched from the seller.
 
-use sellvy_api::{ApiError, AppState, Attempt, until_committed};
+use sellvy_api::{ApiError, AppState, Attempt, FirstRead, until_committed};
 use sellvy_models::order::{
     Customer, DOWNLOAD_TTL_SECS, Goods, MAX_DOWNLOADS, Order, Payment, new_download_token,
 };
@@ -10,7 +10,6 @@ use sellvy_models::time::Timestamp;
 use sellvy_models::{Event, EventType, ProductType, Tenant};
 use sellvy_store::{Completion, CustomerUpdate, DownloadGrant};
 use sellvy_webhooks::SignedPost;
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// How long the seller's `dynamic_url` has to answer, and the most goods it may answer.
@@ -22,17 +21,17 @@ fn object(o: &Order) -> serde_json::Value {
 }
 
 /// Reads the order again after a conflict (the first try uses the order the caller read).
-async fn current(
-    state: &AppState,
-    t: &Tenant,
-    first: &Mutex<Option<Order>>,
-    id: &str,
-) -> Result<Order, Attempt> {
-    let cached = first.lock().map(|mut f| f.take()).unwrap_or(None);
-    match cached {
+async fn current(state: &AppState, t: &Tenant, first: &FirstRead<Order>, id: &str) -> Result<Order, Attempt> {
+    match first.take() {
         Some(o) => Ok(o),
         None => Ok(state.db.get_order(t, id).await?.ok_or_else(|| ApiError::not_found("Order"))?),
     }
+}
+
+/// The 422 for an order that no longer awaits payment.
+pub fn no_longer_payable(order: &Order) -> ApiError {
+    let status = format!("{:?}", order.status).to_lowercase();
+    ApiError::invalid("id", format!("this order is already {status}"))
 }
 
 /// Records a payment of `order` (as the caller read it): the goods are handed out in the
@@ -46,7 +45,7 @@ async fn current(
 /// it is; an order that no longer awaits payment is a 422 naming `id`.
 pub async fn pay(state: &AppState, t: &Tenant, order: Order, payment: &Payment) -> Result<Order, ApiError> {
     let id = order.id.clone();
-    let first = Mutex::new(Some(order));
+    let first = FirstRead::new(order);
     let paid = until_committed(|| async {
         let order = current(state, t, &first, &id).await?;
         complete(state, t, order, payment).await
@@ -63,8 +62,7 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
         if order.payment_id.as_deref() == Some(&payment.reference()) {
             return Ok(order);
         }
-        let state_now = format!("{:?}", order.status).to_lowercase();
-        return Err(ApiError::invalid("id", format!("this order is already {state_now}")).into());
+        return Err(no_longer_payable(&order).into());
     }
     let product = state
         .db
@@ -184,7 +182,7 @@ pub async fn deliver(state: &AppState, t: &Tenant, order: Order) -> Result<Order
     // Claim the fetch (`delivery.status = sending`, one conditional write), so two payments'
     // callbacks or a redelivery racing the first fetch never make the seller generate twice.
     let id = order.id.clone();
-    let first = Mutex::new(Some(order));
+    let first = FirstRead::new(order);
     let claim = until_committed(|| async {
         let order = current(state, t, &first, &id).await?;
         let now = Timestamp::now();
@@ -242,7 +240,7 @@ pub async fn deliver(state: &AppState, t: &Tenant, order: Order) -> Result<Order
         tracing::warn!(order = %order.id, reason = %why, "dynamic delivery failed");
     }
     let id = order.id.clone();
-    let first = Mutex::new(Some(order));
+    let first = FirstRead::new(order);
     until_committed(|| async {
         let order = current(state, t, &first, &id).await?;
         if !order.awaits_delivery() {
@@ -268,12 +266,11 @@ pub async fn deliver(state: &AppState, t: &Tenant, order: Order) -> Result<Order
 /// `payment.failed` and `order.cancelled` are recorded.
 pub async fn fail(state: &AppState, t: &Tenant, order: Order) -> Result<Order, ApiError> {
     let id = order.id.clone();
-    let first = Mutex::new(Some(order));
+    let first = FirstRead::new(order);
     until_committed(|| async {
         let order = current(state, t, &first, &id).await?;
         if !order.awaits_payment() {
-            let now = format!("{:?}", order.status).to_lowercase();
-            return Err(ApiError::invalid("id", format!("this order is already {now}")).into());
+            return Err(no_longer_payable(&order).into());
         }
         let failed = order.payment_failed(Timestamp::now());
         let data = object(&failed);

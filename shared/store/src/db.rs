@@ -168,9 +168,14 @@ impl Db {
     /// Connects with the standard AWS configuration chain. The table comes from
     /// `SELLVY_TABLE_NAME`; `AWS_ENDPOINT_URL_DYNAMODB` points the SDK at DynamoDB Local.
     pub async fn from_env() -> Db {
-        let config = aws_config::load_from_env().await;
+        Db::from_config(&aws_config::load_from_env().await)
+    }
+
+    /// With an AWS configuration already loaded (one load per process), the table from
+    /// `SELLVY_TABLE_NAME`.
+    pub fn from_config(config: &aws_config::SdkConfig) -> Db {
         let table = std::env::var("SELLVY_TABLE_NAME").unwrap_or_else(|_| "sellvy-local".into());
-        Db::new(Client::new(&config), table)
+        Db::new(Client::new(config), table)
     }
 
     pub fn new(client: Client, table: impl Into<String>) -> Db {

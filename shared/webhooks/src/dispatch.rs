@@ -74,7 +74,7 @@ impl Webhooks {
 
     /// `SELLVY_WEBHOOK_LADDER` (seconds, e.g. `0,60,300,1800,7200`), `SELLVY_WEBHOOK_GRACE_SECS`,
     /// and the queue from the environment.
-    pub async fn from_env(db: Db, outbound: Outbound) -> Webhooks {
+    pub async fn from_env(db: Db, outbound: Outbound, config: &aws_config::SdkConfig) -> Webhooks {
         let mut w = Webhooks::new(db, outbound);
         if let Some(l) = std::env::var("SELLVY_WEBHOOK_LADDER").ok().and_then(|v| Ladder::parse(&v)) {
             w.ladder = l;
@@ -82,7 +82,7 @@ impl Webhooks {
         if let Some(g) = std::env::var("SELLVY_WEBHOOK_GRACE_SECS").ok().and_then(|v| v.parse::<f64>().ok()) {
             w.grace = Duration::from_secs_f64(g.max(0.0));
         }
-        w.queue = Queue::from_env().await;
+        w.queue = Queue::from_env(config).await;
         w
     }
 

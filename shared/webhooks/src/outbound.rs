@@ -114,20 +114,27 @@ impl Resolve for GuardedResolver {
 /// The outbound HTTP client: build once per process, share it.
 #[derive(Debug, Clone)]
 pub struct Outbound {
-    client: reqwest::Client,
+    /// Built on the first call, so functions that never call out (most of them) do not pay
+    /// for it at cold start.
+    client: Arc<std::sync::OnceLock<reqwest::Client>>,
     reach: Reach,
 }
 
 impl Outbound {
     pub fn new(reach: Reach) -> Outbound {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(GuardedResolver(reach)))
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(USER_AGENT)
-            .build()
-            .expect("an HTTP client with the platform's TLS roots");
-        Outbound { client, reach }
+        Outbound { client: Arc::default(), reach }
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .dns_resolver(Arc::new(GuardedResolver(self.reach)))
+                .connect_timeout(Duration::from_secs(5))
+                .user_agent(USER_AGENT)
+                .build()
+                .expect("an HTTP client with the platform's TLS roots")
+        })
     }
 
     pub fn reach(&self) -> Reach {
@@ -149,7 +156,7 @@ impl Outbound {
         }
         let signature = sellvy_models::signature::sign(p.body, p.secret);
         let sent = self
-            .client
+            .client()
             .post(p.url)
             .timeout(p.timeout)
             .header("content-type", "application/json")

@@ -69,9 +69,8 @@ impl Queue {
 
     /// From `SELLVY_DELIVERY_QUEUE_URL` (deployed) or `SELLVY_DELIVERY_QUEUE_NAME` (local),
     /// with `SELLVY_QUEUE_MAX_DELAY` (default 900). `None` when neither is set.
-    pub async fn from_env() -> Option<Queue> {
-        let config = aws_config::load_from_env().await;
-        let client = Client::new(&config);
+    pub async fn from_env(config: &aws_config::SdkConfig) -> Option<Queue> {
+        let client = Client::new(config);
         let max = std::env::var("SELLVY_QUEUE_MAX_DELAY")
             .ok()
             .and_then(|v| v.parse().ok())

@@ -271,6 +271,16 @@ impl TestApp {
         r.body["data"].clone()
     }
 
+    /// Creates a publishable (storefront) key with a full key and returns it.
+    pub async fn publishable_key(&self, full_key: &str) -> String {
+        let r = self
+            .post("/api_keys", full_key, serde_json::json!({"name": "Web shop", "type": "publishable"}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.data()["type"], "publishable");
+        r.data()["key"].as_str().unwrap().to_string()
+    }
+
     /// Creates a key with the given permission (using a full key) and returns its secret.
     pub async fn key_with(&self, full_key: &str, permissions: &str) -> String {
         let r = self

@@ -5,11 +5,6 @@ use sellvy_tests::{Reply, TestApp, spawn_app};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
-async fn publishable(app: &TestApp, secret: &str) -> String {
-    let r = app.post("/api_keys", secret, json!({"name": "Shop", "type": "publishable"})).await;
-    r.data()["key"].as_str().unwrap().to_string()
-}
-
 async fn checkout(app: &TestApp, pk: &str, body: Value) -> Reply {
     app.post("/storefront/checkout", pk, body).await
 }
@@ -58,7 +53,7 @@ async fn pay_as(
 async fn a_full_test_purchase_delivers_serials_and_records_its_events() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let product = app
         .product(
             &store.test,
@@ -138,7 +133,7 @@ async fn a_full_test_purchase_delivers_serials_and_records_its_events() {
 async fn checkout_rules_name_their_fields() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let product = app
         .product(
             &store.test,
@@ -204,7 +199,7 @@ async fn checkout_rules_name_their_fields() {
 async fn coupons_discount_and_a_failed_payment_gives_everything_back() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let product =
         app.product(&store.test, json!({"title": "K", "type": "serials", "price": 20, "info": "A,B"})).await;
     let pid = product["id"].as_str().unwrap();
@@ -242,7 +237,7 @@ async fn coupons_discount_and_a_failed_payment_gives_everything_back() {
 async fn fifty_parallel_purchases_of_ten_serials_deliver_exactly_ten_distinct_serials() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let serials: Vec<String> = (0..10).map(|i| format!("SERIAL-{i:02}")).collect();
     let product = app
         .product(
@@ -288,7 +283,7 @@ async fn fifty_parallel_purchases_of_ten_serials_deliver_exactly_ten_distinct_se
 async fn a_coupon_with_five_uses_is_used_exactly_five_times_by_twenty_parallel_checkouts() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let product = app.product(&store.test, json!({"title": "Svc", "type": "service", "price": 10})).await;
     let pid = product["id"].as_str().unwrap().to_string();
     let coupon = app
@@ -331,7 +326,7 @@ async fn buy(app: &TestApp, pk: &str, product: &Value, email: &str) -> Value {
 async fn customers_are_counted_and_a_blacklisted_one_cannot_check_out() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let product = app
         .product(
             &store.test,
@@ -379,7 +374,7 @@ async fn customers_are_counted_and_a_blacklisted_one_cannot_check_out() {
 async fn refunds_full_partial_and_never_more_than_paid() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let product = app.product(&store.test, json!({"title": "Svc", "type": "service", "price": 30})).await;
     let order = buy(&app, &pk, &product, "r@example.com").await;
     let path = format!("/orders/{}/refund", order["id"].as_str().unwrap());
@@ -419,7 +414,7 @@ async fn refunds_full_partial_and_never_more_than_paid() {
 async fn sellers_cancel_pending_orders_and_risky_orders_are_refused() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let product = app
         .product(
             &store.test,
@@ -454,7 +449,7 @@ async fn sellers_cancel_pending_orders_and_risky_orders_are_refused() {
 async fn unpaid_orders_expire_after_their_payment_window_and_give_their_stock_back() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let product = app
         .product(&store.test, json!({"title": "Last one", "type": "serials", "price": 1, "info": "ONLY"}))
         .await;
@@ -492,7 +487,7 @@ async fn unpaid_orders_expire_after_their_payment_window_and_give_their_stock_ba
 async fn a_digital_download_is_delivered_as_an_expiring_capped_link() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let product = app
         .product(
             &store.test,

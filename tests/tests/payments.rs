@@ -6,11 +6,6 @@ use sellvy_tests::stripe_fake::WEBHOOK_SECRET;
 use sellvy_tests::{Reply, TestApp, spawn_app};
 use serde_json::{Value, json};
 
-async fn publishable(app: &TestApp, secret: &str) -> String {
-    let r = app.post("/api_keys", secret, json!({"name": "Shop", "type": "publishable"})).await;
-    r.data()["key"].as_str().unwrap().to_string()
-}
-
 fn order_path(order: &Value) -> String {
     format!("/orders/{}", order["id"].as_str().unwrap())
 }
@@ -38,7 +33,7 @@ async fn events(app: &TestApp, store: &sellvy_tests::StoreKeys, mode: sellvy_mod
 async fn a_live_purchase_is_paid_through_stripe_and_only_signed_callbacks_are_believed() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.live).await;
+    let pk = app.publishable_key(&store.live).await;
     let product = app
         .product(&store.live, json!({"title": "Pro key", "type": "serials", "price": 20, "info": "S1,S2,S3"}))
         .await;
@@ -133,7 +128,7 @@ async fn a_live_purchase_is_paid_through_stripe_and_only_signed_callbacks_are_be
 async fn a_declined_card_can_try_again_and_a_dispute_is_recorded() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.live).await;
+    let pk = app.publishable_key(&store.live).await;
     let product = app.product(&store.live, json!({"title": "Plan", "type": "service", "price": 15})).await;
     let (order, pi) = live_checkout(&app, &pk, &product, 1).await;
 
@@ -171,7 +166,7 @@ async fn a_declined_card_can_try_again_and_a_dispute_is_recorded() {
 async fn live_refunds_go_through_stripe_and_never_exceed_what_was_paid() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.live).await;
+    let pk = app.publishable_key(&store.live).await;
     let product = app.product(&store.live, json!({"title": "Plan", "type": "service", "price": 20})).await;
     let (order, pi) = live_checkout(&app, &pk, &product, 1).await;
     app.stripe_callback(&app.stripe.pay(&pi), WEBHOOK_SECRET, 0).await;
@@ -216,7 +211,7 @@ async fn live_refunds_go_through_stripe_and_never_exceed_what_was_paid() {
 async fn stripe_failing_at_checkout_gives_the_stock_back_and_late_payments_are_returned() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.live).await;
+    let pk = app.publishable_key(&store.live).await;
     let product = app
         .product(&store.live, json!({"title": "Key", "type": "serials", "price": 10, "info": "A,B"}))
         .await;
@@ -285,7 +280,7 @@ async fn sandbox_buy(app: &TestApp, pk: &str, body: Value) -> Reply {
 async fn variants_have_their_own_price_and_serials() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let product = app
         .product(
             &store.test,
@@ -366,7 +361,7 @@ async fn variants_have_their_own_price_and_serials() {
 async fn the_store_refuses_blacklisted_countries_and_networks() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let product = app
         .product(
             &store.test,
@@ -407,7 +402,7 @@ async fn the_store_refuses_blacklisted_countries_and_networks() {
 async fn dynamic_goods_come_from_the_sellers_server_signed_and_can_be_redelivered() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let seller = sellvy_tests::Receiver::start().await;
     seller.then(200, "LICENSE-ABC-123");
     let product = app
@@ -491,7 +486,7 @@ async fn dynamic_goods_come_from_the_sellers_server_signed_and_can_be_redelivere
 async fn the_purchase_path_costs_a_fixed_number_of_dynamodb_calls() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.live).await;
+    let pk = app.publishable_key(&store.live).await;
     let product = app
         .product(&store.live, json!({"title": "K", "type": "serials", "price": 20, "info": "A,B,C"}))
         .await;
@@ -518,7 +513,7 @@ async fn the_purchase_path_costs_a_fixed_number_of_dynamodb_calls() {
 async fn orders_filter_by_date_and_held_stock_cannot_vanish() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let product = app
         .product(&store.test, json!({"title": "Icons", "type": "digital_download", "price": 3, "file_url": "https://files.example/i.zip", "stock_amount": 10}))
         .await;

@@ -5,13 +5,6 @@ use sellvy_tests::{Clock, Reply, TestApp, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 use std::net::{IpAddr, Ipv4Addr};
 
-async fn publishable(app: &TestApp, secret: &str) -> String {
-    let r = app.post("/api_keys", secret, json!({"name": "Web shop", "type": "publishable"})).await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(r.data()["type"], "publishable");
-    r.data()["key"].as_str().unwrap().to_string()
-}
-
 /// A GET from a given client address and origin.
 async fn visit(app: &TestApp, path: &str, key: &str, from: IpAddr, origin: Option<&str>) -> Reply {
     let http = reqwest::Client::builder().local_address(from).build().unwrap();
@@ -32,7 +25,7 @@ fn ids(r: &Reply) -> Vec<String> {
 async fn publishable_keys_reach_only_the_storefront_and_secret_keys_never_do() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     assert!(pk.starts_with("pk_test_"));
     let listed = app.get("/api_keys", &store.test).await;
     assert!(listed.data().as_array().unwrap().iter().any(|k| k["type"] == "publishable"));
@@ -58,7 +51,7 @@ async fn publishable_keys_reach_only_the_storefront_and_secret_keys_never_do() {
 async fn buyers_see_listed_products_without_their_secrets() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let k = &store.test;
     let listed = app
         .product(
@@ -104,7 +97,7 @@ async fn buyers_see_listed_products_without_their_secrets() {
 async fn categories_for_buyers() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let cat = app.post("/categories", &store.test, json!({"name": "Keys", "description": "Game keys"})).await;
     let cat_id = cat.data()["id"].as_str().unwrap();
     app.product(&store.test, json!({"title": "In", "type": "service", "price": 1, "category_id": cat_id}))
@@ -119,7 +112,7 @@ async fn categories_for_buyers() {
 async fn each_client_address_has_its_own_limit() {
     let app = spawn_app_with(Clock::manual(1_800_000_000_000_000)).await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let one = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
     let two = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
     let mut statuses = Vec::new();
@@ -138,7 +131,7 @@ async fn each_client_address_has_its_own_limit() {
 async fn cors_follows_the_stores_allowed_origins() {
     let app = spawn_app().await;
     let store = app.new_store().await;
-    let pk = publishable(&app, &store.test).await;
+    let pk = app.publishable_key(&store.test).await;
     let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
     // Any origin while the store lists none.

@@ -7,8 +7,8 @@ pub mod stripe_fake;
 
 pub use receiver::Receiver;
 use reqwest::{Method, StatusCode};
-pub use sellvy_api::Clock;
-use sellvy_api::{AppState, Config};
+pub use sellvy_app::Clock;
+use sellvy_app::{AppState, Config};
 pub use sellvy_models::RateLimit;
 use sellvy_models::Tenant;
 pub use sellvy_models::apikey::Plan;
@@ -147,7 +147,7 @@ async fn spawn_app_full(clock: Clock, settings: WebhookSettings) -> TestApp {
     let config = Config {
         cost_headers: true,
         clock,
-        stripe: Some(sellvy_api::StripeSettings {
+        stripe: Some(sellvy_app::StripeSettings {
             api_base: stripe.base.clone(),
             secret_key: stripe_fake::SECRET_KEY.into(),
             webhook_secret: stripe_fake::WEBHOOK_SECRET.into(),

@@ -465,11 +465,11 @@ async fn unpaid_orders_expire_after_their_payment_window_and_give_their_stock_ba
         json!({"product_id": product["id"], "quantity": 1, "email": "next@example.com", "gateway": "stripe"});
     assert_eq!(checkout(&app, &pk, again.clone()).await.fields(), ["quantity"], "held by the unpaid order");
 
-    let state = sellvy_api::AppState::new(app.db.clone(), sellvy_api::Config::default());
+    let state = sellvy_app::AppState::new(app.db.clone(), sellvy_app::Config::default());
     let pay_by = sellvy_models::time::Timestamp::parse(order["pay_by"].as_str().unwrap()).unwrap();
     // Only this test's store is swept: other tests' orders running meanwhile are left alone.
     let mine = store.tenant(sellvy_models::Mode::Test);
-    let sweep = |at| sellvy_sweeper::sweep_stores(&state, at, |t| *t == mine);
+    let sweep = |at| sellvy_app::cancel::expire_due(&state, at, |t| *t == mine);
     assert_eq!(sweep(pay_by.plus_seconds(-60)).await.unwrap(), 0, "not yet due");
     assert_eq!(app.get(&format!("/orders/{id}"), &store.test).await.data()["status"], "pending");
     assert_eq!(sweep(pay_by.plus_seconds(1)).await.unwrap(), 1, "past pay_by");

@@ -280,7 +280,8 @@ async fn a_duplicate_queue_message_never_makes_a_second_attempt() {
     // (SQS delivering it more than once).
     let t = store.tenant(sellvy_models::Mode::Test);
     let endpoints = app.db.endpoints(&t).await.unwrap();
-    let event = sellvy_models::Event::new(sellvy_models::EventType::OrderCreated, json!({"id": "ord_x"}));
+    let event =
+        sellvy_models::Event::new(sellvy_models::EventType::OrderCreated, &json!({"id": "ord_x"})).unwrap();
     let now = sellvy_models::time::Timestamp::now();
     let d = sellvy_models::webhook::Delivery::new(&event, &endpoints[0].id, now);
     assert!(app.db.put_new_delivery(&t, &d, now).await.unwrap());
@@ -372,7 +373,11 @@ async fn throughput_to_ten_slow_receivers_and_calls_per_delivery() {
     bench.queue = Some(sellvy_webhooks::Queue::create(&name, 900).await.unwrap());
     let batch: Vec<_> = (0..events)
         .map(|n| {
-            (t.clone(), sellvy_models::Event::new(sellvy_models::EventType::ProductCreated, json!({"n": n})))
+            (
+                t.clone(),
+                sellvy_models::Event::new(sellvy_models::EventType::ProductCreated, &json!({"n": n}))
+                    .unwrap(),
+            )
         })
         .collect();
     assert_eq!(bench.fan_out(&batch).await.unwrap(), 10 * events);
@@ -393,7 +398,7 @@ async fn throughput_to_ten_slow_receivers_and_calls_per_delivery() {
     );
 
     // One attempt's own work: read the delivery, claim it, read the endpoint, record it.
-    let event = sellvy_models::Event::new(sellvy_models::EventType::ReviewCreated, json!({}));
+    let event = sellvy_models::Event::new(sellvy_models::EventType::ReviewCreated, &json!({})).unwrap();
     let now = sellvy_models::time::Timestamp::now();
     let endpoints = app.db.endpoints(&t).await.unwrap();
     let d = sellvy_models::webhook::Delivery::new(&event, &endpoints[0].id, now);

@@ -6,7 +6,8 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
-use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes};
+use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
+use sellvy_app::AppState;
 use sellvy_models::apikey::{ApiKey, NewApiKey};
 use sellvy_models::wire::{
     ApiKeyList, CreatedApiKey, CreatedApiKeyData, NewApiKeyInput, PageParams, StoreData, StoreSettings,
@@ -85,8 +86,11 @@ async fn revoke(
     Ok(sellvy_api::no_content())
 }
 
-async fn current_store(state: &AppState, auth: &Auth) -> Result<sellvy_models::apikey::Store, ApiError> {
-    sellvy_api::tenant_store(state, &auth.tenant).await
+async fn current_store(
+    state: &AppState,
+    auth: &Auth,
+) -> Result<sellvy_models::apikey::Store, sellvy_app::AppError> {
+    sellvy_app::tenant_store(state, &auth.tenant).await
 }
 
 /// Get the store

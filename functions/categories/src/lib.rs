@@ -7,7 +7,8 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
-use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes, until_committed};
+use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
+use sellvy_app::{AppState, until_committed};
 use sellvy_models::wire::{CategoryData, CategoryInput, CategoryList, CategoryListParams};
 use sellvy_models::{Category, PageRequest, SortOrder};
 use utoipa_axum::routes;
@@ -36,8 +37,8 @@ async fn list(
     Ok(sellvy_api::list(found.items.iter().map(Category::to_json).collect(), page, found.total))
 }
 
-async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Category, ApiError> {
-    sellvy_api::lookup("cat_", id, "Category", || state.db.get_category(&auth.tenant, id)).await
+async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Category, sellvy_app::AppError> {
+    sellvy_app::lookup("cat_", id, "Category", || state.db.get_category(&auth.tenant, id)).await
 }
 
 /// Get a category
@@ -79,13 +80,13 @@ async fn update(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    until_committed(|| async {
+    Ok(until_committed(|| async {
         let current = find(&state, &auth, &id).await?;
         let updated = current.apply_update(body.clone())?;
         state.db.update_category(&auth.tenant, &updated, &current).await?;
         Ok(sellvy_api::ok(updated.to_json()))
     })
-    .await
+    .await?)
 }
 
 /// Replace a category (PUT)

@@ -7,7 +7,8 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
-use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes, until_committed};
+use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
+use sellvy_app::{AppState, until_committed};
 use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{CouponData, CouponList, NewCoupon, PageParams};
 use sellvy_models::{Coupon, PageRequest, SortOrder};
@@ -33,8 +34,8 @@ async fn list(
     Ok(sellvy_api::list(found.items.iter().map(Coupon::to_json).collect(), page, found.total))
 }
 
-async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Coupon, ApiError> {
-    sellvy_api::lookup("cpn_", id, "Coupon", || state.db.get_coupon(&auth.tenant, id)).await
+async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Coupon, sellvy_app::AppError> {
+    sellvy_app::lookup("cpn_", id, "Coupon", || state.db.get_coupon(&auth.tenant, id)).await
 }
 
 /// Get a coupon
@@ -59,7 +60,7 @@ async fn create(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let store = sellvy_api::tenant_store(&state, &auth.tenant).await?;
+    let store = sellvy_app::tenant_store(&state, &auth.tenant).await?;
     let coupon = Coupon::create(body, store.currency(), Timestamp::now())?;
     state.db.create_coupon(&auth.tenant, &coupon).await?;
     Ok(sellvy_api::created(coupon.to_json()))
@@ -75,10 +76,10 @@ async fn remove(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    until_committed(|| async {
+    Ok(until_committed(|| async {
         let coupon = find(&state, &auth, &id).await?;
         state.db.delete_coupon(&auth.tenant, &coupon).await?;
         Ok(sellvy_api::no_content())
     })
-    .await
+    .await?)
 }

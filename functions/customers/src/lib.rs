@@ -4,7 +4,8 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
-use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes};
+use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
+use sellvy_app::AppState;
 use sellvy_models::input::Input;
 use sellvy_models::order::Customer;
 use sellvy_models::wire::{BlacklistInput, CustomerData, CustomerList, PageParams};
@@ -31,8 +32,8 @@ async fn list(
     Ok(sellvy_api::list(found.items.iter().map(Customer::to_object).collect(), page, found.total))
 }
 
-async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Customer, ApiError> {
-    sellvy_api::lookup("cus_", id, "Customer", || state.db.get_customer(&auth.tenant, id)).await
+async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Customer, sellvy_app::AppError> {
+    sellvy_app::lookup("cus_", id, "Customer", || state.db.get_customer(&auth.tenant, id)).await
 }
 
 /// Get a customer

@@ -1,18 +1,17 @@
 //! The products function: `/v1/products` and `/v1/products/{id}`.
 //!
-//! Thin: parse the request with the models crate, call the store, wrap the result in the
-//! seed's envelope. Every write records its event (product.created / updated / deleted) in the
-//! same transaction. Each handler carries its OpenAPI operation; `routes()` serves and
-//! documents them together.
+//! Thin: parse the request with the models crate, call the application (`sellvy_app::catalog`,
+//! `listing`), wrap the result in the seed's envelope. Every write records its event
+//! (product.created / updated / deleted) in the same transaction. Each handler carries its
+//! OpenAPI operation; `routes()` serves and documents them together.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
-use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes, until_committed};
-use sellvy_models::wire::{
-    CategoryRef, NewProduct, ProductChanges, ProductData, ProductList, ProductListParams,
-};
-use sellvy_models::{Event, EventType, PageRequest, Product, ProductListQuery, ValidationError};
+use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
+use sellvy_app::{AppState, catalog, listing};
+use sellvy_models::wire::{NewProduct, ProductChanges, ProductData, ProductList, ProductListParams};
+use sellvy_models::{PageRequest, ProductListQuery, ValidationError};
 use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
@@ -37,30 +36,8 @@ async fn list(
             return Err(ValidationError { errors }.into());
         }
     };
-    let t = &auth.tenant;
-    if query.is_key_ordered() {
-        let found = state.db.product_page(t, page.offset(), page.per_page, query.order).await?;
-        let data = found.items.iter().map(Product::to_json).collect();
-        return Ok(sellvy_api::list(data, page, found.total));
-    }
-    // Filtered or sorted by another field: filter and sort the small summaries, then read
-    // only the page's products.
-    let mut summaries = state.db.product_summaries(t).await?;
-    summaries.retain(|s| query.matches(s));
-    query.sort(&mut summaries);
-    let total = summaries.len() as u64;
-    let ids: Vec<String> = summaries
-        .into_iter()
-        .skip(page.offset() as usize)
-        .take(page.per_page as usize)
-        .map(|s| s.id)
-        .collect();
-    let products = state.db.get_products(t, &ids).await?;
-    Ok(sellvy_api::list(products.iter().map(Product::to_json).collect(), page, total))
-}
-
-async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Product, ApiError> {
-    sellvy_api::lookup("prod_", id, "Product", || state.db.get_product(&auth.tenant, id)).await
+    let found = listing::products(&state, &auth.tenant, page, &query).await?;
+    Ok(sellvy_api::list(found.items, page, found.total))
 }
 
 /// Get a product
@@ -73,14 +50,7 @@ async fn show(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let product = find(&state, &auth, &id).await?;
-    let mut object = product.to_object();
-    // The single-product view names its category (one more read, only when it has one).
-    if let Some(c) = &product.category_id {
-        object.category =
-            state.db.get_category(&auth.tenant, c).await?.map(|c| CategoryRef { id: c.id, name: c.name });
-    }
-    Ok(sellvy_api::ok(serde_json::to_value(object).map_err(|e| ApiError::Internal(e.to_string()))?))
+    Ok(sellvy_api::ok(catalog::product(&state, &auth.tenant, &id).await?))
 }
 
 /// Create a product
@@ -94,11 +64,7 @@ async fn create(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let product = Product::create(body, auth.tenant.mode)?;
-    let json = product.to_json();
-    let event = Event::new(EventType::ProductCreated, json.clone());
-    state.db.create_product(&auth.tenant, &product, &event).await?;
-    Ok(sellvy_api::created(json))
+    Ok(sellvy_api::created(catalog::create(&state, &auth.tenant, body).await?))
 }
 
 /// Update a product
@@ -114,15 +80,7 @@ async fn update(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    until_committed(|| async {
-        let current = find(&state, &auth, &id).await?;
-        let updated = current.apply_update(body.clone(), auth.tenant.mode)?;
-        let json = updated.to_json();
-        let event = Event::new(EventType::ProductUpdated, json.clone());
-        state.db.update_product(&auth.tenant, &updated, &current, &event).await?;
-        Ok(sellvy_api::ok(json))
-    })
-    .await
+    Ok(sellvy_api::ok(catalog::update(&state, &auth.tenant, &id, &body).await?))
 }
 
 /// Replace a product (PUT)
@@ -150,11 +108,6 @@ async fn remove(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    until_committed(|| async {
-        let current = find(&state, &auth, &id).await?;
-        let event = Event::new(EventType::ProductDeleted, current.to_json());
-        state.db.delete_product(&auth.tenant, &current, &event).await?;
-        Ok(sellvy_api::no_content())
-    })
-    .await
+    catalog::delete(&state, &auth.tenant, &id).await?;
+    Ok(sellvy_api::no_content())
 }

@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use http_body_util::BodyExt;
-use sellvy_api::{AppState, Config};
+use sellvy_app::{AppState, Config};
 use tower::ServiceExt;
 
 async fn invoke(fixture: &str) -> (u16, axum::http::HeaderMap, serde_json::Value) {

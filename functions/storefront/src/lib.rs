@@ -9,7 +9,8 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use sellvy_api::docs::{Errors, NotFound};
-use sellvy_api::{ApiError, AppState, Params, Routes, Shopper};
+use sellvy_api::{ApiError, Params, Routes, Shopper};
+use sellvy_app::{AppState, listing};
 use sellvy_models::wire::{
     PublicCategory, PublicCategoryList, PublicProductData, PublicProductList, PublicProductParams,
 };
@@ -47,20 +48,9 @@ async fn list_products(
     Params(params): Params,
 ) -> Result<Response, ApiError> {
     let page = PageRequest::parse(&params)?;
-    let search = params.get("search").map(str::to_lowercase).filter(|s| !s.trim().is_empty());
-    let category = params.get("category_id");
-    let mut listed = state.db.product_summaries(&shopper.tenant).await?;
-    listed.retain(|s| {
-        s.is_listed()
-            && search.as_ref().is_none_or(|q| s.title.to_lowercase().contains(q.trim()))
-            && category.is_none_or(|c| s.category_id.as_deref() == Some(c))
-    });
-    listed.reverse(); // newest first
-    let total = listed.len() as u64;
-    let ids: Vec<String> =
-        listed.into_iter().skip(page.offset() as usize).take(page.per_page as usize).map(|s| s.id).collect();
-    let products = state.db.get_products(&shopper.tenant, &ids).await?;
-    Ok(sellvy_api::list(products.iter().map(|p| p.to_public()).collect(), page, total))
+    let (search, category) = (params.get("search"), params.get("category_id"));
+    let found = listing::storefront_products(&state, &shopper.tenant, page, search, category).await?;
+    Ok(sellvy_api::list(found.items, page, found.total))
 }
 
 /// Get a product
@@ -75,7 +65,7 @@ async fn show_product(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let product =
-        sellvy_api::lookup("prod_", &id, "Product", || state.db.get_product(&shopper.tenant, &id)).await?;
+        sellvy_app::lookup("prod_", &id, "Product", || state.db.get_product(&shopper.tenant, &id)).await?;
     match product.is_public() {
         true => Ok(sellvy_api::ok(product.to_public())),
         false => Err(ApiError::not_found("Product")),
@@ -106,16 +96,13 @@ async fn list_categories(
 // ---------------------------------------------------------------- checkout and orders
 
 use axum::http::HeaderMap;
+use sellvy_api::JsonBody;
 use sellvy_api::docs::{GatewayError, WriteErrors};
-use sellvy_api::{JsonBody, until_committed};
-use sellvy_models::order::{CheckoutRequest, Order, Payment, token_hash};
+use sellvy_app::checkout::{self, Buyer};
+use sellvy_app::payment;
+use sellvy_models::order::CheckoutRequest;
 use sellvy_models::time::Timestamp;
-use sellvy_models::wire::{
-    CheckoutData, CheckoutInput, CheckoutObject, OrderData, PaymentInstructions, SandboxPaymentInput,
-    StripePayment,
-};
-use sellvy_models::{Event, EventType, Mode};
-use sellvy_payments::stripe::{self, StripeError};
+use sellvy_models::wire::{CheckoutData, CheckoutInput, OrderData, SandboxPaymentInput};
 
 mod stripe_callbacks;
 
@@ -159,136 +146,14 @@ async fn checkout(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let req = CheckoutRequest::parse(body)?;
-    let t = &shopper.tenant;
-    let stripe = match t.mode {
-        Mode::Test => None,
-        Mode::Live => Some(state.config.stripe.as_ref().ok_or_else(|| {
-            ApiError::invalid("gateway", "card payments (stripe) are not configured on this deployment yet")
-        })?),
-    };
     let store = shopper.store(&state).await?;
-    let country = req.customer.as_ref().and_then(|c| c.get("country")).and_then(|c| c.as_str());
-    if let Some(why) = store.refuses(&shopper.client, country) {
-        return Err(ApiError::Forbidden(why));
-    }
-    let buyer = state.db.find_buyer(t, &req.email).await?;
-    if buyer.as_ref().is_some_and(|b| b.blacklisted) {
-        return Err(ApiError::Forbidden("This buyer cannot order from this store".into()));
-    }
-    let number = state.db.next_order_number(t).await?;
-    let placed = until_committed(|| async {
-        let product = match sellvy_models::id::looks_like("prod_", &req.product_id) {
-            true => state.db.get_product(t, &req.product_id).await?,
-            false => None,
-        }
-        .filter(|p| p.is_public())
-        .ok_or_else(|| ApiError::invalid("product_id", "is not a product of this store"))?;
-        let coupon = match &req.coupon {
-            None => None,
-            Some(code) => Some(
-                state
-                    .db
-                    .find_coupon_by_code(t, code)
-                    .await?
-                    .ok_or_else(|| ApiError::invalid("coupon", "does not exist"))?,
-            ),
-        };
-        let placed =
-            Order::place(&req, &product, coupon.as_ref(), number, Timestamp::now(), buyer.is_none())?;
-        if stripe.is_some()
-            && let Some(why) = stripe::refuses_amount(placed.order.total_minor, &placed.order.currency)
-        {
-            return Err(ApiError::invalid("gateway", why).into());
-        }
-        if placed.order.too_risky_for(&product) {
-            let score = placed.order.fraud_score;
-            return Err(ApiError::Forbidden(format!(
-                "This order was refused by the store's risk rules (score {score})"
-            ))
-            .into());
-        }
-        let event = Event::new(
-            EventType::OrderCreated,
-            serde_json::to_value(placed.order.to_object()).unwrap_or_default(),
-        );
-        match state.db.place_order(t, &placed.order, &product, coupon.as_ref(), &event).await {
-            Ok(()) => Ok(placed),
-            // A variant's stock is taken by its position, guarded by its id: if the seller
-            // reordered the variants since the product was read, read it again.
-            Err(e @ sellvy_store::StoreError::Rejected { .. }) => {
-                let Some(v) = &placed.order.variant else { return Err(e.into()) };
-                let fresh = state.db.get_product(t, &product.id).await?;
-                match fresh.is_some_and(|p| p.variant_index(&v.id) != product.variant_index(&v.id)) {
-                    true => Err(sellvy_api::Attempt::Conflict),
-                    false => Err(e.into()),
-                }
-            }
-            Err(e) => Err(e.into()),
-        }
-    })
-    .await?;
-    let stripe = match stripe {
-        None => None,
-        Some(settings) => Some(match stripe::create_payment_intent(settings, t, &placed.order).await {
-            Ok(pi) => StripePayment {
-                client_secret: pi.client_secret.unwrap_or_default(),
-                payment_intent: pi.id,
-                publishable_key: settings.publishable_key.clone(),
-            },
-            Err(e) => return Err(abandon(&state, t, &placed.order, e).await),
-        }),
-    };
-    let payment =
-        PaymentInstructions { gateway: placed.order.gateway.clone(), sandbox: t.mode == Mode::Test, stripe };
-    Ok(sellvy_api::created(CheckoutObject {
-        order: placed.order.to_object(),
-        access_token: placed.access_token,
-        payment,
-    }))
+    let buyer = Buyer { tenant: &shopper.tenant, store: &store, client: &shopper.client };
+    Ok(sellvy_api::created(checkout::checkout(&state, &buyer, req).await?))
 }
 
-/// Stripe could not take the payment of a new order: the order ends at once (its stock and
-/// coupon use go back, `payment.failed` and `order.cancelled`) and the buyer is told.
-async fn abandon(state: &AppState, t: &sellvy_models::Tenant, order: &Order, e: StripeError) -> ApiError {
-    let ended = sellvy_payments::fail(state, t, order.clone()).await;
-    if let Err(err) = ended {
-        tracing::error!(order = %order.id, error = ?err, "could not end an order Stripe refused; the sweeper will");
-    }
-    match e {
-        StripeError::Refused { status, message, .. } if status == 400 || status == 402 => {
-            ApiError::invalid("gateway", format!("Stripe refused this payment: {message}"))
-        }
-        other => ApiError::Gateway(format!(
-            "The payment gateway failed; nothing was charged and the order was cancelled ({other})"
-        )),
-    }
-}
-
-/// The order, if the caller holds its access token (`X-Order-Token` or `?token=`).
-async fn owned_order(
-    state: &AppState,
-    shopper: &Shopper,
-    id: &str,
-    headers: &HeaderMap,
-    params: &sellvy_models::page::QueryParams,
-) -> Result<Order, ApiError> {
-    let token = headers
-        .get("x-order-token")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| params.get("token"))
-        .unwrap_or("");
-    let order = match sellvy_models::id::looks_like("ord_", id) {
-        true => state.db.get_order(&shopper.tenant, id).await?,
-        false => None,
-    };
-    let expected = order.as_ref().map(|o| o.token_hash.as_bytes().to_vec()).unwrap_or_default();
-    let given = token_hash(token).into_bytes();
-    let matches =
-        expected.len() == given.len() && expected.iter().zip(&given).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
-    match order {
-        Some(o) if matches => Ok(o),
-        _ => Err(ApiError::not_found("Order")),
-    }
+/// The order's access token, from `X-Order-Token` or `?token=`.
+fn order_token<'a>(headers: &'a HeaderMap, params: &'a sellvy_models::page::QueryParams) -> &'a str {
+    headers.get("x-order-token").and_then(|v| v.to_str().ok()).or_else(|| params.get("token")).unwrap_or("")
 }
 
 /// Get an order
@@ -306,7 +171,9 @@ async fn show_order(
     headers: HeaderMap,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
-    Ok(sellvy_api::ok(owned_order(&state, &shopper, &id, &headers, &params).await?.to_object()))
+    let order =
+        checkout::order_for_buyer(&state, &shopper.tenant, &id, order_token(&headers, &params)).await?;
+    Ok(sellvy_api::ok(order.to_object()))
 }
 
 /// Pay a test order
@@ -327,9 +194,6 @@ async fn sandbox_payment(
     Params(params): Params,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    if shopper.tenant.mode != Mode::Test {
-        return Err(ApiError::Forbidden("Sandbox payments exist in test mode only (pk_test_… keys)".into()));
-    }
     let succeeded = match body.get("outcome").and_then(|o| o.as_str()) {
         Some("succeeded") => true,
         Some("failed") => false,
@@ -339,15 +203,8 @@ async fn sandbox_payment(
         return Err(ApiError::invalid(extra, "unknown field"));
     }
     let t = &shopper.tenant;
-    let order = owned_order(&state, &shopper, &id, &headers, &params).await?;
-    if !order.awaits_payment() {
-        return Err(sellvy_payments::no_longer_payable(&order));
-    }
-    let done = match succeeded {
-        true => sellvy_payments::pay(&state, t, order, &Payment::Sandbox).await?,
-        false => sellvy_payments::fail(&state, t, order).await?,
-    };
-    Ok(sellvy_api::ok(done.to_object()))
+    let order = checkout::order_for_buyer(&state, t, &id, order_token(&headers, &params)).await?;
+    Ok(sellvy_api::ok(payment::pay_in_sandbox(&state, t, order, succeeded).await?.to_object()))
 }
 
 /// Download a purchased file

@@ -3,8 +3,8 @@ use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    sellvy_api::lambda::init_tracing(true);
-    let state = sellvy_api::AppState::from_env().await;
+    sellvy_app::telemetry::init_tracing(true);
+    let state = sellvy_app::AppState::from_env().await;
     lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| {
         let state = state.clone();
         async move {

@@ -4,8 +4,8 @@ use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    sellvy_api::lambda::init_tracing(true);
-    let state = sellvy_api::AppState::from_env().await;
+    sellvy_app::telemetry::init_tracing(true);
+    let state = sellvy_app::AppState::from_env().await;
     let webhooks = state.webhooks.clone();
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let webhooks = webhooks.clone();

@@ -5,16 +5,16 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
-use sellvy_api::{ApiError, AppState, Auth, JsonBody, Params, Routes, until_committed};
+use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
+use sellvy_app::{AppState, listing, until_committed};
 use sellvy_models::input::Input;
-use sellvy_models::page::enum_param;
 use sellvy_models::time::Timestamp;
-use sellvy_models::webhook::{Delivery, DeliveryStatus, Endpoint, MAX_ENDPOINTS};
+use sellvy_models::webhook::{Delivery, DeliveryListQuery, Endpoint, MAX_ENDPOINTS};
 use sellvy_models::wire::{
     DeliveryData, DeliveryList, DeliveryListParams, EndpointChanges, EndpointData, EndpointInput,
     EndpointList, PageParams, RetryFailedData, RetryFailedInput, RetryFailedObject,
 };
-use sellvy_models::{EventType, PageRequest, Permission, ValidationError};
+use sellvy_models::{PageRequest, Permission};
 use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
@@ -38,11 +38,11 @@ fn internal(e: sellvy_webhooks::DispatchError) -> ApiError {
 
 /// The SSRF guard at creation: the URL must reach a public address now (it is checked again at
 /// every delivery).
-async fn guard(state: &AppState, url: &str) -> Result<(), ApiError> {
+async fn guard(state: &AppState, url: &str) -> Result<(), sellvy_app::AppError> {
     sellvy_webhooks::guard::check(url, state.config.reach)
         .await
         .map(|_| ())
-        .map_err(|e| ApiError::invalid("url", e.0))
+        .map_err(|e| sellvy_app::AppError::invalid("url", e.0))
 }
 
 /// List webhook endpoints
@@ -83,8 +83,8 @@ async fn create_endpoint(
     Ok(sellvy_api::created(endpoint.to_object(true)))
 }
 
-async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Endpoint, ApiError> {
-    sellvy_api::lookup("we_", id, "Webhook endpoint", || state.db.get_endpoint(&auth.tenant, id)).await
+async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Endpoint, sellvy_app::AppError> {
+    sellvy_app::lookup("we_", id, "Webhook endpoint", || state.db.get_endpoint(&auth.tenant, id)).await
 }
 
 /// Get a webhook endpoint
@@ -114,7 +114,7 @@ async fn update_endpoint(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     full(&auth)?;
-    until_committed(|| async {
+    Ok(until_committed(|| async {
         let old = find(&state, &auth, &id).await?;
         let new = old.apply_update(body.clone(), auth.tenant.mode, Timestamp::now())?;
         if new.url != old.url {
@@ -123,7 +123,7 @@ async fn update_endpoint(
         state.db.update_endpoint(&auth.tenant, &new, &old).await?;
         Ok(sellvy_api::ok(new.to_object(false)))
     })
-    .await
+    .await?)
 }
 
 /// Delete a webhook endpoint
@@ -138,12 +138,12 @@ async fn delete_endpoint(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     full(&auth)?;
-    until_committed(|| async {
+    Ok(until_committed(|| async {
         let e = find(&state, &auth, &id).await?;
         state.db.delete_endpoint(&auth.tenant, &e).await?;
         Ok(sellvy_api::no_content())
     })
-    .await
+    .await?)
 }
 
 /// Rotate an endpoint's signing secret
@@ -160,13 +160,13 @@ async fn rotate_secret(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     full(&auth)?;
-    until_committed(|| async {
+    Ok(until_committed(|| async {
         let old = find(&state, &auth, &id).await?;
         let new = old.rotated(Timestamp::now());
         state.db.update_endpoint(&auth.tenant, &new, &old).await?;
         Ok(sellvy_api::ok(new.to_object(true)))
     })
-    .await
+    .await?)
 }
 
 /// Retry an endpoint's failed deliveries
@@ -213,36 +213,13 @@ async fn list_deliveries(
     Params(params): Params,
 ) -> Result<Response, ApiError> {
     full(&auth)?;
-    let mut errors = Vec::new();
-    let page = PageRequest::parse(&params).map_err(|e| errors.extend(e.errors)).unwrap_or_default();
-    let status: Option<DeliveryStatus> =
-        enum_param("status", params.get("status"), "scheduled, sending, delivered, failed", &mut errors);
-    let event_type: Option<EventType> =
-        enum_param("type", params.get("type"), "the event types (order.created, …)", &mut errors);
-    if !errors.is_empty() {
-        return Err(ValidationError { errors }.into());
-    }
-    let endpoint = params.get("endpoint_id");
-    let mut matching = state.db.delivery_summaries(&auth.tenant).await?;
-    matching.retain(|d| {
-        status.is_none_or(|s| d.status == s)
-            && event_type.is_none_or(|t| d.event_type == t)
-            && endpoint.is_none_or(|e| d.endpoint_id == e)
-    });
-    matching.reverse();
-    let total = matching.len() as u64;
-    let ids: Vec<String> = matching
-        .into_iter()
-        .skip(page.offset() as usize)
-        .take(page.per_page as usize)
-        .map(|d| d.id)
-        .collect();
-    let found = state.db.get_deliveries(&auth.tenant, &ids).await?;
-    Ok(sellvy_api::list(found.iter().map(Delivery::to_object).collect(), page, total))
+    let (page, query) = DeliveryListQuery::parse(&params)?;
+    let found = listing::deliveries(&state, &auth.tenant, page, &query).await?;
+    Ok(sellvy_api::list(found.items, page, found.total))
 }
 
-async fn find_delivery(state: &AppState, auth: &Auth, id: &str) -> Result<Delivery, ApiError> {
-    sellvy_api::lookup("whd_", id, "Webhook delivery", || state.db.get_delivery(&auth.tenant, id)).await
+async fn find_delivery(state: &AppState, auth: &Auth, id: &str) -> Result<Delivery, sellvy_app::AppError> {
+    sellvy_app::lookup("whd_", id, "Webhook delivery", || state.db.get_delivery(&auth.tenant, id)).await
 }
 
 /// Get a webhook delivery

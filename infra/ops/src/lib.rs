@@ -5,7 +5,7 @@
 //! - `sellvy-admin`: creates stores and their first API keys.
 
 use axum::Router;
-use sellvy_api::AppState;
+use sellvy_app::AppState;
 use sellvy_models::apikey::{ApiKey, KeyKind, Plan, Store};
 use sellvy_models::{Currency, Mode, Permission, RateLimit, Tenant};
 use sellvy_store::{Db, StoreError};

@@ -4,9 +4,9 @@
 //! `read` keys may only GET; routes that need more call [`Auth::require`].
 
 use crate::error::ApiError;
-use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::{Method, header, request::Parts};
+use sellvy_app::AppState;
 use sellvy_models::apikey::{ApiKey, KeyKind, KeySecret};
 use sellvy_models::time::Timestamp;
 use sellvy_models::{Permission, Tenant};

@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use sellvy_app::AppError;
 use sellvy_models::ValidationError;
 use sellvy_models::wire::{ErrorBody, ErrorObject, FieldIssue};
 use sellvy_store::StoreError;
@@ -57,13 +58,23 @@ impl From<ValidationError> for ApiError {
     }
 }
 
+/// The one mapping from what went wrong in the application to what the contract answers.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound(m) => ApiError::NotFound(m),
+            AppError::Invalid(v) => ApiError::Validation(v),
+            AppError::Unauthenticated(m) => ApiError::Unauthorized(m),
+            AppError::Refused(m) => ApiError::Forbidden(m),
+            AppError::Gateway(m) => ApiError::Gateway(m),
+            AppError::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Rejected { field, message } => ApiError::invalid(&field, message),
-            // Handlers retry conflicts; one that is still there is ours to fix.
-            StoreError::Conflict | StoreError::Backend(_) => ApiError::Internal(e.to_string()),
-        }
+        AppError::from(e).into()
     }
 }
 

@@ -6,12 +6,12 @@
 
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::state::AppState;
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use sellvy_app::AppState;
 use sellvy_models::apikey::hex;
 use sellvy_store::{Claim, StoredResponse};
 use sha2::{Digest, Sha256};

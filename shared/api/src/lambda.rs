@@ -1,21 +1,11 @@
 //! Running a function's router on AWS Lambda.
 
-use crate::state::AppState;
-
-/// Logs to stderr (as JSON lines for CloudWatch when `json`), level from `RUST_LOG`
-/// (default `info`).
-pub fn init_tracing(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder =
-        tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr);
-    let _ = if json { builder.json().without_time().try_init() } else { builder.try_init() };
-}
+use sellvy_app::AppState;
 
 /// The whole `main` of a function: clients built once, then every invocation served by the
 /// same router the local gateway mounts.
 pub async fn run(routes: crate::Routes) -> Result<(), lambda_http::Error> {
-    init_tracing(true);
+    sellvy_app::telemetry::init_tracing(true);
     let state = AppState::from_env().await;
     let (router, _) = routes.split_for_parts();
     lambda_http::run(crate::app(router, state)).await

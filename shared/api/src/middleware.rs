@@ -1,10 +1,10 @@
 use crate::error::ApiError;
-use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use sellvy_app::AppState;
 use std::time::Instant;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -49,23 +49,9 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     let id = request_id(&req);
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let started = Instant::now();
-    let (((mut resp, mut cost), rate), events) =
-        sellvy_store::collect_events(crate::ratelimit::scope(sellvy_store::measure(next.run(req)))).await;
-    // The events this request committed go to their webhook endpoints before it answers; if
-    // this fails (or the process dies first), they wait in the outbox for the forwarder.
-    if !events.is_empty() {
-        if state.config.crash_before_fan_out {
-            tracing::error!(
-                "SELLVY_FAILPOINT=crash_before_fan_out: the process stops between the write and the fan-out"
-            );
-            std::process::abort();
-        }
-        let (fanned, fan_cost) = sellvy_store::measure(state.webhooks.fan_out(&events)).await;
-        cost += fan_cost;
-        if let Err(e) = fanned {
-            tracing::warn!(error = %e, events = events.len(), "fan-out failed; the forwarder will deliver");
-        }
-    }
+    // The events the request committed go to their webhook endpoints before it answers.
+    let ((mut resp, rate), cost) =
+        sellvy_store::measure(sellvy_app::committing(&state, crate::ratelimit::scope(next.run(req)))).await;
     let status = resp.status().as_u16();
     tracing::info!(request_id = %id, %method, %path, status, ms = started.elapsed().as_millis() as u64, ddb = %cost, "request");
     let headers = resp.headers_mut();

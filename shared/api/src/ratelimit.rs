@@ -3,8 +3,8 @@
 
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::state::AppState;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use sellvy_app::AppState;
 use sellvy_models::Decision;
 use std::cell::Cell;
 

@@ -2,18 +2,14 @@
 //! limits, the store's allowed origins, and CORS.
 
 use crate::error::ApiError;
-use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::{HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use sellvy_app::AppState;
+use sellvy_models::Tenant;
 use sellvy_models::apikey::{ApiKey, KeyKind, KeySecret, Store};
-use sellvy_models::{RateLimit, Tenant};
 use std::net::SocketAddr;
-
-/// What one client (address) may send to one store's storefront, unless configured
-/// otherwise ([`crate::Config::storefront_client_limit`]).
-pub const CLIENT_LIMIT: RateLimit = RateLimit { per_minute: 120, burst: 30 };
 
 /// A storefront caller: a publishable key's store and mode.
 #[derive(Debug, Clone)]
@@ -31,7 +27,7 @@ impl Shopper {
     pub async fn store(&self, state: &AppState) -> Result<Store, ApiError> {
         match &self.known_store {
             Some(s) => Ok(s.clone()),
-            None => crate::tenant_store(state, &self.tenant).await,
+            None => Ok(sellvy_app::tenant_store(state, &self.tenant).await?),
         }
     }
 }
@@ -90,7 +86,7 @@ impl FromRequestParts<AppState> for Shopper {
         // Only browsers send an Origin: apps and servers skip the store read.
         let mut known_store = None;
         if let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-            let store = crate::tenant_store(state, &tenant).await?;
+            let store = sellvy_app::tenant_store(state, &tenant).await?;
             if !store.allows_origin(origin) {
                 return Err(ApiError::Forbidden(format!("The origin {origin} is not allowed by this store")));
             }

@@ -5,6 +5,7 @@ use crate::error::ValidationError;
 use crate::event::EventType;
 use crate::id;
 use crate::input::{Input, check_url};
+use crate::page::{PageRequest, QueryParams, enum_param};
 use crate::time::Timestamp;
 use crate::{Event, Mode};
 use serde::{Deserialize, Serialize};
@@ -376,6 +377,44 @@ pub fn hop(due_at: Timestamp, now: Timestamp, max_delay_secs: u32) -> Hop {
     Hop::Wait { delay_secs: secs.max(1).min(max_delay_secs.max(1)) }
 }
 
+/// `GET /v1/webhook_deliveries`'s filters: `endpoint_id`, `type` (an event type), `status`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeliveryListQuery {
+    pub endpoint_id: Option<String>,
+    pub event_type: Option<EventType>,
+    pub status: Option<DeliveryStatus>,
+}
+
+impl DeliveryListQuery {
+    /// Reads the filters; every bad one is named, with the page's own errors.
+    pub fn parse(params: &QueryParams) -> Result<(PageRequest, DeliveryListQuery), ValidationError> {
+        let mut errors = Vec::new();
+        let page = PageRequest::parse(params).map_err(|e| errors.extend(e.errors)).unwrap_or_default();
+        let status =
+            enum_param("status", params.get("status"), "scheduled, sending, delivered, failed", &mut errors);
+        let event_type =
+            enum_param("type", params.get("type"), "the event types (order.created, …)", &mut errors);
+        if !errors.is_empty() {
+            return Err(ValidationError { errors });
+        }
+        Ok((
+            page,
+            DeliveryListQuery {
+                endpoint_id: params.get("endpoint_id").map(str::to_string),
+                event_type,
+                status,
+            },
+        ))
+    }
+
+    /// Whether a delivery (as its summary tells) passes every filter.
+    pub fn matches(&self, endpoint_id: &str, event_type: EventType, status: DeliveryStatus) -> bool {
+        self.status.is_none_or(|s| status == s)
+            && self.event_type.is_none_or(|t| event_type == t)
+            && self.endpoint_id.as_ref().is_none_or(|e| endpoint_id == e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,7 +505,7 @@ mod tests {
     #[test]
     fn five_failures_fail_a_delivery_and_a_manual_retry_does_not_restart_the_ladder() {
         let ladder = Ladder::default();
-        let ev = Event::new(EventType::OrderCreated, json!({}));
+        let ev = Event::new(EventType::OrderCreated, &json!({})).unwrap();
         let mut d = Delivery::new(&ev, "we_1", Timestamp::from_millis(0));
         let mut now = Timestamp::from_millis(0);
         for n in 1..=5 {
@@ -502,7 +541,7 @@ mod tests {
 
     #[test]
     fn a_delivery_id_is_the_same_for_the_same_event_and_endpoint() {
-        let ev = Event::new(EventType::OrderCreated, json!({}));
+        let ev = Event::new(EventType::OrderCreated, &json!({})).unwrap();
         let now = Timestamp::now();
         let a = Delivery::new(&ev, "we_1", now);
         assert_eq!(a.id, Delivery::new(&ev, "we_1", now).id);

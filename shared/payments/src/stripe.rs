@@ -3,7 +3,6 @@
 //! signed webhook callbacks (`Stripe-Signature: t=…,v1=…`).
 
 use hmac::{Hmac, KeyInit, Mac};
-use sellvy_api::StripeSettings;
 use sellvy_models::Tenant;
 use sellvy_models::order::Order;
 use serde::Deserialize;
@@ -11,6 +10,38 @@ use serde_json::Value;
 use sha2::Sha256;
 use std::sync::OnceLock;
 use std::time::Duration;
+
+/// The deployment's Stripe account.
+#[derive(Clone)]
+pub struct StripeSettings {
+    /// `https://api.stripe.com` in production; a local fake in tests (`SELLVY_STRIPE_API_BASE`).
+    pub api_base: String,
+    /// `sk_live_…` (`SELLVY_STRIPE_SECRET_KEY`).
+    pub secret_key: String,
+    /// The webhook endpoint's signing secret, `whsec_…` (`SELLVY_STRIPE_WEBHOOK_SECRET`).
+    pub webhook_secret: String,
+    /// `pk_live_…`, handed to storefronts for Stripe.js (`SELLVY_STRIPE_PUBLISHABLE_KEY`).
+    pub publishable_key: Option<String>,
+}
+
+impl std::fmt::Debug for StripeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeSettings").field("api_base", &self.api_base).finish_non_exhaustive()
+    }
+}
+
+impl StripeSettings {
+    /// From `SELLVY_STRIPE_*`; `None` unless both secrets are set.
+    pub fn from_env() -> Option<StripeSettings> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Some(StripeSettings {
+            api_base: var("SELLVY_STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com".into()),
+            secret_key: var("SELLVY_STRIPE_SECRET_KEY")?,
+            webhook_secret: var("SELLVY_STRIPE_WEBHOOK_SECRET")?,
+            publishable_key: var("SELLVY_STRIPE_PUBLISHABLE_KEY"),
+        })
+    }
+}
 
 /// Stripe callbacks older (or newer) than this are refused: a replayed request cannot be
 /// believed twice after the window.

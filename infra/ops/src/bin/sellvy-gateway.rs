@@ -12,9 +12,9 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    sellvy_api::lambda::init_tracing(false);
+    sellvy_app::telemetry::init_tracing(false);
     let args = Args::parse();
-    let mut state = sellvy_api::AppState::from_env().await;
+    let mut state = sellvy_app::AppState::from_env().await;
     state.config.crash_before_fan_out =
         std::env::var("SELLVY_FAILPOINT").is_ok_and(|f| f == "crash_before_fan_out");
     // As the SQS event source does on AWS: the dispatcher consumes the delivery queue.

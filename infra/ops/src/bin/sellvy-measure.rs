@@ -7,7 +7,7 @@
 //! Latencies are only compared within one run (this machine is noisy).
 
 use clap::Parser;
-use sellvy_api::{AppState, Config};
+use sellvy_app::{AppState, Config};
 use sellvy_models::apikey::Plan;
 use sellvy_models::{Event, EventType, Mode, Product, RateLimit, Tenant};
 use serde_json::json;
@@ -71,7 +71,7 @@ async fn fill(state: &AppState, tenant: &Tenant, from: usize, target: usize) {
                     Mode::Test,
                 )
                 .expect("valid product");
-                let e = Event::new(EventType::ProductCreated, p.to_json());
+                let e = Event::new(EventType::ProductCreated, &p.to_object()).expect("a product is an object");
                 db.create_product(&tenant, &p, &e).await.expect("create product");
             });
         }

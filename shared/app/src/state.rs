@@ -1,8 +1,16 @@
+//! What every flow shares: clients built once per process (at Lambda cold start) and the
+//! settings read once from the environment.
+
+use sellvy_payments::stripe::StripeSettings;
 use sellvy_store::{BucketHints, Db};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-/// What handlers share: clients built once per process (at Lambda cold start) and settings.
+/// What one client address may send to one store's storefront, unless configured otherwise
+/// ([`Config::storefront_client_limit`]).
+pub const STOREFRONT_CLIENT_LIMIT: sellvy_models::RateLimit =
+    sellvy_models::RateLimit { per_minute: 120, burst: 30 };
+
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
@@ -14,6 +22,7 @@ pub struct AppState {
     pub webhooks: sellvy_webhooks::Webhooks,
 }
 
+/// The deployment's settings, read once per process.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Adds an `X-Sellvy-Cost` header (DynamoDB calls, items read, capacity) to every
@@ -34,44 +43,12 @@ pub struct Config {
     pub crash_before_fan_out: bool,
 }
 
-/// The deployment's Stripe account.
-#[derive(Clone)]
-pub struct StripeSettings {
-    /// `https://api.stripe.com` in production; a local fake in tests (`SELLVY_STRIPE_API_BASE`).
-    pub api_base: String,
-    /// `sk_live_…` (`SELLVY_STRIPE_SECRET_KEY`).
-    pub secret_key: String,
-    /// The webhook endpoint's signing secret, `whsec_…` (`SELLVY_STRIPE_WEBHOOK_SECRET`).
-    pub webhook_secret: String,
-    /// `pk_live_…`, handed to storefronts for Stripe.js (`SELLVY_STRIPE_PUBLISHABLE_KEY`).
-    pub publishable_key: Option<String>,
-}
-
-impl std::fmt::Debug for StripeSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StripeSettings").field("api_base", &self.api_base).finish_non_exhaustive()
-    }
-}
-
-impl StripeSettings {
-    /// From `SELLVY_STRIPE_*`; `None` unless both secrets are set.
-    pub fn from_env() -> Option<StripeSettings> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        Some(StripeSettings {
-            api_base: var("SELLVY_STRIPE_API_BASE").unwrap_or_else(|| "https://api.stripe.com".into()),
-            secret_key: var("SELLVY_STRIPE_SECRET_KEY")?,
-            webhook_secret: var("SELLVY_STRIPE_WEBHOOK_SECRET")?,
-            publishable_key: var("SELLVY_STRIPE_PUBLISHABLE_KEY"),
-        })
-    }
-}
-
 impl Default for Config {
     fn default() -> Config {
         Config {
             cost_headers: false,
             clock: Clock::system(),
-            storefront_client_limit: crate::storefront::CLIENT_LIMIT,
+            storefront_client_limit: STOREFRONT_CLIENT_LIMIT,
             stripe: None,
             reach: sellvy_webhooks::Reach::PublicOnly,
             crash_before_fan_out: false,
@@ -88,7 +65,7 @@ impl Config {
         Config {
             cost_headers: std::env::var("SELLVY_COST_HEADERS").is_ok_and(|v| v == "1" || v == "true"),
             clock: Clock::system(),
-            storefront_client_limit: limit.unwrap_or(crate::storefront::CLIENT_LIMIT),
+            storefront_client_limit: limit.unwrap_or(STOREFRONT_CLIENT_LIMIT),
             stripe: StripeSettings::from_env(),
             reach: sellvy_webhooks::Reach::from_env(),
             crash_before_fan_out: false,
@@ -112,6 +89,11 @@ impl AppState {
             sellvy_webhooks::Webhooks::from_env(state.db.clone(), state.webhooks.outbound.clone(), &aws)
                 .await;
         state
+    }
+
+    /// The deployment's Stripe account, or why live payments cannot be taken.
+    pub(crate) fn stripe(&self) -> Option<&StripeSettings> {
+        self.config.stripe.as_ref()
     }
 }
 

@@ -1,0 +1,151 @@
+//! Checkout: a buyer's order for one product. The store's rules are checked first (blocked
+//! countries and networks, blacklisted buyers), then the order is priced and written with its
+//! stock and coupon use in one transaction (`order.created`); in live mode a Stripe
+//! PaymentIntent is created for it, and if Stripe cannot take it the order ends at once.
+
+use crate::cancel;
+use crate::error::AppError;
+use crate::retry::{Retry, until_committed};
+use crate::state::AppState;
+use sellvy_models::apikey::Store;
+use sellvy_models::order::{CheckoutRequest, Order, Placed, token_hash};
+use sellvy_models::time::Timestamp;
+use sellvy_models::wire::{CheckoutObject, PaymentInstructions, StripePayment};
+use sellvy_models::{Event, EventType, Mode, Tenant};
+use sellvy_payments::stripe::{self, StripeError};
+use sellvy_store::StoreError;
+
+/// Who is buying: the storefront's store and mode, and the client's address.
+pub struct Buyer<'a> {
+    pub tenant: &'a Tenant,
+    pub store: &'a Store,
+    /// The client's address (for the store's blocked networks).
+    pub client: &'a str,
+}
+
+/// Places the order `req` asks for and says how to pay it; the access token is in the answer
+/// only.
+pub async fn checkout(
+    state: &AppState,
+    buyer: &Buyer<'_>,
+    req: CheckoutRequest,
+) -> Result<CheckoutObject, AppError> {
+    let t = buyer.tenant;
+    let stripe = match t.mode {
+        Mode::Test => None,
+        Mode::Live => Some(state.stripe().ok_or_else(|| {
+            AppError::invalid("gateway", "card payments (stripe) are not configured on this deployment yet")
+        })?),
+    };
+    let country = req.customer.as_ref().and_then(|c| c.get("country")).and_then(|c| c.as_str());
+    if let Some(why) = buyer.store.refuses(buyer.client, country) {
+        return Err(AppError::Refused(why));
+    }
+    let known = state.db.find_buyer(t, &req.email).await?;
+    if known.as_ref().is_some_and(|b| b.blacklisted) {
+        return Err(AppError::Refused("This buyer cannot order from this store".into()));
+    }
+    let number = state.db.next_order_number(t).await?;
+    let placed = until_committed(|| place(state, t, &req, number, known.is_none(), stripe.is_some())).await?;
+    let stripe = match stripe {
+        None => None,
+        Some(settings) => Some(match stripe::create_payment_intent(settings, t, &placed.order).await {
+            Ok(pi) => StripePayment {
+                client_secret: pi.client_secret.unwrap_or_default(),
+                payment_intent: pi.id,
+                publishable_key: settings.publishable_key.clone(),
+            },
+            Err(e) => return Err(abandon(state, t, &placed.order, e).await),
+        }),
+    };
+    let payment =
+        PaymentInstructions { gateway: placed.order.gateway.clone(), sandbox: t.mode == Mode::Test, stripe };
+    Ok(CheckoutObject { order: placed.order.to_object(), access_token: placed.access_token, payment })
+}
+
+/// One try at writing the order: the product (and coupon) read, the order priced and checked
+/// against the risk rules, then written with its stock and coupon use.
+async fn place(
+    state: &AppState,
+    t: &Tenant,
+    req: &CheckoutRequest,
+    number: u64,
+    first_purchase: bool,
+    live: bool,
+) -> Result<Placed, Retry> {
+    let product = match sellvy_models::id::looks_like("prod_", &req.product_id) {
+        true => state.db.get_product(t, &req.product_id).await?,
+        false => None,
+    }
+    .filter(|p| p.is_public())
+    .ok_or_else(|| AppError::invalid("product_id", "is not a product of this store"))?;
+    let coupon = match &req.coupon {
+        None => None,
+        Some(code) => Some(
+            state
+                .db
+                .find_coupon_by_code(t, code)
+                .await?
+                .ok_or_else(|| AppError::invalid("coupon", "does not exist"))?,
+        ),
+    };
+    let placed = Order::place(req, &product, coupon.as_ref(), number, Timestamp::now(), first_purchase)?;
+    if live && let Some(why) = stripe::refuses_amount(placed.order.total_minor, &placed.order.currency) {
+        return Err(AppError::invalid("gateway", why).into());
+    }
+    if placed.order.too_risky_for(&product) {
+        let score = placed.order.fraud_score;
+        return Err(AppError::Refused(format!(
+            "This order was refused by the store's risk rules (score {score})"
+        ))
+        .into());
+    }
+    let event = Event::new(EventType::OrderCreated, &placed.order.to_object())?;
+    match state.db.place_order(t, &placed.order, &product, coupon.as_ref(), &event).await {
+        Ok(()) => Ok(placed),
+        // A variant's stock is taken by its position, guarded by its id: if the seller
+        // reordered the variants since the product was read, read it again.
+        Err(e @ StoreError::Rejected { .. }) => {
+            let Some(v) = &placed.order.variant else { return Err(e.into()) };
+            let fresh = state.db.get_product(t, &product.id).await?;
+            match fresh.is_some_and(|p| p.variant_index(&v.id) != product.variant_index(&v.id)) {
+                true => Err(Retry::Conflict),
+                false => Err(e.into()),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Stripe could not take the payment of a new order: the order ends at once (its stock and
+/// coupon use go back, `payment.failed` and `order.cancelled`) and the buyer is told.
+async fn abandon(state: &AppState, t: &Tenant, order: &Order, e: StripeError) -> AppError {
+    if let Err(err) = cancel::payment_failed(state, t, order.clone()).await {
+        tracing::error!(order = %order.id, error = ?err, "could not end an order Stripe refused; the sweeper will");
+    }
+    match e {
+        StripeError::Refused { status, message, .. } if status == 400 || status == 402 => {
+            AppError::invalid("gateway", format!("Stripe refused this payment: {message}"))
+        }
+        other => AppError::Gateway(format!(
+            "The payment gateway failed; nothing was charged and the order was cancelled ({other})"
+        )),
+    }
+}
+
+/// The order `id`, for a buyer holding its access token; anyone else finds nothing (the same
+/// answer as for an order that does not exist). The token is compared in constant time.
+pub async fn order_for_buyer(state: &AppState, t: &Tenant, id: &str, token: &str) -> Result<Order, AppError> {
+    let order = match sellvy_models::id::looks_like("ord_", id) {
+        true => state.db.get_order(t, id).await?,
+        false => None,
+    };
+    let expected = order.as_ref().map(|o| o.token_hash.as_bytes().to_vec()).unwrap_or_default();
+    let given = token_hash(token).into_bytes();
+    let matches =
+        expected.len() == given.len() && expected.iter().zip(&given).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+    match order {
+        Some(o) if matches => Ok(o),
+        _ => Err(AppError::not_found("Order")),
+    }
+}

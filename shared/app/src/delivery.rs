@@ -1,0 +1,124 @@
+//! Dynamic goods: after payment, Sellvy POSTs the order to the product's `dynamic_url` (signed
+//! like a webhook with the store's `delivery_secret`, through the SSRF guard, 10-second
+//! timeout) and delivers the answer's body as `delivery.content`. The seller can redeliver an
+//! order whose fetch failed.
+
+use crate::error::AppError;
+use crate::payment::current;
+use crate::retry::{FirstRead, until_committed};
+use crate::state::AppState;
+use sellvy_models::order::Order;
+use sellvy_models::time::Timestamp;
+use sellvy_models::{Event, EventType, Tenant};
+use sellvy_webhooks::SignedPost;
+use std::time::Duration;
+
+/// How long the seller's `dynamic_url` has to answer, and the most goods it may answer.
+pub const DYNAMIC_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DYNAMIC_MAX_BYTES: usize = 64 * 1024;
+
+/// The seller asks for an order's dynamic goods again (`POST /v1/orders/{id}/redeliver`).
+pub async fn redeliver(state: &AppState, t: &Tenant, id: &str) -> Result<Order, AppError> {
+    let order = crate::lookup("ord_", id, "Order", || state.db.get_order(t, id)).await?;
+    deliver(state, t, order).await
+}
+
+/// Fetches a paid order's dynamic goods (2xx, 1 byte to 64 KiB), completing the order
+/// (`order.completed`). Any failure leaves the order `processing` with `delivery.status =
+/// failed` and its reason. `X-Sellvy-Delivery` is the order id on every try, so the seller's
+/// server can recognise a repeat.
+pub async fn deliver(state: &AppState, t: &Tenant, order: Order) -> Result<Order, AppError> {
+    if !order.awaits_delivery() {
+        return Err(AppError::invalid(
+            "id",
+            "only a paid order whose dynamic goods were not delivered can be redelivered",
+        ));
+    }
+    // Claim the fetch (`delivery.status = sending`, one conditional write), so two payments'
+    // callbacks or a redelivery racing the first fetch never make the seller generate twice.
+    let id = order.id.clone();
+    let first = FirstRead::new(order);
+    let claim = until_committed(|| async {
+        let order = current(state, t, &first, &id).await?;
+        let now = Timestamp::now();
+        if !order.awaits_delivery() || order.delivery_in_flight(now) {
+            return Ok(Err(order));
+        }
+        let claimed = order.delivering(now);
+        state.db.update_order(t, &claimed, &order, &[]).await?;
+        Ok(Ok(claimed))
+    })
+    .await?;
+    let order = match claim {
+        Ok(claimed) => claimed,
+        // Delivered meanwhile, or another process is fetching right now.
+        Err(current) => return Ok(current),
+    };
+    let outcome = fetch(state, t, &order).await?;
+    if let Err(why) = &outcome {
+        tracing::warn!(order = %order.id, reason = %why, "dynamic delivery failed");
+    }
+    let id = order.id.clone();
+    let first = FirstRead::new(order);
+    until_committed(|| async {
+        let order = current(state, t, &first, &id).await?;
+        if !order.awaits_delivery() {
+            return Ok(order);
+        }
+        let now = Timestamp::now();
+        let (next, events) = match &outcome {
+            Ok(content) => {
+                let done = order.delivered(content.clone(), now);
+                let event = Event::new(EventType::OrderCompleted, &done.to_object())?;
+                (done, vec![event])
+            }
+            Err(why) => (order.delivery_failed(why.clone(), now), Vec::new()),
+        };
+        state.db.update_order(t, &next, &order, &events).await?;
+        Ok(next)
+    })
+    .await
+}
+
+/// One call to the seller's `dynamic_url`: the goods, or why there are none.
+async fn fetch(state: &AppState, t: &Tenant, order: &Order) -> Result<Result<String, String>, AppError> {
+    let product = state.db.get_product(t, &order.product_id).await?;
+    let url = product.as_ref().and_then(|p| p.dynamic_url.clone());
+    let store = state.db.get_store(&t.store_id).await?;
+    let (url, store) = match (url, store) {
+        (None, _) => return Ok(Err("the product no longer exists or has no dynamic_url".to_string())),
+        (Some(_), None) => return Ok(Err("the store no longer exists".to_string())),
+        (Some(_), Some(store)) if store.delivery_secret.is_empty() => {
+            return Ok(Err(
+                "the store has no delivery secret yet: PATCH /v1/store {\"rotate_delivery_secret\": true}"
+                    .to_string(),
+            ));
+        }
+        (Some(url), Some(store)) => (url, store),
+    };
+    let body =
+        serde_json::to_vec(&order.to_object()).map_err(|e| AppError::Internal(format!("order body: {e}")))?;
+    let attempt = state
+        .webhooks
+        .outbound
+        .post(&SignedPost {
+            url: &url,
+            body: &body,
+            secret: &store.delivery_secret,
+            event: "order.delivery",
+            delivery_id: &order.id,
+            timeout: DYNAMIC_TIMEOUT,
+            keep: DYNAMIC_MAX_BYTES,
+        })
+        .await;
+    Ok(match attempt.failure {
+        Some(f) => Err(f.to_string()),
+        None if attempt.truncated => {
+            Err(format!("the dynamic_url answered more than {} KiB", DYNAMIC_MAX_BYTES / 1024))
+        }
+        None if attempt.body.trim().is_empty() => {
+            Err("the dynamic_url answered no goods (an empty body)".to_string())
+        }
+        None => Ok(attempt.body),
+    })
+}

@@ -1,0 +1,65 @@
+//! The application layer: what Sellvy does, with no HTTP in it.
+//!
+//! It owns the state every flow needs ([`AppState`]: clients built once, settings read once),
+//! retries on conflict ([`until_committed`]), the after-commit fan-out of events
+//! ([`committing`], the same for requests and the sweeper), and one module per flow that moves
+//! money or goods:
+//!
+//! - [`checkout`]: a buyer's order, its stock and coupon use taken in one transaction;
+//! - [`payment`]: a payment recorded (the sandbox and Stripe's callbacks both end here), the
+//!   goods handed out in the same transaction; declined attempts and disputes;
+//! - [`refund`]: money back, through Stripe in live mode;
+//! - [`cancel`]: an unpaid order ends (the seller cancels, it expires, its payment fails) and
+//!   gives its stock and coupon use back;
+//! - [`delivery`]: dynamic goods fetched from the seller's server, and redelivery.
+//!
+//! [`catalog`] and [`listing`] hold the seller's product writes and the filtered lists.
+//! Errors are [`AppError`]: what went wrong, never how to say it over HTTP.
+
+pub mod cancel;
+pub mod catalog;
+pub mod checkout;
+pub mod delivery;
+mod error;
+mod fanout;
+pub mod listing;
+pub mod payment;
+pub mod refund;
+mod retry;
+mod state;
+pub mod telemetry;
+
+pub use error::AppError;
+pub use fanout::committing;
+pub use retry::{FirstRead, Retry, until_committed};
+pub use sellvy_payments::stripe::StripeSettings;
+pub use state::{AppState, Clock, Config, STOREFRONT_CLIENT_LIMIT};
+
+use sellvy_models::Tenant;
+use sellvy_models::apikey::Store;
+
+/// The store a valid key belongs to (it cannot be missing: that would be ours to fix).
+pub async fn tenant_store(state: &AppState, t: &Tenant) -> Result<Store, AppError> {
+    state
+        .db
+        .get_store(&t.store_id)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("store {} of a valid key is missing", t.store_id)))
+}
+
+/// The object `id` names in the caller's store, or not found, naming `what`. An id of the
+/// wrong shape (`prefix` + 26 characters) never reaches the store.
+pub async fn lookup<T, Fut>(
+    prefix: &str,
+    id: &str,
+    what: &str,
+    get: impl FnOnce() -> Fut,
+) -> Result<T, AppError>
+where
+    Fut: Future<Output = Result<Option<T>, sellvy_store::StoreError>>,
+{
+    if !sellvy_models::id::looks_like(prefix, id) {
+        return Err(AppError::not_found(what));
+    }
+    get().await?.ok_or_else(|| AppError::not_found(what))
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (`make test`): everything a clean clone needs, then every test.
 #   1. install the local tools into .local/ (first run only)
-#   2. lint template.yaml with cfn-lint, check formatting
+#   2. lint template.yaml with cfn-lint, check formatting and the crates' layering
 #   3. start the local stack (DynamoDB Local + SQS) unless it already runs; stop it after
 #   4. run the whole workspace's tests (unit tests, and HTTP tests against the local stack)
 #   5. the contract: validate the generated OpenAPI document, fuzz every operation with
@@ -30,6 +30,9 @@ log "cfn-lint template.yaml"
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
+
+log "the layers hold (no crate below HTTP reaches sellvy-api; only sellvy-store speaks DynamoDB)"
+python3 infra/local/check_layers.py
 
 gateway_pid=""
 stop_stack=0

@@ -1,6 +1,7 @@
-//! Test helpers that read like a user: [`spawn_app`] starts the gateway (the very routers the
-//! Lambdas run) on a free loopback port against the real local DynamoDB started by
-//! `infra/local/stack.sh`, and [`TestApp`] talks to it over HTTP.
+//! Test helpers that read like a user: [`TestApp::spawn`] starts the gateway (the very routers
+//! the Lambdas run) on a free loopback port against the real local DynamoDB and SQS started by
+//! `infra/local/stack.sh`, and talks to it over HTTP. [`TestApp::builder`] changes what a test
+//! needs changed (a manual clock, the webhook ladder).
 
 pub mod receiver;
 pub mod stripe_fake;
@@ -27,6 +28,8 @@ pub struct TestApp {
     /// The app's webhook machinery (its own delivery queue, consumed in the background as the
     /// Lambda event source would), for tests that run the forwarder themselves.
     pub webhooks: sellvy_webhooks::Webhooks,
+    /// The app's own state, for tests that run a flow (the sweeper's expiry) themselves.
+    pub state: AppState,
     http: reqwest::Client,
 }
 
@@ -101,11 +104,6 @@ fn local_env() {
     }
 }
 
-/// Starts the gateway on a free port, serving in the background of this test's runtime.
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Clock::system()).await
-}
-
 /// How a test app's webhooks run: the ladder, the queue's longest delay, the forwarder's grace.
 #[derive(Debug, Clone)]
 pub struct WebhookSettings {
@@ -130,51 +128,83 @@ impl Default for WebhookSettings {
     }
 }
 
-/// The same, with the limiter and idempotency keys going by `clock`.
-pub async fn spawn_app_with(clock: Clock) -> TestApp {
-    spawn_app_full(clock, WebhookSettings::default()).await
+/// What a test changes about its app before starting it; the rest is [`TestApp::spawn`]'s.
+#[derive(Default)]
+pub struct TestAppBuilder {
+    clock: Clock,
+    webhooks: WebhookSettings,
 }
 
-/// A test app with its own webhook settings.
-pub async fn spawn_app_webhooks(settings: WebhookSettings) -> TestApp {
-    spawn_app_full(Clock::system(), settings).await
-}
+impl TestAppBuilder {
+    /// The limiter and idempotency keys go by `clock` (a [`Clock::manual`] one only moves when
+    /// told).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
 
-async fn spawn_app_full(clock: Clock, settings: WebhookSettings) -> TestApp {
-    local_env();
-    let db = Db::from_env().await;
-    let stripe = FakeStripe::start().await;
-    let config = Config {
-        cost_headers: true,
-        clock,
-        stripe: Some(sellvy_app::StripeSettings {
-            api_base: stripe.base.clone(),
-            secret_key: stripe_fake::SECRET_KEY.into(),
-            webhook_secret: stripe_fake::WEBHOOK_SECRET.into(),
-            publishable_key: Some("pk_test_fakestripe".into()),
-        }),
-        // Dynamic goods and webhooks are served by receivers on loopback in the tests.
-        reach: sellvy_webhooks::Reach::AllowLoopback,
-        ..Config::default()
-    };
-    let mut state = AppState::new(db.clone(), config);
-    let name = format!("sellvy-test-{}", sellvy_models::id::random_base62(12));
-    let queue = sellvy_webhooks::Queue::create(&name, settings.max_delay_secs)
-        .await
-        .expect("create this test's delivery queue (is the local stack running?)");
-    state.webhooks.queue = Some(queue);
-    state.webhooks.ladder = settings.ladder;
-    state.webhooks.grace = settings.grace;
-    state.webhooks.timeout = settings.timeout;
-    let webhooks = state.webhooks.clone();
-    tokio::spawn(webhooks.clone().consume(4));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(sellvy_ops::serve(listener, state));
-    TestApp { base: format!("http://{addr}/v1"), db, stripe, webhooks, http: reqwest::Client::new() }
+    /// The webhook ladder, queue cap, forwarder grace and timeout.
+    pub fn webhooks(mut self, settings: WebhookSettings) -> Self {
+        self.webhooks = settings;
+        self
+    }
+
+    /// Starts the gateway on a free port, serving in the background of this test's runtime,
+    /// with a fake Stripe and a delivery queue of its own.
+    pub async fn spawn(self) -> TestApp {
+        local_env();
+        let db = Db::from_env().await;
+        let stripe = FakeStripe::start().await;
+        let config = Config {
+            cost_headers: true,
+            clock: self.clock,
+            stripe: Some(sellvy_app::StripeSettings {
+                api_base: stripe.base.clone(),
+                secret_key: stripe_fake::SECRET_KEY.into(),
+                webhook_secret: stripe_fake::WEBHOOK_SECRET.into(),
+                publishable_key: Some("pk_test_fakestripe".into()),
+            }),
+            // Dynamic goods and webhooks are served by receivers on loopback in the tests.
+            reach: sellvy_webhooks::Reach::AllowLoopback,
+            ..Config::default()
+        };
+        let mut state = AppState::new(db.clone(), config);
+        let settings = self.webhooks;
+        let name = format!("sellvy-test-{}", sellvy_models::id::random_base62(12));
+        let queue = sellvy_webhooks::Queue::create(&name, settings.max_delay_secs)
+            .await
+            .expect("create this test's delivery queue (is the local stack running?)");
+        state.webhooks.queue = Some(queue);
+        state.webhooks.ladder = settings.ladder;
+        state.webhooks.grace = settings.grace;
+        state.webhooks.timeout = settings.timeout;
+        let webhooks = state.webhooks.clone();
+        tokio::spawn(webhooks.clone().consume(4));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+        let addr = listener.local_addr().expect("local addr");
+        tokio::spawn(sellvy_ops::serve(listener, state.clone()));
+        TestApp {
+            base: format!("http://{addr}/v1"),
+            db,
+            stripe,
+            webhooks,
+            state,
+            http: reqwest::Client::new(),
+        }
+    }
 }
 
 impl TestApp {
+    /// A test app with the defaults: the system clock, a fast webhook ladder.
+    pub async fn spawn() -> TestApp {
+        TestApp::builder().spawn().await
+    }
+
+    /// A test app with some settings changed.
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
     /// A new store with a full-access key per mode, made with the operator command's code. Its
     /// rate limit is far above what functional tests send; [`TestApp::new_store_on`] picks a plan.
     pub async fn new_store(&self) -> StoreKeys {

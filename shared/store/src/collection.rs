@@ -1,36 +1,16 @@
-//! A tenant's collection of objects (products, categories, coupons): items under the tenant's
-//! partition with sort keys `<KIND>#<id>` in creation order (ids are time-sortable), an entry
-//! each in GSI1 for cheap skipping and filtering, and a maintained counter whose sort key
-//! `<KIND>#~COUNT` sorts after every id, so a newest-first page reads it in the same Query.
+//! A tenant's collection of objects (products, categories, coupons, …; keys in
+//! [`crate::layout::Collection`]): pages, counts, summaries and batch reads. The counter's sort
+//! key sorts after every id, so a newest-first page reads it in the same Query.
 
 use crate::cost::{Kind, record};
-use crate::db::{Db, Item, StoreError, Write, n, number, s, tenant_pk};
+use crate::db::{Db, Item, StoreError, Write, n, number, s};
+use crate::layout::tenant_pk;
+pub(crate) use crate::layout::{CATEGORIES, COUPONS, CUSTOMERS, Collection, ORDERS, PRODUCTS};
 use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnConsumedCapacity};
 use sellvy_models::{SortOrder, Tenant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
-
-#[derive(Clone, Copy)]
-pub(crate) struct Collection {
-    /// Sort-key prefix, e.g. `PRODUCT#`.
-    pub prefix: &'static str,
-    /// Sort key of the counter item, e.g. `PRODUCT#~COUNT`.
-    pub counter: &'static str,
-    /// GSI1 partition suffix, e.g. `#PRODUCT`.
-    pub index: &'static str,
-}
-
-pub(crate) const PRODUCTS: Collection =
-    Collection { prefix: "PRODUCT#", counter: "PRODUCT#~COUNT", index: "#PRODUCT" };
-pub(crate) const CATEGORIES: Collection =
-    Collection { prefix: "CATEGORY#", counter: "CATEGORY#~COUNT", index: "#CATEGORY" };
-pub(crate) const ORDERS: Collection =
-    Collection { prefix: "ORDER#", counter: "ORDER#~COUNT", index: "#ORDER" };
-pub(crate) const CUSTOMERS: Collection =
-    Collection { prefix: "CUSTOMER#", counter: "CUSTOMER#~COUNT", index: "#CUSTOMER" };
-pub(crate) const COUPONS: Collection =
-    Collection { prefix: "COUPON#", counter: "COUPON#~COUNT", index: "#COUPON" };
 
 /// A page of a collection and the collection's total.
 #[derive(Debug)]
@@ -40,14 +20,6 @@ pub struct Page<T> {
 }
 
 impl Collection {
-    pub fn key(&self, t: &Tenant, id: &str) -> (String, String) {
-        (tenant_pk(t), format!("{}{id}", self.prefix))
-    }
-
-    fn index_pk(&self, t: &Tenant) -> String {
-        format!("{}{}", tenant_pk(t), self.index)
-    }
-
     /// The stored item of an object: its fields plus the table and index keys.
     pub fn item<T: Serialize>(&self, t: &Tenant, id: &str, object: &T) -> Result<Item, StoreError> {
         let mut item: Item = serde_dynamo::to_item(object)?;
@@ -61,13 +33,7 @@ impl Collection {
 
     /// Adds `delta` to the tenant's count of this collection (a transaction write).
     pub fn count_add(&self, db: &Db, t: &Tenant, delta: i64) -> Result<Write, StoreError> {
-        Write::update(
-            &db.table,
-            (tenant_pk(t), self.counter.to_string()),
-            "ADD item_count :d",
-            None,
-            &[(":d", n(delta))],
-        )
+        Write::update(&db.table, self.counter_key(t), "ADD item_count :d", None, &[(":d", n(delta))])
     }
 }
 
@@ -88,7 +54,8 @@ impl Db {
 
     /// The maintained count of a collection.
     pub(crate) async fn count(&self, c: Collection, t: &Tenant) -> Result<u64, StoreError> {
-        let item = self.get(tenant_pk(t), c.counter, false).await?;
+        let (pk, sk) = c.counter_key(t);
+        let item = self.get(pk, sk, false).await?;
         Ok(item.map_or(0, |i| number(&i, "item_count").max(0) as u64))
     }
 

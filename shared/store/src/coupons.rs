@@ -3,21 +3,22 @@
 //! never both win.
 
 use crate::collection::{COUPONS, Page};
-use crate::db::{Db, StoreError, Write, s, tenant_pk};
+use crate::db::{Db, StoreError, Write, s};
+use crate::layout::coupon_code_key;
 use sellvy_models::coupon::code_key;
 use sellvy_models::{Coupon, SortOrder, Tenant};
 use std::collections::HashMap;
 
-fn code_sk(code: &str) -> String {
-    format!("COUPONCODE#{}", code_key(code))
+fn code_claim(t: &Tenant, code: &str) -> (String, String) {
+    coupon_code_key(t, &code_key(code))
 }
 
 impl Db {
     /// Writes a coupon if its code is free and every product it names exists.
     pub async fn create_coupon(&self, t: &Tenant, c: &Coupon) -> Result<(), StoreError> {
         let claim = HashMap::from([
-            ("PK".to_string(), s(tenant_pk(t))),
-            ("SK".to_string(), s(code_sk(&c.code))),
+            ("PK".to_string(), s(code_claim(t, &c.code).0)),
+            ("SK".to_string(), s(code_claim(t, &c.code).1)),
             ("coupon_id".to_string(), s(&c.id)),
         ]);
         let mut writes = vec![
@@ -49,7 +50,7 @@ impl Db {
     pub async fn delete_coupon(&self, t: &Tenant, c: &Coupon) -> Result<(), StoreError> {
         self.transact(vec![
             Write::delete(&self.table, COUPONS.key(t, &c.id), Some("attribute_exists(PK)"), &[])?,
-            Write::delete(&self.table, (tenant_pk(t), code_sk(&c.code)), None, &[])?,
+            Write::delete(&self.table, code_claim(t, &c.code), None, &[])?,
             COUPONS.count_add(self, t, -1)?,
         ])
         .await

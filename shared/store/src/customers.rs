@@ -3,15 +3,13 @@
 //! they are blacklisted, in one read.
 
 use crate::collection::{CUSTOMERS, Page};
-use crate::db::{Db, Item, StoreError, Write, n, s, tenant_pk};
+use crate::db::{Db, Item, StoreError, Write, n, s};
 use aws_sdk_dynamodb::types::AttributeValue;
 use sellvy_models::order::Customer;
 use sellvy_models::{SortOrder, Tenant};
 use std::collections::HashMap;
 
-fn claim_key(t: &Tenant, email: &str) -> (String, String) {
-    (tenant_pk(t), format!("CUSTOMEREMAIL#{}", email.to_lowercase()))
-}
+use crate::layout::customer_email_key as claim_key;
 
 /// A buyer as checkout sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]

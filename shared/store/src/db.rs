@@ -288,13 +288,13 @@ impl Db {
 /// passed (`PENDINGSK = <at ms>#<tenant>#<id>`, read back by [`Db::pending`]).
 pub(crate) fn watch(
     item: &mut Item,
-    partition: &str,
+    watch: crate::layout::Watch,
     at: sellvy_models::time::Timestamp,
     t: &sellvy_models::Tenant,
     id: &str,
 ) {
-    item.insert("PENDINGPK".into(), s(partition));
-    item.insert("PENDINGSK".into(), s(format!("{:015}#{}#{id}", at.millis(), tenant_pk(t))));
+    item.insert("PENDINGPK".into(), s(watch.partition()));
+    item.insert("PENDINGSK".into(), s(crate::layout::pending_sk(at, t, id)));
 }
 
 impl Db {
@@ -332,7 +332,7 @@ impl Db {
     /// oldest first: one Query, keys only.
     pub(crate) async fn pending(
         &self,
-        partition: &str,
+        watch: crate::layout::Watch,
         before: sellvy_models::time::Timestamp,
         limit: u32,
     ) -> Result<Vec<(sellvy_models::Tenant, String)>, StoreError> {
@@ -342,8 +342,8 @@ impl Db {
             .table_name(&self.table)
             .index_name("Pending")
             .key_condition_expression("PENDINGPK = :p AND PENDINGSK < :before")
-            .expression_attribute_values(":p", s(partition))
-            .expression_attribute_values(":before", s(format!("{:015}", before.millis())))
+            .expression_attribute_values(":p", s(watch.partition()))
+            .expression_attribute_values(":before", s(crate::layout::pending_time(before)))
             .limit(limit as i32)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
@@ -353,23 +353,11 @@ impl Db {
             .items()
             .iter()
             .filter_map(|item| match item.get("PENDINGSK") {
-                Some(AttributeValue::S(k)) => parse_pending_key(k),
+                Some(AttributeValue::S(k)) => crate::layout::parse_pending_sk(k),
                 _ => None,
             })
             .collect())
     }
-}
-
-/// `<ms>#T#<store>#<mode>#<id>` → (tenant, id).
-fn parse_pending_key(key: &str) -> Option<(sellvy_models::Tenant, String)> {
-    let mut parts = key.split('#');
-    let (_, _, store, mode, id) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let mode = match mode {
-        "live" => sellvy_models::Mode::Live,
-        "test" => sellvy_models::Mode::Test,
-        _ => return None,
-    };
-    Some((sellvy_models::Tenant { store_id: store.to_string(), mode }, id.to_string()))
 }
 
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
@@ -378,10 +366,6 @@ pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
 
 pub(crate) fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
-}
-
-pub(crate) fn tenant_pk(t: &sellvy_models::Tenant) -> String {
-    format!("T#{}#{}", t.store_id, t.mode.as_str())
 }
 
 /// A number attribute, or 0.

@@ -6,7 +6,8 @@
 //! crash leaves behind, the forwarder finds in the index.
 
 use crate::cost::{Kind, record};
-use crate::db::{Db, StoreError, Write, n, s, tenant_pk};
+use crate::db::{Db, StoreError, Write, n, s};
+use crate::layout::{EVENT_PREFIX, Watch, event_key, tenant_pk};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use sellvy_models::{Event, Tenant};
 use std::cell::RefCell;
@@ -39,9 +40,10 @@ const EVENT_RETENTION_SECS: i64 = 30 * 24 * 3600;
 impl Db {
     /// The outbox write that goes into the same transaction as the change it records.
     pub(crate) fn record_event(&self, t: &Tenant, e: &Event) -> Result<Write, StoreError> {
+        let (pk, sk) = event_key(t, &e.id);
         let mut item = HashMap::from([
-            ("PK".to_string(), s(tenant_pk(t))),
-            ("SK".to_string(), s(format!("EVENT#{}", e.id))),
+            ("PK".to_string(), s(pk)),
+            ("SK".to_string(), s(sk)),
             ("id".to_string(), s(&e.id)),
             ("type".to_string(), s(e.event_type.as_str())),
             ("created_at".to_string(), s(e.created_at.to_rfc3339())),
@@ -50,7 +52,7 @@ impl Db {
             ("dispatch".to_string(), s("pending")),
             ("expires_at".to_string(), n(e.created_at.seconds() + EVENT_RETENTION_SECS)),
         ]);
-        crate::db::watch(&mut item, "OUTBOX", e.created_at, t, &e.id);
+        crate::db::watch(&mut item, Watch::Outbox, e.created_at, t, &e.id);
         let mut w = Write::put(&self.table, item, None, &[])?;
         w.event = Some((t.clone(), e.clone()));
         Ok(w)
@@ -63,12 +65,13 @@ impl Db {
         before: sellvy_models::time::Timestamp,
         limit: u32,
     ) -> Result<Vec<(Tenant, String)>, StoreError> {
-        self.pending("OUTBOX", before, limit).await
+        self.pending(Watch::Outbox, before, limit).await
     }
 
     /// One event of the outbox.
     pub async fn get_event(&self, t: &Tenant, id: &str) -> Result<Option<Event>, StoreError> {
-        let Some(item) = self.get(tenant_pk(t), format!("EVENT#{id}"), true).await? else {
+        let (pk, sk) = event_key(t, id);
+        let Some(item) = self.get(pk, sk, true).await? else {
             return Ok(None);
         };
         let Some(AttributeValue::S(p)) = item.get("payload") else { return Ok(None) };
@@ -92,7 +95,7 @@ impl Db {
                 .map(|(t, id)| {
                     Write::update(
                         &self.table,
-                        (tenant_pk(t), format!("EVENT#{id}")),
+                        event_key(t, id),
                         "SET dispatch = :done REMOVE PENDINGPK, PENDINGSK",
                         None,
                         &[(":done", s("done"))],
@@ -112,7 +115,7 @@ impl Db {
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
             .expression_attribute_values(":pk", s(tenant_pk(t)))
-            .expression_attribute_values(":p", s("EVENT#"))
+            .expression_attribute_values(":p", s(EVENT_PREFIX))
             .scan_index_forward(false)
             .limit(limit as i32)
             .consistent_read(true)

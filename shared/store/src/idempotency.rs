@@ -6,7 +6,8 @@
 //! (`running` under a lock that expires, or `done` with the response) and a TTL.
 
 use crate::cost::{Kind, record};
-use crate::db::{Db, Item, StoreError, n, number, s, tenant_pk};
+use crate::db::{Db, Item, StoreError, n, number, s};
+use crate::layout::idempotency_key;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure};
 use sellvy_models::Tenant;
 use std::collections::HashMap;
@@ -37,10 +38,6 @@ pub enum Claim {
     Mismatch,
 }
 
-fn sk(key: &str) -> String {
-    format!("IDEM#{key}")
-}
-
 fn read(item: &Item, fingerprint: &str) -> Claim {
     let field = |name: &str| match item.get(name) {
         Some(AttributeValue::S(v)) => Some(v.clone()),
@@ -69,8 +66,8 @@ impl Db {
         now_secs: i64,
     ) -> Result<Claim, StoreError> {
         let item = HashMap::from([
-            ("PK".to_string(), s(tenant_pk(t))),
-            ("SK".to_string(), s(sk(key))),
+            ("PK".to_string(), s(idempotency_key(t, key).0)),
+            ("SK".to_string(), s(idempotency_key(t, key).1)),
             ("fingerprint".to_string(), s(fingerprint)),
             ("state".to_string(), s("running")),
             ("locked_until".to_string(), n(now_secs + LOCK_SECS)),
@@ -120,7 +117,8 @@ impl Db {
         key: &str,
         fingerprint: &str,
     ) -> Result<Claim, StoreError> {
-        Ok(match self.get(tenant_pk(t), sk(key), true).await? {
+        let (pk, sk) = idempotency_key(t, key);
+        Ok(match self.get(pk, sk, true).await? {
             Some(item) => read(&item, fingerprint),
             None => Claim::Fresh,
         })
@@ -137,8 +135,8 @@ impl Db {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(tenant_pk(t)))
-            .key("SK", s(sk(key)))
+            .key("PK", s(idempotency_key(t, key).0))
+            .key("SK", s(idempotency_key(t, key).1))
             .update_expression("SET #state = :done, #status = :status, body = :body REMOVE locked_until")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#status", "status")
@@ -163,8 +161,8 @@ impl Db {
             .client
             .delete_item()
             .table_name(&self.table)
-            .key("PK", s(tenant_pk(t)))
-            .key("SK", s(sk(key)))
+            .key("PK", s(idempotency_key(t, key).0))
+            .key("SK", s(idempotency_key(t, key).1))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await?;

@@ -1,29 +1,26 @@
 //! Stores and API keys.
 
 use crate::cost::{Kind, record};
-use crate::db::{Db, Item, StoreError, Write, s, tenant_pk};
+use crate::db::{Db, Item, StoreError, Write, s};
+use crate::layout::{API_KEY_PREFIX, API_KEY_SK, STORE_SK, api_key_index_pk, api_key_key, store_key};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use sellvy_models::Tenant;
 use sellvy_models::apikey::{ApiKey, Store};
 use sellvy_models::time::Timestamp;
 
 fn key_pk(hash: &str) -> String {
-    format!("KEY#{hash}")
-}
-
-fn key_index_pk(t: &Tenant) -> String {
-    format!("{}#APIKEY", tenant_pk(t))
+    api_key_key(hash).0
 }
 
 fn store_pk(store_id: &str) -> String {
-    format!("STORE#{store_id}")
+    store_key(store_id).0
 }
 
 fn key_item(key: &ApiKey) -> Result<Item, StoreError> {
     let mut item: Item = serde_dynamo::to_item(key)?;
     item.insert("PK".into(), s(key_pk(&key.hash)));
-    item.insert("SK".into(), s("KEY"));
-    item.insert("GSI1PK".into(), s(key_index_pk(&key.tenant())));
+    item.insert("SK".into(), s(API_KEY_SK));
+    item.insert("GSI1PK".into(), s(api_key_index_pk(&key.tenant())));
     item.insert("GSI1SK".into(), s(&key.id));
     Ok(item)
 }
@@ -33,7 +30,7 @@ impl Db {
     pub async fn create_store(&self, store: &Store, keys: &[ApiKey]) -> Result<(), StoreError> {
         let mut item: Item = serde_dynamo::to_item(store)?;
         item.insert("PK".into(), s(store_pk(&store.id)));
-        item.insert("SK".into(), s("STORE"));
+        item.insert("SK".into(), s(STORE_SK));
         let mut writes = vec![Write::put(&self.table, item, Some("attribute_not_exists(PK)"), &[])?];
         for k in keys {
             writes.push(Write::put(&self.table, key_item(k)?, Some("attribute_not_exists(PK)"), &[])?);
@@ -42,7 +39,7 @@ impl Db {
     }
 
     pub async fn get_store(&self, store_id: &str) -> Result<Option<Store>, StoreError> {
-        match self.get(store_pk(store_id), "STORE", false).await? {
+        match self.get(store_pk(store_id), STORE_SK, false).await? {
             Some(item) => Ok(Some(serde_dynamo::from_item(item)?)),
             None => Ok(None),
         }
@@ -51,7 +48,7 @@ impl Db {
     /// The key whose secret hashes to `hash` (one strongly consistent GetItem, so a revoked
     /// key stops working at once).
     pub async fn find_key(&self, hash: &str) -> Result<Option<ApiKey>, StoreError> {
-        match self.get(key_pk(hash), "KEY", true).await? {
+        match self.get(key_pk(hash), API_KEY_SK, true).await? {
             Some(item) => Ok(Some(serde_dynamo::from_item(item)?)),
             None => Ok(None),
         }
@@ -64,7 +61,7 @@ impl Db {
             .update_item()
             .table_name(&self.table)
             .key("PK", s(key_pk(hash)))
-            .key("SK", s("KEY"))
+            .key("SK", s(API_KEY_SK))
             .update_expression("SET last_used_at = :t")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(":t", s(at.to_rfc3339()))
@@ -100,7 +97,7 @@ impl Db {
 
     /// Every key of a tenant, oldest first (one Query on GSI1, which projects the key fields).
     pub async fn list_keys(&self, tenant: &Tenant) -> Result<Vec<ApiKey>, StoreError> {
-        let items = self.index_entries(key_index_pk(tenant), None).await?;
+        let items = self.index_entries(api_key_index_pk(tenant), None).await?;
         items.iter().map(key_from_index).collect()
     }
 
@@ -112,7 +109,7 @@ impl Db {
             .table_name(&self.table)
             .index_name("GSI1")
             .key_condition_expression("GSI1PK = :pk AND GSI1SK = :id")
-            .expression_attribute_values(":pk", s(key_index_pk(tenant)))
+            .expression_attribute_values(":pk", s(api_key_index_pk(tenant)))
             .expression_attribute_values(":id", s(key_id))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
@@ -126,7 +123,7 @@ impl Db {
             .delete_item()
             .table_name(&self.table)
             .key("PK", pk)
-            .key("SK", s("KEY"))
+            .key("SK", s(API_KEY_SK))
             .condition_expression("store_id = :s AND #m = :m")
             .expression_attribute_names("#m", "mode")
             .expression_attribute_values(":s", s(&tenant.store_id))
@@ -151,7 +148,7 @@ impl Db {
 fn key_from_index(item: &Item) -> Result<ApiKey, StoreError> {
     let mut item = item.clone();
     if let Some(AttributeValue::S(pk)) = item.get("PK") {
-        let hash = pk.trim_start_matches("KEY#").to_string();
+        let hash = pk.trim_start_matches(API_KEY_PREFIX).to_string();
         item.insert("hash".into(), s(hash));
     }
     item.entry("last_used_at".into()).or_insert(AttributeValue::Null(true));
@@ -174,7 +171,7 @@ impl Db {
             .update_item()
             .table_name(&self.table)
             .key("PK", s(store_pk(store_id)))
-            .key("SK", s("STORE"))
+            .key("SK", s(STORE_SK))
             .update_expression("SET #plan = :plan, rate_limit = :limit")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#plan", "plan")
@@ -193,14 +190,14 @@ impl Db {
         let mut updated = 0;
         for mode in [sellvy_models::Mode::Live, sellvy_models::Mode::Test] {
             let tenant = Tenant { store_id: store_id.to_string(), mode };
-            for entry in self.index_entries(key_index_pk(&tenant), Some("PK")).await? {
+            for entry in self.index_entries(api_key_index_pk(&tenant), Some("PK")).await? {
                 let Some(pk) = entry.get("PK").cloned() else { continue };
                 let out = self
                     .client
                     .update_item()
                     .table_name(&self.table)
                     .key("PK", pk)
-                    .key("SK", s("KEY"))
+                    .key("SK", s(API_KEY_SK))
                     .update_expression("SET rate_limit = :limit")
                     .condition_expression("attribute_exists(PK)")
                     .expression_attribute_values(":limit", limit_value.clone())
@@ -236,7 +233,7 @@ impl Db {
             .update_item()
             .table_name(&self.table)
             .key("PK", s(store_pk(&store.id)))
-            .key("SK", s("STORE"))
+            .key("SK", s(STORE_SK))
             .update_expression(
                 "SET #name = :name, allowed_origins = :origins, blocked_countries = :countries, \
                  blocked_ips = :ips, delivery_secret = :secret",

@@ -1,6 +1,7 @@
 //! The only crate that speaks DynamoDB.
 //!
-//! One table, single-table design (see `docs/data-model.md` for the access-pattern table):
+//! One table, single-table design (see `docs/data-model.md` for the access-pattern table; every
+//! key is built in `layout.rs`, whose tests pin it):
 //!
 //! | item            | PK                         | SK                     | GSI1PK                  | GSI1SK   |
 //! |-----------------|----------------------------|------------------------|-------------------------|----------|
@@ -21,6 +22,7 @@ mod db;
 mod events;
 mod idempotency;
 mod keys;
+mod layout;
 mod orders;
 mod products;
 mod ratelimit;

@@ -3,7 +3,8 @@
 //! that completes the order, so no serial is ever sold twice.
 
 use crate::collection::{COUPONS, ORDERS, PRODUCTS, Page};
-use crate::db::{Db, Item, StoreError, Write, n, number, s, tenant_pk};
+use crate::db::{Db, Item, StoreError, Write, n, number, s};
+use crate::layout::{Watch, coupon_code_key, order_number_key};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
 use sellvy_models::coupon::code_key;
 use sellvy_models::order::{Order, OrderStatus, PaymentStatus};
@@ -26,8 +27,8 @@ pub struct Completion<'a> {
     pub stripe_payment_intent: Option<&'a str>,
 }
 
-fn stripe_pk(payment_intent: &str) -> String {
-    format!("STRIPEPI#{payment_intent}")
+fn stripe_key(payment_intent: &str) -> (String, String) {
+    crate::layout::stripe_payment_key(payment_intent)
 }
 
 /// An expiring, download-capped link to a file, found by its token's hash.
@@ -38,8 +39,8 @@ pub struct DownloadGrant<'a> {
     pub max_downloads: u32,
 }
 
-fn download_pk(token: &str) -> String {
-    format!("DOWNLOAD#{}", sellvy_models::order::token_hash(token))
+fn download_key(token: &str) -> (String, String) {
+    crate::layout::download_key(&sellvy_models::order::token_hash(token))
 }
 
 /// The few fields order lists filter on (projected into GSI1).
@@ -59,7 +60,7 @@ pub struct OrderSummary {
 fn order_item(t: &Tenant, o: &Order) -> Result<Item, StoreError> {
     let mut item = ORDERS.item(t, &o.id, o)?;
     if o.status == OrderStatus::Pending {
-        crate::db::watch(&mut item, "PENDING", o.pay_by, t, &o.id);
+        crate::db::watch(&mut item, Watch::UnpaidOrders, o.pay_by, t, &o.id);
     }
     Ok(item)
 }
@@ -72,7 +73,7 @@ impl Db {
         now: sellvy_models::time::Timestamp,
         limit: u32,
     ) -> Result<Vec<(Tenant, String)>, StoreError> {
-        self.pending("PENDING", now, limit).await
+        self.pending(Watch::UnpaidOrders, now, limit).await
     }
 
     /// The next order number of a tenant (`ORD-<n>`): one atomic counter, never reused.
@@ -81,8 +82,8 @@ impl Db {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(tenant_pk(t)))
-            .key("SK", s("SEQ#ORDER"))
+            .key("PK", s(order_number_key(t).0))
+            .key("SK", s(order_number_key(t).1))
             .update_expression("ADD seq :one")
             .expression_attribute_values(":one", n(1))
             .return_values(ReturnValue::UpdatedNew)
@@ -95,7 +96,8 @@ impl Db {
 
     /// The tenant's coupon with this code (ignoring case).
     pub async fn find_coupon_by_code(&self, t: &Tenant, code: &str) -> Result<Option<Coupon>, StoreError> {
-        let claim = self.get(tenant_pk(t), format!("COUPONCODE#{}", code_key(code)), true).await?;
+        let (pk, sk) = coupon_code_key(t, &code_key(code));
+        let claim = self.get(pk, sk, true).await?;
         let Some(AttributeValue::S(id)) = claim.as_ref().and_then(|c: &Item| c.get("coupon_id")) else {
             return Ok(None);
         };
@@ -187,8 +189,8 @@ impl Db {
         writes.extend(self.customer_writes(t, customer)?);
         if let Some(d) = download {
             let item: Item = std::collections::HashMap::from([
-                ("PK".to_string(), s(download_pk(d.token))),
-                ("SK".to_string(), s("DOWNLOAD")),
+                ("PK".to_string(), s(download_key(d.token).0)),
+                ("SK".to_string(), s(download_key(d.token).1)),
                 ("order_id".to_string(), s(&paid.id)),
                 ("file_url".to_string(), s(d.file_url)),
                 ("expires_ms".to_string(), n(d.expires_at.millis())),
@@ -200,8 +202,8 @@ impl Db {
         }
         if let Some(pi) = stripe_payment_intent {
             let item: Item = std::collections::HashMap::from([
-                ("PK".to_string(), s(stripe_pk(pi))),
-                ("SK".to_string(), s("STRIPEPI")),
+                ("PK".to_string(), s(stripe_key(pi).0)),
+                ("SK".to_string(), s(stripe_key(pi).1)),
                 ("store_id".to_string(), s(&t.store_id)),
                 ("mode".to_string(), s(t.mode.as_str())),
                 ("order_id".to_string(), s(&paid.id)),
@@ -219,7 +221,8 @@ impl Db {
         &self,
         payment_intent: &str,
     ) -> Result<Option<(Tenant, String)>, StoreError> {
-        let Some(item) = self.get(stripe_pk(payment_intent), "STRIPEPI".to_string(), true).await? else {
+        let (pk, sk) = stripe_key(payment_intent);
+        let Some(item) = self.get(pk, sk, true).await? else {
             return Ok(None);
         };
         let text = |k: &str| match item.get(k) {
@@ -349,8 +352,8 @@ impl Db {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(download_pk(token)))
-            .key("SK", s("DOWNLOAD"))
+            .key("PK", s(download_key(token).0))
+            .key("SK", s(download_key(token).1))
             .update_expression("ADD downloads :one")
             .condition_expression("attribute_exists(PK) AND downloads < max_downloads AND expires_ms > :now")
             .expression_attribute_values(":one", n(1))

@@ -51,7 +51,7 @@ impl Db {
         now: i64,
         hints: &BucketHints,
     ) -> Result<Decision, StoreError> {
-        self.take_from(format!("RATE#{}#{}", t.store_id, t.mode.as_str()), limit, now, hints).await
+        self.take_from(crate::layout::rate_bucket_pk(t), limit, now, hints).await
     }
 
     /// Takes one request from a storefront client's bucket (per store, mode and client
@@ -64,8 +64,7 @@ impl Db {
         now: i64,
         hints: &BucketHints,
     ) -> Result<Decision, StoreError> {
-        self.take_from(format!("RATE#{}#{}#client#{client}", t.store_id, t.mode.as_str()), limit, now, hints)
-            .await
+        self.take_from(crate::layout::client_bucket_pk(t, client), limit, now, hints).await
     }
 
     async fn take_from(
@@ -139,7 +138,7 @@ impl Db {
             .update_item()
             .table_name(&self.table)
             .key("PK", s(bucket))
-            .key("SK", s("RATE"))
+            .key("SK", s(crate::layout::RATE_SK))
             .update_expression(update)
             .condition_expression(condition)
             .return_values(ReturnValue::UpdatedNew)

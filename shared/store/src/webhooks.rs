@@ -7,19 +7,15 @@
 //! index (`PENDINGPK = WEBHOOK`) by the time after which the forwarder must step in: an attempt
 //! whose queue message was lost, or one interrupted by a crash.
 
-use crate::collection::{Collection, Page};
+use crate::collection::Page;
 use crate::cost::{Kind, record};
-use crate::db::{Db, Item, StoreError, Write, n, s, tenant_pk};
+use crate::db::{Db, Item, StoreError, Write, n, s};
+use crate::layout::{DELIVERIES, ENDPOINTS, Watch, tenant_pk};
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use sellvy_models::time::Timestamp;
 use sellvy_models::webhook::{Delivery, DeliveryStatus, Endpoint};
 use sellvy_models::{EventType, SortOrder, Tenant};
 use serde::{Deserialize, Serialize};
-
-pub(crate) const ENDPOINTS: Collection =
-    Collection { prefix: "WEBHOOK#", counter: "WEBHOOK#~COUNT", index: "#WEBHOOK" };
-pub(crate) const DELIVERIES: Collection =
-    Collection { prefix: "WHDELIVERY#", counter: "WHDELIVERY#~COUNT", index: "#WHDELIVERY" };
 
 /// Deliveries are kept 30 days, as events are.
 const DELIVERY_RETENTION_SECS: i64 = 30 * 24 * 3600;
@@ -40,7 +36,7 @@ fn delivery_item(t: &Tenant, d: &Delivery, watch_after: Option<Timestamp>) -> Re
     let mut item = DELIVERIES.item(t, &d.id, d)?;
     item.insert("expires_at".into(), n(d.created_at.seconds() + DELIVERY_RETENTION_SECS));
     if let Some(at) = watch_after {
-        crate::db::watch(&mut item, "WEBHOOK", at, t, &d.id);
+        crate::db::watch(&mut item, Watch::Deliveries, at, t, &d.id);
     }
     Ok(item)
 }
@@ -83,7 +79,7 @@ impl Db {
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
             .expression_attribute_values(":pk", s(tenant_pk(t)))
-            .expression_attribute_values(":p", s("WEBHOOK#we_"))
+            .expression_attribute_values(":p", s(format!("{}we_", ENDPOINTS.prefix)))
             .consistent_read(true)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
@@ -186,7 +182,7 @@ impl Db {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<(Tenant, String)>, StoreError> {
-        self.pending("WEBHOOK", now, limit).await
+        self.pending(Watch::Deliveries, now, limit).await
     }
 
     /// The tenant's failed deliveries of one endpoint created at or after `since`.

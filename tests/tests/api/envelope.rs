@@ -1,11 +1,11 @@
 //! The seed's envelope and error shape everywhere: unknown routes, wrong methods, bad bodies.
 
 use reqwest::Method;
-use sellvy_tests::spawn_app;
+use sellvy_tests::TestApp;
 
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_in_the_error_shape() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let r = app.get("/nothing-here", &store.test).await;
     assert_eq!(r.status, 404);
@@ -25,7 +25,7 @@ async fn unknown_routes_and_methods_answer_in_the_error_shape() {
 
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let ok = app.get("/products", &store.test).await;
     let unauthorized = app.call(Method::GET, "/products", None, None).await;
@@ -42,7 +42,7 @@ async fn every_response_carries_a_request_id() {
 
 #[tokio::test]
 async fn malformed_bodies_are_422_naming_the_body() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     for body in ["{\"title\": ", "not json", "[1,2]", "\"string\"", "", "null"] {
         let r = app.call_raw(Method::POST, "/products", &store.test, body).await;

@@ -2,7 +2,7 @@
 //! Retry-After that is enough, and every response says where the caller stands.
 
 use reqwest::Method;
-use sellvy_tests::{Clock, Plan, RateLimit, TestApp, spawn_app, spawn_app_with};
+use sellvy_tests::{Clock, Plan, RateLimit, TestApp};
 use std::time::Duration;
 
 /// A stopped clock: a burst is "at once" whatever the machine's speed.
@@ -25,7 +25,7 @@ async fn burst(app: &TestApp, key: &str, n: usize) -> (Vec<sellvy_tests::Reply>,
 
 #[tokio::test]
 async fn each_plan_lets_exactly_its_burst_through_at_once() {
-    let app = spawn_app_with(frozen()).await;
+    let app = TestApp::builder().clock(frozen()).spawn().await;
     for (plan, custom, limit) in [
         (Plan::Free, None, RateLimit::FREE),
         (Plan::Pro, None, RateLimit::PRO),
@@ -57,7 +57,7 @@ async fn each_plan_lets_exactly_its_burst_through_at_once() {
 #[tokio::test]
 async fn waiting_retry_after_is_enough_and_a_minute_refills_the_burst() {
     let clock = frozen();
-    let app = spawn_app_with(clock.clone()).await;
+    let app = TestApp::builder().clock(clock.clone()).spawn().await;
     let k = app.new_store_on(Plan::Free, None).await.test;
     let (ok, refused) = burst(&app, &k, 12).await;
     assert_eq!((ok.len(), refused.len()), (10, 2));
@@ -73,7 +73,7 @@ async fn waiting_retry_after_is_enough_and_a_minute_refills_the_burst() {
 
 #[tokio::test]
 async fn retry_after_works_on_the_real_clock() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store_on(Plan::Free, None).await.test;
     let mut refused = None;
     for _ in 0..15 {
@@ -92,7 +92,7 @@ async fn retry_after_works_on_the_real_clock() {
 
 #[tokio::test]
 async fn modes_and_stores_have_their_own_buckets() {
-    let app = spawn_app_with(frozen()).await;
+    let app = TestApp::builder().clock(frozen()).spawn().await;
     let a = app.new_store_on(Plan::Free, None).await;
     let b = app.new_store_on(Plan::Free, None).await;
     assert_eq!(burst(&app, &a.test, 12).await.0.len(), 10);
@@ -102,7 +102,7 @@ async fn modes_and_stores_have_their_own_buckets() {
 
 #[tokio::test]
 async fn every_route_counts_writes_included_and_401s_carry_no_limit_headers() {
-    let app = spawn_app_with(frozen()).await;
+    let app = TestApp::builder().clock(frozen()).spawn().await;
     let k = app.new_store_on(Plan::Free, None).await.test;
     for n in 0..10 {
         let r = app.post("/categories", &k, serde_json::json!({"name": format!("C{n}")})).await;
@@ -116,7 +116,7 @@ async fn every_route_counts_writes_included_and_401s_carry_no_limit_headers() {
 
 #[tokio::test]
 async fn a_plan_change_applies_at_once() {
-    let app = spawn_app_with(frozen()).await;
+    let app = TestApp::builder().clock(frozen()).spawn().await;
     let store = app.new_store_on(Plan::Free, None).await;
     assert_eq!(app.get("/products", &store.test).await.header("x-ratelimit-limit"), Some("60"));
     let done = sellvy_ops::set_plan(&app.db, &store.store_id, Plan::Business, None).await.unwrap();

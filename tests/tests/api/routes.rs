@@ -4,7 +4,7 @@
 //! handler, fails here.
 
 use reqwest::Method;
-use sellvy_tests::spawn_app;
+use sellvy_tests::TestApp;
 use std::collections::BTreeSet;
 
 /// (METHOD, path) of every HttpApi event in template.yaml, `$default` aside.
@@ -53,7 +53,7 @@ fn the_template_routes_exactly_the_documented_operations() {
 
 #[tokio::test]
 async fn every_documented_operation_is_served_by_the_routers() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     for (method, path) in documented_routes() {
         let concrete = path.replace("{id}", "x_00000000000000000000000000");
@@ -70,7 +70,7 @@ async fn every_documented_operation_is_served_by_the_routers() {
 
 #[tokio::test]
 async fn the_document_is_served_without_a_key() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let r = app.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["openapi"], "3.1.0");

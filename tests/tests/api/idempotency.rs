@@ -1,7 +1,7 @@
 //! Idempotency-Key on POST: replay, conflict, and one piece of work for concurrent retries.
 
 use reqwest::Method;
-use sellvy_tests::{Reply, TestApp, spawn_app};
+use sellvy_tests::{Reply, TestApp};
 use serde_json::{Value, json};
 
 async fn post_with_key(app: &TestApp, path: &str, key: &str, idem: &str, body: &Value) -> Reply {
@@ -22,7 +22,7 @@ async fn post_with_key(app: &TestApp, path: &str, key: &str, idem: &str, body: &
 
 #[tokio::test]
 async fn a_retry_replays_the_first_response() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let body = json!({"title": "Once", "type": "service", "price": 9.99});
     let first = post_with_key(&app, "/products", &k, "order-42", &body).await;
@@ -40,7 +40,7 @@ async fn a_retry_replays_the_first_response() {
 
 #[tokio::test]
 async fn the_same_key_with_another_request_is_refused() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let first =
         post_with_key(&app, "/products", &k, "k1", &json!({"title": "A", "type": "service", "price": 1}))
@@ -61,7 +61,7 @@ async fn the_same_key_with_another_request_is_refused() {
 
 #[tokio::test]
 async fn concurrent_requests_with_one_key_do_the_work_once() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let body = json!({"code": "ONCE", "type": "percentage", "value": 10});
     let mut tasks = tokio::task::JoinSet::new();
@@ -83,7 +83,7 @@ async fn concurrent_requests_with_one_key_do_the_work_once() {
 
 #[tokio::test]
 async fn client_errors_are_replayed_and_keys_belong_to_one_tenant() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let bad = json!({"title": "No price", "type": "service"});
     let first = post_with_key(&app, "/products", &store.test, "bad-1", &bad).await;
@@ -106,7 +106,7 @@ async fn client_errors_are_replayed_and_keys_belong_to_one_tenant() {
 
 #[tokio::test]
 async fn bad_keys_and_non_posts() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let long = "x".repeat(256);
     let r = post_with_key(&app, "/categories", &k, &long, &json!({"name": "A"})).await;

@@ -1,7 +1,7 @@
 //! The seed's own JavaScript (fetch) and Python (requests) product examples, run unchanged but
 //! for the base URL and key, against the local gateway.
 
-use sellvy_tests::spawn_app;
+use sellvy_tests::TestApp;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -35,7 +35,7 @@ async fn run(program: PathBuf, script: &str, base: &str, key: &str) -> String {
 }
 
 async fn check_examples(program: PathBuf, ext: &str) {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let key = app.new_store().await.live;
     assert_eq!(
         run(program.clone(), &format!("list_products.{ext}"), &app.base, &key).await,

@@ -1,11 +1,11 @@
 //! Categories, and the link products keep to them.
 
-use sellvy_tests::spawn_app;
+use sellvy_tests::TestApp;
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn create_list_get_update_delete() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let r = app
         .post("/categories", &k, json!({"name": "Templates", "description": "Website and app templates"}))
@@ -41,7 +41,7 @@ async fn create_list_get_update_delete() {
 
 #[tokio::test]
 async fn validation() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     assert_eq!(app.post("/categories", &k, json!({})).await.fields(), ["name"]);
     let r =
@@ -60,7 +60,7 @@ async fn validation() {
 
 #[tokio::test]
 async fn products_must_name_an_existing_category_of_the_same_store_and_mode() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let other = app.new_store().await;
     let theirs = app.post("/categories", &other.test, json!({"name": "Theirs"})).await.data()["id"].clone();
@@ -85,7 +85,7 @@ async fn products_must_name_an_existing_category_of_the_same_store_and_mode() {
 
 #[tokio::test]
 async fn a_category_with_products_cannot_be_deleted_and_counts_follow_its_products() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let a =
         app.post("/categories", &k, json!({"name": "A"})).await.data()["id"].as_str().unwrap().to_string();
@@ -132,7 +132,7 @@ async fn a_category_with_products_cannot_be_deleted_and_counts_follow_its_produc
 
 #[tokio::test]
 async fn deleting_a_category_races_with_a_product_joining_it_and_never_strands_the_product() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     for _ in 0..5 {
         let c = app.post("/categories", &k, json!({"name": "Race"})).await.data()["id"]

@@ -3,7 +3,7 @@
 
 use sellvy_sdk::wire::{Amount, CategoryInput, NewCoupon, NewProduct, ProductChanges, ProductListParams};
 use sellvy_sdk::{Client, CouponType, Error, Permission, ProductType};
-use sellvy_tests::{Plan, spawn_app};
+use sellvy_tests::{Plan, TestApp};
 use std::time::{Duration, Instant};
 
 fn new_product(title: &str, price: f64) -> NewProduct {
@@ -17,7 +17,7 @@ fn new_product(title: &str, price: f64) -> NewProduct {
 
 #[tokio::test]
 async fn products_categories_coupons_and_keys_through_the_sdk() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let sellvy = Client::new(app.base.trim_end_matches("/v1"), &store.test);
 
@@ -81,7 +81,7 @@ async fn products_categories_coupons_and_keys_through_the_sdk() {
 
 #[tokio::test]
 async fn pages_walk_every_product_once() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let sellvy = Client::new(&app.base, &app.new_store().await.test);
     for n in 0..7 {
         sellvy.products().create(&new_product(&format!("P{n}"), n as f64)).await.unwrap();
@@ -111,7 +111,7 @@ async fn pages_walk_every_product_once() {
 
 #[tokio::test]
 async fn errors_are_typed() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let sellvy = Client::new(&app.base, &app.new_store().await.test);
     let missing = sellvy.products().get("prod_00000000000000000000000000").await.unwrap_err();
     match &missing {
@@ -134,7 +134,7 @@ async fn errors_are_typed() {
 
 #[tokio::test]
 async fn a_429_is_retried_after_retry_after_and_can_be_left_to_the_caller() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let key = app.new_store_on(Plan::Free, None).await.test;
     let patient = Client::new(&app.base, &key);
     let impatient = Client::new(&app.base, &key).with_max_retries(0);
@@ -206,7 +206,7 @@ fn webhook_signatures_and_typed_events() {
 
 #[tokio::test]
 async fn recorded_product_events_parse_as_typed_products() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let sellvy = Client::new(&app.base, &store.test);
     let product = sellvy.products().create(&new_product("Evented", 3.0)).await.unwrap();

@@ -1,7 +1,7 @@
 //! Checkout, test payments and delivery: the purchase path, and its atomicity under
 //! concurrency (no overselling, no serial sold twice, no coupon past `max_uses`).
 
-use sellvy_tests::{Reply, TestApp, spawn_app};
+use sellvy_tests::{Reply, TestApp};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
@@ -51,7 +51,7 @@ async fn pay_as(
 
 #[tokio::test]
 async fn a_full_test_purchase_delivers_serials_and_records_its_events() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let product = app
@@ -131,7 +131,7 @@ async fn a_full_test_purchase_delivers_serials_and_records_its_events() {
 
 #[tokio::test]
 async fn checkout_rules_name_their_fields() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let product = app
@@ -197,7 +197,7 @@ async fn checkout_rules_name_their_fields() {
 
 #[tokio::test]
 async fn coupons_discount_and_a_failed_payment_gives_everything_back() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let product =
@@ -235,7 +235,7 @@ async fn coupons_discount_and_a_failed_payment_gives_everything_back() {
 
 #[tokio::test]
 async fn fifty_parallel_purchases_of_ten_serials_deliver_exactly_ten_distinct_serials() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let serials: Vec<String> = (0..10).map(|i| format!("SERIAL-{i:02}")).collect();
@@ -281,7 +281,7 @@ async fn fifty_parallel_purchases_of_ten_serials_deliver_exactly_ten_distinct_se
 
 #[tokio::test]
 async fn a_coupon_with_five_uses_is_used_exactly_five_times_by_twenty_parallel_checkouts() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let product = app.product(&store.test, json!({"title": "Svc", "type": "service", "price": 10})).await;
@@ -324,7 +324,7 @@ async fn buy(app: &TestApp, pk: &str, product: &Value, email: &str) -> Value {
 
 #[tokio::test]
 async fn customers_are_counted_and_a_blacklisted_one_cannot_check_out() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let product = app
@@ -372,7 +372,7 @@ async fn customers_are_counted_and_a_blacklisted_one_cannot_check_out() {
 
 #[tokio::test]
 async fn refunds_full_partial_and_never_more_than_paid() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let product = app.product(&store.test, json!({"title": "Svc", "type": "service", "price": 30})).await;
@@ -412,7 +412,7 @@ async fn refunds_full_partial_and_never_more_than_paid() {
 
 #[tokio::test]
 async fn sellers_cancel_pending_orders_and_risky_orders_are_refused() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let product = app
@@ -447,7 +447,7 @@ async fn sellers_cancel_pending_orders_and_risky_orders_are_refused() {
 
 #[tokio::test]
 async fn unpaid_orders_expire_after_their_payment_window_and_give_their_stock_back() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let product = app
@@ -485,7 +485,7 @@ async fn unpaid_orders_expire_after_their_payment_window_and_give_their_stock_ba
 
 #[tokio::test]
 async fn a_digital_download_is_delivered_as_an_expiring_capped_link() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let product = app

@@ -1,7 +1,7 @@
 //! The storefront: publishable keys, what buyers may see, per-client limits, CORS.
 
 use reqwest::Method;
-use sellvy_tests::{Clock, Reply, TestApp, spawn_app, spawn_app_with};
+use sellvy_tests::{Clock, Reply, TestApp};
 use serde_json::{Value, json};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -23,7 +23,7 @@ fn ids(r: &Reply) -> Vec<String> {
 
 #[tokio::test]
 async fn publishable_keys_reach_only_the_storefront_and_secret_keys_never_do() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     assert!(pk.starts_with("pk_test_"));
@@ -49,7 +49,7 @@ async fn publishable_keys_reach_only_the_storefront_and_secret_keys_never_do() {
 
 #[tokio::test]
 async fn buyers_see_listed_products_without_their_secrets() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let k = &store.test;
@@ -95,7 +95,7 @@ async fn buyers_see_listed_products_without_their_secrets() {
 
 #[tokio::test]
 async fn categories_for_buyers() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let cat = app.post("/categories", &store.test, json!({"name": "Keys", "description": "Game keys"})).await;
@@ -110,7 +110,7 @@ async fn categories_for_buyers() {
 
 #[tokio::test]
 async fn each_client_address_has_its_own_limit() {
-    let app = spawn_app_with(Clock::manual(1_800_000_000_000_000)).await;
+    let app = TestApp::builder().clock(Clock::manual(1_800_000_000_000_000)).spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let one = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
@@ -129,7 +129,7 @@ async fn each_client_address_has_its_own_limit() {
 
 #[tokio::test]
 async fn cors_follows_the_stores_allowed_origins() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -165,7 +165,7 @@ async fn cors_follows_the_stores_allowed_origins() {
 
 #[tokio::test]
 async fn store_settings() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let got = app.get("/store", &store.test).await;
     assert_eq!(got.data()["id"], store.store_id.as_str());

@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 use sellvy_models::Mode;
-use sellvy_tests::{TestApp, spawn_app};
+use sellvy_tests::TestApp;
 use serde_json::{Value, json};
 
 fn ids(r: &Value) -> Vec<String> {
@@ -29,7 +29,7 @@ async fn seed_catalog(app: &TestApp, key: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn create_get_update_delete() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let created = app
         .product(
@@ -82,7 +82,7 @@ async fn create_get_update_delete() {
 
 #[tokio::test]
 async fn prices_round_trip_exactly() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     for (sent, shown) in [
         (json!(29.99), "29.99"),
@@ -109,7 +109,7 @@ async fn prices_round_trip_exactly() {
 
 #[tokio::test]
 async fn validation_names_every_bad_field() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let r = app.post("/products", &k, json!({})).await;
     assert_eq!(r.status, 422);
@@ -178,7 +178,7 @@ async fn validation_names_every_bad_field() {
 
 #[tokio::test]
 async fn every_selly_field_is_stored_and_returned() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let body = json!({
         "title": "Game keys", "product_type": "serials", "price": "5.00", "currency": "EUR",
@@ -231,7 +231,7 @@ async fn every_selly_field_is_stored_and_returned() {
 
 #[tokio::test]
 async fn stock_follows_the_product_type() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let serials =
         app.product(&k, json!({"title": "S", "type": "serials", "price": 1, "info": "a, b ,c,,"})).await;
@@ -267,7 +267,7 @@ async fn stock_follows_the_product_type() {
 
 #[tokio::test]
 async fn live_mode_requires_https_for_dynamic_urls() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let body =
         json!({"title": "D", "type": "dynamic", "price": 1, "dynamic_url": "http://seller.example/gen"});
@@ -277,7 +277,7 @@ async fn live_mode_requires_https_for_dynamic_urls() {
 
 #[tokio::test]
 async fn variants_have_their_own_title_price_and_serials() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let p = app
         .product(&k, json!({"title": "Game", "type": "serials", "price": 10,
@@ -317,7 +317,7 @@ async fn variants_have_their_own_title_price_and_serials() {
 
 #[tokio::test]
 async fn pagination_walks_every_product_once() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let mut created = Vec::new();
     for n in 0..7 {
@@ -366,7 +366,7 @@ async fn pagination_walks_every_product_once() {
 
 #[tokio::test]
 async fn filters_search_and_sorts() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let catalog = seed_catalog(&app, &k).await;
     let titles = |r: &Value| -> Vec<String> {
@@ -417,7 +417,7 @@ async fn filters_search_and_sorts() {
 
 #[tokio::test]
 async fn live_and_test_data_are_separate() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let p = app.product(&store.test, json!({"title": "Test only", "type": "service", "price": 1})).await;
     let id = p["id"].as_str().unwrap();
@@ -431,7 +431,7 @@ async fn live_and_test_data_are_separate() {
 
 #[tokio::test]
 async fn another_stores_product_answers_404() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let a = app.new_store().await;
     let b = app.new_store().await;
     let p = app.product(&a.live, json!({"title": "Mine", "type": "service", "price": 1})).await;
@@ -450,7 +450,7 @@ async fn another_stores_product_answers_404() {
 
 #[tokio::test]
 async fn every_change_records_its_event_in_the_outbox() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let p = app.product(&store.test, json!({"title": "Evented", "type": "service", "price": 2})).await;
     let id = p["id"].as_str().unwrap();
@@ -473,7 +473,7 @@ async fn every_change_records_its_event_in_the_outbox() {
 
 #[tokio::test]
 async fn concurrent_updates_are_all_applied_and_each_recorded() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let k = &store.test;
     let p = app.product(k, json!({"title": "Hot", "type": "serials", "price": 1, "info": ""})).await;
@@ -491,7 +491,7 @@ async fn concurrent_updates_are_all_applied_and_each_recorded() {
 
 #[tokio::test]
 async fn the_default_first_page_costs_one_query_whatever_the_store_size() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     for n in 0..30 {
         app.product(&k, json!({"title": format!("P{n}"), "type": "service", "price": 1})).await;

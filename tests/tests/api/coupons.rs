@@ -1,11 +1,11 @@
 //! Coupons: the seed's fields, rules, and code uniqueness that holds under concurrency.
 
-use sellvy_tests::{NewStore, Plan, RateLimit, spawn_app};
+use sellvy_tests::{NewStore, Plan, RateLimit, TestApp};
 use serde_json::json;
 
 #[tokio::test]
 async fn the_seeds_coupon_round_trips() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let product = app.product(&k, json!({"title": "P", "type": "service", "price": 50})).await;
     let body = json!({
@@ -40,7 +40,7 @@ async fn the_seeds_coupon_round_trips() {
 
 #[tokio::test]
 async fn every_rule_names_its_field() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     assert_eq!(app.post("/coupons", &k, json!({})).await.fields(), ["code", "type", "value"]);
     let r = app
@@ -71,7 +71,7 @@ async fn every_rule_names_its_field() {
 
 #[tokio::test]
 async fn named_products_must_exist_in_this_store_and_mode() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let other = app.new_store().await;
     let mine = app.product(&store.test, json!({"title": "Mine", "type": "service", "price": 1})).await;
@@ -102,7 +102,7 @@ async fn named_products_must_exist_in_this_store_and_mode() {
 
 #[tokio::test]
 async fn codes_are_unique_per_store_and_mode_ignoring_case() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let other = app.new_store().await;
     let coupon = |code: &str| json!({"code": code, "type": "percentage", "value": 20});
@@ -118,7 +118,7 @@ async fn codes_are_unique_per_store_and_mode_ignoring_case() {
 
 #[tokio::test]
 async fn twenty_concurrent_creates_of_one_code_make_exactly_one_coupon() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let k = app.new_store().await.test;
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..20 {
@@ -140,7 +140,7 @@ async fn twenty_concurrent_creates_of_one_code_make_exactly_one_coupon() {
 
 #[tokio::test]
 async fn fixed_values_are_in_the_stores_currency() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let spec = NewStore {
         currency: sellvy_models::Currency::parse("JPY").unwrap(),
         custom_limit: RateLimit::custom(10_000, 1000),

@@ -8,8 +8,7 @@ use sellvy_app::{AppState, Config};
 use tower::ServiceExt;
 
 async fn invoke(fixture: &str) -> (u16, axum::http::HeaderMap, serde_json::Value) {
-    let raw =
-        std::fs::read_to_string(format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let raw = std::fs::read_to_string(format!("{}/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let request = lambda_http::request::from_str(&raw).expect("a valid API Gateway v2 event");
     let client = offline_client();
     let state = AppState::new(sellvy_store::Db::new(client, "unused"), Config::default());

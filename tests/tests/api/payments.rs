@@ -3,7 +3,7 @@
 //! countries and networks.
 
 use sellvy_tests::stripe_fake::WEBHOOK_SECRET;
-use sellvy_tests::{Reply, TestApp, spawn_app};
+use sellvy_tests::{Reply, TestApp};
 use serde_json::{Value, json};
 
 fn order_path(order: &Value) -> String {
@@ -31,7 +31,7 @@ async fn events(app: &TestApp, store: &sellvy_tests::StoreKeys, mode: sellvy_mod
 
 #[tokio::test]
 async fn a_live_purchase_is_paid_through_stripe_and_only_signed_callbacks_are_believed() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.live).await;
     let product = app
@@ -126,7 +126,7 @@ async fn a_live_purchase_is_paid_through_stripe_and_only_signed_callbacks_are_be
 
 #[tokio::test]
 async fn a_declined_card_can_try_again_and_a_dispute_is_recorded() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.live).await;
     let product = app.product(&store.live, json!({"title": "Plan", "type": "service", "price": 15})).await;
@@ -164,7 +164,7 @@ async fn a_declined_card_can_try_again_and_a_dispute_is_recorded() {
 
 #[tokio::test]
 async fn live_refunds_go_through_stripe_and_never_exceed_what_was_paid() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.live).await;
     let product = app.product(&store.live, json!({"title": "Plan", "type": "service", "price": 20})).await;
@@ -209,7 +209,7 @@ async fn live_refunds_go_through_stripe_and_never_exceed_what_was_paid() {
 
 #[tokio::test]
 async fn stripe_failing_at_checkout_gives_the_stock_back_and_late_payments_are_returned() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.live).await;
     let product = app
@@ -278,7 +278,7 @@ async fn sandbox_buy(app: &TestApp, pk: &str, body: Value) -> Reply {
 
 #[tokio::test]
 async fn variants_have_their_own_price_and_serials() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let product = app
@@ -359,7 +359,7 @@ async fn variants_have_their_own_price_and_serials() {
 
 #[tokio::test]
 async fn the_store_refuses_blacklisted_countries_and_networks() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let product = app
@@ -400,7 +400,7 @@ async fn the_store_refuses_blacklisted_countries_and_networks() {
 
 #[tokio::test]
 async fn dynamic_goods_come_from_the_sellers_server_signed_and_can_be_redelivered() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let seller = sellvy_tests::Receiver::start().await;
@@ -484,7 +484,7 @@ async fn dynamic_goods_come_from_the_sellers_server_signed_and_can_be_redelivere
 /// whatever the store's size: every step reads and writes a fixed set of items.
 #[tokio::test]
 async fn the_purchase_path_costs_a_fixed_number_of_dynamodb_calls() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.live).await;
     let product = app
@@ -511,7 +511,7 @@ async fn the_purchase_path_costs_a_fixed_number_of_dynamodb_calls() {
 
 #[tokio::test]
 async fn orders_filter_by_date_and_held_stock_cannot_vanish() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.test).await;
     let product = app

@@ -1,12 +1,12 @@
 //! API keys: authentication (401), permissions (403), and the /v1/api_keys routes.
 
 use reqwest::Method;
-use sellvy_tests::spawn_app;
+use sellvy_tests::TestApp;
 use serde_json::json;
 
 #[tokio::test]
 async fn requests_without_a_valid_key_get_401_in_the_seeds_shape() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let missing = app.call(Method::GET, "/products", None, None).await;
     assert_eq!(missing.status, 401);
@@ -34,7 +34,7 @@ async fn requests_without_a_valid_key_get_401_in_the_seeds_shape() {
 
 #[tokio::test]
 async fn read_keys_only_read_write_keys_only_touch_the_catalog() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let read = app.key_with(&store.test, "read").await;
     let write = app.key_with(&store.test, "write").await;
@@ -62,7 +62,7 @@ async fn read_keys_only_read_write_keys_only_touch_the_catalog() {
 
 #[tokio::test]
 async fn a_new_key_is_shown_once_and_listings_never_show_secrets() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let r =
         app.post("/api_keys", &store.test, json!({"name": "Inventory Script", "permissions": "write"})).await;
@@ -95,7 +95,7 @@ async fn a_new_key_is_shown_once_and_listings_never_show_secrets() {
 
 #[tokio::test]
 async fn revoked_keys_stop_working_at_once() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let r = app.post("/api_keys", &store.test, json!({"name": "temp", "permissions": "read"})).await;
     let (id, secret) =
@@ -110,7 +110,7 @@ async fn revoked_keys_stop_working_at_once() {
 
 #[tokio::test]
 async fn keys_of_another_store_or_mode_cannot_be_revoked_and_a_key_cannot_revoke_itself() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let a = app.new_store().await;
     let b = app.new_store().await;
     assert_eq!(app.delete(&format!("/api_keys/{}", b.test_key_id), &a.test).await.status, 404);
@@ -125,7 +125,7 @@ async fn keys_of_another_store_or_mode_cannot_be_revoked_and_a_key_cannot_revoke
 
 #[tokio::test]
 async fn creating_a_key_validates_its_fields() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let r = app.post("/api_keys", &store.test, json!({"permissions": "admin", "scope": "all"})).await;
     assert_eq!(r.status, 422);

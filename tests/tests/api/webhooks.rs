@@ -2,7 +2,7 @@
 //! functions, the retry ladder (scaled), hops past the queue's delay cap, failed deliveries and
 //! retries by hand, duplicates, and the Lambda adapter's partial batch responses.
 
-use sellvy_tests::{Receiver, TestApp, WebhookSettings, spawn_app, spawn_app_webhooks};
+use sellvy_tests::{Receiver, TestApp, WebhookSettings};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -58,7 +58,7 @@ fn seed_verifies(program: &str, script: &str, body: &[u8], signature: &str, secr
 
 #[tokio::test]
 async fn endpoints_are_managed_with_full_keys_and_show_their_secret_only_twice() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let created =
         endpoint(&app, &store.test, "http://127.0.0.1:9/hook", json!(["order.created", "order.completed"]))
@@ -113,7 +113,7 @@ async fn endpoints_are_managed_with_full_keys_and_show_their_secret_only_twice()
 
 #[tokio::test]
 async fn deliveries_are_signed_as_the_seeds_verification_code_expects() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let receiver = Receiver::start().await;
     let only_orders = Receiver::start().await;
@@ -123,11 +123,17 @@ async fn deliveries_are_signed_as_the_seeds_verification_code_expects() {
 
     let product = app.product(&store.test, json!({"title": "Hooked", "type": "service", "price": 5})).await;
     app.product(&store.live, json!({"title": "Live one", "type": "service", "price": 5})).await;
+    // The fan-out happened before the request answered: the log holds every delivery there
+    // will be. One, to the endpoint subscribed to everything; once it is delivered, nothing more
+    // goes out.
     assert!(
-        eventually(Duration::from_secs(10), || async { !receiver.received().is_empty() }).await,
+        eventually(Duration::from_secs(10), || async {
+            deliveries(&app, &store.test, "?status=delivered").await.len() == 1
+        })
+        .await,
         "delivered"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(deliveries(&app, &store.test, "").await.len(), 1, "one event, one delivery");
     let got = receiver.received();
     assert_eq!(got.len(), 1, "one event, one delivery; the live event stays with live endpoints");
     assert!(only_orders.received().is_empty(), "not subscribed to product.created");
@@ -175,12 +181,14 @@ async fn deliveries_are_signed_as_the_seeds_verification_code_expects() {
 async fn a_receiver_failing_twice_gets_the_event_on_attempt_three_after_the_ladders_waits() {
     // The ladder scaled from minutes to seconds (0, 1, 2, 3, 4 s) through a queue whose delays
     // are capped at 1 s, so the 2-second wait hops through the queue twice.
-    let app = spawn_app_webhooks(WebhookSettings {
-        ladder: sellvy_models::webhook::Ladder::seconds(&[0, 1, 2, 3, 4]),
-        max_delay_secs: 1,
-        ..WebhookSettings::default()
-    })
-    .await;
+    let app = TestApp::builder()
+        .webhooks(WebhookSettings {
+            ladder: sellvy_models::webhook::Ladder::seconds(&[0, 1, 2, 3, 4]),
+            max_delay_secs: 1,
+            ..WebhookSettings::default()
+        })
+        .spawn()
+        .await;
     let store = app.new_store().await;
     let receiver = Receiver::start().await;
     receiver.then(500, "down").then(503, "still down");
@@ -203,9 +211,15 @@ async fn a_receiver_failing_twice_gets_the_event_on_attempt_three_after_the_ladd
         got[2].header("x-sellvy-delivery"),
         "one delivery, three attempts"
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(receiver.received().len(), 3, "delivered: no more attempts");
+    // Delivered is final: the log says so, with no next attempt.
+    let delivered = eventually(Duration::from_secs(5), || async {
+        deliveries(&app, &store.test, "").await[0]["status"] == "delivered"
+    })
+    .await;
+    assert!(delivered, "the third attempt is recorded as delivered");
     let log = deliveries(&app, &store.test, "").await;
+    assert!(log[0]["next_attempt_at"].is_null(), "no more attempts: {}", log[0]);
+    assert_eq!(receiver.received().len(), 3);
     let codes: Vec<_> =
         log[0]["attempts"].as_array().unwrap().iter().map(|a| a["status_code"].clone()).collect();
     assert_eq!(codes, [json!(500), json!(503), json!(200)]);
@@ -216,7 +230,7 @@ async fn a_receiver_failing_twice_gets_the_event_on_attempt_three_after_the_ladd
 
 #[tokio::test]
 async fn five_failures_fail_a_delivery_and_retries_by_hand_deliver_it() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let receiver = Receiver::start().await;
     receiver.always(500, "nope", Duration::ZERO);
@@ -229,11 +243,11 @@ async fn five_failures_fail_a_delivery_and_retries_by_hand_deliver_it() {
     })
     .await;
     assert!(failed, "both deliveries fail after the ladder");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(receiver.received().len(), 10, "exactly 5 attempts each");
+    // Failed is final: 5 attempts each, no next attempt, and the receiver saw exactly those.
     let log = deliveries(&app, &store.test, "?status=failed").await;
     assert!(log.iter().all(|d| d["attempts"].as_array().unwrap().len() == 5));
     assert!(log.iter().all(|d| d["next_attempt_at"].is_null()));
+    assert_eq!(receiver.received().len(), 10, "exactly 5 attempts each");
 
     // By hand: one at once (the answer has the attempt), then all the endpoint's failed ones.
     receiver.always(200, "fine", Duration::ZERO);
@@ -271,7 +285,7 @@ async fn five_failures_fail_a_delivery_and_retries_by_hand_deliver_it() {
 
 #[tokio::test]
 async fn a_duplicate_queue_message_never_makes_a_second_attempt() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let receiver = Receiver::start().await;
     receiver.always(200, "ok", Duration::from_millis(300));
@@ -323,7 +337,7 @@ async fn the_lambda_adapter_reports_only_failed_messages() {
     // queue exists.
     let fixture = std::fs::read_to_string(repo_root().join("tests/fixtures/sqs_event.json")).unwrap();
     let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&fixture).unwrap();
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let mut no_queue = app.webhooks.clone();
     no_queue.queue = None;
     let response = sellvy_webhook_dispatcher::handle_batch(&no_queue, event.clone()).await;
@@ -341,7 +355,7 @@ async fn the_lambda_adapter_reports_only_failed_messages() {
 /// (`cargo nextest run -p sellvy-tests --test webhooks throughput --no-capture`).
 #[tokio::test]
 async fn throughput_to_ten_slow_receivers_and_calls_per_delivery() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let quiet = app
         .post("/products", &store.test, json!({"title": "No endpoint yet", "type": "service", "price": 1}))
@@ -389,7 +403,15 @@ async fn throughput_to_ten_slow_receivers_and_calls_per_delivery() {
     .await;
     let elapsed = started.elapsed().as_secs_f64();
     assert!(all, "every receiver got every event");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Every delivery of the store is final (delivered): nothing more will go out, so what the
+    // receivers hold now is all they will get.
+    let all_final = eventually(Duration::from_secs(10), || async {
+        let log = app.db.delivery_summaries(&t).await.unwrap();
+        log.len() == 10 * (events + 1)
+            && log.iter().all(|d| d.status == sellvy_models::webhook::DeliveryStatus::Delivered)
+    })
+    .await;
+    assert!(all_final, "every delivery recorded as delivered");
     assert!(receivers.iter().all(|r| r.received().len() == events + 1), "exactly once each");
     let total = 10 * events;
     println!(

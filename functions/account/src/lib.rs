@@ -25,7 +25,7 @@ pub fn routes() -> Routes {
 /// List API keys
 ///
 /// The keys of the caller's mode; secrets are never shown. Full access only.
-#[utoipa::path(get, path = "/v1/api_keys", operation_id = "list_api_keys", tag = "API keys", params(PageParams),
+#[utoipa::path(get, path = "/v1/api_keys", operation_id = "list_api_keys", tag = "API keys", security(("secret_key" = ["full"])), params(PageParams),
     responses((status = 200, description = "OK", body = ApiKeyList), Errors))]
 
 async fn list(
@@ -33,7 +33,6 @@ async fn list(
     auth: Auth,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
-    auth.require(Permission::Full)?;
     let page = PageRequest::parse(&params)?;
     let keys = state.db.list_keys(&auth.tenant).await?;
     let total = keys.len() as u64;
@@ -45,7 +44,7 @@ async fn list(
 /// Create an API key
 ///
 /// The secret is in `data.key`, only in this response. Full access only.
-#[utoipa::path(post, path = "/v1/api_keys", operation_id = "create_api_key", tag = "API keys", request_body = NewApiKeyInput,
+#[utoipa::path(post, path = "/v1/api_keys", operation_id = "create_api_key", tag = "API keys", security(("secret_key" = ["full"])), request_body = NewApiKeyInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, description = "Created", body = CreatedApiKeyData), WriteErrors, Errors))]
 async fn create(
@@ -53,7 +52,6 @@ async fn create(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    auth.require(Permission::Full)?;
     let new = NewApiKey::parse(body)?;
     let (key, secret) =
         ApiKey::issue(&auth.tenant, &new.name, new.kind, new.permissions, auth.key.rate_limit);
@@ -66,14 +64,13 @@ async fn create(
 /// Revoke an API key
 ///
 /// At once: its next request gets 401. A key cannot revoke itself. Full access only.
-#[utoipa::path(delete, path = "/v1/api_keys/{id}", operation_id = "revoke_api_key", tag = "API keys", params(("id" = String, Path, description = "key_…")),
+#[utoipa::path(delete, path = "/v1/api_keys/{id}", operation_id = "revoke_api_key", tag = "API keys", security(("secret_key" = ["full"])), params(("id" = String, Path, description = "key_…")),
     responses((status = 204, description = "Revoked"), NotFound, Errors))]
 async fn revoke(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    auth.require(Permission::Full)?;
     if id == auth.key.id {
         return Err(ApiError::invalid(
             "id",
@@ -98,7 +95,7 @@ async fn current_store(
 /// Its name, plan, currency, rate limit, the origins allowed on the storefront, the countries
 /// and networks refused at checkout, and (to full-access keys) the secret that signs dynamic
 /// deliveries.
-#[utoipa::path(get, path = "/v1/store", operation_id = "get_store", tag = "Store",
+#[utoipa::path(get, path = "/v1/store", operation_id = "get_store", tag = "Store", security(("secret_key" = ["read"])),
     responses((status = 200, description = "OK", body = StoreData), Errors))]
 async fn show_store(State(state): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
     Ok(sellvy_api::ok(shown(&auth, &current_store(&state, &auth).await?)))
@@ -118,14 +115,13 @@ fn shown(auth: &Auth, store: &sellvy_models::apikey::Store) -> sellvy_models::wi
 /// `name`, `allowed_origins` (browser origins allowed on the storefront; `[]` allows any),
 /// `blocked_countries` and `blocked_ips` (checkouts from them get 403), and
 /// `rotate_delivery_secret`. The plan is the operator's. Full access only.
-#[utoipa::path(patch, path = "/v1/store", operation_id = "update_store", tag = "Store", request_body = StoreSettings,
+#[utoipa::path(patch, path = "/v1/store", operation_id = "update_store", tag = "Store", security(("secret_key" = ["full"])), request_body = StoreSettings,
     responses((status = 200, description = "OK", body = StoreData), WriteErrors, Errors))]
 async fn update_store(
     State(state): State<AppState>,
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    auth.require(Permission::Full)?;
     let updated = current_store(&state, &auth).await?.apply_settings(body)?;
     state.db.update_store_settings(&updated).await?;
     Ok(sellvy_api::ok(shown(&auth, &updated)))

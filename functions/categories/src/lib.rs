@@ -20,7 +20,7 @@ pub fn routes() -> Routes {
 /// List categories
 ///
 /// Oldest first (`order=desc` for newest first).
-#[utoipa::path(get, path = "/v1/categories", operation_id = "list_categories", tag = "Categories", params(CategoryListParams),
+#[utoipa::path(get, path = "/v1/categories", operation_id = "list_categories", tag = "Categories", security(("secret_key" = ["read"])), params(CategoryListParams),
     responses((status = 200, description = "OK", body = CategoryList), Errors))]
 async fn list(
     State(state): State<AppState>,
@@ -42,7 +42,7 @@ async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Category, sellv
 }
 
 /// Get a category
-#[utoipa::path(get, path = "/v1/categories/{id}", operation_id = "get_category", tag = "Categories", params(("id" = String, Path, description = "cat_…")),
+#[utoipa::path(get, path = "/v1/categories/{id}", operation_id = "get_category", tag = "Categories", security(("secret_key" = ["read"])), params(("id" = String, Path, description = "cat_…")),
     responses((status = 200, description = "OK", body = CategoryData), NotFound, Errors))]
 async fn show(
     State(state): State<AppState>,
@@ -55,7 +55,7 @@ async fn show(
 /// Create a category
 ///
 /// `name` is required.
-#[utoipa::path(post, path = "/v1/categories", operation_id = "create_category", tag = "Categories", request_body = CategoryInput,
+#[utoipa::path(post, path = "/v1/categories", operation_id = "create_category", tag = "Categories", security(("secret_key" = ["write"])), request_body = CategoryInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, description = "Created", body = CategoryData), WriteErrors, Errors))]
 async fn create(
@@ -71,7 +71,7 @@ async fn create(
 /// Update a category
 ///
 /// Only the fields sent change; `null` clears the description. PUT is accepted too.
-#[utoipa::path(patch, path = "/v1/categories/{id}", operation_id = "update_category", tag = "Categories", request_body = CategoryInput,
+#[utoipa::path(patch, path = "/v1/categories/{id}", operation_id = "update_category", tag = "Categories", security(("secret_key" = ["write"])), request_body = CategoryInput,
     params(("id" = String, Path, description = "cat_…")),
     responses((status = 200, description = "OK", body = CategoryData), NotFound, WriteErrors, Errors))]
 async fn update(
@@ -92,7 +92,7 @@ async fn update(
 /// Replace a category (PUT)
 ///
 /// The same as PATCH: only the fields sent change.
-#[utoipa::path(put, path = "/v1/categories/{id}", operation_id = "replace_category", tag = "Categories", request_body = CategoryInput,
+#[utoipa::path(put, path = "/v1/categories/{id}", operation_id = "replace_category", tag = "Categories", security(("secret_key" = ["write"])), request_body = CategoryInput,
     params(("id" = String, Path, description = "cat_…")),
     responses((status = 200, description = "OK", body = CategoryData), NotFound, WriteErrors, Errors))]
 async fn replace(
@@ -107,7 +107,7 @@ async fn replace(
 /// Delete a category
 ///
 /// Refused (422 on `id`) while the category still has products.
-#[utoipa::path(delete, path = "/v1/categories/{id}", operation_id = "delete_category", tag = "Categories", params(("id" = String, Path, description = "cat_…")),
+#[utoipa::path(delete, path = "/v1/categories/{id}", operation_id = "delete_category", tag = "Categories", security(("secret_key" = ["write"])), params(("id" = String, Path, description = "cat_…")),
     responses((status = 204, description = "Deleted"), NotFound, Errors))]
 async fn remove(
     State(state): State<AppState>,

@@ -21,7 +21,7 @@ pub fn routes() -> Routes {
 /// List coupons
 ///
 /// Newest first.
-#[utoipa::path(get, path = "/v1/coupons", operation_id = "list_coupons", tag = "Coupons", params(PageParams),
+#[utoipa::path(get, path = "/v1/coupons", operation_id = "list_coupons", tag = "Coupons", security(("secret_key" = ["read"])), params(PageParams),
     responses((status = 200, description = "OK", body = CouponList), Errors))]
 
 async fn list(
@@ -39,7 +39,7 @@ async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Coupon, sellvy_
 }
 
 /// Get a coupon
-#[utoipa::path(get, path = "/v1/coupons/{id}", operation_id = "get_coupon", tag = "Coupons", params(("id" = String, Path, description = "cpn_…")),
+#[utoipa::path(get, path = "/v1/coupons/{id}", operation_id = "get_coupon", tag = "Coupons", security(("secret_key" = ["read"])), params(("id" = String, Path, description = "cpn_…")),
     responses((status = 200, description = "OK", body = CouponData), NotFound, Errors))]
 async fn show(
     State(state): State<AppState>,
@@ -52,7 +52,7 @@ async fn show(
 /// Create a coupon
 ///
 /// `code`, `type` and `value` are required; codes are unique per store and mode, ignoring case.
-#[utoipa::path(post, path = "/v1/coupons", operation_id = "create_coupon", tag = "Coupons", request_body = NewCoupon,
+#[utoipa::path(post, path = "/v1/coupons", operation_id = "create_coupon", tag = "Coupons", security(("secret_key" = ["write"])), request_body = NewCoupon,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, description = "Created", body = CouponData), WriteErrors, Errors))]
 async fn create(
@@ -69,7 +69,7 @@ async fn create(
 /// Delete a coupon
 ///
 /// Frees its code.
-#[utoipa::path(delete, path = "/v1/coupons/{id}", operation_id = "delete_coupon", tag = "Coupons", params(("id" = String, Path, description = "cpn_…")),
+#[utoipa::path(delete, path = "/v1/coupons/{id}", operation_id = "delete_coupon", tag = "Coupons", security(("secret_key" = ["write"])), params(("id" = String, Path, description = "cpn_…")),
     responses((status = 204, description = "Deleted"), NotFound, Errors))]
 async fn remove(
     State(state): State<AppState>,

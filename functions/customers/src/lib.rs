@@ -6,10 +6,10 @@ use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
 use sellvy_app::AppState;
+use sellvy_models::PageRequest;
 use sellvy_models::input::Input;
 use sellvy_models::order::Customer;
 use sellvy_models::wire::{BlacklistInput, CustomerData, CustomerList, PageParams};
-use sellvy_models::{PageRequest, Permission};
 use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
@@ -20,7 +20,7 @@ pub fn routes() -> Routes {
 ///
 /// Everyone who bought from the store, newest first, with their order count and lifetime
 /// spend.
-#[utoipa::path(get, path = "/v1/customers", operation_id = "list_customers", tag = "Customers", params(PageParams),
+#[utoipa::path(get, path = "/v1/customers", operation_id = "list_customers", tag = "Customers", security(("secret_key" = ["read"])), params(PageParams),
     responses((status = 200, description = "OK", body = CustomerList), Errors))]
 async fn list(
     State(state): State<AppState>,
@@ -37,7 +37,7 @@ async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Customer, sellv
 }
 
 /// Get a customer
-#[utoipa::path(get, path = "/v1/customers/{id}", operation_id = "get_customer", tag = "Customers",
+#[utoipa::path(get, path = "/v1/customers/{id}", operation_id = "get_customer", tag = "Customers", security(("secret_key" = ["read"])),
     params(("id" = String, Path, description = "cus_…")),
     responses((status = 200, description = "OK", body = CustomerData), NotFound, Errors))]
 async fn show(
@@ -51,7 +51,7 @@ async fn show(
 /// Blacklist a customer
 ///
 /// With an optional `reason`. Their next checkouts are refused (403). Full access only.
-#[utoipa::path(post, path = "/v1/customers/{id}/blacklist", operation_id = "blacklist_customer", tag = "Customers",
+#[utoipa::path(post, path = "/v1/customers/{id}/blacklist", operation_id = "blacklist_customer", tag = "Customers", security(("secret_key" = ["full"])),
     request_body = BlacklistInput, params(("id" = String, Path, description = "cus_…"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 200, description = "OK", body = CustomerData), NotFound, WriteErrors, Errors))]
@@ -61,7 +61,6 @@ async fn blacklist(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    auth.require(Permission::Full)?;
     let mut input = Input::object(body)?;
     let reason = input.text("reason", 0, 500).filter(|r| !r.is_empty());
     input.finish()?;
@@ -74,7 +73,7 @@ async fn blacklist(
 /// Lift a blacklist
 ///
 /// Full access only.
-#[utoipa::path(delete, path = "/v1/customers/{id}/blacklist", operation_id = "unblacklist_customer", tag = "Customers",
+#[utoipa::path(delete, path = "/v1/customers/{id}/blacklist", operation_id = "unblacklist_customer", tag = "Customers", security(("secret_key" = ["full"])),
     params(("id" = String, Path, description = "cus_…")),
     responses((status = 200, description = "OK", body = CustomerData), NotFound, Errors))]
 async fn unblacklist(
@@ -82,7 +81,6 @@ async fn unblacklist(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    auth.require(Permission::Full)?;
     let customer = find(&state, &auth, &id).await?;
     state.db.set_blacklisted(&auth.tenant, &customer, false, None).await?;
     let updated = Customer { blacklisted: false, blacklist_reason: None, ..customer };

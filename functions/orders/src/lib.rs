@@ -7,7 +7,6 @@ use axum::response::Response;
 use sellvy_api::docs::{Errors, GatewayError, NotFound, WriteErrors};
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
 use sellvy_app::{AppState, cancel, delivery, listing, refund};
-use sellvy_models::Permission;
 use sellvy_models::order::OrderListQuery;
 use sellvy_models::wire::{OrderData, OrderList, OrderListParams, RefundInput};
 use utoipa_axum::routes;
@@ -26,7 +25,7 @@ pub fn routes() -> Routes {
 /// Newest first. Filters: `status`, `payment_status`, `customer_email`, `product_id`,
 /// `date_from` and `date_to` (inclusive, on `created_at`: a date such as `2026-11-01` or an
 /// RFC 3339 time).
-#[utoipa::path(get, path = "/v1/orders", operation_id = "list_orders", tag = "Orders", params(OrderListParams),
+#[utoipa::path(get, path = "/v1/orders", operation_id = "list_orders", tag = "Orders", security(("secret_key" = ["read"])), params(OrderListParams),
     responses((status = 200, description = "OK", body = OrderList), Errors))]
 async fn list(
     State(state): State<AppState>,
@@ -41,7 +40,7 @@ async fn list(
 /// Get an order
 ///
 /// With its product, payment, delivery and fraud score.
-#[utoipa::path(get, path = "/v1/orders/{id}", operation_id = "get_order", tag = "Orders",
+#[utoipa::path(get, path = "/v1/orders/{id}", operation_id = "get_order", tag = "Orders", security(("secret_key" = ["read"])),
     params(("id" = String, Path, description = "ord_…")),
     responses((status = 200, description = "OK", body = OrderData), NotFound, Errors))]
 async fn show(
@@ -60,7 +59,7 @@ async fn show(
 /// `gateway_error` when Stripe fails: nothing was refunded). When nothing remains, `status` and
 /// `payment_status` become `refunded`. The customer's lifetime spend goes down. Records
 /// `order.refunded`. Full access only.
-#[utoipa::path(post, path = "/v1/orders/{id}/refund", operation_id = "refund_order", tag = "Orders",
+#[utoipa::path(post, path = "/v1/orders/{id}/refund", operation_id = "refund_order", tag = "Orders", security(("secret_key" = ["full"])),
     request_body = RefundInput, params(("id" = String, Path, description = "ord_…"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 200, description = "OK", body = OrderData), NotFound, WriteErrors, GatewayError, Errors))]
@@ -70,7 +69,6 @@ async fn refund(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    auth.require(Permission::Full)?;
     Ok(sellvy_api::ok(refund::refund(&state, &auth.tenant, &id, body).await?.to_object()))
 }
 
@@ -80,7 +78,7 @@ async fn refund(
 /// `delivery.status` `failed`): calls the product's `dynamic_url` again; on success the goods
 /// are delivered and the order is completed (`order.completed`); otherwise the answer says why
 /// in `delivery.error`. Write access.
-#[utoipa::path(post, path = "/v1/orders/{id}/redeliver", operation_id = "redeliver_order", tag = "Orders",
+#[utoipa::path(post, path = "/v1/orders/{id}/redeliver", operation_id = "redeliver_order", tag = "Orders", security(("secret_key" = ["write"])),
     params(("id" = String, Path, description = "ord_…"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 200, description = "OK", body = OrderData), NotFound, WriteErrors, Errors))]
 async fn redeliver(
@@ -88,14 +86,13 @@ async fn redeliver(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    auth.require(Permission::Write)?;
     Ok(sellvy_api::ok(delivery::redeliver(&state, &auth.tenant, &id).await?.to_object()))
 }
 
 /// Cancel an order
 ///
 /// A pending (unpaid) order only; its stock and coupon use go back. Records `order.cancelled`.
-#[utoipa::path(post, path = "/v1/orders/{id}/cancel", operation_id = "cancel_order", tag = "Orders",
+#[utoipa::path(post, path = "/v1/orders/{id}/cancel", operation_id = "cancel_order", tag = "Orders", security(("secret_key" = ["full"])),
     params(("id" = String, Path, description = "ord_…"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 200, description = "OK", body = OrderData), NotFound, WriteErrors, Errors))]
 async fn cancel(
@@ -103,6 +100,5 @@ async fn cancel(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    auth.require(Permission::Full)?;
     Ok(sellvy_api::ok(cancel::cancel(&state, &auth.tenant, &id).await?.to_object()))
 }

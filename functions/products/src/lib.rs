@@ -22,7 +22,7 @@ pub fn routes() -> Routes {
 ///
 /// Newest first by default. The default order costs one read of the page whatever the store's
 /// size; filters and other sorts read the store's small product summaries.
-#[utoipa::path(get, path = "/v1/products", operation_id = "list_products", tag = "Products", params(ProductListParams),
+#[utoipa::path(get, path = "/v1/products", operation_id = "list_products", tag = "Products", security(("secret_key" = ["read"])), params(ProductListParams),
     responses((status = 200, description = "OK", body = ProductList), Errors))]
 async fn list(
     State(state): State<AppState>,
@@ -43,7 +43,7 @@ async fn list(
 /// Get a product
 ///
 /// With its category, stock count and variants.
-#[utoipa::path(get, path = "/v1/products/{id}", operation_id = "get_product", tag = "Products", params(("id" = String, Path, description = "prod_…")),
+#[utoipa::path(get, path = "/v1/products/{id}", operation_id = "get_product", tag = "Products", security(("secret_key" = ["read"])), params(("id" = String, Path, description = "prod_…")),
     responses((status = 200, description = "OK", body = ProductData), NotFound, Errors))]
 async fn show(
     State(state): State<AppState>,
@@ -56,7 +56,7 @@ async fn show(
 /// Create a product
 ///
 /// `title`, `type` and `price` are required. Records `product.created`.
-#[utoipa::path(post, path = "/v1/products", operation_id = "create_product", tag = "Products", request_body = NewProduct,
+#[utoipa::path(post, path = "/v1/products", operation_id = "create_product", tag = "Products", security(("secret_key" = ["write"])), request_body = NewProduct,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, description = "Created", body = ProductData), WriteErrors, Errors))]
 async fn create(
@@ -71,7 +71,7 @@ async fn create(
 ///
 /// Only the fields sent change; `null` clears an optional field. PUT is accepted too.
 /// Records `product.updated`.
-#[utoipa::path(patch, path = "/v1/products/{id}", operation_id = "update_product", tag = "Products", request_body = ProductChanges,
+#[utoipa::path(patch, path = "/v1/products/{id}", operation_id = "update_product", tag = "Products", security(("secret_key" = ["write"])), request_body = ProductChanges,
     params(("id" = String, Path, description = "prod_…")),
     responses((status = 200, description = "OK", body = ProductData), NotFound, WriteErrors, Errors))]
 async fn update(
@@ -86,7 +86,7 @@ async fn update(
 /// Replace a product (PUT)
 ///
 /// The same as PATCH: only the fields sent change.
-#[utoipa::path(put, path = "/v1/products/{id}", operation_id = "replace_product", tag = "Products", request_body = ProductChanges,
+#[utoipa::path(put, path = "/v1/products/{id}", operation_id = "replace_product", tag = "Products", security(("secret_key" = ["write"])), request_body = ProductChanges,
     params(("id" = String, Path, description = "prod_…")),
     responses((status = 200, description = "OK", body = ProductData), NotFound, WriteErrors, Errors))]
 async fn replace(
@@ -101,7 +101,7 @@ async fn replace(
 /// Delete a product
 ///
 /// Records `product.deleted` with the product as it was.
-#[utoipa::path(delete, path = "/v1/products/{id}", operation_id = "delete_product", tag = "Products", params(("id" = String, Path, description = "prod_…")),
+#[utoipa::path(delete, path = "/v1/products/{id}", operation_id = "delete_product", tag = "Products", security(("secret_key" = ["write"])), params(("id" = String, Path, description = "prod_…")),
     responses((status = 204, description = "Deleted"), NotFound, Errors))]
 async fn remove(
     State(state): State<AppState>,

@@ -22,18 +22,10 @@ pub fn routes() -> Routes {
 }
 
 fn catalog_routes() -> Routes {
-    let documented = Routes::new()
+    Routes::new()
         .routes(routes!(list_products))
         .routes(routes!(show_product))
-        .routes(routes!(list_categories));
-    // Browsers' CORS preflights (OPTIONS, no key) on the same paths; answered by `cors`.
-    let paths = ["/v1/storefront/products", "/v1/storefront/products/{id}", "/v1/storefront/categories"];
-    paths
-        .into_iter()
-        .fold(documented, |r, path| {
-            r.route(path, axum::routing::options(|| async { axum::http::StatusCode::NO_CONTENT }))
-        })
-        .layer(axum::middleware::from_fn(sellvy_api::storefront::cors))
+        .routes(routes!(list_categories))
 }
 
 /// List the store's products
@@ -113,19 +105,6 @@ pub fn order_routes() -> Routes {
         .routes(routes!(sandbox_payment))
         .routes(routes!(download))
         .routes(routes!(stripe_callbacks::stripe_webhook))
-        .route(
-            "/v1/storefront/checkout",
-            axum::routing::options(|| async { axum::http::StatusCode::NO_CONTENT }),
-        )
-        .route(
-            "/v1/storefront/orders/{id}",
-            axum::routing::options(|| async { axum::http::StatusCode::NO_CONTENT }),
-        )
-        .route(
-            "/v1/storefront/orders/{id}/sandbox_payment",
-            axum::routing::options(|| async { axum::http::StatusCode::NO_CONTENT }),
-        )
-        .layer(axum::middleware::from_fn(sellvy_api::storefront::cors))
 }
 
 /// Create a checkout

@@ -7,6 +7,7 @@ use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
 use sellvy_app::{AppState, listing, until_committed};
+use sellvy_models::PageRequest;
 use sellvy_models::input::Input;
 use sellvy_models::time::Timestamp;
 use sellvy_models::webhook::{Delivery, DeliveryListQuery, Endpoint, MAX_ENDPOINTS};
@@ -14,7 +15,6 @@ use sellvy_models::wire::{
     DeliveryData, DeliveryList, DeliveryListParams, EndpointChanges, EndpointData, EndpointInput,
     EndpointList, PageParams, RetryFailedData, RetryFailedInput, RetryFailedObject,
 };
-use sellvy_models::{PageRequest, Permission};
 use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
@@ -26,10 +26,6 @@ pub fn routes() -> Routes {
         .routes(routes!(list_deliveries))
         .routes(routes!(show_delivery))
         .routes(routes!(retry_delivery))
-}
-
-fn full(auth: &Auth) -> Result<(), ApiError> {
-    auth.require(Permission::Full)
 }
 
 fn internal(e: sellvy_webhooks::DispatchError) -> ApiError {
@@ -48,14 +44,13 @@ async fn guard(state: &AppState, url: &str) -> Result<(), sellvy_app::AppError> 
 /// List webhook endpoints
 ///
 /// Oldest first, without their secrets. Full access.
-#[utoipa::path(get, path = "/v1/webhook_endpoints", operation_id = "list_webhook_endpoints", tag = "Webhooks",
+#[utoipa::path(get, path = "/v1/webhook_endpoints", operation_id = "list_webhook_endpoints", tag = "Webhooks", security(("secret_key" = ["full"])),
     params(PageParams), responses((status = 200, description = "OK", body = EndpointList), Errors))]
 async fn list_endpoints(
     State(state): State<AppState>,
     auth: Auth,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
-    full(&auth)?;
     let page = PageRequest::parse(&params)?;
     let found = state.db.endpoint_page(&auth.tenant, page.offset(), page.per_page).await?;
     Ok(sellvy_api::list(found.items.iter().map(|e| e.to_object(false)).collect(), page, found.total))
@@ -67,7 +62,7 @@ async fn list_endpoints(
 /// types, or `["*"]`, the default), `description`, `enabled` (default true). The answer holds
 /// the signing `secret`, shown only now and on rotation. Test-mode endpoints receive test-mode
 /// events only, live ones live events. At most 20 per store and mode. Full access.
-#[utoipa::path(post, path = "/v1/webhook_endpoints", operation_id = "create_webhook_endpoint", tag = "Webhooks",
+#[utoipa::path(post, path = "/v1/webhook_endpoints", operation_id = "create_webhook_endpoint", tag = "Webhooks", security(("secret_key" = ["full"])),
     request_body = EndpointInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, description = "Created", body = EndpointData), WriteErrors, Errors))]
@@ -76,7 +71,6 @@ async fn create_endpoint(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    full(&auth)?;
     let endpoint = Endpoint::create(body, auth.tenant.mode, Timestamp::now())?;
     guard(&state, &endpoint.url).await?;
     state.db.create_endpoint(&auth.tenant, &endpoint, MAX_ENDPOINTS).await?;
@@ -88,7 +82,7 @@ async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Endpoint, sellv
 }
 
 /// Get a webhook endpoint
-#[utoipa::path(get, path = "/v1/webhook_endpoints/{id}", operation_id = "get_webhook_endpoint", tag = "Webhooks",
+#[utoipa::path(get, path = "/v1/webhook_endpoints/{id}", operation_id = "get_webhook_endpoint", tag = "Webhooks", security(("secret_key" = ["full"])),
     params(("id" = String, Path, description = "we_…")),
     responses((status = 200, description = "OK", body = EndpointData), NotFound, Errors))]
 async fn show_endpoint(
@@ -96,7 +90,6 @@ async fn show_endpoint(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    full(&auth)?;
     Ok(sellvy_api::ok(find(&state, &auth, &id).await?.to_object(false)))
 }
 
@@ -104,7 +97,7 @@ async fn show_endpoint(
 ///
 /// Only the fields sent change: `url`, `events`, `description` (`null` clears it), `enabled`
 /// (a disabled endpoint receives nothing; its pending attempts end as failed). Full access.
-#[utoipa::path(patch, path = "/v1/webhook_endpoints/{id}", operation_id = "update_webhook_endpoint", tag = "Webhooks",
+#[utoipa::path(patch, path = "/v1/webhook_endpoints/{id}", operation_id = "update_webhook_endpoint", tag = "Webhooks", security(("secret_key" = ["full"])),
     request_body = EndpointChanges, params(("id" = String, Path, description = "we_…")),
     responses((status = 200, description = "OK", body = EndpointData), NotFound, WriteErrors, Errors))]
 async fn update_endpoint(
@@ -113,7 +106,6 @@ async fn update_endpoint(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    full(&auth)?;
     Ok(until_committed(|| async {
         let old = find(&state, &auth, &id).await?;
         let new = old.apply_update(body.clone(), auth.tenant.mode, Timestamp::now())?;
@@ -129,7 +121,7 @@ async fn update_endpoint(
 /// Delete a webhook endpoint
 ///
 /// Its deliveries stay in the log; attempts still queued end as failed. Full access.
-#[utoipa::path(delete, path = "/v1/webhook_endpoints/{id}", operation_id = "delete_webhook_endpoint", tag = "Webhooks",
+#[utoipa::path(delete, path = "/v1/webhook_endpoints/{id}", operation_id = "delete_webhook_endpoint", tag = "Webhooks", security(("secret_key" = ["full"])),
     params(("id" = String, Path, description = "we_…")),
     responses((status = 204, description = "Deleted"), NotFound, Errors))]
 async fn delete_endpoint(
@@ -137,7 +129,6 @@ async fn delete_endpoint(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    full(&auth)?;
     Ok(until_committed(|| async {
         let e = find(&state, &auth, &id).await?;
         state.db.delete_endpoint(&auth.tenant, &e).await?;
@@ -151,7 +142,7 @@ async fn delete_endpoint(
 /// A new `secret` signs every delivery from now on (the old one stops at once); the answer
 /// holds it. Full access.
 #[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/rotate_secret", operation_id = "rotate_webhook_secret",
-    tag = "Webhooks", params(("id" = String, Path, description = "we_…"),
+    tag = "Webhooks", security(("secret_key" = ["full"])), params(("id" = String, Path, description = "we_…"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 200, description = "OK", body = EndpointData), NotFound, WriteErrors, Errors))]
 async fn rotate_secret(
@@ -159,7 +150,6 @@ async fn rotate_secret(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    full(&auth)?;
     Ok(until_committed(|| async {
         let old = find(&state, &auth, &id).await?;
         let new = old.rotated(Timestamp::now());
@@ -174,7 +164,7 @@ async fn rotate_secret(
 /// Every `failed` delivery to this endpoint created at or after `since` gets one more attempt,
 /// queued now (they go out concurrently; the answer says how many). Full access.
 #[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/retry_failed", operation_id = "retry_failed_webhooks",
-    tag = "Webhooks", request_body = RetryFailedInput,
+    tag = "Webhooks", security(("secret_key" = ["full"])), request_body = RetryFailedInput,
     params(("id" = String, Path, description = "we_…"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 200, description = "OK", body = RetryFailedData), NotFound, WriteErrors, Errors))]
 async fn retry_failed(
@@ -183,7 +173,6 @@ async fn retry_failed(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    full(&auth)?;
     let endpoint = find(&state, &auth, &id).await?;
     let mut i = Input::object(body)?;
     let since = i.take_str("since").and_then(|s| {
@@ -205,14 +194,13 @@ async fn retry_failed(
 ///
 /// Newest first. Filters: `endpoint_id`, `type` (an event type), `status` (`scheduled`,
 /// `sending`, `delivered`, `failed`). Each delivery carries its attempts. Full access.
-#[utoipa::path(get, path = "/v1/webhook_deliveries", operation_id = "list_webhook_deliveries", tag = "Webhooks",
+#[utoipa::path(get, path = "/v1/webhook_deliveries", operation_id = "list_webhook_deliveries", tag = "Webhooks", security(("secret_key" = ["full"])),
     params(DeliveryListParams), responses((status = 200, description = "OK", body = DeliveryList), Errors))]
 async fn list_deliveries(
     State(state): State<AppState>,
     auth: Auth,
     Params(params): Params,
 ) -> Result<Response, ApiError> {
-    full(&auth)?;
     let (page, query) = DeliveryListQuery::parse(&params)?;
     let found = listing::deliveries(&state, &auth.tenant, page, &query).await?;
     Ok(sellvy_api::list(found.items, page, found.total))
@@ -225,7 +213,7 @@ async fn find_delivery(state: &AppState, auth: &Auth, id: &str) -> Result<Delive
 /// Get a webhook delivery
 ///
 /// With every attempt: time, status code, duration, error kind, the first KiB of the answer.
-#[utoipa::path(get, path = "/v1/webhook_deliveries/{id}", operation_id = "get_webhook_delivery", tag = "Webhooks",
+#[utoipa::path(get, path = "/v1/webhook_deliveries/{id}", operation_id = "get_webhook_delivery", tag = "Webhooks", security(("secret_key" = ["full"])),
     params(("id" = String, Path, description = "whd_…")),
     responses((status = 200, description = "OK", body = DeliveryData), NotFound, Errors))]
 async fn show_delivery(
@@ -233,7 +221,6 @@ async fn show_delivery(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    full(&auth)?;
     Ok(sellvy_api::ok(find_delivery(&state, &auth, &id).await?.to_object()))
 }
 
@@ -243,7 +230,7 @@ async fn show_delivery(
 /// (`manual: true`). The automatic ladder does not restart. Only a `failed` or `delivered`
 /// delivery (422 while the ladder still runs). Full access.
 #[utoipa::path(post, path = "/v1/webhook_deliveries/{id}/retry", operation_id = "retry_webhook_delivery",
-    tag = "Webhooks", params(("id" = String, Path, description = "whd_…"),
+    tag = "Webhooks", security(("secret_key" = ["full"])), params(("id" = String, Path, description = "whd_…"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 200, description = "OK", body = DeliveryData), NotFound, WriteErrors, Errors))]
 async fn retry_delivery(
@@ -251,7 +238,6 @@ async fn retry_delivery(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    full(&auth)?;
     let d = find_delivery(&state, &auth, &id).await?;
     match state.webhooks.retry_now(&auth.tenant, &d).await.map_err(internal)? {
         Some(done) => Ok(sellvy_api::ok(done.to_object())),

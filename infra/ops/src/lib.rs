@@ -11,14 +11,10 @@ use sellvy_models::{Currency, Mode, Permission, RateLimit, Tenant};
 use sellvy_store::{Db, StoreError};
 use serde_json::{Value, json};
 
-/// Every function's routes, as API Gateway would route them to each Lambda.
-pub fn all_routes() -> Router<AppState> {
-    sellvy_reference::all_routes().split_for_parts().0
-}
-
-/// The local gateway's app.
+/// The local gateway's app: every function's routes, as API Gateway would route them to each
+/// Lambda.
 pub fn gateway(state: AppState) -> Router {
-    sellvy_api::app(all_routes(), state)
+    sellvy_api::app(sellvy_reference::all_routes(), state)
 }
 
 /// Serves the gateway on a bound listener until the process ends.

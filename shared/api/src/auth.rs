@@ -1,53 +1,98 @@
-//! API-key authentication: `Authorization: Bearer sk_live_…|sk_test_…`.
+//! Secret-key authentication: `Authorization: Bearer sk_live_…|sk_test_…`.
 //!
 //! The key's hash is looked up (one GetItem); its store and mode become the request's tenant.
-//! `read` keys may only GET; routes that need more call [`Auth::require`].
+//! The permission a route needs is the one its OpenAPI operation declares ([`crate::access`]).
+//! A valid key refused for its kind (publishable) or its permission spends nothing of the
+//! store's quota: the caller's address pays instead, from the per-client storefront bucket.
 
+use crate::access::{Access, AccessTable};
 use crate::error::ApiError;
-use axum::extract::FromRequestParts;
-use axum::http::{Method, header, request::Parts};
+use axum::extract::{FromRequestParts, MatchedPath};
+use axum::http::{header, request::Parts};
 use sellvy_app::AppState;
 use sellvy_models::apikey::{ApiKey, KeyKind, KeySecret};
 use sellvy_models::time::Timestamp;
 use sellvy_models::{Permission, Tenant};
+use std::sync::Arc;
 
 /// `last_used_at` is refreshed at most this often per key, so a busy key does not pay a write
 /// on every request.
 const TOUCH_INTERVAL_SECS: i64 = 60;
 
-/// The authenticated caller.
+/// The authenticated caller of a secret-key route.
 #[derive(Debug, Clone)]
 pub struct Auth {
     pub key: ApiKey,
     pub tenant: Tenant,
 }
 
-impl Auth {
-    /// Fails with 403 `forbidden` unless the key's permission includes `needed`.
-    pub fn require(&self, needed: Permission) -> Result<(), ApiError> {
-        if self.key.permissions.allows(needed) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "This API key has {} permission; this request needs {}",
-                self.key.permissions.as_str(),
-                needed.as_str()
-            )))
-        }
+/// What the matched route takes, from the router's access table (a full-access secret key
+/// when the route is unknown).
+pub(crate) fn route_access(parts: &Parts) -> Access {
+    match (parts.extensions.get::<Arc<AccessTable>>(), parts.extensions.get::<MatchedPath>()) {
+        (Some(table), Some(path)) => table.of(&parts.method, path.as_str()),
+        _ => Access::Secret(Permission::Full),
     }
 }
 
-fn bearer(parts: &Parts) -> Result<KeySecret, ApiError> {
-    let missing = || {
-        ApiError::Unauthorized("Missing API key: send Authorization: Bearer sk_live_… or sk_test_…".into())
-    };
-    let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(missing)?;
-    let value = value.to_str().map_err(|_| ApiError::Unauthorized("Invalid API key".into()))?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .ok_or_else(|| ApiError::Unauthorized("The Authorization header must be: Bearer <API key>".into()))?;
-    KeySecret::parse(token.trim()).ok_or_else(|| ApiError::Unauthorized("Invalid API key".into()))
+/// The kind of key a route takes, as its error messages name it.
+#[derive(Clone, Copy)]
+pub(crate) struct Expected {
+    /// "API key", "key".
+    pub noun: &'static str,
+    /// What goes after `Bearer` in the messages: "API key", "publishable key".
+    pub placeholder: &'static str,
+    /// "sk_live_… or sk_test_…".
+    pub forms: &'static str,
+}
+
+pub(crate) const SECRET: Expected =
+    Expected { noun: "API key", placeholder: "API key", forms: "sk_live_… or sk_test_…" };
+pub(crate) const PUBLISHABLE: Expected =
+    Expected { noun: "key", placeholder: "publishable key", forms: "pk_live_… or pk_test_…" };
+
+/// The bearer token of the request: 401 when it is missing or not a Sellvy key.
+pub(crate) fn bearer(parts: &Parts, expected: Expected) -> Result<KeySecret, ApiError> {
+    let Expected { noun, placeholder, forms } = expected;
+    let invalid = || ApiError::Unauthorized(format!("Invalid {noun}"));
+    let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::Unauthorized(format!("Missing {noun}: send Authorization: Bearer {forms}"))
+    })?;
+    let value = value.to_str().map_err(|_| invalid())?;
+    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).ok_or_else(|| {
+        ApiError::Unauthorized(format!("The Authorization header must be: Bearer <{placeholder}>"))
+    })?;
+    KeySecret::parse(token.trim()).ok_or_else(invalid)
+}
+
+/// The key a secret names, if it exists (not revoked) in the mode its prefix says.
+pub(crate) async fn find_key(
+    state: &AppState,
+    secret: &KeySecret,
+    expected: Expected,
+) -> Result<ApiKey, ApiError> {
+    state
+        .db
+        .find_key(&secret.hash())
+        .await?
+        .filter(|k| k.mode == secret.mode())
+        .ok_or_else(|| ApiError::Unauthorized(format!("Invalid {}", expected.noun)))
+}
+
+/// A valid key refused for what it is: `refusal`, unless the caller's address is over its
+/// per-client limit (then 429). The store's own quota is not touched.
+pub(crate) async fn refuse(state: &AppState, parts: &Parts, t: &Tenant, refusal: ApiError) -> ApiError {
+    let client = crate::storefront::client_address(parts);
+    let now = state.config.clock.now_micros();
+    let limit = state.config.storefront_client_limit;
+    match state.db.take_client_request(t, &client, limit, now, &state.buckets).await {
+        Ok(d) if !d.allowed => ApiError::RateLimited { retry_after: d.retry_after_secs },
+        Ok(_) => refusal,
+        Err(e) => {
+            tracing::warn!(error = %e, "per-client limiter unavailable");
+            refusal
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Auth {
@@ -59,30 +104,34 @@ impl FromRequestParts<AppState> for Auth {
         if let Some(auth) = parts.extensions.get::<Auth>() {
             return Ok(auth.clone());
         }
-        let secret = bearer(parts)?;
-        let hash = secret.hash();
-        let key = state
-            .db
-            .find_key(&hash)
-            .await?
-            .filter(|k| k.mode == secret.mode())
-            .ok_or_else(|| ApiError::Unauthorized("Invalid API key".into()))?;
-        let now = Timestamp::now();
-        if key.last_used_at.is_none_or(|t| now.seconds() - t.seconds() >= TOUCH_INTERVAL_SECS)
-            && let Err(e) = state.db.touch_key(&hash, now).await
-        {
-            tracing::warn!(error = %e, "could not record the key's last use");
-        }
+        let needed = match route_access(parts) {
+            Access::Secret(p) => p,
+            Access::Public | Access::Publishable => Permission::Full,
+        };
+        let secret = bearer(parts, SECRET)?;
+        let key = find_key(state, &secret, SECRET).await?;
         let auth = Auth { tenant: key.tenant(), key };
-        crate::ratelimit::enforce(state, &auth).await?;
         if auth.key.kind == KeyKind::Publishable {
-            return Err(ApiError::Forbidden(
+            let refusal = ApiError::Forbidden(
                 "Publishable keys reach only the storefront routes (/v1/storefront/…); use a secret key"
                     .into(),
-            ));
+            );
+            return Err(refuse(state, parts, &auth.tenant, refusal).await);
         }
-        if !matches!(parts.method, Method::GET | Method::HEAD) {
-            auth.require(Permission::Write)?;
+        if !auth.key.permissions.allows(needed) {
+            let refusal = ApiError::Forbidden(format!(
+                "This API key has {} permission; this request needs {}",
+                auth.key.permissions.as_str(),
+                needed.as_str()
+            ));
+            return Err(refuse(state, parts, &auth.tenant, refusal).await);
+        }
+        crate::ratelimit::enforce(state, &auth).await?;
+        let now = Timestamp::now();
+        if auth.key.last_used_at.is_none_or(|t| now.seconds() - t.seconds() >= TOUCH_INTERVAL_SECS)
+            && let Err(e) = state.db.touch_key(&auth.key.hash, now).await
+        {
+            tracing::warn!(error = %e, "could not record the key's last use");
         }
         parts.extensions.insert(auth.clone());
         Ok(auth)

@@ -7,6 +7,5 @@ use sellvy_app::AppState;
 pub async fn run(routes: crate::Routes) -> Result<(), lambda_http::Error> {
     sellvy_app::telemetry::init_tracing(true);
     let state = AppState::from_env().await;
-    let (router, _) = routes.split_for_parts();
-    lambda_http::run(crate::app(router, state)).await
+    lambda_http::run(crate::app(routes, state)).await
 }

@@ -4,6 +4,7 @@
 //! runs a router on Lambda or on a local port. What requests do is the application layer's
 //! (`sellvy-app`).
 
+pub mod access;
 pub mod auth;
 pub mod body;
 pub mod docs;
@@ -27,8 +28,11 @@ use sellvy_app::AppState;
 /// A function's routes with their OpenAPI operations: served and documented together.
 pub type Routes = utoipa_axum::router::OpenApiRouter<AppState>;
 
-/// A function's routes made into a complete app: the shared error fallbacks, request ids,
-/// cost accounting, panic safety and body limit. Lambda and the local gateway both serve this.
-pub fn app(routes: Router<AppState>, state: AppState) -> Router {
-    middleware::wrap(routes, state)
+/// A function's routes made into a complete app: who may call each route (from its documented
+/// operation), the shared error fallbacks, request ids, cost accounting, storefront CORS,
+/// panic safety and body limit. Lambda and the local gateway both serve this.
+pub fn app(routes: Routes, state: AppState) -> Router {
+    let (router, doc) = routes.split_for_parts();
+    let access = std::sync::Arc::new(access::AccessTable::from_doc(&doc));
+    middleware::wrap(router, access, state)
 }

@@ -1,17 +1,19 @@
+use crate::access::AccessTable;
 use crate::error::ApiError;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
 use sellvy_app::AppState;
+use std::sync::Arc;
 use std::time::Instant;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const COST: HeaderName = HeaderName::from_static("x-sellvy-cost");
 const BODY_LIMIT: usize = 1024 * 1024;
 
-pub(crate) fn wrap(routes: Router<AppState>, state: AppState) -> Router {
+pub(crate) fn wrap(routes: Router<AppState>, access: Arc<AccessTable>, state: AppState) -> Router {
     routes
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::idempotency::layer))
         .fallback(not_found)
@@ -20,6 +22,8 @@ pub(crate) fn wrap(routes: Router<AppState>, state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             ApiError::Internal("handler panicked".into()).into_response()
         }))
+        .layer(Extension(access))
+        .layer(middleware::from_fn(crate::storefront::cors))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }

@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sellvy_app::AppState;
 use sellvy_models::Tenant;
-use sellvy_models::apikey::{ApiKey, KeyKind, KeySecret, Store};
+use sellvy_models::apikey::{ApiKey, KeyKind, Store};
 use std::net::SocketAddr;
 
 /// A storefront caller: a publishable key's store and mode.
@@ -50,31 +50,20 @@ impl FromRequestParts<AppState> for Shopper {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let missing = || {
-            ApiError::Unauthorized("Missing key: send Authorization: Bearer pk_live_… or pk_test_…".into())
-        };
-        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(missing)?;
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .ok_or_else(|| {
-                ApiError::Unauthorized("The Authorization header must be: Bearer <publishable key>".into())
-            })?;
-        let secret =
-            KeySecret::parse(token.trim()).ok_or_else(|| ApiError::Unauthorized("Invalid key".into()))?;
+        if let Some(shopper) = parts.extensions.get::<Shopper>() {
+            return Ok(shopper.clone());
+        }
+        let secret = crate::auth::bearer(parts, crate::auth::PUBLISHABLE)?;
         if secret.kind() != KeyKind::Publishable {
             return Err(ApiError::Forbidden(
                 "The storefront takes a publishable key (pk_…); never put a secret key in a storefront"
                     .into(),
             ));
         }
-        let key = state
-            .db
-            .find_key(&secret.hash())
-            .await?
-            .filter(|k| k.mode == secret.mode() && k.kind == KeyKind::Publishable)
-            .ok_or_else(|| ApiError::Unauthorized("Invalid key".into()))?;
+        let key = crate::auth::find_key(state, &secret, crate::auth::PUBLISHABLE).await?;
+        if key.kind != KeyKind::Publishable {
+            return Err(ApiError::Unauthorized("Invalid key".into()));
+        }
         let tenant = key.tenant();
         let client = client_address(parts);
         let now = state.config.clock.now_micros();
@@ -92,7 +81,9 @@ impl FromRequestParts<AppState> for Shopper {
             }
             known_store = Some(store);
         }
-        Ok(Shopper { key, tenant, client, known_store })
+        let shopper = Shopper { key, tenant, client, known_store };
+        parts.extensions.insert(shopper.clone());
+        Ok(shopper)
     }
 }
 
@@ -100,9 +91,17 @@ const ALLOW_HEADERS: &str = "authorization, content-type, idempotency-key, x-ord
 const EXPOSE_HEADERS: &str =
     "x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after";
 
-/// CORS for the storefront routes: preflights are answered here (they carry no key, so the
-/// store's origin list is enforced on the request itself, by [`Shopper`]).
-pub async fn cors(req: Request, next: Next) -> Response {
+/// The storefront's routes: the only ones a browser calls, so the only ones with CORS.
+const STOREFRONT: &str = "/v1/storefront/";
+
+/// CORS for the storefront routes, around everything else (authentication, idempotency, rate
+/// limits, body limits, panics, unknown routes), so a page on an allowed origin can read every
+/// answer, errors included. Preflights are answered here: they carry no key, so the store's
+/// origin list is enforced on the request itself, by [`Shopper`].
+pub(crate) async fn cors(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with(STOREFRONT) {
+        return next.run(req).await;
+    }
     let origin = req.headers().get(header::ORIGIN).cloned();
     if req.method() == Method::OPTIONS {
         let mut resp = StatusCode::NO_CONTENT.into_response();

@@ -2,8 +2,10 @@
 //! replayed for a retry of the same request; the same key with another request is refused;
 //! two concurrent requests with one key do the work once.
 //!
-//! Item: `PK = <tenant>`, `SK = IDEM#<key>`, with the request's fingerprint, a state
-//! (`running` under a lock that expires, or `done` with the response) and a TTL.
+//! Item: `PK = <tenant>`, `SK = IDEM#<key reference>` (the HTTP layer passes a hash of the
+//! key, never the key), with the request's fingerprint, its owner (the API key, or the
+//! publishable key and client address, that sent it), a state (`running` under a lock that
+//! expires, or `done` with the response, sealed by the HTTP layer) and a TTL.
 
 use crate::cost::{Kind, record};
 use crate::db::{Db, Item, StoreError, n, number, s};
@@ -36,13 +38,18 @@ pub enum Claim {
     InProgress,
     /// The key was used for a different request.
     Mismatch,
+    /// The key was used by another owner (another API key, or another storefront client).
+    OtherOwner,
 }
 
-fn read(item: &Item, fingerprint: &str) -> Claim {
+fn read(item: &Item, owner: &str, fingerprint: &str) -> Claim {
     let field = |name: &str| match item.get(name) {
         Some(AttributeValue::S(v)) => Some(v.clone()),
         _ => None,
     };
+    if field("owner").as_deref() != Some(owner) {
+        return Claim::OtherOwner;
+    }
     if field("fingerprint").as_deref() != Some(fingerprint) {
         return Claim::Mismatch;
     }
@@ -57,17 +64,19 @@ fn read(item: &Item, fingerprint: &str) -> Claim {
 }
 
 impl Db {
-    /// Claims `key` for a request with this fingerprint at `now_secs`.
+    /// Claims `key` for `owner`'s request with this fingerprint at `now_secs`.
     pub async fn claim_idempotent(
         &self,
         t: &Tenant,
         key: &str,
+        owner: &str,
         fingerprint: &str,
         now_secs: i64,
     ) -> Result<Claim, StoreError> {
         let item = HashMap::from([
             ("PK".to_string(), s(idempotency_key(t, key).0)),
             ("SK".to_string(), s(idempotency_key(t, key).1)),
+            ("owner".to_string(), s(owner)),
             ("fingerprint".to_string(), s(fingerprint)),
             ("state".to_string(), s("running")),
             ("locked_until".to_string(), n(now_secs + LOCK_SECS)),
@@ -80,9 +89,11 @@ impl Db {
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression(
-                "attribute_not_exists(PK) OR expires_at < :now OR (#state = :running AND locked_until < :now AND fingerprint = :fp)",
+                "attribute_not_exists(PK) OR expires_at < :now OR (#state = :running AND locked_until < :now AND fingerprint = :fp AND #owner = :owner)",
             )
             .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":owner", s(owner))
             .expression_attribute_values(":now", n(now_secs))
             .expression_attribute_values(":running", s("running"))
             .expression_attribute_values(":fp", s(fingerprint))
@@ -101,8 +112,8 @@ impl Db {
                 ) => {
                     record(Kind::Write, 0, None);
                     match c.item() {
-                        Some(item) => Ok(read(item, fingerprint)),
-                        None => self.peek_idempotent(t, key, fingerprint).await,
+                        Some(item) => Ok(read(item, owner, fingerprint)),
+                        None => self.peek_idempotent(t, key, owner, fingerprint).await,
                     }
                 }
                 _ => Err(e.into()),
@@ -115,11 +126,12 @@ impl Db {
         &self,
         t: &Tenant,
         key: &str,
+        owner: &str,
         fingerprint: &str,
     ) -> Result<Claim, StoreError> {
         let (pk, sk) = idempotency_key(t, key);
         Ok(match self.get(pk, sk, true).await? {
-            Some(item) => read(&item, fingerprint),
+            Some(item) => read(&item, owner, fingerprint),
             None => Claim::Fresh,
         })
     }

@@ -12,7 +12,7 @@ async fn invoke(fixture: &str) -> (u16, axum::http::HeaderMap, serde_json::Value
     let request = lambda_http::request::from_str(&raw).expect("a valid API Gateway v2 event");
     let client = offline_client();
     let state = AppState::new(sellvy_store::Db::new(client, "unused"), Config::default());
-    let app = sellvy_api::app(sellvy_products::routes().split_for_parts().0, state);
+    let app = sellvy_api::app(sellvy_products::routes(), state);
     let (parts, body) = request.into_parts();
     let request = axum::http::Request::from_parts(parts, Body::new(body));
     let response = app.oneshot(request).await.unwrap();

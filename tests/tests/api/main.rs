@@ -16,4 +16,5 @@ mod routes;
 mod sdk;
 mod seed_examples;
 mod storefront;
+mod trust;
 mod webhooks;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs into .local/ (idempotent: a second run reuses it).
 #   - DynamoDB Local: the DynamoDBLocal.jar shipped in the npm package amplify-dynamodb-simulator
-#   - a Python virtualenv with moto[server] (SQS), cfn-lint, boto3, requests
+#   - a Python virtualenv with moto[server] (SQS), cfn-lint, boto3, requests, standardwebhooks
+#   - the tests' receivers' npm packages (tests/receivers)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$LOCAL" "$RUN_DIR"
@@ -30,5 +31,11 @@ if [ ! -f "$DDB_DIR/DynamoDBLocal.jar" ]; then
   rm -rf "$DDB_DIR"
   mv "$tmp/package/emulator" "$DDB_DIR"
   rm -rf "$tmp"
+fi
+# The tests' receivers (the reference Standard Webhooks verifier), from their lock file.
+receivers="$ROOT/tests/receivers"
+if [ ! -f "$receivers/node_modules/.package-lock.json" ] || [ "$receivers/package-lock.json" -nt "$receivers/node_modules/.package-lock.json" ]; then
+  log "installing the test receivers' npm packages"
+  (cd "$receivers" && npm ci --no-audit --no-fund --silent)
 fi
 log "local tools ready in .local/"

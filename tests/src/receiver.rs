@@ -44,13 +44,18 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start() -> Receiver {
+        Receiver::start_on("127.0.0.1").await
+    }
+
+    /// A receiver on another loopback address (`127.0.0.2`, …).
+    pub async fn start_on(ip: &str) -> Receiver {
         let script = Script {
             replies: Arc::default(),
             default: Arc::new(Mutex::new((200, "ok".into(), Duration::ZERO))),
             got: Arc::default(),
         };
         let app = Router::new().fallback(handle).with_state(script.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind");
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Receiver { url: format!("http://{addr}/hook"), script }

@@ -43,7 +43,8 @@ async fn list(
 
 /// Create an API key
 ///
-/// The secret is in `data.key`, only in this response. Full access only.
+/// The secret is in `data.key`, only in this response. At most 100 keys (secret and
+/// publishable) per store and mode. Full access only.
 #[utoipa::path(post, path = "/v1/api_keys", operation_id = "create_api_key", tag = "API keys", security(("secret_key" = ["full"])), request_body = NewApiKeyInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, description = "Created", body = CreatedApiKeyData), WriteErrors, Errors))]
@@ -55,7 +56,7 @@ async fn create(
     let new = NewApiKey::parse(body)?;
     let (key, secret) =
         ApiKey::issue(&auth.tenant, &new.name, new.kind, new.permissions, auth.key.rate_limit);
-    state.db.create_key(&key).await?;
+    state.db.create_key(&key, sellvy_models::apikey::MAX_KEYS).await?;
     // The only time the secret is shown.
     let created = CreatedApiKey { object: key.to_object(), key: secret.expose().to_string() };
     Ok(sellvy_api::created(serde_json::to_value(created).map_err(|e| ApiError::Internal(e.to_string()))?))
@@ -92,29 +93,29 @@ async fn current_store(
 
 /// Get the store
 ///
-/// Its name, plan, currency, rate limit, the origins allowed on the storefront, the countries
-/// and networks refused at checkout, and (to full-access keys) the secret that signs dynamic
-/// deliveries.
+/// Its name, plan, currency and rate limit, and the key's mode's own settings: the origins
+/// allowed on the storefront, the countries and networks refused at checkout, and (to
+/// full-access keys) the secret that signs dynamic deliveries. Each mode has its own settings
+/// and secret: a test key sees and changes only test mode's.
 #[utoipa::path(get, path = "/v1/store", operation_id = "get_store", tag = "Store", security(("secret_key" = ["read"])),
     responses((status = 200, description = "OK", body = StoreData), Errors))]
 async fn show_store(State(state): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
     Ok(sellvy_api::ok(shown(&auth, &current_store(&state, &auth).await?)))
 }
 
-/// The store as this key may see it: the delivery secret only for full access.
+/// The store as this key may see it: its mode's settings, the delivery secret only for full
+/// access.
 fn shown(auth: &Auth, store: &sellvy_models::apikey::Store) -> sellvy_models::wire::StoreObject {
-    let mut object = store.to_object();
-    if auth.key.permissions.allows(Permission::Full) {
-        object.delivery_secret = Some(store.delivery_secret.clone());
-    }
-    object
+    store.to_object(auth.tenant.mode, auth.key.permissions.allows(Permission::Full))
 }
 
 /// Update the store's settings
 ///
-/// `name`, `allowed_origins` (browser origins allowed on the storefront; `[]` allows any),
-/// `blocked_countries` and `blocked_ips` (checkouts from them get 403), and
-/// `rotate_delivery_secret`. The plan is the operator's. Full access only.
+/// The key's mode's own `allowed_origins` (browser origins allowed on the storefront; `[]`
+/// allows any), `blocked_countries` and `blocked_ips` (checkouts from them get 403), and
+/// `rotate_delivery_secret`; the other mode's settings never change. `name` is the store's,
+/// shared by both modes: live keys only (422 with a test key). The plan is the operator's.
+/// Full access only.
 #[utoipa::path(patch, path = "/v1/store", operation_id = "update_store", tag = "Store", security(("secret_key" = ["full"])), request_body = StoreSettings,
     responses((status = 200, description = "OK", body = StoreData), WriteErrors, Errors))]
 async fn update_store(
@@ -122,7 +123,7 @@ async fn update_store(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let updated = current_store(&state, &auth).await?.apply_settings(body)?;
-    state.db.update_store_settings(&updated).await?;
+    let updated = current_store(&state, &auth).await?.apply_settings(auth.tenant.mode, body)?;
+    state.db.update_store_settings(&updated, auth.tenant.mode).await?;
     Ok(sellvy_api::ok(shown(&auth, &updated)))
 }

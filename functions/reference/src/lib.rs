@@ -144,9 +144,17 @@ fn webhooks() -> utoipa::openapi::Paths {
                 "X-Sellvy-Signature",
                 "Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret",
             ))
+            .parameter(header(
+                "webhook-signature",
+                "Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of \"{webhook-id}.{webhook-timestamp}.{body}\">`, \
+                 keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret",
+            ))
+            .parameter(header("webhook-id", "Standard Webhooks: the delivery's id, the same on every attempt"))
+            .parameter(header("webhook-timestamp", "Standard Webhooks: when this attempt was sent (Unix seconds), signed"))
             .parameter(header("X-Sellvy-Event", "The event type"))
             .parameter(header("X-Sellvy-Delivery", "The delivery's unique id"))
             .parameter(header("X-Sellvy-Timestamp", "When this attempt was sent (Unix seconds)"))
+            .parameter(header("X-Sellvy-Mode", "`live` or `test`: the mode of the event"))
             .request_body(Some(
                 RequestBodyBuilder::new()
                     .required(Some(Required::True))

@@ -33,9 +33,9 @@ fn internal(e: sellvy_webhooks::DispatchError) -> ApiError {
 }
 
 /// The SSRF guard at creation: the URL must reach a public address now (it is checked again at
-/// every delivery).
-async fn guard(state: &AppState, url: &str) -> Result<(), sellvy_app::AppError> {
-    sellvy_webhooks::guard::check(url, state.config.reach)
+/// every delivery); https in live mode.
+async fn guard(state: &AppState, auth: &Auth, url: &str) -> Result<(), sellvy_app::AppError> {
+    sellvy_webhooks::guard::check(url, state.config.reach, auth.tenant.mode == sellvy_models::Mode::Live)
         .await
         .map(|_| ())
         .map_err(|e| sellvy_app::AppError::invalid("url", e.0))
@@ -72,7 +72,7 @@ async fn create_endpoint(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let endpoint = Endpoint::create(body, auth.tenant.mode, Timestamp::now())?;
-    guard(&state, &endpoint.url).await?;
+    guard(&state, &auth, &endpoint.url).await?;
     state.db.create_endpoint(&auth.tenant, &endpoint, MAX_ENDPOINTS).await?;
     Ok(sellvy_api::created(endpoint.to_object(true)))
 }
@@ -110,7 +110,7 @@ async fn update_endpoint(
         let old = find(&state, &auth, &id).await?;
         let new = old.apply_update(body.clone(), auth.tenant.mode, Timestamp::now())?;
         if new.url != old.url {
-            guard(&state, &new.url).await?;
+            guard(&state, &auth, &new.url).await?;
         }
         state.db.update_endpoint(&auth.tenant, &new, &old).await?;
         Ok(sellvy_api::ok(new.to_object(false)))

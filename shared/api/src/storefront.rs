@@ -76,7 +76,7 @@ impl FromRequestParts<AppState> for Shopper {
         let mut known_store = None;
         if let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
             let store = sellvy_app::tenant_store(state, &tenant).await?;
-            if !store.allows_origin(origin) {
+            if !store.settings(tenant.mode).allows_origin(origin) {
                 return Err(ApiError::Forbidden(format!("The origin {origin} is not allowed by this store")));
             }
             known_store = Some(store);

@@ -38,7 +38,7 @@ pub async fn checkout(
         })?),
     };
     let country = req.customer.as_ref().and_then(|c| c.get("country")).and_then(|c| c.as_str());
-    if let Some(why) = buyer.store.refuses(buyer.client, country) {
+    if let Some(why) = buyer.store.settings(t.mode).refuses(buyer.client, country) {
         return Err(AppError::Refused(why));
     }
     let known = state.db.find_buyer(t, &req.email).await?;

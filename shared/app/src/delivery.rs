@@ -1,6 +1,7 @@
-//! Dynamic goods: after payment, Sellvy POSTs the order to the product's `dynamic_url` (signed
-//! like a webhook with the store's `delivery_secret`, through the SSRF guard, 10-second
-//! timeout) and delivers the answer's body as `delivery.content`. The seller can redeliver an
+//! Dynamic goods: after payment, Sellvy POSTs the order (with its `mode`) to the product's
+//! `dynamic_url` (signed like a webhook with the mode's own `delivery_secret`, Standard Webhooks
+//! headers included, through the SSRF guard, 10-second timeout) and delivers the answer's body
+//! as `delivery.content`. The seller can redeliver an
 //! order whose fetch failed.
 
 use crate::error::AppError;
@@ -88,23 +89,32 @@ async fn fetch(state: &AppState, t: &Tenant, order: &Order) -> Result<Result<Str
     let (url, store) = match (url, store) {
         (None, _) => return Ok(Err("the product no longer exists or has no dynamic_url".to_string())),
         (Some(_), None) => return Ok(Err("the store no longer exists".to_string())),
-        (Some(_), Some(store)) if store.delivery_secret.is_empty() => {
-            return Ok(Err(
-                "the store has no delivery secret yet: PATCH /v1/store {\"rotate_delivery_secret\": true}"
-                    .to_string(),
-            ));
+        (Some(_), Some(store)) if store.settings(t.mode).delivery_secret.is_empty() => {
+            return Ok(Err(format!(
+                "the store has no {} delivery secret yet: PATCH /v1/store {{\"rotate_delivery_secret\": true}}",
+                t.mode.as_str()
+            )));
         }
         (Some(url), Some(store)) => (url, store),
     };
-    let body =
-        serde_json::to_vec(&order.to_object()).map_err(|e| AppError::Internal(format!("order body: {e}")))?;
+    // The order as the API returns it, and the mode it was bought in (also `X-Sellvy-Mode`), so
+    // the seller's server never generates live goods for a test order.
+    let body = serde_json::to_value(order.to_object())
+        .map(|mut v| {
+            v["mode"] = t.mode.as_str().into();
+            v
+        })
+        .and_then(|v| serde_json::to_vec(&v))
+        .map_err(|e| AppError::Internal(format!("order body: {e}")))?;
     let attempt = state
         .webhooks
         .outbound
         .post(&SignedPost {
             url: &url,
             body: &body,
-            secret: &store.delivery_secret,
+            secret: &store.settings(t.mode).delivery_secret,
+            previous_secret: None,
+            mode: t.mode,
             event: "order.delivery",
             delivery_id: &order.id,
             timeout: DYNAMIC_TIMEOUT,

@@ -120,26 +120,30 @@ impl Plan {
     }
 }
 
-/// A store: the tenant that owns keys and data.
+/// A store: the tenant that owns keys and data. Its name, plan, currency and limit are the
+/// store's; its storefront and checkout settings and its delivery secret are per mode, so a
+/// test key works on a sandboxed copy and never reads or changes live settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "StoredStore")]
 pub struct Store {
     pub id: String,
     pub name: String,
     pub plan: Plan,
     /// The store's currency (ISO 4217): fixed coupons and order minimums are in it.
-    #[serde(default = "default_currency")]
     pub currency: String,
     /// The rate limit in force (the plan's, or the store's own on Enterprise).
-    #[serde(default = "free_limit")]
     pub rate_limit: crate::RateLimit,
+    pub live: ModeSettings,
+    pub test: ModeSettings,
+    pub created_at: Timestamp,
+}
+
+/// What each mode of a store sets for itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModeSettings {
     /// Browser origins allowed to call the storefront routes; empty allows any.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
-    /// Signs what Sellvy sends to the seller's own servers outside webhooks (dynamic delivery):
-    /// `X-Sellvy-Signature` = HMAC-SHA256 of the body with it, as webhooks are signed. Empty
-    /// for a store written before it existed, until `rotate_delivery_secret`.
-    #[serde(default)]
-    pub delivery_secret: String,
     /// Checkouts from these countries (ISO 3166-1 alpha-2, the buyer's `customer.country`)
     /// are refused with 403.
     #[serde(default)]
@@ -147,12 +151,68 @@ pub struct Store {
     /// Checkouts from these client addresses (IPs or CIDR ranges) are refused with 403.
     #[serde(default)]
     pub blocked_ips: Vec<String>,
-    pub created_at: Timestamp,
+    /// Signs what Sellvy sends to the seller's own servers outside webhooks (dynamic delivery):
+    /// `X-Sellvy-Signature` = HMAC-SHA256 of the body with it, as webhooks are signed. Each mode
+    /// has its own; empty until `rotate_delivery_secret` for a mode that never had one.
+    #[serde(default)]
+    pub delivery_secret: String,
 }
 
-/// A new delivery secret: `dsec_` + 40 base62 characters.
+/// A store as stored: today's per-mode settings, or (for a store written before they were per
+/// mode) the settings both modes shared, which become the live settings, with a test copy that
+/// has no delivery secret of its own yet (secrets are never copied).
+#[derive(Deserialize)]
+struct StoredStore {
+    id: String,
+    name: String,
+    plan: Plan,
+    #[serde(default = "default_currency")]
+    currency: String,
+    #[serde(default = "free_limit")]
+    rate_limit: crate::RateLimit,
+    #[serde(default)]
+    live: Option<ModeSettings>,
+    #[serde(default)]
+    test: Option<ModeSettings>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+    #[serde(default)]
+    blocked_countries: Vec<String>,
+    #[serde(default)]
+    blocked_ips: Vec<String>,
+    #[serde(default)]
+    delivery_secret: String,
+    created_at: Timestamp,
+}
+
+impl From<StoredStore> for Store {
+    fn from(s: StoredStore) -> Store {
+        let shared = ModeSettings {
+            allowed_origins: s.allowed_origins,
+            blocked_countries: s.blocked_countries,
+            blocked_ips: s.blocked_ips,
+            delivery_secret: String::new(),
+        };
+        let live =
+            s.live.unwrap_or_else(|| ModeSettings { delivery_secret: s.delivery_secret, ..shared.clone() });
+        let test = s.test.unwrap_or(shared);
+        Store {
+            id: s.id,
+            name: s.name,
+            plan: s.plan,
+            currency: s.currency,
+            rate_limit: s.rate_limit,
+            live,
+            test,
+            created_at: s.created_at,
+        }
+    }
+}
+
+/// A new delivery secret: `whsec_` + 40 base62 characters, the form Standard Webhooks libraries
+/// take (secrets made before were `dsec_…`; they sign the same way).
 pub fn new_delivery_secret() -> String {
-    format!("dsec_{}", id::random_base62(40))
+    format!("whsec_{}", id::random_base62(40))
 }
 
 /// An IP address or a CIDR range, as the store's blacklist holds it.
@@ -198,39 +258,36 @@ fn default_currency() -> String {
 
 impl Store {
     pub fn new(name: &str, plan: Plan, currency: crate::Currency, rate_limit: crate::RateLimit) -> Store {
+        let fresh = || ModeSettings { delivery_secret: new_delivery_secret(), ..ModeSettings::default() };
         Store {
             id: id::new_id("store_"),
             name: name.to_string(),
             plan,
             currency: currency.code().to_string(),
             rate_limit,
-            allowed_origins: Vec::new(),
-            delivery_secret: new_delivery_secret(),
-            blocked_countries: Vec::new(),
-            blocked_ips: Vec::new(),
+            live: fresh(),
+            test: fresh(),
             created_at: Timestamp::now(),
         }
     }
 
-    /// Why the store refuses a checkout from `client` (an address) buying for `country`.
-    pub fn refuses(&self, client: &str, country: Option<&str>) -> Option<String> {
-        if let Some(c) = country
-            && self.blocked_countries.iter().any(|b| b.eq_ignore_ascii_case(c))
-        {
-            return Some(format!("This store does not sell to {}", c.to_uppercase()));
+    /// The settings of one mode.
+    pub fn settings(&self, mode: Mode) -> &ModeSettings {
+        match mode {
+            Mode::Live => &self.live,
+            Mode::Test => &self.test,
         }
-        let ip = client.parse::<std::net::IpAddr>().ok()?;
-        self.blocked_ips
-            .iter()
-            .any(|rule| ip_in(ip, rule))
-            .then(|| "This store does not accept orders from your network".to_string())
     }
 
-    /// Applies a `PATCH /store` body (`name`, `allowed_origins`, `blocked_countries`,
-    /// `blocked_ips`, `rotate_delivery_secret`); the rest is the operator's.
-    pub fn apply_settings(&self, body: Value) -> Result<Store, ValidationError> {
+    /// Applies a `PATCH /store` body sent with a key of `mode`: `name` (live keys only: the
+    /// store's own), and that mode's `allowed_origins`, `blocked_countries`, `blocked_ips`,
+    /// `rotate_delivery_secret`. The rest is the operator's.
+    pub fn apply_settings(&self, mode: Mode, body: Value) -> Result<Store, ValidationError> {
         let mut i = Input::object(body)?;
         let name = i.text("name", 1, 100);
+        if name.is_some() && mode == Mode::Test {
+            i.error("name", "is the store's own, shared by both modes: change it with a live key");
+        }
         let origins = i.string_list("allowed_origins", 20, 200);
         let countries = i.string_list("blocked_countries", 250, 2);
         for (n, c) in countries.iter().flatten().enumerate() {
@@ -266,17 +323,21 @@ impl Store {
         if let Some(name) = name {
             store.name = name;
         }
+        let settings = match mode {
+            Mode::Live => &mut store.live,
+            Mode::Test => &mut store.test,
+        };
         if origins.is_some() {
-            store.allowed_origins = normalized;
+            settings.allowed_origins = normalized;
         }
         if let Some(c) = countries {
-            store.blocked_countries = c.iter().map(|c| c.to_ascii_uppercase()).collect();
+            settings.blocked_countries = c.iter().map(|c| c.to_ascii_uppercase()).collect();
         }
         if let Some(ips) = ips {
-            store.blocked_ips = ips.iter().map(|r| r.trim().to_string()).collect();
+            settings.blocked_ips = ips.iter().map(|r| r.trim().to_string()).collect();
         }
         if rotate {
-            store.delivery_secret = new_delivery_secret();
+            settings.delivery_secret = new_delivery_secret();
         }
         Ok(store)
     }
@@ -285,25 +346,44 @@ impl Store {
         crate::Currency::parse(&self.currency).unwrap_or(crate::Currency::USD)
     }
 
-    /// Whether a browser at `origin` may call the storefront.
-    pub fn allows_origin(&self, origin: &str) -> bool {
-        self.allowed_origins.is_empty()
-            || normalize_origin(origin).is_some_and(|o| self.allowed_origins.contains(&o))
-    }
-
-    pub fn to_object(&self) -> crate::wire::StoreObject {
+    /// The store as a key of `mode` sees it: that mode's settings; the delivery secret only when
+    /// `with_secret` (full-access keys).
+    pub fn to_object(&self, mode: Mode, with_secret: bool) -> crate::wire::StoreObject {
+        let settings = self.settings(mode);
         crate::wire::StoreObject {
             id: self.id.clone(),
             name: self.name.clone(),
             plan: self.plan,
             currency: self.currency.clone(),
             rate_limit: self.rate_limit,
-            allowed_origins: self.allowed_origins.clone(),
-            blocked_countries: self.blocked_countries.clone(),
-            blocked_ips: self.blocked_ips.clone(),
-            delivery_secret: None,
+            allowed_origins: settings.allowed_origins.clone(),
+            blocked_countries: settings.blocked_countries.clone(),
+            blocked_ips: settings.blocked_ips.clone(),
+            delivery_secret: with_secret.then(|| settings.delivery_secret.clone()),
             created_at: self.created_at,
         }
+    }
+}
+
+impl ModeSettings {
+    /// Why this mode refuses a checkout from `client` (an address) buying for `country`.
+    pub fn refuses(&self, client: &str, country: Option<&str>) -> Option<String> {
+        if let Some(c) = country
+            && self.blocked_countries.iter().any(|b| b.eq_ignore_ascii_case(c))
+        {
+            return Some(format!("This store does not sell to {}", c.to_uppercase()));
+        }
+        let ip = client.parse::<std::net::IpAddr>().ok()?;
+        self.blocked_ips
+            .iter()
+            .any(|rule| ip_in(ip, rule))
+            .then(|| "This store does not accept orders from your network".to_string())
+    }
+
+    /// Whether a browser at `origin` may call the storefront.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins.is_empty()
+            || normalize_origin(origin).is_some_and(|o| self.allowed_origins.contains(&o))
     }
 }
 
@@ -329,18 +409,26 @@ fn normalize_origin(o: &str) -> Option<String> {
 mod store_tests {
     use super::*;
 
+    fn store() -> Store {
+        Store::new("S", Plan::Free, crate::Currency::USD, crate::RateLimit::FREE)
+    }
+
     #[test]
     fn origins_are_normalized_and_checked() {
-        let store = Store::new("S", Plan::Free, crate::Currency::USD, crate::RateLimit::FREE);
-        assert!(store.allows_origin("https://anything.example"), "empty allows any");
+        let store = store();
+        assert!(store.test.allows_origin("https://anything.example"), "empty allows any");
         let s = store
-            .apply_settings(serde_json::json!({"allowed_origins": ["https://Shop.Example.com:443/", "http://localhost:5173"]}))
+            .apply_settings(
+                Mode::Test,
+                serde_json::json!({"allowed_origins": ["https://Shop.Example.com:443/", "http://localhost:5173"]}),
+            )
             .unwrap();
-        assert_eq!(s.allowed_origins, ["https://shop.example.com", "http://localhost:5173"]);
-        assert!(s.allows_origin("https://shop.example.com"));
-        assert!(!s.allows_origin("https://evil.example"));
+        assert_eq!(s.test.allowed_origins, ["https://shop.example.com", "http://localhost:5173"]);
+        assert!(s.test.allows_origin("https://shop.example.com"));
+        assert!(!s.test.allows_origin("https://evil.example"));
         let e = store
             .apply_settings(
+                Mode::Test,
                 serde_json::json!({"allowed_origins": ["https://x.example/path", "*"], "plan": "pro"}),
             )
             .unwrap_err();
@@ -350,27 +438,74 @@ mod store_tests {
 
     #[test]
     fn blocked_countries_and_networks_refuse_checkouts() {
-        let store = Store::new("S", Plan::Free, crate::Currency::USD, crate::RateLimit::FREE);
-        assert_eq!(store.refuses("203.0.113.7", Some("FR")), None);
+        let store = store();
+        assert_eq!(store.live.refuses("203.0.113.7", Some("FR")), None);
         let s = store
-            .apply_settings(serde_json::json!({"blocked_countries": ["kp"], "blocked_ips": ["203.0.113.0/24", "2001:db8::/32", "198.51.100.9"]}))
+            .apply_settings(Mode::Live, serde_json::json!({"blocked_countries": ["kp"], "blocked_ips": ["203.0.113.0/24", "2001:db8::/32", "198.51.100.9"]}))
             .unwrap();
-        assert_eq!(s.blocked_countries, ["KP"]);
-        assert!(s.refuses("1.2.3.4", Some("KP")).is_some());
-        assert!(s.refuses("203.0.113.200", None).is_some());
-        assert!(s.refuses("::ffff:203.0.113.5", None).is_some(), "IPv4-mapped addresses match v4 ranges");
-        assert!(s.refuses("2001:db8:1::5", None).is_some());
-        assert!(s.refuses("198.51.100.9", Some("FR")).is_some());
-        assert_eq!(s.refuses("198.51.100.10", Some("FR")), None);
-        assert_eq!(s.refuses("203.0.114.1", Some("US")), None);
-        let e = store.apply_settings(serde_json::json!({"blocked_countries": ["FRA"], "blocked_ips": ["300.1.1.1", "10.0.0.0/33"]})).unwrap_err();
+        let live = &s.live;
+        assert_eq!(live.blocked_countries, ["KP"]);
+        assert!(live.refuses("1.2.3.4", Some("KP")).is_some());
+        assert!(live.refuses("203.0.113.200", None).is_some());
+        assert!(live.refuses("::ffff:203.0.113.5", None).is_some(), "IPv4-mapped addresses match v4 ranges");
+        assert!(live.refuses("2001:db8:1::5", None).is_some());
+        assert!(live.refuses("198.51.100.9", Some("FR")).is_some());
+        assert_eq!(live.refuses("198.51.100.10", Some("FR")), None);
+        assert_eq!(live.refuses("203.0.114.1", Some("US")), None);
+        assert_eq!(s.test.refuses("203.0.113.200", Some("KP")), None, "the live blocklist is live's alone");
+        let e = store.apply_settings(Mode::Live, serde_json::json!({"blocked_countries": ["FRA"], "blocked_ips": ["300.1.1.1", "10.0.0.0/33"]})).unwrap_err();
         let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["blocked_countries[0]", "blocked_ips[0]", "blocked_ips[1]"]);
-        let rotated = store.apply_settings(serde_json::json!({"rotate_delivery_secret": true})).unwrap();
-        assert_ne!(rotated.delivery_secret, store.delivery_secret);
-        assert!(rotated.delivery_secret.starts_with("dsec_"));
+    }
+
+    #[test]
+    fn each_mode_has_its_own_settings_and_secret_and_only_live_keys_rename_the_store() {
+        let store = store();
+        assert!(
+            store.live.delivery_secret.starts_with("whsec_")
+                && store.test.delivery_secret.starts_with("whsec_")
+        );
+        assert_ne!(store.live.delivery_secret, store.test.delivery_secret, "secrets are never shared");
+        let rotated =
+            store.apply_settings(Mode::Test, serde_json::json!({"rotate_delivery_secret": true})).unwrap();
+        assert_ne!(rotated.test.delivery_secret, store.test.delivery_secret);
+        assert_eq!(rotated.live, store.live, "a test key never touches live settings");
+        let e = store.apply_settings(Mode::Test, serde_json::json!({"name": "Mine now"})).unwrap_err();
+        assert_eq!(e.errors[0].field, "name");
+        assert_eq!(store.apply_settings(Mode::Live, serde_json::json!({"name": "New"})).unwrap().name, "New");
+        let shown = store.to_object(Mode::Test, false);
+        assert_eq!(shown.delivery_secret, None);
+        assert_eq!(
+            store.to_object(Mode::Live, true).delivery_secret.as_deref(),
+            Some(store.live.delivery_secret.as_str())
+        );
+    }
+
+    #[test]
+    fn a_store_written_before_settings_were_per_mode_reads_as_live_with_a_test_copy_and_no_test_secret() {
+        let old = serde_json::json!({
+            "id": "store_1", "name": "Old", "plan": "pro", "currency": "EUR",
+            "rate_limit": {"per_minute": 300, "burst": 50},
+            "allowed_origins": ["https://shop.example.com"], "blocked_countries": ["KP"],
+            "blocked_ips": ["203.0.113.0/24"], "delivery_secret": "dsec_old",
+            "created_at": "2026-11-01T00:00:00Z"
+        });
+        let s: Store = serde_json::from_value(old).unwrap();
+        assert_eq!(s.live.delivery_secret, "dsec_old");
+        assert_eq!(s.live.allowed_origins, ["https://shop.example.com"]);
+        assert_eq!(
+            (s.test.allowed_origins.clone(), s.test.blocked_countries.clone()),
+            (s.live.allowed_origins.clone(), s.live.blocked_countries.clone())
+        );
+        assert_eq!(s.test.delivery_secret, "", "secrets are never copied");
+        // Written back, it round-trips as per-mode settings.
+        let again: Store = serde_json::from_value(serde_json::to_value(&s).unwrap()).unwrap();
+        assert_eq!((again.live, again.test), (s.live, s.test));
     }
 }
+
+/// API keys (secret and publishable) one store may have per mode.
+pub const MAX_KEYS: u64 = 100;
 
 /// Random characters after `sk_live_` / `sk_test_` (40 base62 chars = 238 bits).
 const SECRET_RANDOM_CHARS: usize = 40;

@@ -25,12 +25,22 @@ pub struct Endpoint {
     pub events: Vec<String>,
     pub description: Option<String>,
     pub enabled: bool,
-    /// Signs every delivery (`X-Sellvy-Signature`). Shown at creation and rotation only.
+    /// Signs every delivery (`X-Sellvy-Signature`, `webhook-signature`). Shown at creation and
+    /// rotation only.
     pub secret: String,
+    /// The secret before the last rotation: `webhook-signature` carries a signature with it too
+    /// until `previous_secret_until`, so a receiver that has not switched yet keeps verifying.
+    #[serde(default)]
+    pub previous_secret: Option<String>,
+    #[serde(default)]
+    pub previous_secret_until: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,
 }
+
+/// How long the secret before a rotation still signs deliveries (in `webhook-signature` only).
+pub const ROTATION_GRACE_SECS: i64 = 24 * 3600;
 
 fn new_secret() -> String {
     format!("whsec_{}", id::random_base62(40))
@@ -81,6 +91,8 @@ impl Endpoint {
             description,
             enabled: enabled.unwrap_or(true),
             secret: new_secret(),
+            previous_secret: None,
+            previous_secret_until: None,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -119,8 +131,24 @@ impl Endpoint {
         Ok(e)
     }
 
+    /// A new secret; the old one still signs `webhook-signature` for [`ROTATION_GRACE_SECS`].
     pub fn rotated(&self, now: Timestamp) -> Endpoint {
-        Endpoint { secret: new_secret(), updated_at: now, version: self.version + 1, ..self.clone() }
+        Endpoint {
+            secret: new_secret(),
+            previous_secret: Some(self.secret.clone()),
+            previous_secret_until: Some(now.plus_seconds(ROTATION_GRACE_SECS)),
+            updated_at: now,
+            version: self.version + 1,
+            ..self.clone()
+        }
+    }
+
+    /// The secret before the last rotation, while it still signs (at `now`).
+    pub fn previous_secret(&self, now: Timestamp) -> Option<&str> {
+        match (&self.previous_secret, self.previous_secret_until) {
+            (Some(s), Some(until)) if now < until => Some(s),
+            _ => None,
+        }
     }
 
     pub fn subscribes(&self, t: EventType) -> bool {
@@ -137,6 +165,7 @@ impl Endpoint {
             created_at: self.created_at,
             updated_at: self.updated_at,
             secret: with_secret.then(|| self.secret.clone()),
+            previous_secret_expires_at: self.previous_secret_until.filter(|u| *u > Timestamp::now()),
         }
     }
 }

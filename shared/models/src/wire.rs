@@ -506,8 +506,8 @@ pub struct StoreObject {
     pub blocked_countries: Vec<String>,
     /// Checkouts from these addresses or CIDR ranges are refused (403).
     pub blocked_ips: Vec<String>,
-    /// Signs dynamic-delivery requests to the seller's server (`X-Sellvy-Signature`, as
-    /// webhooks). Shown to full-access keys only.
+    /// Signs dynamic-delivery requests of this mode to the seller's server (as webhooks are
+    /// signed); each mode has its own. Shown to full-access keys only.
     pub delivery_secret: Option<String>,
     pub created_at: Timestamp,
 }
@@ -522,6 +522,7 @@ pub struct StoreData {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
+    /// The store's name, shared by both modes: live keys only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
@@ -971,9 +972,14 @@ pub struct EndpointObject {
     pub enabled: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// `whsec_…`: verify `X-Sellvy-Signature` with it. Shown only when created or rotated.
+    /// `whsec_…`: verify `X-Sellvy-Signature` (or, with a Standard Webhooks library,
+    /// `webhook-signature`) with it. Shown only when created or rotated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// After a rotation: until then, `webhook-signature` also carries a signature made with the
+    /// previous secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_expires_at: Option<Timestamp>,
 }
 
 envelopes!(EndpointData, EndpointList, EndpointObject);

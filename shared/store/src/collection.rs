@@ -37,6 +37,29 @@ impl Collection {
     }
 }
 
+impl Write {
+    /// One more in the count at `counter`, only while it is below `max`: the cap is checked in
+    /// the very transaction that would break it, so concurrent creates can never pass it.
+    /// Breaking it refuses the input for `field` with `message`.
+    pub(crate) fn count_up_to(
+        table: &str,
+        counter: (String, String),
+        max: u64,
+        field: &str,
+        message: String,
+    ) -> Result<Write, StoreError> {
+        let condition = "attribute_not_exists(item_count) OR item_count < :max";
+        Ok(Write::update(
+            table,
+            counter,
+            "ADD item_count :one",
+            Some(condition),
+            &[(":one", n(1)), (":max", n(max))],
+        )?
+        .or_reject(field, message))
+    }
+}
+
 impl Db {
     /// One object of a collection (strongly consistent: found right after it was written).
     pub(crate) async fn get_object<T: DeserializeOwned>(

@@ -128,6 +128,17 @@ impl Write {
         condition: Option<&str>,
         values: &[(&str, AttributeValue)],
     ) -> Result<Write, StoreError> {
+        Write::delete_named(table, key, condition, &[], values)
+    }
+
+    /// A delete whose condition uses `#names` for reserved words.
+    pub(crate) fn delete_named(
+        table: &str,
+        key: (String, String),
+        condition: Option<&str>,
+        names: &[(&str, &str)],
+        values: &[(&str, AttributeValue)],
+    ) -> Result<Write, StoreError> {
         let mut b = Delete::builder()
             .table_name(table)
             .key("PK", s(key.0))
@@ -135,6 +146,9 @@ impl Write {
             .set_condition_expression(condition.map(String::from));
         for (k, v) in values {
             b = b.expression_attribute_values(*k, v.clone());
+        }
+        for (k, v) in names {
+            b = b.expression_attribute_names(*k, *v);
         }
         Ok(Write {
             item: TransactWriteItem::builder().delete(built(b.build())?).build(),

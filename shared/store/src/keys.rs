@@ -1,12 +1,14 @@
 //! Stores and API keys.
 
 use crate::cost::{Kind, record};
-use crate::db::{Db, Item, StoreError, Write, s};
-use crate::layout::{API_KEY_PREFIX, API_KEY_SK, STORE_SK, api_key_index_pk, api_key_key, store_key};
+use crate::db::{Db, Item, StoreError, Write, n, s};
+use crate::layout::{
+    API_KEY_PREFIX, API_KEY_SK, STORE_SK, api_key_counter_key, api_key_index_pk, api_key_key, store_key,
+};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
-use sellvy_models::Tenant;
 use sellvy_models::apikey::{ApiKey, Store};
 use sellvy_models::time::Timestamp;
+use sellvy_models::{Mode, Tenant};
 
 fn key_pk(hash: &str) -> String {
     api_key_key(hash).0
@@ -34,6 +36,8 @@ impl Db {
         let mut writes = vec![Write::put(&self.table, item, Some("attribute_not_exists(PK)"), &[])?];
         for k in keys {
             writes.push(Write::put(&self.table, key_item(k)?, Some("attribute_not_exists(PK)"), &[])?);
+            let count = api_key_counter_key(&k.tenant());
+            writes.push(Write::update(&self.table, count, "ADD item_count :one", None, &[(":one", n(1))])?);
         }
         self.transact(writes).await
     }
@@ -81,18 +85,14 @@ impl Db {
         }
     }
 
-    pub async fn create_key(&self, key: &ApiKey) -> Result<(), StoreError> {
-        let out = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(key_item(key)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        record(Kind::Write, 0, out.consumed_capacity());
-        Ok(())
+    /// Writes a new key if its tenant has fewer than `max` (checked in the write).
+    pub async fn create_key(&self, key: &ApiKey, max: u64) -> Result<(), StoreError> {
+        let message = format!("a store has at most {max} API keys per mode: revoke one first");
+        self.transact(vec![
+            Write::put(&self.table, key_item(key)?, Some("attribute_not_exists(PK)"), &[])?,
+            Write::count_up_to(&self.table, api_key_counter_key(&key.tenant()), max, "name", message)?,
+        ])
+        .await
     }
 
     /// Every key of a tenant, oldest first (one Query on GSI1, which projects the key fields).
@@ -115,31 +115,29 @@ impl Db {
             .send()
             .await?;
         record(Kind::Read, out.items().len(), out.consumed_capacity());
-        let Some(pk) = out.items().first().and_then(|i| i.get("PK")).cloned() else {
+        let Some(AttributeValue::S(pk)) = out.items().first().and_then(|i| i.get("PK")).cloned() else {
             return Ok(false);
         };
-        let del = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("PK", pk)
-            .key("SK", s(API_KEY_SK))
-            .condition_expression("store_id = :s AND #m = :m")
-            .expression_attribute_names("#m", "mode")
-            .expression_attribute_values(":s", s(&tenant.store_id))
-            .expression_attribute_values(":m", s(tenant.mode.as_str()))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match del {
-            Ok(o) => {
-                record(Kind::Write, 0, o.consumed_capacity());
-                Ok(true)
-            }
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Ok(false)
-            }
-            Err(e) => Err(e.into()),
+        let del = Write::delete_named(
+            &self.table,
+            (pk, API_KEY_SK.to_string()),
+            Some("store_id = :s AND #m = :m"),
+            &[("#m", "mode")],
+            &[(":s", s(&tenant.store_id)), (":m", s(tenant.mode.as_str()))],
+        )?
+        .or_reject("id", "is not a key of this store");
+        let count = Write::update(
+            &self.table,
+            api_key_counter_key(tenant),
+            "ADD item_count :d",
+            None,
+            &[(":d", n(-1))],
+        )?;
+        match self.transact(vec![del, count]).await {
+            Ok(()) => Ok(true),
+            // Revoked meanwhile, or (cannot happen: the index said so) another tenant's.
+            Err(StoreError::Rejected { .. }) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 }
@@ -224,27 +222,22 @@ impl Db {
 impl Db {
     /// Saves the settings a store's keys may change (name, allowed origins); the plan and
     /// limits are left to the operator.
-    pub async fn update_store_settings(&self, store: &Store) -> Result<(), StoreError> {
-        let origins: AttributeValue = serde_dynamo::to_attribute_value(&store.allowed_origins)?;
-        let countries: AttributeValue = serde_dynamo::to_attribute_value(&store.blocked_countries)?;
-        let ips: AttributeValue = serde_dynamo::to_attribute_value(&store.blocked_ips)?;
+    /// Writes the store's name and the settings of one mode (the other mode's are left as they
+    /// are, so a test key's change can never overwrite live settings).
+    pub async fn update_store_settings(&self, store: &Store, mode: Mode) -> Result<(), StoreError> {
+        let settings: AttributeValue = serde_dynamo::to_attribute_value(store.settings(mode))?;
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("PK", s(store_pk(&store.id)))
             .key("SK", s(STORE_SK))
-            .update_expression(
-                "SET #name = :name, allowed_origins = :origins, blocked_countries = :countries, \
-                 blocked_ips = :ips, delivery_secret = :secret",
-            )
+            .update_expression("SET #name = :name, #mode = :settings")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#name", "name")
+            .expression_attribute_names("#mode", mode.as_str())
             .expression_attribute_values(":name", s(&store.name))
-            .expression_attribute_values(":origins", origins)
-            .expression_attribute_values(":countries", countries)
-            .expression_attribute_values(":ips", ips)
-            .expression_attribute_values(":secret", s(&store.delivery_secret))
+            .expression_attribute_values(":settings", settings)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await?;

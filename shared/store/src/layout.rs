@@ -80,6 +80,11 @@ pub(crate) fn api_key_index_pk(t: &Tenant) -> String {
     format!("{}#APIKEY", tenant_pk(t))
 }
 
+/// The count of a tenant's API keys (the keys themselves are found by their hash).
+pub(crate) fn api_key_counter_key(t: &Tenant) -> (String, String) {
+    (tenant_pk(t), "APIKEY#~COUNT".into())
+}
+
 /// The item that claims a coupon code in a tenant (`code_key` is the code as compared).
 pub(crate) fn coupon_code_key(t: &Tenant, code_key: &str) -> (String, String) {
     (tenant_pk(t), format!("COUPONCODE#{code_key}"))
@@ -226,6 +231,7 @@ mod tests {
         assert_eq!(store_key("store_1"), pair("STORE#store_1", "STORE"));
         assert_eq!(api_key_key("ab12"), pair("KEY#ab12", "KEY"));
         assert_eq!(api_key_index_pk(&t), "T#store_01ABC#live#APIKEY");
+        assert_eq!(api_key_counter_key(&t), pair("T#store_01ABC#live", "APIKEY#~COUNT"));
         assert_eq!(coupon_code_key(&t, "summer20").1, "COUPONCODE#summer20");
         assert_eq!(customer_email_key(&t, "Ann@Example.com").1, "CUSTOMEREMAIL#ann@example.com");
         assert_eq!(order_number_key(&t).1, "SEQ#ORDER");

@@ -42,17 +42,12 @@ fn delivery_item(t: &Tenant, d: &Delivery, watch_after: Option<Timestamp>) -> Re
 }
 
 impl Db {
-    /// Creates an endpoint if the tenant has fewer than `max`.
+    /// Creates an endpoint if the tenant has fewer than `max` (checked in the write).
     pub async fn create_endpoint(&self, t: &Tenant, e: &Endpoint, max: u64) -> Result<(), StoreError> {
-        if self.count(ENDPOINTS, t).await? >= max {
-            return Err(StoreError::Rejected {
-                field: "url".into(),
-                message: format!("a store has at most {max} webhook endpoints per mode"),
-            });
-        }
+        let message = format!("a store has at most {max} webhook endpoints per mode");
         self.transact(vec![
             Write::put(&self.table, ENDPOINTS.item(t, &e.id, e)?, Some("attribute_not_exists(PK)"), &[])?,
-            ENDPOINTS.count_add(self, t, 1)?,
+            Write::count_up_to(&self.table, ENDPOINTS.counter_key(t), max, "url", message)?,
         ])
         .await
     }

@@ -180,6 +180,8 @@ impl Webhooks {
                         url: &e.url,
                         body: d.payload.as_bytes(),
                         secret: &e.secret,
+                        previous_secret: e.previous_secret(at),
+                        mode: t.mode,
                         event: d.event_type.as_str(),
                         delivery_id: &d.id,
                         // A retry by hand may be answered within API Gateway's 30 s.

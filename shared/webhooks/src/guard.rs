@@ -1,12 +1,12 @@
-//! The SSRF guard: a seller-given URL is called only if it is https and every address its host
-//! resolves to is public (not loopback, private, link-local — the cloud metadata address
-//! 169.254.169.254 among them — shared, reserved, multicast or documentation ranges). The
-//! request then connects to the address that was checked, so a DNS answer that changes between
-//! the check and the call (rebinding) cannot reach an internal address.
+//! The SSRF guard: a seller-given URL is called only if every address its host resolves to is
+//! public (not loopback, private, link-local — the cloud metadata address 169.254.169.254
+//! among them — shared, reserved, multicast or documentation ranges), and, in live mode, only
+//! over https; test mode also takes plain http (request bins, tunnels), to public addresses all
+//! the same. The request then connects to the address that was checked, so a DNS answer that
+//! changes between the check and the call (rebinding) cannot reach an internal address.
 //!
 //! Local development and the tests switch loopback on ([`Reach::AllowLoopback`], from
-//! `SELLVY_ALLOW_LOOPBACK=1`); private ranges stay refused even then, and so does plain http
-//! to anything but loopback.
+//! `SELLVY_ALLOW_LOOPBACK=1`), over http or https; private ranges stay refused even then.
 
 use reqwest::Url;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -56,7 +56,8 @@ fn refuse(m: impl Into<String>) -> GuardError {
 }
 
 /// Checks `raw` and resolves its host; the first acceptable address is the one to connect to.
-pub async fn check(raw: &str, reach: Reach) -> Result<Destination, GuardError> {
+/// `https_only` (live mode) refuses plain http to anything but the local switch's loopback.
+pub async fn check(raw: &str, reach: Reach, https_only: bool) -> Result<Destination, GuardError> {
     let url = Url::parse(raw).map_err(|_| refuse("is not a valid URL"))?;
     let host = url.host_str().ok_or_else(|| refuse("has no host"))?.to_string();
     if !url.username().is_empty() || url.password().is_some() {
@@ -79,8 +80,10 @@ pub async fn check(raw: &str, reach: Reach) -> Result<Destination, GuardError> {
     let loopback_ok = reach == Reach::AllowLoopback && addrs.iter().all(|ip| ip.is_loopback());
     match url.scheme() {
         "https" => {}
-        "http" if loopback_ok => {}
-        _ => return Err(refuse("must be an https URL")),
+        "http" if loopback_ok || !https_only => {}
+        "http" => return Err(refuse("must be an https URL (plain http is for test mode only)")),
+        _ if https_only => return Err(refuse("must be an https URL")),
+        _ => return Err(refuse("must be an http or https URL")),
     }
     if !loopback_ok && let Some(bad) = addrs.iter().find(|ip| !is_public(**ip)) {
         return Err(refuse(format!("resolves to {bad}, which is not a public address")));
@@ -174,20 +177,36 @@ mod tests {
             ("ftp://93.184.216.34/", "https"),
             ("https://localhost/", "not a public address"),
         ] {
-            let err = check(url, prod).await.expect_err(url);
+            let err = check(url, prod, true).await.expect_err(url);
             assert!(err.0.contains(why), "{url}: {err}");
         }
-        let ok = check("https://93.184.216.34:8443/hook?a=1", prod).await.unwrap();
+        let ok = check("https://93.184.216.34:8443/hook?a=1", prod, true).await.unwrap();
         assert_eq!(ok.addr, "93.184.216.34:8443".parse().unwrap());
+    }
+
+    #[tokio::test]
+    async fn test_mode_takes_plain_http_but_only_to_public_addresses() {
+        let prod = Reach::PublicOnly;
+        assert!(check("http://93.184.216.34/bin", prod, false).await.is_ok(), "a request bin over http");
+        for internal in
+            ["http://127.0.0.1/x", "http://169.254.169.254/latest", "http://10.0.0.5/", "http://[::1]/"]
+        {
+            let err = check(internal, prod, false).await.expect_err(internal);
+            assert!(err.0.contains("not a public address"), "{internal}: {err}");
+        }
+        assert!(check("ftp://93.184.216.34/", prod, false).await.is_err());
     }
 
     #[tokio::test]
     async fn the_local_switch_opens_loopback_only() {
         let dev = Reach::AllowLoopback;
-        assert!(check("http://127.0.0.1:9000/x", dev).await.is_ok());
-        assert!(check("http://localhost:9000/x", dev).await.is_ok());
-        assert!(check("https://10.0.0.5/", dev).await.is_err());
-        assert!(check("https://169.254.169.254/", dev).await.is_err());
-        assert!(check("http://93.184.216.34/", dev).await.is_err(), "plain http stays loopback-only");
+        assert!(check("http://127.0.0.1:9000/x", dev, true).await.is_ok());
+        assert!(check("http://localhost:9000/x", dev, true).await.is_ok());
+        assert!(check("https://10.0.0.5/", dev, true).await.is_err());
+        assert!(check("https://169.254.169.254/", dev, true).await.is_err());
+        assert!(
+            check("http://93.184.216.34/", dev, true).await.is_err(),
+            "live: plain http only to loopback"
+        );
     }
 }

@@ -1,8 +1,11 @@
 //! Signed POSTs to sellers' servers: the raw JSON body, `X-Sellvy-Signature` (lowercase hex
 //! HMAC-SHA256 of that body with the seller's secret, as the seed's verification code expects),
-//! `X-Sellvy-Event`, `X-Sellvy-Delivery`, `X-Sellvy-Timestamp` (Unix seconds) and a
-//! User-Agent. Redirects are not followed; the connection goes only to addresses the guard
-//! accepts, checked again when the connection is made.
+//! the Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`, which
+//! signs the id and the timestamp too, so a captured request cannot be replayed to a receiver
+//! that checks them), `X-Sellvy-Event`, `X-Sellvy-Delivery`, `X-Sellvy-Timestamp` (Unix
+//! seconds), `X-Sellvy-Mode` and a User-Agent. Redirects are not followed; no environment proxy
+//! is used; the connection goes only to addresses the guard accepts, checked again when the
+//! connection is made.
 
 use crate::guard::{self, Reach};
 use reqwest::dns::{Name, Resolve, Resolving};
@@ -18,9 +21,13 @@ pub struct SignedPost<'a> {
     pub url: &'a str,
     pub body: &'a [u8],
     pub secret: &'a str,
+    /// A secret rotated out that still signs (`webhook-signature` only).
+    pub previous_secret: Option<&'a str>,
+    /// `X-Sellvy-Mode`: `live` or `test`.
+    pub mode: sellvy_models::Mode,
     /// `X-Sellvy-Event`: the event type (or `order.delivery` for dynamic goods).
     pub event: &'a str,
-    /// `X-Sellvy-Delivery`: unique per delivery, the same across its attempts.
+    /// `X-Sellvy-Delivery` and `webhook-id`: unique per delivery, the same across its attempts.
     pub delivery_id: &'a str,
     pub timeout: Duration,
     /// At most this much of the response body is kept.
@@ -128,6 +135,9 @@ impl Outbound {
     fn client(&self) -> &reqwest::Client {
         self.client.get_or_init(|| {
             reqwest::Client::builder()
+                // The guard resolves and pins the address: a proxy from the environment
+                // (HTTPS_PROXY, …) would resolve the target itself and bypass it.
+                .no_proxy()
                 .redirect(reqwest::redirect::Policy::none())
                 .dns_resolver(Arc::new(GuardedResolver(self.reach)))
                 .connect_timeout(Duration::from_secs(5))
@@ -151,19 +161,28 @@ impl Outbound {
             truncated,
             failure,
         };
-        if let Err(e) = guard::check(p.url, self.reach).await {
+        if let Err(e) = guard::check(p.url, self.reach, p.mode == sellvy_models::Mode::Live).await {
             return done(None, String::new(), false, Some(Failure::Refused(e.0)));
         }
         let signature = sellvy_models::signature::sign(p.body, p.secret);
+        let timestamp = sellvy_models::time::Timestamp::now().seconds();
+        let standard: Vec<String> = std::iter::once(p.secret)
+            .chain(p.previous_secret)
+            .map(|s| sellvy_models::signature::standard_signature(s, p.delivery_id, timestamp, p.body))
+            .collect();
         let sent = self
             .client()
             .post(p.url)
             .timeout(p.timeout)
             .header("content-type", "application/json")
             .header("x-sellvy-signature", signature)
+            .header("webhook-id", p.delivery_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", standard.join(" "))
             .header("x-sellvy-event", p.event)
             .header("x-sellvy-delivery", p.delivery_id)
-            .header("x-sellvy-timestamp", sellvy_models::time::Timestamp::now().seconds().to_string())
+            .header("x-sellvy-mode", p.mode.as_str())
+            .header("x-sellvy-timestamp", timestamp.to_string())
             .body(p.body.to_vec())
             .send()
             .await;
@@ -233,6 +252,8 @@ mod tests {
             url,
             body: b"{}",
             secret: "whsec_x",
+            previous_secret: None,
+            mode: sellvy_models::Mode::Test,
             event: "order.created",
             delivery_id: "whd_1",
             timeout,

@@ -173,12 +173,12 @@ async fn store_settings() {
     let r = app
         .patch(
             "/store",
-            &store.test,
+            &store.live,
             json!({"name": "Renamed", "allowed_origins": ["ftp://x", "https://ok.example/"]}),
         )
         .await;
     assert_eq!(r.fields(), ["allowed_origins[0]"]);
-    let r = app.patch("/store", &store.test, json!({"name": "Renamed", "plan": "enterprise"})).await;
+    let r = app.patch("/store", &store.live, json!({"name": "Renamed", "plan": "enterprise"})).await;
     assert_eq!(r.fields(), ["plan"], "the plan is the operator's");
     let read = app.key_with(&store.test, "read").await;
     assert_eq!(app.get("/store", &read).await.status, 200);
@@ -189,5 +189,11 @@ async fn store_settings() {
         403,
         "settings need full access"
     );
-    assert_eq!(app.patch("/store", &store.test, json!({"name": "Renamed"})).await.data()["name"], "Renamed");
+    assert_eq!(
+        app.patch("/store", &store.test, json!({"name": "Renamed"})).await.fields(),
+        ["name"],
+        "live keys only"
+    );
+    assert_eq!(app.patch("/store", &store.live, json!({"name": "Renamed"})).await.data()["name"], "Renamed");
+    assert_eq!(app.get("/store", &store.test).await.data()["name"], "Renamed", "the name is the store's");
 }

@@ -133,6 +133,7 @@ impl Default for WebhookSettings {
 pub struct TestAppBuilder {
     clock: Clock,
     webhooks: WebhookSettings,
+    client_limit: Option<RateLimit>,
 }
 
 impl TestAppBuilder {
@@ -140,6 +141,12 @@ impl TestAppBuilder {
     /// told).
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// What one client address may send to one store's storefront (and spend in refusals).
+    pub fn storefront_client_limit(mut self, limit: RateLimit) -> Self {
+        self.client_limit = Some(limit);
         self
     }
 
@@ -167,6 +174,10 @@ impl TestAppBuilder {
             // Dynamic goods and webhooks are served by receivers on loopback in the tests.
             reach: sellvy_webhooks::Reach::AllowLoopback,
             ..Config::default()
+        };
+        let config = match self.client_limit {
+            Some(limit) => Config { storefront_client_limit: limit, ..config },
+            None => config,
         };
         let mut state = AppState::new(db.clone(), config);
         let settings = self.webhooks;

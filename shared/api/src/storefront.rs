@@ -54,17 +54,14 @@ impl FromRequestParts<AppState> for Shopper {
             return Ok(shopper.clone());
         }
         let secret = crate::auth::bearer(parts, crate::auth::PUBLISHABLE)?;
-        if secret.kind() != KeyKind::Publishable {
-            return Err(ApiError::Forbidden(
-                "The storefront takes a publishable key (pk_…); never put a secret key in a storefront"
-                    .into(),
-            ));
-        }
         let key = crate::auth::find_key(state, &secret, crate::auth::PUBLISHABLE).await?;
-        if key.kind != KeyKind::Publishable {
-            return Err(ApiError::Unauthorized("Invalid key".into()));
-        }
         let tenant = key.tenant();
+        if key.kind != KeyKind::Publishable {
+            let refusal = ApiError::Forbidden(
+                "The storefront takes a publishable key (pk_…); never put a secret key in a storefront".into(),
+            );
+            return Err(crate::auth::refuse(state, parts, &tenant, refusal).await);
+        }
         let client = client_address(parts);
         let now = state.config.clock.now_micros();
         let limit = state.config.storefront_client_limit;

@@ -9,6 +9,7 @@ mod coupons;
 mod envelope;
 mod idempotency;
 mod lambda_events;
+mod matrix;
 mod payments;
 mod products;
 mod rate_limits;

@@ -3,6 +3,7 @@
 #   - DynamoDB Local: the DynamoDBLocal.jar shipped in the npm package amplify-dynamodb-simulator
 #   - a Python virtualenv with moto[server] (SQS), cfn-lint, boto3, requests, standardwebhooks
 #   - the tests' receivers' npm packages (tests/receivers)
+#   - Debian's chromium, for the browser tests (Playwright for Python is in the virtualenv)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$LOCAL" "$RUN_DIR"
@@ -37,5 +38,13 @@ receivers="$ROOT/tests/receivers"
 if [ ! -f "$receivers/node_modules/.package-lock.json" ] || [ "$receivers/package-lock.json" -nt "$receivers/node_modules/.package-lock.json" ]; then
   log "installing the test receivers' npm packages"
   (cd "$receivers" && npm ci --no-audit --no-fund --silent)
+fi
+# A real browser for the browser tests: Debian's Chromium (Playwright's own download cannot work
+# here; Playwright for Python, in the virtualenv, drives this one).
+if [ ! -x /usr/bin/chromium ]; then
+  log "installing Debian's chromium (browser tests)"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -q chromium >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
 fi
 log "local tools ready in .local/"

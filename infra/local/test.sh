@@ -6,7 +6,8 @@
 #   4. run the whole workspace's tests (unit tests, and HTTP tests against the local stack)
 #   5. the contract: validate the generated OpenAPI document, fuzz every operation with
 #      schemathesis against a real gateway process, build the TypeScript SDK from the document
-#      and run it against that gateway, build the offline reference page
+#      and run it against that gateway, drive a storefront page in Chromium through that SDK,
+#      build the offline reference page
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # Reuse this checkout's running stack if there is one; otherwise start one on free ports, so
@@ -118,6 +119,11 @@ log "contract: the TypeScript SDK, generated from the document, against the gate
   npx --no-install tsc -p .
   SELLVY_API_BASE="http://127.0.0.1:$port" SELLVY_API_KEY="$key" node dist/test/smoke.js
 )
+
+log "a storefront page in Chromium, through the TypeScript SDK (tests/browser)"
+browser_key=$(./target/debug/sellvy-admin create-store --name Browser --plan pro --json \
+  | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["test"]["key"])')
+"$VENV/bin/python" tests/browser/storefront_test.py "http://127.0.0.1:$port" "$browser_key"
 
 bash infra/local/reference.sh "$LOCAL/contract/openapi.json"
 log "all tests passed in $((SECONDS - started)) s"

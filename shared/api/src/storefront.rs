@@ -58,7 +58,8 @@ impl FromRequestParts<AppState> for Shopper {
         let tenant = key.tenant();
         if key.kind != KeyKind::Publishable {
             let refusal = ApiError::Forbidden(
-                "The storefront takes a publishable key (pk_…); never put a secret key in a storefront".into(),
+                "The storefront takes a publishable key (pk_…); never put a secret key in a storefront"
+                    .into(),
             );
             return Err(crate::auth::refuse(state, parts, &tenant, refusal).await);
         }

@@ -175,7 +175,8 @@ export interface paths {
         put?: never;
         /**
          * Create an API key
-         * @description The secret is in `data.key`, only in this response. Full access only.
+         * @description The secret is in `data.key`, only in this response. At most 100 keys (secret and
+         *     publishable) per store and mode. Full access only.
          */
         post: operations["create_api_key"];
         delete?: never;
@@ -213,9 +214,10 @@ export interface paths {
         };
         /**
          * Get the store
-         * @description Its name, plan, currency, rate limit, the origins allowed on the storefront, the countries
-         *     and networks refused at checkout, and (to full-access keys) the secret that signs dynamic
-         *     deliveries.
+         * @description Its name, plan, currency and rate limit, and the key's mode's own settings: the origins
+         *     allowed on the storefront, the countries and networks refused at checkout, and (to
+         *     full-access keys) the secret that signs dynamic deliveries. Each mode has its own settings
+         *     and secret: a test key sees and changes only test mode's.
          */
         get: operations["get_store"];
         put?: never;
@@ -225,9 +227,11 @@ export interface paths {
         head?: never;
         /**
          * Update the store's settings
-         * @description `name`, `allowed_origins` (browser origins allowed on the storefront; `[]` allows any),
-         *     `blocked_countries` and `blocked_ips` (checkouts from them get 403), and
-         *     `rotate_delivery_secret`. The plan is the operator's. Full access only.
+         * @description The key's mode's own `allowed_origins` (browser origins allowed on the storefront; `[]`
+         *     allows any), `blocked_countries` and `blocked_ips` (checkouts from them get 403), and
+         *     `rotate_delivery_secret`; the other mode's settings never change. `name` is the store's,
+         *     shared by both modes: live keys only (422 with a test key). The plan is the operator's.
+         *     Full access only.
          */
         patch: operations["update_store"];
         trace?: never;
@@ -1278,8 +1282,12 @@ export interface components {
             enabled: boolean;
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
-            /** @description `whsec_…`: verify `X-Sellvy-Signature` with it. Shown only when created or rotated. */
+            /**
+             * @description `whsec_…`: verify `X-Sellvy-Signature` (or, with a Standard Webhooks library,
+             *     `webhook-signature`) with it. Shown only when created or rotated.
+             */
             secret?: string | null;
+            previous_secret_expires_at?: components["schemas"]["Timestamp"] | null;
         };
         /** @description `{"error": {...}}` */
         ErrorBody: {
@@ -1672,14 +1680,15 @@ export interface components {
             /** @description Checkouts from these addresses or CIDR ranges are refused (403). */
             blocked_ips: string[];
             /**
-             * @description Signs dynamic-delivery requests to the seller's server (`X-Sellvy-Signature`, as
-             *     webhooks). Shown to full-access keys only.
+             * @description Signs dynamic-delivery requests of this mode to the seller's server (as webhooks are
+             *     signed); each mode has its own. Shown to full-access keys only.
              */
             delivery_secret?: string | null;
             created_at: components["schemas"]["Timestamp"];
         };
         /** @description `PATCH /store`. */
         StoreSettings: {
+            /** @description The store's name, shared by both modes: live keys only. */
             name?: string | null;
             /** @description Up to 20 origins (`https://shop.example.com`); `[]` allows any. */
             allowed_origins?: string[] | null;
@@ -5799,12 +5808,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -5830,12 +5847,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -5861,12 +5886,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -5892,12 +5925,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -5923,12 +5964,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -5954,12 +6003,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -5985,12 +6042,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -6016,12 +6081,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -6047,12 +6120,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -6078,12 +6159,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -6109,12 +6198,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -6140,12 +6237,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -6171,12 +6276,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -6202,12 +6315,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -6233,12 +6354,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;
@@ -6264,12 +6393,20 @@ export interface operations {
             header: {
                 /** @description Lowercase hex HMAC-SHA256 of the raw body with the endpoint's secret */
                 "X-Sellvy-Signature": string;
+                /** @description Standard Webhooks: space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64 after the secret's `whsec_`; during a rotation's grace period, one per secret */
+                "webhook-signature": string;
+                /** @description Standard Webhooks: the delivery's id, the same on every attempt */
+                "webhook-id": string;
+                /** @description Standard Webhooks: when this attempt was sent (Unix seconds), signed */
+                "webhook-timestamp": string;
                 /** @description The event type */
                 "X-Sellvy-Event": string;
                 /** @description The delivery's unique id */
                 "X-Sellvy-Delivery": string;
                 /** @description When this attempt was sent (Unix seconds) */
                 "X-Sellvy-Timestamp": string;
+                /** @description `live` or `test`: the mode of the event */
+                "X-Sellvy-Mode": string;
             };
             path?: never;
             cookie?: never;

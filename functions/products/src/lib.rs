@@ -10,12 +10,17 @@ use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
 use sellvy_app::{AppState, catalog, listing};
-use sellvy_models::wire::{NewProduct, ProductChanges, ProductData, ProductList, ProductListParams};
+use sellvy_models::wire::{
+    NewProduct, ProductChanges, ProductData, ProductList, ProductListParams, SerialsInput,
+};
 use sellvy_models::{PageRequest, ProductListQuery, ValidationError};
 use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
-    Routes::new().routes(routes!(list, create)).routes(routes!(show, update, replace, remove))
+    Routes::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, replace, remove))
+        .routes(routes!(add_serials))
 }
 
 /// List products
@@ -110,4 +115,24 @@ async fn remove(
 ) -> Result<Response, ApiError> {
     catalog::delete(&state, &auth.tenant, &id).await?;
     Ok(sellvy_api::no_content())
+}
+
+/// Add serials to a product
+///
+/// Appends serials to the product's pool (or, with `variant_id`, to a variant's), without
+/// rewriting it: buyers checking out meanwhile are never raced. `info` is split by the
+/// product's `stock_delimiter`; serials the pool holds already are skipped (a retry of an
+/// interrupted append completes it); a serial twice in one `info` is a 422. A product holds at
+/// most 2 MiB of serials. Records `product.updated`. Answers the product with its serials.
+#[utoipa::path(post, path = "/v1/products/{id}/serials", operation_id = "add_product_serials", tag = "Products",
+    security(("secret_key" = ["write"])), request_body = SerialsInput,
+    params(("id" = String, Path, description = "prod_…"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, description = "OK", body = ProductData), NotFound, WriteErrors, Errors))]
+async fn add_serials(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    Ok(sellvy_api::ok(catalog::append_serials(&state, &auth.tenant, &id, body).await?))
 }

@@ -10,7 +10,7 @@ use sellvy_app::{AppState, listing, until_committed};
 use sellvy_models::PageRequest;
 use sellvy_models::input::Input;
 use sellvy_models::time::Timestamp;
-use sellvy_models::webhook::{Delivery, DeliveryListQuery, Endpoint, MAX_ENDPOINTS};
+use sellvy_models::webhook::{Delivery, DeliveryListQuery, Endpoint, MAX_ATTEMPTS, MAX_ENDPOINTS};
 use sellvy_models::wire::{
     DeliveryData, DeliveryList, DeliveryListParams, EndpointChanges, EndpointData, EndpointInput,
     EndpointList, PageParams, RetryFailedData, RetryFailedInput, RetryFailedObject,
@@ -162,7 +162,8 @@ async fn rotate_secret(
 /// Retry an endpoint's failed deliveries
 ///
 /// Every `failed` delivery to this endpoint created at or after `since` gets one more attempt,
-/// queued now (they go out concurrently; the answer says how many). Full access.
+/// queued now (they go out concurrently; the answer says how many); deliveries that had 15
+/// attempts are left out. Full access.
 #[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/retry_failed", operation_id = "retry_failed_webhooks",
     tag = "Webhooks", security(("secret_key" = ["full"])), request_body = RetryFailedInput,
     params(("id" = String, Path, description = "we_…"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
@@ -185,7 +186,11 @@ async fn retry_failed(
     i.finish()?;
     let since = since.unwrap_or_else(Timestamp::now);
     let failed = state.db.failed_deliveries(&auth.tenant, &endpoint.id, since).await?;
-    let failed: Vec<(String, u32)> = failed.iter().map(|d| (d.id.clone(), d.attempts.len() as u32)).collect();
+    let failed: Vec<(String, u32)> = failed
+        .iter()
+        .filter(|d| !d.attempts_exhausted())
+        .map(|d| (d.id.clone(), d.attempts.len() as u32))
+        .collect();
     let queued = state.webhooks.queue_by_hand(&auth.tenant, &failed).await.map_err(internal)?;
     Ok(sellvy_api::ok(RetryFailedObject { queued: queued as u64 }))
 }
@@ -228,7 +233,8 @@ async fn show_delivery(
 ///
 /// One attempt now, while the request waits; the answer is the delivery with that attempt
 /// (`manual: true`). The automatic ladder does not restart. Only a `failed` or `delivered`
-/// delivery (422 while the ladder still runs). Full access.
+/// delivery (422 while the ladder still runs), and at most 15 attempts per delivery (422
+/// beyond). Full access.
 #[utoipa::path(post, path = "/v1/webhook_deliveries/{id}/retry", operation_id = "retry_webhook_delivery",
     tag = "Webhooks", security(("secret_key" = ["full"])), params(("id" = String, Path, description = "whd_…"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
@@ -239,6 +245,12 @@ async fn retry_delivery(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let d = find_delivery(&state, &auth, &id).await?;
+    if d.attempts_exhausted() {
+        return Err(ApiError::invalid(
+            "id",
+            format!("this delivery has had {MAX_ATTEMPTS} attempts, the most one delivery keeps"),
+        ));
+    }
     match state.webhooks.retry_now(&auth.tenant, &d).await.map_err(internal)? {
         Some(done) => Ok(sellvy_api::ok(done.to_object())),
         None => Err(ApiError::invalid(

@@ -6,8 +6,9 @@ use crate::payment::no_longer_payable;
 use crate::retry::{FirstRead, Retry, until_committed};
 use crate::state::AppState;
 use sellvy_models::order::{Order, OrderStatus};
+use sellvy_models::pool::INLINE_SERIALS;
 use sellvy_models::time::Timestamp;
-use sellvy_models::{Event, EventType, Tenant};
+use sellvy_models::{Event, EventType, ProductType, Tenant};
 
 /// Due orders one expiry run looks at, oldest first (the rest wait for the next run). Index
 /// entries are keys only (~150 bytes), so this is one Query page.
@@ -98,6 +99,10 @@ async fn release(
     old: &Order,
     events: &[Event],
 ) -> Result<(), Retry> {
+    // Serials a large order's interrupted payment parked go back to the pool first.
+    if old.product_type == ProductType::Serials && old.quantity as usize > INLINE_SERIALS {
+        state.db.return_parked(t, &old.product_id, &old.id).await?;
+    }
     let product = state.db.get_product(t, &old.product_id).await?;
     let coupon = match &old.coupon_id {
         Some(c) => state.db.get_coupon(t, c).await?,

@@ -13,7 +13,6 @@ use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{CheckoutObject, PaymentInstructions, StripePayment};
 use sellvy_models::{Event, EventType, Mode, Tenant};
 use sellvy_payments::stripe::{self, StripeError};
-use sellvy_store::StoreError;
 
 /// Who is buying: the storefront's store and mode, and the client's address.
 pub struct Buyer<'a> {
@@ -101,20 +100,8 @@ async fn place(
         .into());
     }
     let event = Event::new(EventType::OrderCreated, &placed.order.to_object())?;
-    match state.db.place_order(t, &placed.order, &product, coupon.as_ref(), &event).await {
-        Ok(()) => Ok(placed),
-        // A variant's stock is taken by its position, guarded by its id: if the seller
-        // reordered the variants since the product was read, read it again.
-        Err(e @ StoreError::Rejected { .. }) => {
-            let Some(v) = &placed.order.variant else { return Err(e.into()) };
-            let fresh = state.db.get_product(t, &product.id).await?;
-            match fresh.is_some_and(|p| p.variant_index(&v.id) != product.variant_index(&v.id)) {
-                true => Err(Retry::Conflict),
-                false => Err(e.into()),
-            }
-        }
-        Err(e) => Err(e.into()),
-    }
+    state.db.place_order(t, &placed.order, &product, coupon.as_ref(), &event).await?;
+    Ok(placed)
 }
 
 /// Stripe could not take the payment of a new order: the order ends at once (its stock and

@@ -1,6 +1,8 @@
 //! Lists with filters or sorts the table's key order cannot serve: the small summaries of a
 //! tenant's objects are read (one Query of the index), filtered and sorted, and only the page's
 //! objects are read whole (one BatchGetItem). The plain newest-first lists read one page.
+//! Lists carry objects without their heavy parts (a product's serials, an order's goods, a
+//! delivery's payload), so a full page of the largest objects stays inside a Lambda response.
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -68,7 +70,10 @@ pub async fn orders(
 ) -> Result<Page<OrderObject>, AppError> {
     if query.is_unfiltered() {
         let found = state.db.order_page(t, page.offset(), page.per_page).await?;
-        return Ok(Page { items: found.items.iter().map(|o| o.to_object()).collect(), total: found.total });
+        return Ok(Page {
+            items: found.items.iter().map(|o| o.to_list_object()).collect(),
+            total: found.total,
+        });
     }
     let mut matching = state.db.order_summaries(t).await?;
     matching.retain(|o| {
@@ -77,7 +82,7 @@ pub async fn orders(
     matching.reverse();
     let (ids, total) = page_ids(matching, page, |o| o.id);
     let orders = state.db.get_orders(t, &ids).await?;
-    Ok(Page { items: orders.iter().map(|o| o.to_object()).collect(), total })
+    Ok(Page { items: orders.iter().map(|o| o.to_list_object()).collect(), total })
 }
 
 /// The webhook delivery log, newest first, filtered as `query` asks; each with its attempts.
@@ -92,5 +97,5 @@ pub async fn deliveries(
     matching.reverse();
     let (ids, total) = page_ids(matching, page, |d| d.id);
     let found = state.db.get_deliveries(t, &ids).await?;
-    Ok(Page { items: found.iter().map(|d| d.to_object()).collect(), total })
+    Ok(Page { items: found.iter().map(|d| d.to_list_object()).collect(), total })
 }

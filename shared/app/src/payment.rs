@@ -12,16 +12,18 @@ use crate::delivery;
 use crate::error::AppError;
 use crate::retry::{FirstRead, Retry, until_committed};
 use crate::state::AppState;
+use sellvy_models::Product;
 use sellvy_models::order::{
     Customer, DOWNLOAD_TTL_SECS, Dispute, Goods, MAX_DOWNLOADS, Order, OrderStatus, Payment,
     new_download_token,
 };
+use sellvy_models::pool::{CHUNK, INLINE_SERIALS};
 use sellvy_models::product::Stock;
 use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{GatewayCallback, StockLevel};
 use sellvy_models::{Event, EventType, Mode, ProductType, Tenant};
 use sellvy_payments::stripe::{self, StripeSettings};
-use sellvy_store::{Completion, CustomerUpdate, DownloadGrant};
+use sellvy_store::{Claimed, Completion, CustomerUpdate, DownloadGrant, Parked, StoreError};
 use serde_json::Value;
 
 /// The refusal for an order that no longer awaits payment.
@@ -89,6 +91,10 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
         if order.payment_id.as_deref() == Some(&payment.reference()) {
             return Ok(order);
         }
+        // A payment that parked serials before the order ended gives them back.
+        if order.product_type == ProductType::Serials && order.quantity as usize > INLINE_SERIALS {
+            state.db.return_parked(t, &order.product_id, &order.id).await?;
+        }
         return Err(no_longer_payable(&order).into());
     }
     let product = state
@@ -97,25 +103,19 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
         .await?
         .ok_or_else(|| AppError::invalid("id", "the product of this order no longer exists"))?;
     let now = Timestamp::now();
-    let variant = order.variant.as_ref().and_then(|v| product.variants.iter().find(|x| x.id == v.id));
+    let lane = product.lane_of(order.variant.as_ref().map(|v| v.id.as_str()));
+    let q = order.quantity as usize;
+    let (mut picked, mut parked) = (Vec::new(), Vec::new());
     let goods = match product.product_type {
+        // A small order takes its serials in the payment's own transaction; a large one parks
+        // them under the order first, a transaction's worth at a time.
+        ProductType::Serials if q <= INLINE_SERIALS => {
+            picked = state.db.pick_serials(t, &product.id, &lane, q).await?;
+            Goods::Serials(picked.iter().map(|e| e.serial.clone()).collect())
+        }
         ProductType::Serials => {
-            let from = match variant {
-                Some(v) if product.stock_per_variant() => &v.serials,
-                _ => &product.serials,
-            };
-            let q = order.quantity as usize;
-            if from.len() < q {
-                // Cannot happen while reservations hold; if it does, the payment is refused (a
-                // Stripe payment is then refunded) rather than retried forever.
-                tracing::error!(order = %order.id, "the product no longer has the serials this order holds");
-                return Err(AppError::invalid(
-                    "id",
-                    "this order can no longer be fulfilled: its serials are gone",
-                )
-                .into());
-            }
-            Goods::Serials(from[..q].to_vec())
+            parked = park(state, t, &order, &product, &lane).await?;
+            Goods::Serials(parked.iter().flat_map(|p| p.entries.iter().map(|e| e.serial.clone())).collect())
         }
         ProductType::DigitalDownload => Goods::Download { token: new_download_token() },
         ProductType::Dynamic => Goods::Dynamic,
@@ -125,6 +125,14 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
         Goods::Serials(s) => s.len(),
         _ => 0,
     };
+    if product.product_type == ProductType::Serials && taken < q {
+        // Cannot happen while reservations hold; if it does, the payment is refused (a Stripe
+        // payment is then refunded) rather than retried forever.
+        tracing::error!(order = %order.id, "the pool no longer has the serials this order holds");
+        return Err(
+            AppError::invalid("id", "this order can no longer be fulfilled: its serials are gone").into()
+        );
+    }
     let download = match (&goods, &product.file_url) {
         (Goods::Download { token }, Some(file_url)) => Some((token.clone(), file_url.clone())),
         _ => None,
@@ -169,11 +177,16 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
         Payment::Stripe { payment_intent } => Some(payment_intent.as_str()),
         Payment::Sandbox => None,
     };
+    let claimed = match (picked.is_empty(), parked.is_empty()) {
+        (false, _) => Claimed::Pool(&picked),
+        (_, false) => Claimed::Parked(&parked),
+        _ => Claimed::Nothing,
+    };
     let completion = Completion {
         paid: &paid,
         old: &order,
         product: &product,
-        serials: taken,
+        claimed,
         customer,
         events: &events,
         download: download.as_ref().map(|(token, file_url)| DownloadGrant {
@@ -186,6 +199,40 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
     };
     state.db.complete_order(t, &completion).await?;
     Ok(paid)
+}
+
+/// Parks a large order's serials under it (what earlier tries parked counts): chunks leave the
+/// pool one transaction at a time; a chunk whose serials another buyer took is picked again.
+async fn park(
+    state: &AppState,
+    t: &Tenant,
+    order: &Order,
+    product: &Product,
+    lane: &str,
+) -> Result<Vec<Parked>, Retry> {
+    let q = order.quantity as usize;
+    let mut parked = state.db.parked(t, &order.id).await?;
+    let mut collisions = 0;
+    loop {
+        let have: usize = parked.iter().map(|p| p.entries.len()).sum();
+        if have >= q {
+            return Ok(parked);
+        }
+        let want = (q - have).min(CHUNK);
+        let picked = state.db.pick_serials(t, &product.id, lane, want).await?;
+        if picked.len() < want {
+            return Ok(parked); // the caller refuses: the serials are gone
+        }
+        match state.db.park_serials(t, &product.id, &order.id, parked.len(), &picked).await {
+            Ok(chunk) => parked.push(chunk),
+            // Another buyer took one of them, or another try of this payment parked this chunk.
+            Err(StoreError::Conflict) if collisions < 50 => {
+                collisions += 1;
+                parked = state.db.parked(t, &order.id).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// One of Stripe's signed callbacks (`POST /v1/gateways/stripe/webhook`, raw body and

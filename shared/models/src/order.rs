@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+/// The answers to a product's custom fields, in all (JSON, escapes counted twice), so an order
+/// stays small in lists.
+pub const MAX_CUSTOM_VALUES_COST: usize = 16 * 1024;
+
 /// An unpaid order holds its stock this long, then expires.
 pub const PAYMENT_WINDOW_SECS: i64 = 30 * 60;
 
@@ -373,7 +377,7 @@ impl Order {
             bad("quantity", format!("must be at most {max}"));
         }
         let available = match variant {
-            Some(v) if product.stock_per_variant() => v.available,
+            Some(v) if product.stock_per_variant() => Some(product.lane(&v.id).available),
             _ => product.available,
         };
         if let (Stock::Count(_), Some(available)) = (product.stock(), available)
@@ -400,7 +404,29 @@ impl Order {
                 ),
             );
         }
+        // The serials of one order must fit the order (and the events and webhook deliveries
+        // that carry it): checked now, never discovered at payment.
+        if product.product_type == ProductType::Serials && product.serial_len_max > 0 {
+            let per_unit = product.serial_len_max * 2 + 3; // the longest serial, every byte escaped
+            let most = crate::pool::MAX_GOODS_BYTES / per_unit;
+            if q as u64 > most {
+                errors.push(FieldError::new(
+                    "quantity",
+                    format!(
+                        "must be at most {most} for this product: the serials of one order must fit in {} KiB",
+                        crate::pool::MAX_GOODS_BYTES / 1024
+                    ),
+                ));
+            }
+        }
         let custom = check_custom_fields(product, &req.custom_fields, &mut errors);
+        let custom_cost = crate::product::json_cost(&custom);
+        if custom_cost > MAX_CUSTOM_VALUES_COST {
+            errors.push(FieldError::new(
+                "custom_fields",
+                format!("must be at most {} KiB in all", MAX_CUSTOM_VALUES_COST / 1024),
+            ));
+        }
         let customer = check_customer(product.customer_details_required, req.customer.as_ref(), &mut errors);
 
         let currency = product.currency();
@@ -645,6 +671,15 @@ impl Order {
         }
     }
 
+    /// The order as lists carry it: its goods left out (`delivery.items`, `delivery.content`), so
+    /// a full page stays small whatever each order delivered.
+    pub fn to_list_object(&self) -> crate::wire::OrderObject {
+        let mut object = self.to_object();
+        object.delivery.items = None;
+        object.delivery.content = None;
+        object
+    }
+
     /// The order as its seller and its webhook events see it.
     pub fn to_object(&self) -> crate::wire::OrderObject {
         let c = self.currency();
@@ -671,7 +706,15 @@ impl Order {
             refunded: amount(self.refunded_minor, c),
             refund_reason: self.refund_reason.clone(),
             customer_id: self.customer_id.clone(),
-            delivery: self.delivery.clone(),
+            delivery: crate::wire::OrderDelivery {
+                status: self.delivery.status,
+                item_count: self.delivery.items.len() as u64,
+                items: Some(self.delivery.items.clone()),
+                note: self.delivery.note.clone(),
+                download_url: self.delivery.download_url.clone(),
+                content: self.delivery.content.clone(),
+                error: self.delivery.error.clone(),
+            },
             created_at: self.created_at,
             updated_at: self.updated_at,
             pay_by: self.pay_by,
@@ -963,7 +1006,7 @@ mod tests {
     use super::*;
 
     fn paid_order(gateway: &str) -> Order {
-        let product = Product::create(
+        let (product, _) = Product::create(
             serde_json::json!({"title": "P", "type": "service", "price": 10, "gateways": ["stripe", "paypal"]}),
             crate::Mode::Test,
         )
@@ -1005,7 +1048,8 @@ mod tests {
             body["info"] = "K1,K2,K3".into();
         }
         body.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
-        let product = Product::create(body, crate::Mode::Test).unwrap();
+        let (product, pools) = Product::create(body, crate::Mode::Test).unwrap();
+        let product = product.expecting(&pools);
         let req = CheckoutRequest::parse(
             serde_json::json!({"product_id": product.id, "quantity": 2, "email": "a@example.com", "gateway": "stripe"}),
         )

@@ -7,6 +7,7 @@ use crate::id;
 use crate::input::{Input, check_url};
 use crate::money::{self, Currency, Money};
 use crate::page::{QueryParams, SortOrder};
+use crate::pool::PoolWrite;
 use crate::time::Timestamp;
 use crate::wire::{
     Amount, ProductObject, PublicProduct, PublicStock, PublicVariant, StockLevel, VariantObject,
@@ -86,13 +87,22 @@ pub struct Variant {
     pub id: String,
     pub title: String,
     pub price_minor: i64,
-    /// A serials product's variants each hold their own serials.
-    #[serde(default)]
+    /// Serials kept in the product before serials had pools (read only: the store moves them
+    /// to the variant's pool the first time it reads such a product).
+    #[serde(default, skip_serializing)]
     pub serials: Vec<String>,
-    /// Serials checkouts can still reserve (the serials less what open orders hold), for a
-    /// serials product whose stock is kept per variant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing)]
     pub available: Option<u64>,
+}
+
+/// A variant's own stock counters (a serials product sold in variants keeps its stock per
+/// variant): units checkouts can still reserve, and units open orders hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaneStock {
+    #[serde(default)]
+    pub available: u64,
+    #[serde(default)]
+    pub held: u64,
 }
 
 /// Current stock: a count, or unlimited (`"∞"` in JSON).
@@ -125,6 +135,9 @@ pub struct Product {
     pub is_visible: bool,
     pub images: Vec<String>,
     pub file_url: Option<String>,
+    /// Serials kept in the product before serials had pools (read only: the store moves them to
+    /// the pool the first time it reads such a product). Serials live in the product's pool.
+    #[serde(default, skip_serializing)]
     pub serials: Vec<String>,
     pub stock_delimiter: String,
     pub stock_amount: Option<u64>,
@@ -154,14 +167,50 @@ pub struct Product {
     /// when the stock is unlimited (or kept per variant). Checkouts take from it atomically.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available: Option<u64>,
+    /// Units open (unpaid) orders hold: reserved at checkout, gone when paid or released. The
+    /// stock is `available + held`. [`HELD_UNKNOWN`] for a product written before it was kept
+    /// (the store works it out from the old counts the first time it reads one).
+    #[serde(default = "held_unknown")]
+    pub held: u64,
+    /// Per variant (a serials product sold in variants): each variant's counters, by id.
+    #[serde(default)]
+    pub vstock: std::collections::BTreeMap<String, LaneStock>,
+    /// Bytes of serials the pools hold (bounded by [`crate::pool::MAX_POOL_BYTES`]).
+    #[serde(default)]
+    pub pool_bytes: u64,
+    /// The longest serial ever added (bytes): what one unit of this product can weigh in an
+    /// order, for checkout's bound on an order's goods.
+    #[serde(default)]
+    pub serial_len_max: u64,
 }
 
-// Limits that keep a product well inside DynamoDB's 400 KB item.
+/// `held` of a product written before units held were counted.
+pub const HELD_UNKNOWN: u64 = u64::MAX;
+
+fn held_unknown() -> u64 {
+    HELD_UNKNOWN
+}
+
+/// What a product write does to the stock counters, besides the pools' own changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StockChange {
+    /// The product-level reservable count is set anew (a limited download's `stock_amount`
+    /// changed, or the stock is counted, or no longer): `Some(None)` removes it. Written only
+    /// if `held` is still what was read.
+    pub available: Option<Option<u64>>,
+    /// Variants whose counters start now (new variants of a serials product).
+    pub lanes_added: Vec<String>,
+    /// Variants removed (their counters go, if nothing is held).
+    pub lanes_removed: Vec<String>,
+}
+
+// Limits of single fields; the whole is bounded by [`MAX_PRODUCT_COST`].
 const MAX_TITLE: usize = 200;
 const MAX_DESCRIPTION: usize = 20_000;
-const MAX_INFO_BYTES: usize = 256 * 1024;
-const MAX_SERIAL_LEN: usize = 1000;
 const MAX_VARIANTS: usize = 50;
+/// A product without its serials, as JSON with every quote and backslash counted twice (as a
+/// Lambda response escapes them): 100 of them (a full list page) stay under Lambda's 6 MB.
+pub const MAX_PRODUCT_COST: usize = 40 * 1024;
 const MAX_CUSTOM_FIELDS: usize = 25;
 const MAX_IMAGES: usize = 10;
 
@@ -176,29 +225,51 @@ impl Product {
 
     pub fn stock(&self) -> Stock {
         match self.product_type {
-            ProductType::Serials if !self.variants.is_empty() => {
-                Stock::Count(self.variants.iter().map(|v| v.serials.len() as u64).sum())
+            ProductType::Serials if !self.variants.is_empty() => Stock::Count(
+                self.variants.iter().map(|v| self.lane(&v.id).available + self.lane(&v.id).held).sum(),
+            ),
+            ProductType::Serials => Stock::Count(self.available.unwrap_or(0) + self.held),
+            ProductType::DigitalDownload if self.stock_amount.is_some() => {
+                Stock::Count(self.available.unwrap_or(0) + self.held)
             }
-            ProductType::Serials => Stock::Count(self.serials.len() as u64),
-            ProductType::DigitalDownload => self.stock_amount.map_or(Stock::Unlimited, Stock::Count),
-            ProductType::Dynamic | ProductType::Service => Stock::Unlimited,
+            _ => Stock::Unlimited,
         }
     }
 
-    /// Units held by open (unpaid) orders.
+    /// Whether this product was written before serials had pools and held units were counted:
+    /// the store moves it to today's layout when it reads it.
+    pub fn is_legacy(&self) -> bool {
+        self.held == HELD_UNKNOWN
+            || !self.serials.is_empty()
+            || self.variants.iter().any(|v| !v.serials.is_empty())
+    }
+
+    /// Units held by open (unpaid) orders, on the product or its variants.
     pub fn reserved(&self) -> u64 {
-        match (self.stock(), self.available) {
-            (Stock::Count(n), Some(a)) => n.saturating_sub(a),
-            _ => 0,
+        self.held + self.vstock.values().map(|l| l.held).sum::<u64>()
+    }
+
+    /// A variant's counters (zero for one not counted yet).
+    pub fn lane(&self, variant_id: &str) -> LaneStock {
+        self.vstock.get(variant_id).copied().unwrap_or_default()
+    }
+
+    /// The lane a variant's units come from: the variant's own pool when the stock is kept per
+    /// variant, the product's otherwise.
+    pub fn lane_of(&self, variant_id: Option<&str>) -> String {
+        match variant_id {
+            Some(v) if self.stock_per_variant() => v.to_string(),
+            _ => crate::pool::PRODUCT_LANE.to_string(),
         }
     }
 
-    /// What checkouts may reserve from, when the product's stock is a count kept on the
-    /// product itself.
-    fn reservable(&self) -> Option<u64> {
-        match self.stock() {
-            Stock::Count(n) if !self.stock_per_variant() => Some(n),
-            _ => None,
+    /// Whether this product's stock is a count kept on the product itself (serials without
+    /// variants, limited downloads).
+    fn counted_on_product(&self) -> bool {
+        match self.product_type {
+            ProductType::Serials => self.variants.is_empty(),
+            ProductType::DigitalDownload => self.stock_amount.is_some(),
+            _ => false,
         }
     }
 
@@ -214,17 +285,53 @@ impl Product {
 
     pub fn variant_stock(&self, v: &Variant) -> Stock {
         match self.product_type {
-            ProductType::Serials => Stock::Count(v.serials.len() as u64),
+            ProductType::Serials => Stock::Count(self.lane(&v.id).available + self.lane(&v.id).held),
             _ => self.stock(),
         }
     }
 
-    fn info(&self) -> Option<String> {
-        (self.product_type == ProductType::Serials && self.variants.is_empty())
-            .then(|| self.serials.join(&self.stock_delimiter))
+    /// The counters as they will be once the pools hold what `pools` asks (for the answer and
+    /// the event of a write, before its pool writes run): each lane written holds its serials,
+    /// of which the held units are not available.
+    pub fn expecting(&self, pools: &PoolWrite) -> Product {
+        let mut p = self.clone();
+        if p.product_type != ProductType::Serials {
+            return p;
+        }
+        for (lane, serials) in &pools.lanes {
+            let count = serials.len() as u64;
+            if lane == crate::pool::PRODUCT_LANE {
+                if p.available.is_some() {
+                    p.available = Some(count.saturating_sub(p.held));
+                }
+            } else if let Some(l) = p.vstock.get_mut(lane) {
+                l.available = count.saturating_sub(l.held);
+            }
+            p.serial_len_max =
+                p.serial_len_max.max(serials.iter().map(|s| s.len() as u64).max().unwrap_or(0));
+        }
+        p
     }
 
-    /// The product object as the seller's API returns it.
+    /// The product object with its serials: `info` (and each variant's) joined from what the
+    /// pools hold, by lane. `GET /products/{id}` answers this.
+    pub fn to_object_with(&self, pools: &std::collections::BTreeMap<String, Vec<String>>) -> ProductObject {
+        let mut object = self.to_object();
+        if self.product_type == ProductType::Serials {
+            let joined =
+                |lane: &str| pools.get(lane).map(|s| s.join(&self.stock_delimiter)).unwrap_or_default();
+            if self.variants.is_empty() {
+                object.info = Some(joined(crate::pool::PRODUCT_LANE));
+            }
+            for v in &mut object.variants {
+                v.info = Some(joined(&v.id));
+            }
+        }
+        object
+    }
+
+    /// The product object as lists and events carry it: `info` is `null` (the serials are in
+    /// `GET /products/{id}` only), so a list page stays small whatever the pools hold.
     pub fn to_object(&self) -> ProductObject {
         let currency = self.currency();
         let amount = |minor: i64| Amount::from_minor(minor, currency.exponent());
@@ -236,8 +343,7 @@ impl Product {
                 title: v.title.clone(),
                 price: amount(v.price_minor),
                 stock: self.variant_stock(v).into(),
-                info: (self.product_type == ProductType::Serials)
-                    .then(|| v.serials.join(&self.stock_delimiter)),
+                info: None,
             })
             .collect();
         ProductObject {
@@ -252,9 +358,9 @@ impl Product {
             images: self.images.clone(),
             file_url: self.file_url.clone(),
             stock: self.stock().into(),
-            info: self.info(),
+            info: None,
             stock_delimiter: self.stock_delimiter.clone(),
-            stock_amount: self.stock_amount,
+            stock_amount: self.stock_amount.map(|_| self.available.unwrap_or(0) + self.held),
             gateways: self.gateways.clone(),
             minimum_quantity: self.minimum_quantity,
             maximum_quantity: self.maximum_quantity,
@@ -353,8 +459,13 @@ impl Product {
     }
 
     /// Applies a PATCH (or PUT) body: only the fields sent change; `null` clears an optional
-    /// field. The result obeys every rule a new product does.
-    pub fn apply_update(&self, patch: Value, mode: Mode) -> Result<Product, ValidationError> {
+    /// field. The result obeys every rule a new product does. Returns the product, what its
+    /// pools must hold afterwards (for each `info` sent) and what changes in its counters.
+    pub fn apply_update(
+        &self,
+        patch: Value,
+        mode: Mode,
+    ) -> Result<(Product, PoolWrite, StockChange), ValidationError> {
         let mut patch = Input::object(patch)?;
         patch.alias("type", "product_type");
         let mut patch_map = patch.into_map()?;
@@ -372,100 +483,135 @@ impl Product {
         if !errors.is_empty() {
             return Err(ValidationError { errors });
         }
+        let stock_amount_sent = patch_map.contains_key("stock_amount");
         let mut merged = self.to_input();
         for (k, v) in patch_map {
             merged.insert(k, v);
         }
-        let mut updated = parse_product(Value::Object(merged), mode, Some(self))?;
-        // Units open orders hold stay held: the new stock must cover them.
-        let reserved = self.reserved();
-        updated.available = match updated.reservable() {
-            Some(n) if n < reserved => {
-                let field =
-                    if updated.product_type == ProductType::Serials { "info" } else { "stock_amount" };
-                return Err(ValidationError::one(
-                    field,
-                    format!(
-                        "would leave {n} units, but open orders hold {reserved}: keep at least {reserved}"
-                    ),
-                ));
-            }
-            Some(n) => Some(n - reserved),
-            // Unlimited now, or kept per variant: the units open orders hold would be lost.
-            None if reserved > 0 => {
-                let field = if updated.stock_per_variant() {
-                    "variants"
-                } else if updated.product_type == ProductType::DigitalDownload {
-                    "stock_amount"
-                } else {
-                    "type"
-                };
-                return Err(ValidationError::one(
-                    field,
-                    format!(
-                        "open orders hold {reserved} units of this product's stock: change how its stock is kept once they are paid or expired"
-                    ),
-                ));
-            }
-            None => None,
-        };
-        // The same per variant: a variant's serials must cover what open orders hold of it.
-        if updated.stock_per_variant() || self.stock_per_variant() {
-            let held = |id: &str| {
-                self.variants
-                    .iter()
-                    .find(|v| v.id == id)
-                    .and_then(|v| v.available.map(|a| (v.serials.len() as u64).saturating_sub(a)))
-                    .unwrap_or(0)
+        let (mut updated, mut pools) = parse_product(Value::Object(merged), mode, Some(self))?;
+        let serials = |p: &Product| p.product_type == ProductType::Serials;
+        // Units open orders hold stay held: what they hold must still be there afterwards.
+        let mut change = StockChange::default();
+        if self.held > 0 && (!updated.counted_on_product() || serials(self) != serials(&updated)) {
+            let field = match (updated.product_type, serials(self)) {
+                (ProductType::Serials, true) => "variants",
+                (ProductType::DigitalDownload, false) => "stock_amount",
+                _ => "type",
             };
-            let mut errors = Vec::new();
-            for old in &self.variants {
-                if held(&old.id) > 0 && !updated.variants.iter().any(|v| v.id == old.id) {
-                    errors.push(crate::FieldError::new(
-                        "variants",
-                        format!("{} is held by open orders and cannot be removed now", old.id),
-                    ));
-                }
-            }
-            let per_variant = updated.stock_per_variant();
-            for (n, v) in updated.variants.iter_mut().enumerate() {
-                let held = held(&v.id);
-                let count = v.serials.len() as u64;
-                if count < held {
-                    errors.push(crate::FieldError::new(
-                        format!("variants[{n}].info"),
+            return Err(ValidationError::one(
+                field,
+                format!(
+                    "open orders hold {} units of this product's stock: change how its stock is kept once they are paid or expired",
+                    self.held
+                ),
+            ));
+        }
+        if let Some(wanted) = pools.lanes.get(crate::pool::PRODUCT_LANE)
+            && (wanted.len() as u64) < self.held
+        {
+            return Err(ValidationError::one(
+                "info",
+                format!(
+                    "would leave {} units, but open orders hold {}: keep at least {}",
+                    wanted.len(),
+                    self.held,
+                    self.held
+                ),
+            ));
+        }
+        // Counters carry over; a definition that changes sets them anew.
+        updated.available = self.available;
+        updated.held = self.held;
+        updated.vstock = self.vstock.clone();
+        updated.pool_bytes = self.pool_bytes;
+        updated.serial_len_max = self.serial_len_max;
+        match (updated.product_type, updated.stock_amount) {
+            (ProductType::DigitalDownload, Some(n)) if stock_amount_sent || !self.counted_on_product() => {
+                if n < self.held {
+                    return Err(ValidationError::one(
+                        "stock_amount",
                         format!(
-                            "would leave {count} serials, but open orders hold {held}: keep at least {held}"
+                            "would leave {n} units, but open orders hold {}: keep at least {}",
+                            self.held, self.held
                         ),
                     ));
                 }
-                v.available = per_variant.then(|| count.saturating_sub(held));
+                change.available = Some(Some(n - self.held));
             }
-            if !errors.is_empty() {
-                return Err(ValidationError { errors });
+            (ProductType::Serials, _) if updated.variants.is_empty() && !self.counted_on_product() => {
+                change.available = Some(Some(0));
             }
+            _ if !updated.counted_on_product() && self.available.is_some() => change.available = Some(None),
+            _ => {}
+        }
+        if let Some(a) = change.available {
+            updated.available = a;
+        }
+        // Variants: a serials product's variants each count their own stock.
+        let per_variant = updated.stock_per_variant();
+        let mut errors = Vec::new();
+        for old in &self.variants {
+            let gone = !updated.variants.iter().any(|v| v.id == old.id);
+            let held = self.lane(&old.id).held;
+            if (gone || !per_variant) && held > 0 {
+                errors.push(crate::FieldError::new(
+                    "variants",
+                    format!("{} is held by open orders and cannot be removed now", old.id),
+                ));
+            }
+            if gone || !per_variant {
+                change.lanes_removed.push(old.id.clone());
+                if self.stock_per_variant() {
+                    pools.lanes.insert(old.id.clone(), Vec::new());
+                }
+            }
+        }
+        for (n, v) in updated.variants.iter().enumerate() {
+            let held = self.lane(&v.id).held;
+            if let Some(wanted) = pools.lanes.get(&v.id)
+                && (wanted.len() as u64) < held
+            {
+                errors.push(crate::FieldError::new(
+                    format!("variants[{n}].info"),
+                    format!(
+                        "would leave {} serials, but open orders hold {held}: keep at least {held}",
+                        wanted.len()
+                    ),
+                ));
+            }
+            if per_variant && !self.vstock.contains_key(&v.id) {
+                change.lanes_added.push(v.id.clone());
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ValidationError { errors });
+        }
+        for id in &change.lanes_removed {
+            updated.vstock.remove(id);
+        }
+        for id in &change.lanes_added {
+            updated.vstock.insert(id.clone(), LaneStock::default());
+        }
+        // A product no longer of type serials, or now sold in variants, gives its own serials up.
+        if serials(self) && self.variants.is_empty() && (!serials(&updated) || per_variant) {
+            pools.lanes.insert(crate::pool::PRODUCT_LANE.to_string(), Vec::new());
         }
         updated.id = self.id.clone();
         updated.total_sold = self.total_sold;
         updated.created_at = self.created_at;
         updated.updated_at = Timestamp::now().max(self.updated_at);
         updated.version = self.version + 1;
-        Ok(updated)
+        Ok((updated, pools, change))
     }
 
-    /// Creates a product from a `POST /products` body.
-    pub fn create(body: Value, mode: Mode) -> Result<Product, ValidationError> {
+    /// Creates a product from a `POST /products` body, with what its pools must hold.
+    pub fn create(body: Value, mode: Mode) -> Result<(Product, PoolWrite), ValidationError> {
         parse_product(body, mode, None)
     }
 }
 
-fn split_serials(info: &str, delimiter: &str) -> Vec<String> {
-    // A "\n" delimiter also splits "\r\n" lines, since every piece is trimmed.
-    info.split(delimiter).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
-}
-
-/// Reads serials from `info`, checking size, length of each and duplicates (a duplicate would
-/// hand one serial to two buyers).
+/// Reads serials from `info`: split, each checked (length, repeats across the whole product,
+/// the pools' bound). Errors name `field`.
 fn read_serials(
     input: &mut Input,
     field: &str,
@@ -473,25 +619,21 @@ fn read_serials(
     delimiter: &str,
     seen: &mut HashSet<String>,
 ) -> Vec<String> {
-    if info.len() > MAX_INFO_BYTES {
-        input.error(field, format!("must be at most {} KiB", MAX_INFO_BYTES / 1024));
-        return Vec::new();
-    }
-    let serials = split_serials(info, delimiter);
-    for s in &serials {
-        if s.chars().count() > MAX_SERIAL_LEN {
-            input.error(field, format!("each serial must be at most {MAX_SERIAL_LEN} characters"));
-            return Vec::new();
-        }
-        if !seen.insert(s.clone()) {
-            input.error(field, format!("holds the serial {s:?} twice: each serial can be sold once"));
-            return Vec::new();
+    let serials = crate::pool::split_serials(info, delimiter);
+    match crate::pool::check_serials(&serials, field, seen) {
+        Ok(()) => serials,
+        Err(e) => {
+            input.error(field, e.message);
+            Vec::new()
         }
     }
-    serials
 }
 
-fn parse_product(body: Value, mode: Mode, existing: Option<&Product>) -> Result<Product, ValidationError> {
+fn parse_product(
+    body: Value,
+    mode: Mode,
+    existing: Option<&Product>,
+) -> Result<(Product, PoolWrite), ValidationError> {
     let mut i = Input::object(body)?;
     i.alias("type", "product_type");
 
@@ -591,7 +733,7 @@ fn parse_product(body: Value, mode: Mode, existing: Option<&Product>) -> Result<
 
     // Rules that tie fields to the product type.
     let mut serial_seen = HashSet::new();
-    let mut serials = Vec::new();
+    let mut pools = PoolWrite::default();
     if let Some(t) = product_type {
         if t != ProductType::Serials && info.as_deref().is_some_and(|s| !s.trim().is_empty()) {
             i.error("info", "holds serials, so it applies only to type serials");
@@ -614,15 +756,30 @@ fn parse_product(body: Value, mode: Mode, existing: Option<&Product>) -> Result<
         if t == ProductType::Serials
             && let Some(info) = &info
         {
-            serials = read_serials(&mut i, "info", info, &stock_delimiter, &mut serial_seen);
+            let serials = read_serials(&mut i, "info", info, &stock_delimiter, &mut serial_seen);
+            pools.lanes.insert(crate::pool::PRODUCT_LANE.to_string(), serials);
         }
     }
-    let variants =
-        parse_variants(&mut i, product_type, currency, &stock_delimiter, existing, &mut serial_seen);
-    if !variants.is_empty() && !serials.is_empty() {
+    let variants = parse_variants(
+        &mut i,
+        product_type,
+        currency,
+        &stock_delimiter,
+        existing,
+        &mut serial_seen,
+        &mut pools,
+    );
+    if !variants.is_empty() && pools.lanes.get(crate::pool::PRODUCT_LANE).is_some_and(|s| !s.is_empty()) {
         i.error(
             "info",
             "must be empty when the product has variants: each variant holds its own serials in its info",
+        );
+    }
+    let pool_bytes: u64 = pools.lanes.values().flatten().map(|s| s.len() as u64).sum();
+    if pool_bytes > crate::pool::MAX_POOL_BYTES {
+        i.error(
+            "info",
+            format!("must be at most {} MiB of serials in all", crate::pool::MAX_POOL_BYTES / 1024 / 1024),
         );
     }
 
@@ -643,7 +800,7 @@ fn parse_product(body: Value, mode: Mode, existing: Option<&Product>) -> Result<
         is_visible,
         images,
         file_url,
-        serials,
+        serials: Vec::new(),
         stock_delimiter,
         stock_amount,
         gateways,
@@ -668,15 +825,56 @@ fn parse_product(body: Value, mode: Mode, existing: Option<&Product>) -> Result<
         updated_at: now,
         version: 1,
         available: None,
+        held: 0,
+        vstock: std::collections::BTreeMap::new(),
+        pool_bytes: 0,
+        serial_len_max: 0,
     })
     .map(|mut p| {
-        p.available = p.reservable();
-        let per_variant = p.stock_per_variant();
-        for v in &mut p.variants {
-            v.available = per_variant.then_some(v.serials.len() as u64);
+        // A new product's counters: the pools' own writes count the serials in.
+        p.available = match p.product_type {
+            ProductType::Serials if p.variants.is_empty() => Some(0),
+            ProductType::DigitalDownload => p.stock_amount,
+            _ => None,
+        };
+        if p.stock_per_variant() {
+            p.vstock = p.variants.iter().map(|v| (v.id.clone(), LaneStock::default())).collect();
         }
-        p
+        (p, pools)
     })
+    .and_then(|(p, pools)| check_size(&p).map(|()| (p, pools)))
+}
+
+/// What a JSON value costs in a Lambda response: its length, with every quote and backslash
+/// counted twice (the response escapes them).
+pub fn json_cost(v: &impl Serialize) -> usize {
+    serde_json::to_string(v)
+        .map_or(usize::MAX, |j| j.len() + j.bytes().filter(|b| matches!(b, b'"' | b'\\')).count())
+}
+
+/// A product (without its serials) must stay within [`MAX_PRODUCT_COST`]; the error names the
+/// field that weighs most.
+fn check_size(p: &Product) -> Result<(), ValidationError> {
+    let object =
+        serde_json::to_value(p.to_object()).map_err(|e| ValidationError::one("body", e.to_string()))?;
+    let total = json_cost(&object);
+    if total <= MAX_PRODUCT_COST {
+        return Ok(());
+    }
+    let heaviest =
+        ["description", "custom", "variants", "images", "warranty", "seller_note", "title", "redirect_url"]
+            .into_iter()
+            .max_by_key(|f| json_cost(&object[*f]))
+            .unwrap_or("body");
+    Err(ValidationError::one(
+        heaviest,
+        format!(
+            "makes the product {} KiB (this field {} KiB); a product is at most {} KiB without its serials",
+            total.div_ceil(1024),
+            json_cost(&object[heaviest]).div_ceil(1024),
+            MAX_PRODUCT_COST / 1024
+        ),
+    ))
 }
 
 fn parse_custom_fields(i: &mut Input) -> Vec<CustomField> {
@@ -731,6 +929,7 @@ fn parse_variants(
     delimiter: &str,
     existing: Option<&Product>,
     serial_seen: &mut HashSet<String>,
+    pools: &mut PoolWrite,
 ) -> Vec<Variant> {
     let Some(items) = i.array("variants", MAX_VARIANTS) else {
         return Vec::new();
@@ -772,18 +971,21 @@ fn parse_variants(
         let info = v.take_str("info");
         let serials = match (product_type, info) {
             (Some(ProductType::Serials), Some(info)) => {
-                read_serials(&mut v, "info", &info, delimiter, serial_seen)
+                Some(read_serials(&mut v, "info", &info, delimiter, serial_seen))
             }
             (Some(_), Some(info)) if !info.trim().is_empty() => {
                 v.error("info", "holds serials, so it applies only to type serials");
-                Vec::new()
+                None
             }
-            _ => Vec::new(),
+            _ => None,
         };
         v.require("title");
         v.require("price");
         if let (Some(id), Some(title), Some(price)) = (id, title, price) {
-            out.push(Variant { id, title, price_minor: price.minor, serials, available: None });
+            if let Some(serials) = serials {
+                pools.lanes.insert(id.clone(), serials);
+            }
+            out.push(Variant { id, title, price_minor: price.minor, serials: Vec::new(), available: None });
         }
         i.absorb(v);
     }
@@ -944,9 +1146,20 @@ mod tests {
         e.errors.into_iter().map(|e| e.field).collect()
     }
 
+    /// A new product as it is once its pools hold what it was created with.
+    pub(super) fn made(body: Value) -> Product {
+        let (p, pools) = Product::create(body, Mode::Test).unwrap();
+        p.expecting(&pools)
+    }
+
+    /// An update, as the product is once its pools hold what it asks.
+    pub(super) fn changed(p: &Product, patch: Value) -> Result<Product, ValidationError> {
+        p.apply_update(patch, Mode::Test).map(|(u, pools, _)| u.expecting(&pools))
+    }
+
     #[test]
     fn the_seeds_example_creates_with_defaults() {
-        let p = Product::create(
+        let (p, _) = Product::create(
             json!({"title": "Premium Icon Pack", "type": "digital_download", "price": 29.99,
                    "description": "500+ hand-crafted icons"}),
             Mode::Live,
@@ -964,14 +1177,18 @@ mod tests {
 
     #[test]
     fn serials_count_their_stock_from_info() {
-        let p = Product::create(
+        let (p, pools) = Product::create(
             json!({"title": "Keys", "product_type": "serials", "price": "5.00",
                    "info": "A\nB\r\nC\n\n", "stock_delimiter": "\n"}),
             Mode::Test,
         )
         .unwrap();
+        assert_eq!(pools.lanes[crate::pool::PRODUCT_LANE], ["A", "B", "C"]);
+        assert_eq!(p.stock(), Stock::Count(0), "the pool's own writes count the serials in");
+        let p = p.expecting(&pools);
         assert_eq!(p.stock(), Stock::Count(3));
-        assert_eq!(p.to_json()["info"], "A\nB\nC");
+        assert_eq!(p.to_object_with(&pools.lanes).info.as_deref(), Some("A\nB\nC"));
+        assert_eq!(p.to_json()["info"], Value::Null, "lists and events carry no serials");
         let e = Product::create(
             json!({"title": "K", "type": "serials", "price": 1, "info": "A,B,A"}),
             Mode::Test,
@@ -982,11 +1199,18 @@ mod tests {
 
     #[test]
     fn file_is_an_alias_of_digital_download_and_stock_amount_limits_it() {
-        let p =
-            Product::create(json!({"title": "F", "type": "file", "price": 1, "stock_amount": 7}), Mode::Test)
-                .unwrap();
+        let p = made(json!({"title": "F", "type": "file", "price": 1, "stock_amount": 7}));
         assert_eq!(p.product_type, ProductType::DigitalDownload);
         assert_eq!(p.to_json()["stock"], 7);
+        // Two units held by open orders: the stock is still 7; setting it to 5 leaves 3 to sell.
+        let held = Product { available: Some(5), held: 2, ..p.clone() };
+        assert_eq!(held.to_json()["stock"], 7);
+        let (_, _, change) = held.apply_update(json!({"stock_amount": 5}), Mode::Test).unwrap();
+        assert_eq!(change.available, Some(Some(3)));
+        assert_eq!(
+            fields(held.apply_update(json!({"stock_amount": 1}), Mode::Test).unwrap_err()),
+            ["stock_amount"]
+        );
     }
 
     #[test]
@@ -1038,12 +1262,8 @@ mod tests {
 
     #[test]
     fn variants_carry_their_own_price_and_serials() {
-        let p = Product::create(
-            json!({"title": "Game key", "type": "serials", "price": 10,
-                   "variants": [{"title": "EU", "price": 9.5, "info": "E1,E2"}, {"title": "US", "price": 10, "info": "U1"}]}),
-            Mode::Test,
-        )
-        .unwrap();
+        let p = made(json!({"title": "Game key", "type": "serials", "price": 10,
+                   "variants": [{"title": "EU", "price": 9.5, "info": "E1,E2"}, {"title": "US", "price": 10, "info": "U1"}]}));
         assert_eq!(p.stock(), Stock::Count(3));
         let j = p.to_json();
         assert_eq!(j["variants"][0]["price"].to_string(), "9.5");
@@ -1060,41 +1280,97 @@ mod tests {
 
     #[test]
     fn update_changes_only_what_is_sent() {
-        let p = Product::create(
-            json!({"title": "Keys", "type": "serials", "price": 5, "info": "A,B", "variants": []}),
-            Mode::Test,
-        )
-        .unwrap();
-        let u = p.apply_update(json!({"title": "New title"}), Mode::Test).unwrap();
+        let p = made(json!({"title": "Keys", "type": "serials", "price": 5, "info": "A,B", "variants": []}));
+        let (u, pools, change) = p.apply_update(json!({"title": "New title"}), Mode::Test).unwrap();
         assert_eq!(u.title, "New title");
-        assert_eq!(u.serials, p.serials);
+        assert!(pools.is_empty(), "no info sent: the pool stays as it is");
+        assert_eq!(change, StockChange::default());
+        assert_eq!(u.stock(), p.stock());
         assert_eq!(u.id, p.id);
         assert_eq!(u.version, p.version + 1);
-        let u2 = u.apply_update(json!({"price": "7.25", "description": null}), Mode::Test).unwrap();
+        let u2 = changed(&u, json!({"price": "7.25", "description": null})).unwrap();
         assert_eq!(u2.price_minor, 725);
         assert_eq!(fields(u2.apply_update(json!({"title": null}), Mode::Test).unwrap_err()), ["title"]);
         assert_eq!(fields(u2.apply_update(json!({"id": "prod_other"}), Mode::Test).unwrap_err()), ["id"]);
         // Sending back what was read is accepted.
         assert!(u2.apply_update(u2.to_json(), Mode::Test).is_ok());
+        // A new info replaces what the pool holds; open orders' units must stay.
+        let held = Product { available: Some(0), held: 2, ..u2.clone() };
+        assert_eq!(fields(held.apply_update(json!({"info": "X"}), Mode::Test).unwrap_err()), ["info"]);
+        let (_, pools, _) = held.apply_update(json!({"info": "X,Y,Z"}), Mode::Test).unwrap();
+        assert_eq!(pools.lanes[crate::pool::PRODUCT_LANE], ["X", "Y", "Z"]);
     }
 
     #[test]
     fn variant_ids_survive_updates() {
-        let p = Product::create(
+        let p = made(
             json!({"title": "V", "type": "service", "price": 5, "variants": [{"title": "Basic", "price": 5}]}),
-            Mode::Test,
+        );
+        let vid = p.variants[0].id.clone();
+        let u = changed(
+            &p,
+            json!({"variants": [{"id": vid, "title": "Basic+", "price": 6}, {"title": "Pro", "price": 9}]}),
         )
         .unwrap();
-        let vid = p.variants[0].id.clone();
-        let u = p
-            .apply_update(json!({"variants": [{"id": vid, "title": "Basic+", "price": 6}, {"title": "Pro", "price": 9}]}), Mode::Test)
-            .unwrap();
         assert_eq!(u.variants[0].id, vid);
         assert_eq!(u.variants.len(), 2);
         let e = p
             .apply_update(json!({"variants": [{"id": "var_nope", "title": "X", "price": 1}]}), Mode::Test)
             .unwrap_err();
         assert_eq!(fields(e), ["variants[0].id"]);
+    }
+
+    #[test]
+    fn a_product_stays_small_enough_for_a_full_list_page() {
+        let option = "o".repeat(200);
+        let fields_of_options: Vec<Value> = (0..25)
+            .map(|n| json!({"type": "select", "name": format!("F{n}"), "options": vec![option.clone(); 100]}))
+            .collect();
+        let e = Product::create(
+            json!({"title": "Big", "type": "service", "price": 1, "custom": fields_of_options}),
+            Mode::Test,
+        )
+        .unwrap_err();
+        assert_eq!(fields(e.clone()), ["custom"]);
+        assert!(e.errors[0].message.contains("at most 40 KiB"), "{e}");
+        // The largest description passes on its own, and the whole is measured as a Lambda escapes it.
+        assert!(
+            Product::create(
+                json!({"title": "D", "type": "service", "price": 1, "description": "d".repeat(20_000)}),
+                Mode::Test
+            )
+            .is_ok()
+        );
+        let quoted = "\"".repeat(20_000);
+        let e = Product::create(
+            json!({"title": "D", "type": "service", "price": 1, "description": quoted}),
+            Mode::Test,
+        )
+        .unwrap_err();
+        assert_eq!(fields(e), ["description"]);
+    }
+
+    #[test]
+    fn variants_count_their_own_stock_and_a_removed_one_gives_its_pool_up() {
+        let p = made(json!({"title": "G", "type": "serials", "price": 10,
+                   "variants": [{"title": "EU", "price": 9, "info": "E1,E2"}, {"title": "US", "price": 10, "info": "U1"}]}));
+        let (eu, us) = (p.variants[0].id.clone(), p.variants[1].id.clone());
+        assert_eq!((p.lane(&eu).available, p.lane(&us).available), (2, 1));
+        let (u, pools, change) =
+            p.apply_update(json!({"variants": [{"id": eu, "title": "EU", "price": 9}, {"title": "UK", "price": 8, "info": "K1"}]}), Mode::Test).unwrap();
+        let uk = u.variants[1].id.clone();
+        assert_eq!(change.lanes_removed, std::slice::from_ref(&us));
+        assert_eq!(change.lanes_added, std::slice::from_ref(&uk));
+        assert_eq!(pools.lanes[&us], Vec::<String>::new(), "the removed variant's pool is emptied");
+        assert_eq!(pools.lanes[&uk], ["K1"]);
+        assert!(!pools.lanes.contains_key(&eu), "EU's pool stays as it is");
+        // A variant whose units open orders hold cannot go.
+        let mut held = p.clone();
+        held.vstock.insert(us.clone(), LaneStock { available: 0, held: 1 });
+        let e = held
+            .apply_update(json!({"variants": [{"id": eu, "title": "EU", "price": 9}]}), Mode::Test)
+            .unwrap_err();
+        assert_eq!(fields(e), ["variants"]);
     }
 
     #[test]
@@ -1113,16 +1389,14 @@ mod tests {
 
 #[cfg(test)]
 mod public_tests {
-    use super::*;
+    use super::tests::{changed, made};
     use serde_json::json;
 
     #[test]
     fn buyers_never_see_serials_files_or_hidden_counts() {
-        let p = Product::create(
+        let p = made(
             json!({"title": "K", "type": "serials", "price": 5, "info": "A,B", "hide_stock": true, "seller_note": "x"}),
-            Mode::Test,
-        )
-        .unwrap();
+        );
         let public = serde_json::to_value(p.to_public()).unwrap();
         assert_eq!(public["stock"], "in stock");
         for secret in
@@ -1130,9 +1404,9 @@ mod public_tests {
         {
             assert!(public.get(secret).is_none(), "{secret}");
         }
-        let empty = p.apply_update(json!({"info": ""}), Mode::Test).unwrap();
+        let empty = changed(&p, json!({"info": ""})).unwrap();
         assert_eq!(serde_json::to_value(empty.to_public()).unwrap()["stock"], "out of stock");
-        let shown = p.apply_update(json!({"hide_stock": false}), Mode::Test).unwrap();
+        let shown = changed(&p, json!({"hide_stock": false})).unwrap();
         assert_eq!(serde_json::to_value(shown.to_public()).unwrap()["stock"], 2);
     }
 }

@@ -333,10 +333,25 @@ impl Delivery {
             created_at: self.created_at,
             updated_at: self.updated_at,
             attempts: self.attempts.clone(),
-            payload: serde_json::from_str(&self.payload).unwrap_or(Value::Null),
+            payload: Some(serde_json::from_str(&self.payload).unwrap_or(Value::Null)),
         }
     }
+
+    /// The delivery as lists carry it: without its payload (`GET /webhook_deliveries/{id}` has
+    /// it), so a full page stays small whatever the events carried.
+    pub fn to_list_object(&self) -> crate::wire::DeliveryObject {
+        crate::wire::DeliveryObject { payload: None, ..self.to_object() }
+    }
+
+    /// Whether it has had as many attempts as one delivery keeps.
+    pub fn attempts_exhausted(&self) -> bool {
+        self.attempts.len() >= MAX_ATTEMPTS
+    }
 }
+
+/// Attempts one delivery may have, retries by hand included (each keeps up to 1 KiB of the
+/// receiver's answer): the delivery stays a bounded item.
+pub const MAX_ATTEMPTS: usize = 15;
 
 /// The waits of the automatic attempts: `waits[0]` before attempt 1 (0: at once), `waits[n]`
 /// between the failure of attempt n and attempt n+1. The seed's: `0,60,300,1800,7200` seconds.

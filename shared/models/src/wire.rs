@@ -202,7 +202,7 @@ pub struct VariantObject {
     pub title: String,
     pub price: Amount,
     pub stock: StockLevel,
-    /// A serials product's variant holds its own serials.
+    /// A serials product's variant holds its own serials (in `GET /products/{id}` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub info: Option<String>,
 }
@@ -229,7 +229,9 @@ pub struct ProductObject {
     pub images: Vec<String>,
     pub file_url: Option<String>,
     pub stock: StockLevel,
-    /// Serials, joined by `stock_delimiter` (type serials without variants).
+    /// Serials, joined by `stock_delimiter` (type serials without variants), in
+    /// `GET /products/{id}` and the answers of writes. Lists and `product.*` events carry
+    /// `null`: serials are secrets, and a product may hold 2 MiB of them.
     pub info: Option<String>,
     pub stock_delimiter: String,
     pub stock_amount: Option<u64>,
@@ -256,6 +258,19 @@ pub struct ProductObject {
     /// The product's category (in `GET /products/{id}` when it has one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<CategoryRef>,
+}
+
+/// `POST /products/{id}/serials`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SerialsInput {
+    /// The serials to add, split by the product's `stock_delimiter` (each at most 1,000
+    /// characters).
+    #[schema(min_length = 1, max_length = 1048576)]
+    pub info: String,
+    /// `var_…`: for a product sold in variants, the variant whose serials these are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_id: Option<String>,
 }
 
 /// A variant as sent: `id` to keep an existing one, none for a new one.
@@ -662,7 +677,7 @@ pub struct OrderObject {
     pub refund_reason: Option<String>,
     /// The buyer's customer record, once paid.
     pub customer_id: Option<String>,
-    pub delivery: crate::order::Delivery,
+    pub delivery: OrderDelivery,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// An unpaid order expires then, giving its stock back.
@@ -675,6 +690,31 @@ pub struct OrderObject {
     pub payment_error: Option<String>,
     /// A chargeback opened on this order.
     pub dispute: Option<crate::order::Dispute>,
+}
+
+/// An order's goods. Lists (`GET /orders`) leave the goods themselves out (`items` and
+/// `content` are absent there, `item_count` says how many serials): `GET /orders/{id}`, the
+/// storefront's order and the order events carry them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OrderDelivery {
+    pub status: crate::order::DeliveryStatus,
+    /// Serials handed out (absent in lists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<String>>,
+    /// How many serials were handed out.
+    pub item_count: u64,
+    /// The seller's note (services).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Digital downloads: the expiring, download-capped link (a path under the API's base URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+    /// Dynamic goods: what the seller's `dynamic_url` answered (absent in lists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Why the last delivery failed (dynamic goods); `POST /v1/orders/{id}/redeliver` tries again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// The variant an order bought.
@@ -905,7 +945,8 @@ mod tests {
     #[test]
     fn a_product_with_every_documented_field_is_accepted() {
         let body = serde_json::to_value(every_product_field()).unwrap();
-        let p = Product::create(body, crate::Mode::Test).unwrap();
+        let (p, pools) = Product::create(body, crate::Mode::Test).unwrap();
+        let p = p.expecting(&pools);
         assert_eq!(p.stock(), crate::product::Stock::Count(2));
         let round: ProductObject = serde_json::from_value(p.to_json()).unwrap();
         assert_eq!(round, p.to_object());
@@ -1054,8 +1095,9 @@ pub struct DeliveryObject {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub attempts: Vec<crate::webhook::AttemptRecord>,
-    /// The body every attempt sends: `{id, type, created_at, data}`.
-    pub payload: Value,
+    /// The body every attempt sends: `{id, type, created_at, data}` (absent in lists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Value>,
 }
 
 envelopes!(DeliveryData, DeliveryList, DeliveryObject);

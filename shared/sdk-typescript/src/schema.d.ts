@@ -62,6 +62,30 @@ export interface paths {
         patch: operations["update_product"];
         trace?: never;
     };
+    "/v1/products/{id}/serials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add serials to a product
+         * @description Appends serials to the product's pool (or, with `variant_id`, to a variant's), without
+         *     rewriting it: buyers checking out meanwhile are never raced. `info` is split by the
+         *     product's `stock_delimiter`; serials the pool holds already are skipped (a retry of an
+         *     interrupted append completes it); a serial twice in one `info` is a 422. A product holds at
+         *     most 2 MiB of serials. Records `product.updated`. Answers the product with its serials.
+         */
+        post: operations["add_product_serials"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/categories": {
         parameters: {
             query?: never;
@@ -665,7 +689,8 @@ export interface paths {
         /**
          * Retry an endpoint's failed deliveries
          * @description Every `failed` delivery to this endpoint created at or after `since` gets one more attempt,
-         *     queued now (they go out concurrently; the answer says how many). Full access.
+         *     queued now (they go out concurrently; the answer says how many); deliveries that had 15
+         *     attempts are left out. Full access.
          */
         post: operations["retry_failed_webhooks"];
         delete?: never;
@@ -728,7 +753,8 @@ export interface paths {
          * Retry a webhook delivery by hand
          * @description One attempt now, while the request waits; the answer is the delivery with that attempt
          *     (`manual: true`). The automatic ladder does not restart. Only a `failed` or `delivered`
-         *     delivery (422 while the ladder still runs). Full access.
+         *     delivery (422 while the ladder still runs), and at most 15 attempts per delivery (422
+         *     beyond). Full access.
          */
         post: operations["retry_webhook_delivery"];
         delete?: never;
@@ -1198,20 +1224,6 @@ export interface components {
             blacklist_reason?: string | null;
             created_at: components["schemas"]["Timestamp"];
         };
-        /** @description The goods, once delivered. */
-        Delivery: {
-            status: components["schemas"]["DeliveryStatus"];
-            /** @description Serials handed out. */
-            items?: string[];
-            /** @description The seller's note (services). */
-            note?: string | null;
-            /** @description Digital downloads: the expiring, download-capped link (a path under the API's base URL). */
-            download_url?: string | null;
-            /** @description Dynamic goods: what the seller's `dynamic_url` answered. */
-            content?: string | null;
-            /** @description Why the last delivery failed (dynamic goods); `POST /v1/orders/{id}/redeliver` tries again. */
-            error?: string | null;
-        };
         DeliveryData: {
             data: components["schemas"]["DeliveryObject"];
         };
@@ -1233,8 +1245,8 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
             attempts: components["schemas"]["AttemptRecord"][];
-            /** @description The body every attempt sends: `{id, type, created_at, data}`. */
-            payload: unknown;
+            /** @description The body every attempt sends: `{id, type, created_at, data}` (absent in lists). */
+            payload?: unknown;
         };
         /** @enum {string} */
         DeliveryStatus: "pending" | "sending" | "delivered" | "failed";
@@ -1379,6 +1391,29 @@ export interface components {
         OrderData: {
             data: components["schemas"]["OrderObject"];
         };
+        /**
+         * @description An order's goods. Lists (`GET /orders`) leave the goods themselves out (`items` and
+         *     `content` are absent there, `item_count` says how many serials): `GET /orders/{id}`, the
+         *     storefront's order and the order events carry them.
+         */
+        OrderDelivery: {
+            status: components["schemas"]["DeliveryStatus"];
+            /** @description Serials handed out (absent in lists). */
+            items?: string[] | null;
+            /**
+             * Format: int64
+             * @description How many serials were handed out.
+             */
+            item_count: number;
+            /** @description The seller's note (services). */
+            note?: string | null;
+            /** @description Digital downloads: the expiring, download-capped link (a path under the API's base URL). */
+            download_url?: string | null;
+            /** @description Dynamic goods: what the seller's `dynamic_url` answered (absent in lists). */
+            content?: string | null;
+            /** @description Why the last delivery failed (dynamic goods); `POST /v1/orders/{id}/redeliver` tries again. */
+            error?: string | null;
+        };
         OrderList: {
             data: components["schemas"]["OrderObject"][];
             meta: components["schemas"]["PageMeta"];
@@ -1416,7 +1451,7 @@ export interface components {
             refund_reason?: string | null;
             /** @description The buyer's customer record, once paid. */
             customer_id?: string | null;
-            delivery: components["schemas"]["Delivery"];
+            delivery: components["schemas"]["OrderDelivery"];
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
             /** @description An unpaid order expires then, giving its stock back. */
@@ -1544,7 +1579,11 @@ export interface components {
             images: string[];
             file_url?: string | null;
             stock: components["schemas"]["StockLevel"];
-            /** @description Serials, joined by `stock_delimiter` (type serials without variants). */
+            /**
+             * @description Serials, joined by `stock_delimiter` (type serials without variants), in
+             *     `GET /products/{id}` and the answers of writes. Lists and `product.*` events carry
+             *     `null`: serials are secrets, and a product may hold 2 MiB of them.
+             */
             info?: string | null;
             stock_delimiter: string;
             /** Format: int64 */
@@ -1660,6 +1699,16 @@ export interface components {
             /** @description `succeeded` or `failed`. */
             outcome: string;
         };
+        /** @description `POST /products/{id}/serials`. */
+        SerialsInput: {
+            /**
+             * @description The serials to add, split by the product's `stock_delimiter` (each at most 1,000
+             *     characters).
+             */
+            info: string;
+            /** @description `var_…`: for a product sold in variants, the variant whose serials these are. */
+            variant_id?: string | null;
+        };
         /** @description A count, or "∞" when unlimited */
         StockLevel: number | "∞";
         /** @description `{"data": StoreObject}` */
@@ -1725,7 +1774,7 @@ export interface components {
             title: string;
             price: components["schemas"]["Amount"];
             stock: components["schemas"]["StockLevel"];
-            /** @description A serials product's variant holds its own serials. */
+            /** @description A serials product's variant holds its own serials (in `GET /products/{id}` only). */
             info?: string | null;
         };
     };
@@ -2171,6 +2220,108 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ProductChanges"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in this store and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A request with the same `Idempotency-Key` is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_product_serials: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description prod_… */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SerialsInput"];
             };
         };
         responses: {

@@ -6,7 +6,7 @@ use crate::cost::{Kind, record};
 use crate::db::{Db, Item, StoreError, Write, n, number, s};
 use crate::layout::tenant_pk;
 pub(crate) use crate::layout::{CATEGORIES, COUPONS, CUSTOMERS, Collection, ORDERS, PRODUCTS};
-use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity};
 use sellvy_models::{SortOrder, Tenant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -31,9 +31,17 @@ impl Collection {
         Ok(item)
     }
 
-    /// Adds `delta` to the tenant's count of this collection (a transaction write).
+    /// Adds `delta` to the tenant's count of this collection (a transaction write), on a shard
+    /// picked at random when the counter is sharded.
     pub fn count_add(&self, db: &Db, t: &Tenant, delta: i64) -> Result<Write, StoreError> {
-        Write::update(&db.table, self.counter_key(t), "ADD item_count :d", None, &[(":d", n(delta))])
+        let shard = sellvy_models::id::random_bytes::<1>()[0] % self.shards;
+        Write::update(
+            &db.table,
+            self.counter_shard_key(t, shard),
+            "ADD item_count :d",
+            None,
+            &[(":d", n(delta))],
+        )
     }
 }
 
@@ -75,11 +83,25 @@ impl Db {
         }
     }
 
-    /// The maintained count of a collection.
+    /// The maintained count of a collection (the sum of its shards).
     pub(crate) async fn count(&self, c: Collection, t: &Tenant) -> Result<u64, StoreError> {
-        let (pk, sk) = c.counter_key(t);
-        let item = self.get(pk, sk, false).await?;
-        Ok(item.map_or(0, |i| number(&i, "item_count").max(0) as u64))
+        if c.shards == 1 {
+            let (pk, sk) = c.counter_key(t);
+            let item = self.get(pk, sk, false).await?;
+            return Ok(item.map_or(0, |i| number(&i, "item_count").max(0) as u64));
+        }
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :c)")
+            .expression_attribute_values(":pk", s(tenant_pk(t)))
+            .expression_attribute_values(":c", s(c.counter))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        record(Kind::Read, out.items().len(), out.consumed_capacity());
+        Ok(out.items().iter().map(|i| number(i, "item_count")).sum::<i64>().max(0) as u64)
     }
 
     /// A page in creation order: one Query of `per_page` items (newest first, the counter comes
@@ -98,34 +120,49 @@ impl Db {
         if offset > 0 && start.is_none() {
             return Ok(Page { items: Vec::new(), total: self.count(c, t).await? });
         }
+        // Newest first from the start, the counter's items (they sort after every id) come
+        // first in the same Query. A Query stops at 1 MB: it goes on until the page is full.
         let with_counter = offset == 0 && desc;
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
-            .expression_attribute_values(":pk", s(tenant_pk(t)))
-            .expression_attribute_values(":p", s(c.prefix))
-            .scan_index_forward(!desc)
-            .limit(per_page as i32 + with_counter as i32)
-            .set_exclusive_start_key(start)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        record(Kind::Read, out.items().len(), out.consumed_capacity());
         let mut total = None;
+        let mut counters = 0u32;
         let mut items = Vec::with_capacity(per_page as usize);
-        for item in out.items.unwrap_or_default() {
-            if item.get("SK") == Some(&s(c.counter)) {
-                total = Some(number(&item, "item_count").max(0) as u64);
-            } else if items.len() < per_page as usize {
-                items.push(serde_dynamo::from_item(item)?);
+        let mut from = start;
+        loop {
+            let wanted = per_page as usize - items.len() + if with_counter { c.shards as usize } else { 0 };
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
+                .expression_attribute_values(":pk", s(tenant_pk(t)))
+                .expression_attribute_values(":p", s(c.prefix))
+                .scan_index_forward(!desc)
+                .limit(wanted as i32)
+                .set_exclusive_start_key(from)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await?;
+            record(Kind::Read, out.items().len(), out.consumed_capacity());
+            let next = out.last_evaluated_key.clone();
+            for item in out.items.unwrap_or_default() {
+                let is_counter =
+                    matches!(item.get("SK"), Some(AttributeValue::S(k)) if k.starts_with(c.counter));
+                if is_counter {
+                    counters += 1;
+                    *total.get_or_insert(0) += number(&item, "item_count");
+                } else if items.len() < per_page as usize {
+                    items.push(serde_dynamo::from_item(item)?);
+                }
+            }
+            match next {
+                Some(k) if items.len() < per_page as usize => from = Some(k),
+                _ => break,
             }
         }
         let total = match total {
-            Some(n) => n,
+            Some(n) if counters >= c.shards as u32 || with_counter => n.max(0) as u64,
             None if with_counter => 0, // no counter yet: the collection never had an item
-            None => self.count(c, t).await?,
+            _ => self.count(c, t).await?,
         };
         Ok(Page { items, total })
     }

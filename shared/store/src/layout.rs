@@ -16,26 +16,29 @@ use sellvy_models::time::Timestamp;
 pub(crate) struct Collection {
     /// Sort-key prefix, e.g. `PRODUCT#`.
     pub prefix: &'static str,
-    /// Sort key of the counter item, e.g. `PRODUCT#~COUNT`.
+    /// Sort key of the counter item, e.g. `PRODUCT#~COUNT` (with `#<n>` per shard when sharded).
     pub counter: &'static str,
     /// GSI1 partition suffix, e.g. `#PRODUCT`.
     pub index: &'static str,
+    /// Counter shards: a collection every purchase adds to (orders, customers) spreads its
+    /// count over several items, so concurrent checkouts of a store rarely write the same one.
+    pub shards: u8,
 }
 
 pub(crate) const PRODUCTS: Collection =
-    Collection { prefix: "PRODUCT#", counter: "PRODUCT#~COUNT", index: "#PRODUCT" };
+    Collection { prefix: "PRODUCT#", counter: "PRODUCT#~COUNT", index: "#PRODUCT", shards: 1 };
 pub(crate) const CATEGORIES: Collection =
-    Collection { prefix: "CATEGORY#", counter: "CATEGORY#~COUNT", index: "#CATEGORY" };
+    Collection { prefix: "CATEGORY#", counter: "CATEGORY#~COUNT", index: "#CATEGORY", shards: 1 };
 pub(crate) const ORDERS: Collection =
-    Collection { prefix: "ORDER#", counter: "ORDER#~COUNT", index: "#ORDER" };
+    Collection { prefix: "ORDER#", counter: "ORDER#~COUNT", index: "#ORDER", shards: 8 };
 pub(crate) const CUSTOMERS: Collection =
-    Collection { prefix: "CUSTOMER#", counter: "CUSTOMER#~COUNT", index: "#CUSTOMER" };
+    Collection { prefix: "CUSTOMER#", counter: "CUSTOMER#~COUNT", index: "#CUSTOMER", shards: 8 };
 pub(crate) const COUPONS: Collection =
-    Collection { prefix: "COUPON#", counter: "COUPON#~COUNT", index: "#COUPON" };
+    Collection { prefix: "COUPON#", counter: "COUPON#~COUNT", index: "#COUPON", shards: 1 };
 pub(crate) const ENDPOINTS: Collection =
-    Collection { prefix: "WEBHOOK#", counter: "WEBHOOK#~COUNT", index: "#WEBHOOK" };
+    Collection { prefix: "WEBHOOK#", counter: "WEBHOOK#~COUNT", index: "#WEBHOOK", shards: 1 };
 pub(crate) const DELIVERIES: Collection =
-    Collection { prefix: "WHDELIVERY#", counter: "WHDELIVERY#~COUNT", index: "#WHDELIVERY" };
+    Collection { prefix: "WHDELIVERY#", counter: "WHDELIVERY#~COUNT", index: "#WHDELIVERY", shards: 1 };
 
 impl Collection {
     /// An object's table key.
@@ -45,13 +48,40 @@ impl Collection {
 
     /// The counter item's table key.
     pub fn counter_key(&self, t: &Tenant) -> (String, String) {
-        (tenant_pk(t), self.counter.to_string())
+        self.counter_shard_key(t, 0)
+    }
+
+    /// One shard of the counter: `<KIND>#~COUNT` unsharded, `<KIND>#~COUNT#<n>` sharded.
+    pub fn counter_shard_key(&self, t: &Tenant, shard: u8) -> (String, String) {
+        match self.shards {
+            1 => (tenant_pk(t), self.counter.to_string()),
+            _ => (tenant_pk(t), format!("{}#{shard}", self.counter)),
+        }
     }
 
     /// The GSI1 partition of the tenant's objects of this kind.
     pub fn index_pk(&self, t: &Tenant) -> String {
         format!("{}{}", tenant_pk(t), self.index)
     }
+}
+
+/// A product's serial pools: one partition, a lane per variant (`-` for the product's own).
+/// Each serial is an item whose sort key is its lane and a hash of the serial, so one serial
+/// can be in a lane once (by construction), and a buyer's pick starts at a random hash.
+pub(crate) fn pool_pk(t: &Tenant, product_id: &str) -> String {
+    format!("{}#POOL#{product_id}", tenant_pk(t))
+}
+
+pub(crate) fn pool_sk(lane: &str, serial: &str) -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(serial.as_bytes());
+    format!("{lane}#{}", &sellvy_models::apikey::hex(&hash)[..32])
+}
+
+/// Serials a large order claimed while it is being paid (a chunk an item), until the payment
+/// commits them to the order or an unpaid end gives them back.
+pub(crate) fn parked_pk(t: &Tenant, order_id: &str) -> String {
+    format!("{}#PARKED#{order_id}", tenant_pk(t))
 }
 
 /// The partition of every item of one store's mode.
@@ -221,8 +251,11 @@ mod tests {
             assert_eq!(c.index_pk(&t), format!("T#store_01ABC#test{}", c.index));
         }
         assert_eq!(PRODUCTS.key(&t, "prod_1"), pair("T#store_01ABC#test", "PRODUCT#prod_1"));
-        assert_eq!(ORDERS.counter_key(&t), pair("T#store_01ABC#test", "ORDER#~COUNT"));
+        assert_eq!(PRODUCTS.counter_key(&t), pair("T#store_01ABC#test", "PRODUCT#~COUNT"));
+        assert_eq!(ORDERS.counter_key(&t), pair("T#store_01ABC#test", "ORDER#~COUNT#0"), "sharded");
         assert_eq!(DELIVERIES.index_pk(&t), "T#store_01ABC#test#WHDELIVERY");
+        assert_eq!(ORDERS.counter_shard_key(&t, 3), pair("T#store_01ABC#test", "ORDER#~COUNT#3"));
+        assert!(ORDERS.counter_shard_key(&t, 7).1 > ORDERS.key(&t, "ord_zzzzzzzzzzzzzzzzzzzzzzzzzz").1);
     }
 
     #[test]
@@ -240,6 +273,11 @@ mod tests {
         assert_eq!(stripe_payment_key("pi_1"), pair("STRIPEPI#pi_1", "STRIPEPI"));
         assert_eq!(download_key("f00d"), pair("DOWNLOAD#f00d", "DOWNLOAD"));
         assert_eq!((rate_bucket_pk(&t).as_str(), RATE_SK), ("RATE#store_01ABC#live", "RATE"));
+        assert_eq!(pool_pk(&t, "prod_1"), "T#store_01ABC#live#POOL#prod_1");
+        assert_eq!(pool_sk("-", "KEY-1"), pool_sk("-", "KEY-1"), "one serial, one place in a lane");
+        assert!(pool_sk("var_1", "KEY-1").starts_with("var_1#") && pool_sk("var_1", "KEY-1").len() == 6 + 32);
+        assert_ne!(pool_sk("-", "KEY-1"), pool_sk("-", "KEY-2"));
+        assert_eq!(parked_pk(&t, "ord_1"), "T#store_01ABC#live#PARKED#ord_1");
         assert_eq!(client_bucket_pk(&t, "203.0.113.9"), "RATE#store_01ABC#live#client#203.0.113.9");
         assert_eq!(
             [Watch::UnpaidOrders, Watch::Outbox, Watch::Deliveries].map(Watch::partition),

@@ -1,6 +1,8 @@
 //! Orders: checkout takes stock and coupon uses in the order's own transaction, so no
-//! concurrency can oversell or exceed `max_uses`; payment hands out serials in the transaction
-//! that completes the order, so no serial is ever sold twice.
+//! concurrency can oversell or exceed `max_uses`; payment takes its serials out of the pool in
+//! the transaction that completes the order (or parks them under the order first, for an order
+//! too large for one transaction), so no serial is ever sold twice. Stock moves by atomic
+//! counters on the product (`available`, `held`, `total_sold`), never by rewriting it.
 
 use crate::collection::{COUPONS, ORDERS, PRODUCTS, Page};
 use crate::db::{Db, Item, StoreError, Write, n, number, s};
@@ -16,8 +18,8 @@ pub struct Completion<'a> {
     pub paid: &'a Order,
     pub old: &'a Order,
     pub product: &'a Product,
-    /// How many serials leave the product (0 for other types).
-    pub serials: usize,
+    /// The serials the order receives: taken from the pool now, or parked for it before.
+    pub claimed: Claimed<'a>,
     pub customer: crate::CustomerUpdate<'a>,
     pub events: &'a [Event],
     /// Digital downloads: the link's grant, written with the order.
@@ -25,6 +27,36 @@ pub struct Completion<'a> {
     /// Stripe payments: the PaymentIntent, recorded so that Stripe's later callbacks about it
     /// (disputes) find the order.
     pub stripe_payment_intent: Option<&'a str>,
+}
+
+/// Where a paid order's serials come from.
+pub enum Claimed<'a> {
+    /// Not a serials order.
+    Nothing,
+    /// Picked from the pool: they leave it in the payment's transaction.
+    Pool(&'a [crate::PoolEntry]),
+    /// Parked under the order beforehand: the parked chunks go.
+    Parked(&'a [crate::Parked]),
+}
+
+impl Claimed<'_> {
+    /// The bytes of serials the pools give up.
+    fn bytes(&self) -> i64 {
+        match self {
+            Claimed::Nothing => 0,
+            Claimed::Pool(e) => e.iter().map(|e| e.serial.len() as i64).sum(),
+            Claimed::Parked(p) => p.iter().flat_map(|p| &p.entries).map(|e| e.serial.len() as i64).sum(),
+        }
+    }
+}
+
+/// A stock lane's counters on the product: its own (`available`, `held`), or a variant's.
+fn lane_paths(lane: &str) -> (&'static str, &'static str, Vec<(&'static str, &str)>) {
+    if lane == sellvy_models::pool::PRODUCT_LANE {
+        ("available", "held", vec![])
+    } else {
+        ("vstock.#lane.available", "vstock.#lane.held", vec![("#lane", lane)])
+    }
 }
 
 fn stripe_key(payment_intent: &str) -> (String, String) {
@@ -119,29 +151,21 @@ impl Db {
             ORDERS.count_add(self, t, 1)?,
             self.record_event(t, event)?,
         ];
-        let variant = o.variant.as_ref().filter(|_| product.stock_per_variant());
-        match variant.and_then(|v| product.variant_index(&v.id).map(|i| (i, v))) {
-            _ if o.reserved == 0 => {}
-            Some((i, v)) => writes.push(
-                Write::update(
+        if o.reserved > 0 {
+            // The units move from available to held, atomically, only if they are there.
+            let lane = product.lane_of(o.variant.as_ref().map(|v| v.id.as_str()));
+            let (available, held, names) = lane_paths(&lane);
+            writes.push(
+                Write::update_named(
                     &self.table,
                     PRODUCTS.key(t, &o.product_id),
-                    &format!("SET variants[{i}].available = variants[{i}].available - :q"),
-                    Some(&format!("variants[{i}].id = :vid AND variants[{i}].available >= :q")),
-                    &[(":q", n(o.reserved)), (":vid", s(&v.id))],
-                )?
-                .or_reject("quantity", "is more than what is left of this variant"),
-            ),
-            None => writes.push(
-                Write::update(
-                    &self.table,
-                    PRODUCTS.key(t, &o.product_id),
-                    "SET available = available - :q",
-                    Some("available >= :q"),
-                    &[(":q", n(o.reserved))],
+                    &format!("ADD {available} :minus, {held} :q"),
+                    Some(&format!("{available} >= :q")),
+                    &names,
+                    &[(":q", n(o.reserved)), (":minus", n(-(o.reserved as i64)))],
                 )?
                 .or_reject("quantity", "is more than what is left in stock"),
-            ),
+            );
         }
         if let Some(c) = coupon {
             let (condition, values) = match c.max_uses {
@@ -156,36 +180,57 @@ impl Db {
         self.transact(writes).await
     }
 
-    /// Completes a paid order: the order (if still as read), the product's serials handed out
-    /// (the first `serials` of its list; the product's version is checked, so they are the ones
-    /// read), `total_sold`, the customer's record, and the events, in one transaction.
+    /// Completes a paid order: the order (if still as read), its serials leaving the pool (or
+    /// their parked chunks), the product's counters (`held` down, `total_sold` up: atomic, no
+    /// version check, so buyers of one product never wait on each other's payments), the
+    /// customer's record, and the events, in one transaction.
     pub async fn complete_order(&self, t: &Tenant, c: &Completion<'_>) -> Result<(), StoreError> {
-        let Completion { paid, old, product, serials, customer, events, download, stripe_payment_intent } = c;
-        let serials = *serials;
+        let Completion { paid, old, product, claimed, customer, events, download, stripe_payment_intent } = c;
         let mut writes = vec![Write::put(
             &self.table,
             order_item(t, paid)?,
             Some("version = :v"),
             &[(":v", n(old.version))],
         )?];
-        // Serials leave the variant's list when the stock is kept per variant.
-        let list = match paid.variant.as_ref().and_then(|v| product.variant_index(&v.id)) {
-            Some(i) if product.stock_per_variant() => format!("variants[{i}].serials"),
-            _ => "serials".to_string(),
-        };
-        let removed: Vec<String> = (0..serials).map(|i| format!("{list}[{i}]")).collect();
-        // A limited digital download's stock leaves with the sale too.
-        let stock = if product.stock_amount.is_some() { ", stock_amount = stock_amount - :q" } else { "" };
-        let set = format!("SET total_sold = total_sold + :q, version = version + :one{stock}");
-        let expression =
-            if removed.is_empty() { set } else { format!("REMOVE {} {set}", removed.join(", ")) };
-        writes.push(Write::update(
-            &self.table,
-            PRODUCTS.key(t, &product.id),
-            &expression,
-            Some("version = :pv"),
-            &[(":q", n(paid.quantity)), (":one", n(1)), (":pv", n(product.version))],
-        )?);
+        match claimed {
+            Claimed::Nothing => {}
+            Claimed::Pool(entries) => {
+                for e in entries.iter() {
+                    writes.push(self.take_from_pool(t, &product.id, e)?);
+                }
+            }
+            Claimed::Parked(chunks) => {
+                for p in chunks.iter() {
+                    writes.push(self.unpark_write(t, &paid.id, p)?);
+                }
+            }
+        }
+        let lane = product.lane_of(paid.variant.as_ref().map(|v| v.id.as_str()));
+        let (_, held, mut names) = lane_paths(&lane);
+        let mut add = vec!["total_sold :q".to_string()];
+        let mut values = vec![(":q", n(paid.quantity))];
+        if old.reserved > 0 {
+            add.push(format!("{held} :unheld"));
+            values.push((":unheld", n(-(old.reserved as i64))));
+        }
+        if !matches!(claimed, Claimed::Nothing) {
+            add.push("pool_bytes :bytes".into());
+            values.push((":bytes", n(-claimed.bytes())));
+        }
+        if old.reserved == 0 {
+            names.clear();
+        }
+        writes.push(
+            Write::update_named(
+                &self.table,
+                PRODUCTS.key(t, &product.id),
+                &format!("ADD {}", add.join(", ")),
+                Some("attribute_exists(PK)"),
+                &names,
+                &values,
+            )?
+            .or_reject("id", "the product of this order no longer exists"),
+        );
         writes.extend(self.customer_writes(t, customer)?);
         if let Some(d) = download {
             let item: Item = std::collections::HashMap::from([
@@ -274,34 +319,28 @@ impl Db {
             Some("version = :v"),
             &[(":v", n(old.version))],
         )?];
-        let variant = old.variant.as_ref().filter(|_| product.is_some_and(|p| p.stock_per_variant()));
-        match (product, variant) {
-            (Some(_), _) if old.reserved == 0 => {}
-            (Some(p), Some(v)) => {
-                // Back to the variant, if it still exists (its position is checked by its id).
-                if let Some(i) = p.variant_index(&v.id) {
-                    writes.push(Write::update(
+        if let Some(p) = product.filter(|_| old.reserved > 0) {
+            // Back to the lane it came from, if the product still counts it.
+            let lane = p.lane_of(old.variant.as_ref().map(|v| v.id.as_str()));
+            let (available, held, names) = lane_paths(&lane);
+            let counted = if lane == sellvy_models::pool::PRODUCT_LANE {
+                p.available.is_some()
+            } else {
+                p.vstock.contains_key(&lane)
+            };
+            if counted {
+                writes.push(
+                    Write::update_named(
                         &self.table,
                         PRODUCTS.key(t, &p.id),
-                        &format!("SET variants[{i}].available = variants[{i}].available + :q"),
-                        Some(&format!(
-                            "variants[{i}].id = :vid AND attribute_exists(variants[{i}].available)"
-                        )),
-                        &[(":q", n(old.reserved)), (":vid", s(&v.id))],
-                    )?);
-                }
+                        &format!("ADD {available} :q, {held} :minus"),
+                        Some(&format!("attribute_exists({held})")),
+                        &names,
+                        &[(":q", n(old.reserved)), (":minus", n(-(old.reserved as i64)))],
+                    )?
+                    .or_reject("id", "the product no longer counts the units this order holds"),
+                );
             }
-            // A product without a counter any more (it cannot lose one while units are held,
-            // but an older item might): nothing to give back to.
-            (Some(p), None) if p.available.is_none() => {}
-            (Some(p), None) => writes.push(Write::update(
-                &self.table,
-                PRODUCTS.key(t, &p.id),
-                "SET available = available + :q",
-                Some("attribute_exists(available)"),
-                &[(":q", n(old.reserved))],
-            )?),
-            (None, _) => {}
         }
         if let Some(c) = coupon {
             writes.push(Write::update(

@@ -4,8 +4,12 @@
 use crate::collection::{CATEGORIES, PRODUCTS, Page};
 use crate::db::{Db, StoreError, Write, n};
 use aws_sdk_dynamodb::types::AttributeValue;
-use sellvy_models::product::ProductSummary;
+use sellvy_models::product::{LaneStock, ProductSummary, StockChange};
 use sellvy_models::{Event, Product, SortOrder, Tenant};
+
+/// The product's attributes that checkouts and payments move: a seller's write never
+/// overwrites them.
+const COUNTERS: [&str; 6] = ["available", "held", "vstock", "pool_bytes", "serial_len_max", "total_sold"];
 
 impl Db {
     /// Adds `delta` to a category's product count; fails (naming `category_id`) when the
@@ -34,37 +38,76 @@ impl Db {
         self.transact(writes).await
     }
 
-    /// Replaces `old` by `new` if nobody changed it since it was read ([`StoreError::Conflict`]
-    /// otherwise), moving it between categories and recording `event`.
+    /// Writes the seller's fields of `new` if nobody changed them since `old` was read
+    /// ([`StoreError::Conflict`] otherwise), moving it between categories and recording
+    /// `event`. The stock counters are not the seller's: checkouts and payments move them
+    /// atomically meanwhile, so they are left alone, but for what `change` sets anew (each under
+    /// the condition that no unit was reserved or released since).
     pub async fn update_product(
         &self,
         t: &Tenant,
         new: &Product,
         old: &Product,
+        change: &StockChange,
         event: &Event,
     ) -> Result<(), StoreError> {
-        // Checkouts move `available` without touching `version`: a change to it is a conflict too.
-        // So do the variants' own counters (serials kept per variant).
-        let (mut condition, mut values) = match old.available {
-            Some(a) => (
-                "version = :v AND available = :a".to_string(),
-                vec![(":v".to_string(), n(old.version)), (":a".to_string(), n(a))],
-            ),
-            None => (
-                "version = :v AND attribute_not_exists(available)".to_string(),
-                vec![(":v".to_string(), n(old.version))],
-            ),
-        };
-        for (i, v) in old.variants.iter().enumerate() {
-            if let Some(a) = v.available {
-                condition.push_str(&format!(" AND variants[{i}].available = :va{i}"));
-                values.push((format!(":va{i}"), n(a)));
-            }
+        let item = PRODUCTS.item(t, &new.id, new)?;
+        let mut sets = Vec::new();
+        let mut removes = Vec::new();
+        let mut names: Vec<(String, String)> = Vec::new();
+        let mut values: Vec<(String, AttributeValue)> = vec![(":v".into(), n(old.version))];
+        let mut conditions = vec!["version = :v".to_string()];
+        for (k, v) in
+            item.iter().filter(|(k, _)| !COUNTERS.contains(&k.as_str()) && !matches!(k.as_str(), "PK" | "SK"))
+        {
+            let i = names.len();
+            names.push((format!("#a{i}"), k.clone()));
+            values.push((format!(":a{i}"), v.clone()));
+            sets.push(format!("#a{i} = :a{i}"));
         }
+        match change.available {
+            Some(Some(a)) => {
+                sets.push("available = :avail".into());
+                values.push((":avail".into(), n(a)));
+            }
+            Some(None) => removes.push("available".to_string()),
+            None => {}
+        }
+        if change.available.is_some() {
+            conditions.push("(attribute_not_exists(held) OR held = :held)".into());
+            values.push((":held".into(), n(old.held)));
+        }
+        for (i, lane) in change.lanes_added.iter().enumerate() {
+            names.push((format!("#la{i}"), lane.clone()));
+            sets.push(format!("vstock.#la{i} = if_not_exists(vstock.#la{i}, :zero_lane)"));
+        }
+        if !change.lanes_added.is_empty() {
+            values.push((":zero_lane".into(), serde_dynamo::to_attribute_value(LaneStock::default())?));
+        }
+        for (i, lane) in change.lanes_removed.iter().enumerate() {
+            names.push((format!("#lr{i}"), lane.clone()));
+            removes.push(format!("vstock.#lr{i}"));
+            conditions.push(format!("(attribute_not_exists(vstock.#lr{i}) OR vstock.#lr{i}.held = :none)"));
+        }
+        if !change.lanes_removed.is_empty() {
+            values.push((":none".into(), n(0)));
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let names: Vec<(&str, &str)> = names.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let values: Vec<(&str, AttributeValue)> =
             values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
         let mut writes = vec![
-            Write::put(&self.table, PRODUCTS.item(t, &new.id, new)?, Some(&condition), &values)?,
+            Write::update_named(
+                &self.table,
+                PRODUCTS.key(t, &new.id),
+                &expression,
+                Some(&conditions.join(" AND ")),
+                &names,
+                &values,
+            )?,
             self.record_event(t, event)?,
         ];
         if new.category_id != old.category_id {
@@ -78,7 +121,8 @@ impl Db {
         self.transact(writes).await
     }
 
-    /// Deletes a product still as read, with its count, category membership and `event`.
+    /// Deletes a product still as read, with its count, category membership and `event`; then
+    /// its pools.
     pub async fn delete_product(&self, t: &Tenant, p: &Product, event: &Event) -> Result<(), StoreError> {
         let mut writes = vec![
             Write::delete(
@@ -93,11 +137,91 @@ impl Db {
         if let Some(c) = &p.category_id {
             writes.push(self.category_membership(t, c, -1)?);
         }
-        self.transact(writes).await
+        self.transact(writes).await?;
+        if p.product_type == sellvy_models::ProductType::Serials {
+            self.delete_pools(t, &p.id).await?;
+        }
+        Ok(())
     }
 
+    /// A product (strongly consistent). One written before serials had pools has its serials
+    /// moved to them first.
     pub async fn get_product(&self, t: &Tenant, id: &str) -> Result<Option<Product>, StoreError> {
+        let Some(p) = self.get_object::<Product>(PRODUCTS, t, id).await? else { return Ok(None) };
+        if !p.is_legacy() {
+            return Ok(Some(p));
+        }
+        match self.move_inline_serials(t, &p).await {
+            Ok(()) | Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
         self.get_object(PRODUCTS, t, id).await
+    }
+
+    /// A product written before pools (serials inline, no `held`): its serials become pool
+    /// items, then the product trades its lists for counters (`held` is what its counts said
+    /// open orders held), under its version. Safe to repeat: the items' keys are the serials'.
+    async fn move_inline_serials(&self, t: &Tenant, p: &Product) -> Result<(), StoreError> {
+        let lanes = std::iter::once((sellvy_models::pool::PRODUCT_LANE.to_string(), &p.serials))
+            .chain(p.variants.iter().map(|v| (v.id.clone(), &v.serials)));
+        let mut bytes = 0u64;
+        let mut longest = p.serial_len_max;
+        for (lane, serials) in lanes {
+            for chunk in serials.chunks(sellvy_models::pool::CHUNK) {
+                let mut writes = Vec::with_capacity(chunk.len());
+                for (i, v) in chunk.iter().enumerate() {
+                    bytes += v.len() as u64;
+                    longest = longest.max(v.len() as u64);
+                    writes.push(self.pool_put(t, &p.id, &lane, v, i as i64)?);
+                }
+                self.transact(writes).await?;
+            }
+        }
+        // What the old counts said open orders held: the stock less what checkouts could take.
+        let old_stock = match p.product_type {
+            sellvy_models::ProductType::Serials => p.serials.len() as u64,
+            _ => p.stock_amount.unwrap_or(0),
+        };
+        let held = match p.available {
+            Some(a) => old_stock.saturating_sub(a),
+            None => 0,
+        };
+        let vstock: std::collections::BTreeMap<String, LaneStock> = p
+            .variants
+            .iter()
+            .filter(|v| p.stock_per_variant() && v.available.is_some())
+            .map(|v| {
+                let available = v.available.unwrap_or(0);
+                (
+                    v.id.clone(),
+                    LaneStock { available, held: (v.serials.len() as u64).saturating_sub(available) },
+                )
+            })
+            .collect();
+        let mut removes = vec!["serials".to_string()];
+        for i in 0..p.variants.len() {
+            removes.push(format!("variants[{i}].serials"));
+            removes.push(format!("variants[{i}].available"));
+        }
+        Write::update(
+            &self.table,
+            PRODUCTS.key(t, &p.id),
+            &format!(
+                "SET held = :held, pool_bytes = :bytes, serial_len_max = :longest, vstock = :vstock REMOVE {}",
+                removes.join(", ")
+            ),
+            Some("version = :v"),
+            &[
+                (":held", n(held)),
+                (":bytes", n(bytes)),
+                (":longest", n(longest)),
+                (":vstock", serde_dynamo::to_attribute_value(vstock)?),
+                (":v", n(p.version)),
+            ],
+        )
+        .map(|w| vec![w])
+        .map(|w| self.transact(w))?
+        .await
     }
 
     /// A page of products in creation order (see [`Db::page`] for its cost).

@@ -3,12 +3,14 @@
 //! local DynamoDB and SQS that `make test` starts.
 
 mod auth_and_keys;
+mod bounds;
 mod categories;
 mod checkout;
 mod coupons;
 mod envelope;
 mod idempotency;
 mod lambda_events;
+mod launch;
 mod matrix;
 mod payments;
 mod products;

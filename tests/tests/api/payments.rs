@@ -113,7 +113,8 @@ async fn a_live_purchase_is_paid_through_stripe_and_only_signed_callbacks_are_be
     let seen = app.get(&order_path(&order), &store.live).await;
     assert_eq!(seen.data()["status"], "completed");
     assert_eq!(seen.data()["payment_id"], pi.as_str());
-    assert_eq!(seen.data()["delivery"]["items"], json!(["S1"]));
+    let items = seen.data()["delivery"]["items"].as_array().unwrap().clone();
+    assert!(items.len() == 1 && ["S1", "S2", "S3"].contains(&items[0].as_str().unwrap()), "{items:?}");
     let stock = app.get(&format!("/products/{}", product["id"].as_str().unwrap()), &store.live).await;
     assert_eq!((stock.data()["stock"].clone(), stock.data()["total_sold"].clone()), (json!(2), json!(1)));
     let types = events(&app, &store, sellvy_models::Mode::Live).await;
@@ -330,7 +331,9 @@ async fn variants_have_their_own_price_and_serials() {
         app.post(&format!("{}/cancel", order_path(&held.data()["order"])), &store.test, json!({})).await;
     assert_eq!(cancel.status, 200, "{}", cancel.body);
     let both = sandbox_buy(&app, &pk, with(standard, 2)).await;
-    assert_eq!(both.data()["delivery"]["items"], json!(["STD1", "STD2"]));
+    let mut items: Vec<_> = both.data()["delivery"]["items"].as_array().unwrap().to_vec();
+    items.sort_by_key(|v| v.to_string());
+    assert_eq!(items, [json!("STD1"), json!("STD2")]);
     let seller = app.get(&format!("/products/{pid}"), &store.test).await;
     assert_eq!(seller.data()["stock"], 0);
     assert_eq!(seller.data()["total_sold"], 3);
@@ -499,9 +502,10 @@ async fn the_purchase_path_costs_a_fixed_number_of_dynamodb_calls() {
         let refund =
             app.post(&format!("{}/refund", order_path(&r.data()["order"])), &store.live, json!({})).await;
         // Each includes the webhook fan-out of its events: 2 calls with no endpoint subscribed
-        // (read the endpoints, take the events out of the outbox).
+        // (read the endpoints, take the events out of the outbox). The payment also picks its
+        // serial from the pool: one Query from a random place, a second when it wraps around.
         for (step, reply, most) in
-            [("checkout", &r, 9.0), ("Stripe payment callback", &paid, 6.0), ("refund", &refund, 6.0)]
+            [("checkout", &r, 9.0), ("Stripe payment callback", &paid, 8.0), ("refund", &refund, 6.0)]
         {
             println!("{round}: {step}: {}", reply.header("x-sellvy-cost").unwrap_or("-"));
             assert!(reply.cost("calls") <= most, "{round}: {step} made {} calls", reply.cost("calls"));

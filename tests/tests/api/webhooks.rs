@@ -172,7 +172,9 @@ async fn deliveries_are_signed_as_the_seeds_verification_code_expects() {
     assert_eq!(log[0]["id"], d.header("x-sellvy-delivery"));
     assert_eq!(log[0]["attempts"][0]["status_code"], 200);
     assert_eq!(log[0]["attempts"][0]["response_body"], "ok");
-    assert_eq!(log[0]["payload"], body);
+    assert!(log[0].get("payload").is_none(), "lists leave the payload out");
+    let one = app.get(&format!("/webhook_deliveries/{}", log[0]["id"].as_str().unwrap()), &store.test).await;
+    assert_eq!(one.data()["payload"], body);
     assert_eq!(deliveries(&app, &store.test, "?type=order.created").await.len(), 0);
     assert_eq!(app.get("/webhook_deliveries?status=lost", &store.test).await.fields(), ["status"]);
 }

@@ -65,7 +65,7 @@ async fn fill(state: &AppState, tenant: &Tenant, from: usize, target: usize) {
         for i in n..n + batch {
             let (db, tenant) = (state.db.clone(), tenant.clone());
             tasks.spawn(async move {
-                let p = Product::create(
+                let (p, pools) = Product::create(
                     json!({"title": format!("Product {i}"), "type": "serials", "price": (i % 500) as f64 + 0.99,
                            "description": "Seeded for measurement", "info": "K1,K2,K3"}),
                     Mode::Test,
@@ -73,6 +73,7 @@ async fn fill(state: &AppState, tenant: &Tenant, from: usize, target: usize) {
                 .expect("valid product");
                 let e = Event::new(EventType::ProductCreated, &p.to_object()).expect("a product is an object");
                 db.create_product(&tenant, &p, &e).await.expect("create product");
+                db.write_pools(&tenant, &p, &pools).await.expect("fill the pool");
             });
         }
         tasks.join_all().await;

@@ -21,6 +21,11 @@ pub enum ApiError {
     },
     /// A request with the same Idempotency-Key is still being processed.
     IdempotencyKeyInUse,
+    /// The request with this Idempotency-Key was done (answering `status`), but its answer was
+    /// too large to keep for replay.
+    IdempotentAnswerNotKept {
+        status: u16,
+    },
     /// A payment gateway did not answer or failed; nothing was charged (or refunded).
     Gateway(String),
     /// Logged with its details; the client sees only a generic message and the request id.
@@ -45,7 +50,9 @@ impl ApiError {
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_error"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            ApiError::IdempotencyKeyInUse => (StatusCode::CONFLICT, "idempotency_key_in_use"),
+            ApiError::IdempotencyKeyInUse | ApiError::IdempotentAnswerNotKept { .. } => {
+                (StatusCode::CONFLICT, "idempotency_key_in_use")
+            }
             ApiError::Gateway(_) => (StatusCode::BAD_GATEWAY, "gateway_error"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
@@ -96,6 +103,9 @@ impl IntoResponse for ApiError {
             ApiError::IdempotencyKeyInUse => {
                 "A request with this Idempotency-Key is still being processed; retry shortly".into()
             }
+            ApiError::IdempotentAnswerNotKept { status } => format!(
+                "The request with this Idempotency-Key was done (it answered {status}), but its answer is too large to replay: read the object instead"
+            ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 "Something went wrong on our side; contact support with the request id".into()

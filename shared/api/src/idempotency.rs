@@ -175,9 +175,21 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, R
         body: seal(&sender.seal, &body),
     };
     if let Err(e) = state.db.finish_idempotent(t, &reference, &stored).await {
-        // The work is done and its answer is right: return it, but a retry will wait out the
-        // lock and run again. Logged loudly.
-        tracing::error!(error = %e, "could not store an idempotent response");
+        // The work is done and its answer is right, but too large to keep (a product with
+        // megabytes of serials): a retry must not do the work again, so it is told what
+        // happened instead of being answered the same.
+        tracing::warn!(error = %e, bytes = body.len(), "an idempotent answer too large to keep: its retries are told so");
+        let told = ApiError::IdempotentAnswerNotKept { status: stored.status }.into_response();
+        let (told_parts, told_body) = told.into_parts();
+        let told_body = to_bytes(told_body, usize::MAX).await.unwrap_or_default();
+        let note = StoredResponse {
+            status: told_parts.status.as_u16(),
+            content_type: Some("application/json".into()),
+            body: seal(&sender.seal, &told_body),
+        };
+        if let Err(e) = state.db.finish_idempotent(t, &reference, &note).await {
+            tracing::error!(error = %e, "could not store an idempotent response");
+        }
     }
     Ok(Response::from_parts(resp_parts, Body::from(body)))
 }

@@ -305,3 +305,31 @@ async fn a_product_written_before_pools_keeps_its_serials_and_its_held_units() {
     .await;
     assert_eq!(paid.data()["delivery"]["item_count"], 2, "{}", paid.body);
 }
+
+#[tokio::test]
+async fn an_answer_too_large_to_keep_is_never_done_twice() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    // 900 serials of 1,000 characters: the answer (the product with its info) cannot be kept.
+    let body = json!({"title": "Big answer", "type": "serials", "price": 1, "info": serials(900, 1000, "I").join(",")});
+    let post = |idem: &'static str| {
+        let (app, key, body) = (app.clone(), store.test.clone(), body.clone());
+        async move {
+            let resp = reqwest::Client::new()
+                .post(format!("{}/products", app.base))
+                .bearer_auth(key)
+                .header("Idempotency-Key", idem)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, first) = post("big-1").await;
+    assert_eq!(status, 201, "{first}");
+    let (status, again) = post("big-1").await;
+    assert_eq!((status, again["error"]["code"].as_str()), (409, Some("idempotency_key_in_use")), "{again}");
+    assert!(again["error"]["message"].as_str().unwrap().contains("answered 201"), "{again}");
+    assert_eq!(app.get("/products", &store.test).await.body["meta"]["total"], 1, "done once");
+}

@@ -234,3 +234,100 @@ async fn an_event_survives_its_process_dying_between_the_write_and_the_fan_out()
     assert_eq!(bodies[0]["type"], "product.created");
     assert_eq!(bodies[0]["data"]["title"], "Survivor");
 }
+
+/// A process that dies right after recording a payment, before it calls the seller's server
+/// for the order's dynamic goods: the order is paid but nothing would ever fetch its goods. The
+/// next process's sweeper does, once the grace has passed, and only once.
+#[tokio::test]
+async fn a_paid_order_survives_its_process_dying_before_its_goods_are_fetched() {
+    // SAFETY: set before the test reads the environment from other threads.
+    unsafe {
+        for (k, v) in [
+            ("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9324"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+            ("AWS_REGION", "us-east-1"),
+        ] {
+            if std::env::var_os(k).is_none() {
+                std::env::set_var(k, v);
+            }
+        }
+    }
+    let queue = format!("sellvy-crash-{}", sellvy_models::id::random_base62(10));
+    sellvy_webhooks::Queue::create(&queue, 900).await.expect("a queue of this test's own");
+    let (url, got) = receiver().await;
+    let store = admin_store(&["--name", "Goods Crash Store", "--plan", "business"]);
+    let key = store["keys"]["test"]["key"].as_str().unwrap().to_string();
+    let http = reqwest::Client::new();
+    let env = [
+        ("SELLVY_DELIVERY_QUEUE_NAME", queue.as_str()),
+        ("SELLVY_ALLOW_LOOPBACK", "1"),
+        ("SELLVY_GOODS_GRACE_SECS", "2"),
+    ];
+    let post = |base: &str, path: &str, key: &str, body: serde_json::Value| {
+        http.post(format!("{base}/v1{path}")).bearer_auth(key).json(&body).send()
+    };
+
+    // A gateway that dies right after a payment's transaction commits.
+    let (mut doomed, base) =
+        start_gateway_with(&[env[0], env[1], env[2], ("SELLVY_FAILPOINT", "crash_after_payment")]);
+    let pk: serde_json::Value =
+        post(&base, "/api_keys", &key, serde_json::json!({"name": "Shop", "type": "publishable"}))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let pk = pk["data"]["key"].as_str().unwrap().to_string();
+    let product =
+        serde_json::json!({"title": "Generated", "type": "dynamic", "price": 5, "dynamic_url": url});
+    let product: serde_json::Value =
+        post(&base, "/products", &key, product).await.unwrap().json().await.unwrap();
+    let buy = serde_json::json!({
+        "product_id": product["data"]["id"], "quantity": 1, "email": "crash@example.com", "gateway": "stripe"
+    });
+    let checkout: serde_json::Value =
+        post(&base, "/storefront/checkout", &pk, buy).await.unwrap().json().await.unwrap();
+    let order_id = checkout["data"]["order"]["id"].as_str().unwrap().to_string();
+    let token = checkout["data"]["access_token"].as_str().unwrap();
+    let pay = format!("/storefront/orders/{order_id}/sandbox_payment?token={token}");
+    let crashed = post(&base, &pay, &pk, serde_json::json!({"outcome": "succeeded"})).await;
+    assert!(crashed.is_err(), "the process died before answering");
+    assert!(!doomed.0.wait().unwrap().success(), "the gateway aborted");
+
+    // Paid, and its goods never fetched.
+    let db = sellvy_store::Db::from_env().await;
+    let tenant = sellvy_models::Tenant {
+        store_id: store["store_id"].as_str().unwrap().into(),
+        mode: sellvy_models::Mode::Test,
+    };
+    let order = db.get_order(&tenant, &order_id).await.unwrap().unwrap();
+    assert_eq!(
+        (order.status, order.payment_status, order.delivery.status),
+        (
+            sellvy_models::order::OrderStatus::Processing,
+            sellvy_models::order::PaymentStatus::Paid,
+            sellvy_models::order::DeliveryStatus::Pending
+        )
+    );
+    assert!(got.lock().unwrap().is_empty(), "the seller's server was never called");
+
+    // Another process's sweeper (every second here) fetches the goods once the grace passed.
+    let (_next, base) = start_gateway_with(&[env[0], env[1], env[2], ("SELLVY_SWEEP_SECONDS", "1")]);
+    let started = std::time::Instant::now();
+    let mut seen = serde_json::Value::Null;
+    while started.elapsed() < std::time::Duration::from_secs(20) {
+        let r = http.get(format!("{base}/v1/orders/{order_id}")).bearer_auth(&key).send().await.unwrap();
+        seen = r.json().await.unwrap();
+        if seen["data"]["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(seen["data"]["status"], "completed", "{seen}");
+    assert_eq!(seen["data"]["delivery"]["content"], "ok");
+    let calls = got.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1, "the seller's server was called once");
+    assert_eq!(calls[0]["id"], order_id.as_str());
+}

@@ -1,13 +1,20 @@
 //! Dynamic goods: after payment, Sellvy POSTs the order (with its `mode`) to the product's
 //! `dynamic_url` (signed like a webhook with the mode's own `delivery_secret`, Standard Webhooks
 //! headers included, through the SSRF guard, 10-second timeout) and delivers the answer's body
-//! as `delivery.content`. The seller can redeliver an
-//! order whose fetch failed.
+//! as `delivery.content`.
+//!
+//! Nothing paid is left undelivered: the paying request makes the first call, and a paid order
+//! whose goods still wait is watched (`delivery.retry_at`) so that the sweeper calls again when
+//! that request's process died before or during its call, or after a failed call on a bounded
+//! backoff ([`GOODS_RETRY_WAITS_SECS`]); after the last, the order waits for the seller's
+//! redeliver.
 
 use crate::error::AppError;
 use crate::payment::current;
 use crate::retry::{FirstRead, until_committed};
 use crate::state::AppState;
+#[cfg(doc)]
+use sellvy_models::order::GOODS_RETRY_WAITS_SECS;
 use sellvy_models::order::Order;
 use sellvy_models::time::Timestamp;
 use sellvy_models::{Event, EventType, Tenant};
@@ -29,6 +36,59 @@ pub async fn redeliver(state: &AppState, t: &Tenant, id: &str) -> Result<Order, 
 /// failed` and its reason. `X-Sellvy-Delivery` is the order id on every try, so the seller's
 /// server can recognise a repeat.
 pub async fn deliver(state: &AppState, t: &Tenant, order: Order) -> Result<Order, AppError> {
+    call(state, t, order, None).await
+}
+
+/// How many orders' goods one sweeper run fetches at most, and how many at once.
+const GOODS_BATCH: u32 = 64;
+const GOODS_AT_ONCE: usize = 16;
+
+/// The sweeper's part: calls the `dynamic_url` for the paid orders whose `delivery.retry_at`
+/// passed at `now`, in the tenants `keep` accepts (every tenant for the scheduled sweeper; one
+/// store for a test), up to 16 calls at once. Returns how many were delivered.
+pub async fn retry_due(
+    state: &AppState,
+    now: Timestamp,
+    keep: impl Fn(&Tenant) -> bool,
+) -> Result<usize, AppError> {
+    let due = state.db.orders_awaiting_goods(now, GOODS_BATCH).await?;
+    let mut calls = tokio::task::JoinSet::new();
+    let mut delivered = 0;
+    for (t, id) in due.into_iter().filter(|(t, _)| keep(t)) {
+        if calls.len() >= GOODS_AT_ONCE {
+            delivered += usize::from(calls.join_next().await.is_some_and(|r| r.unwrap_or(false)));
+        }
+        let state = state.clone();
+        calls.spawn(async move {
+            let done = async {
+                let Some(order) = state.db.get_order(&t, &id).await? else { return Ok(false) };
+                let order = call(&state, &t, order, Some(now)).await?;
+                Ok::<_, AppError>(!order.awaits_delivery())
+            };
+            match crate::committing(&state, done).await {
+                Ok(delivered) => delivered,
+                Err(e) => {
+                    tracing::warn!(order = %id, error = ?e, "could not retry an order's goods; the next run does");
+                    false
+                }
+            }
+        });
+    }
+    while let Some(r) = calls.join_next().await {
+        delivered += usize::from(r.unwrap_or(false));
+    }
+    if delivered > 0 {
+        tracing::info!(delivered, "delivered dynamic goods on retry");
+    }
+    Ok(delivered)
+}
+
+/// One call for an order's goods; `due`: the sweeper's run time, when only an order whose
+/// retry time came is called for.
+async fn call(state: &AppState, t: &Tenant, order: Order, due: Option<Timestamp>) -> Result<Order, AppError> {
+    if due.is_some_and(|now| !order.goods_due(now)) {
+        return Ok(order);
+    }
     if !order.awaits_delivery() {
         return Err(AppError::invalid(
             "id",
@@ -42,7 +102,8 @@ pub async fn deliver(state: &AppState, t: &Tenant, order: Order) -> Result<Order
     let claim = until_committed(|| async {
         let order = current(state, t, &first, &id).await?;
         let now = Timestamp::now();
-        if !order.awaits_delivery() || order.delivery_in_flight(now) {
+        let not_due = due.is_some_and(|at| !order.goods_due(at));
+        if !order.awaits_delivery() || order.delivery_in_flight(now) || not_due {
             return Ok(Err(order));
         }
         let claimed = order.delivering(now);

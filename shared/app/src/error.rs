@@ -51,7 +51,9 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Rejected { field, message } => AppError::invalid(&field, message),
             // Flows retry conflicts; one that is still there is ours to fix.
-            StoreError::Conflict | StoreError::Backend(_) => AppError::Internal(e.to_string()),
+            StoreError::Conflict | StoreError::Backend(_) | StoreError::Unwritable(_) => {
+                AppError::Internal(e.to_string())
+            }
         }
     }
 }

@@ -8,12 +8,7 @@ use crate::state::AppState;
 pub async fn committing<F: Future>(state: &AppState, work: F) -> F::Output {
     let (out, events) = sellvy_store::collect_events(work).await;
     if !events.is_empty() {
-        if state.config.crash_before_fan_out {
-            tracing::error!(
-                "SELLVY_FAILPOINT=crash_before_fan_out: the process stops between the write and the fan-out"
-            );
-            std::process::abort();
-        }
+        state.config.failpoint(crate::state::Failpoint::CrashBeforeFanOut);
         if let Err(e) = state.webhooks.fan_out(&events).await {
             tracing::warn!(error = %e, events = events.len(), "fan-out failed; the forwarder will deliver");
         }

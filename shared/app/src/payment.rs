@@ -66,6 +66,7 @@ pub async fn pay(state: &AppState, t: &Tenant, order: Order, payment: &Payment) 
         complete(state, t, order, payment).await
     })
     .await?;
+    state.config.failpoint(crate::state::Failpoint::CrashAfterPayment);
     match paid.awaits_delivery() && paid.payment_id.as_deref() == Some(&payment.reference()) {
         true => delivery::deliver(state, t, paid).await,
         false => Ok(paid),
@@ -155,7 +156,11 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
         ),
         None => (new_customer.id.clone(), CustomerUpdate::New(&new_customer)),
     };
-    let paid = order.paid(goods, payment, &customer_id, now);
+    // Dynamic goods are fetched right after this write; should this process die first, the
+    // sweeper fetches them once the grace has passed.
+    let paid = order
+        .paid(goods, payment, &customer_id, now)
+        .goods_due_by(now.plus_seconds(state.config.goods_grace_secs));
     let data = paid.to_object();
     let mut events = vec![Event::new(EventType::PaymentReceived, &data)?];
     if paid.status == OrderStatus::Completed {

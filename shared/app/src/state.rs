@@ -38,9 +38,48 @@ pub struct Config {
     /// Which addresses outbound calls may reach (`SELLVY_ALLOW_LOOPBACK=1` adds loopback, for
     /// local development and tests only).
     pub reach: sellvy_webhooks::Reach,
-    /// A failpoint for the test that kills a process between an event's write and its fan-out
-    /// (`SELLVY_FAILPOINT=crash_before_fan_out`, honoured by the local gateway only).
-    pub crash_before_fan_out: bool,
+    /// How long after a payment the sweeper waits before it fetches dynamic goods the paying
+    /// request did not (its process died) (`SELLVY_GOODS_GRACE_SECS`; default 60).
+    pub goods_grace_secs: i64,
+    /// Where the tests that kill a process make it die (`SELLVY_FAILPOINT`, honoured by the
+    /// local gateway only).
+    pub failpoint: Option<Failpoint>,
+}
+
+/// A place where a test makes the process die, to show that nothing is lost when one does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failpoint {
+    /// After a request's transaction commits, before its events are fanned out.
+    CrashBeforeFanOut,
+    /// After a payment is recorded, before the order's dynamic goods are fetched.
+    CrashAfterPayment,
+}
+
+impl Failpoint {
+    pub fn parse(name: &str) -> Option<Failpoint> {
+        match name {
+            "crash_before_fan_out" => Some(Failpoint::CrashBeforeFanOut),
+            "crash_after_payment" => Some(Failpoint::CrashAfterPayment),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Failpoint::CrashBeforeFanOut => "crash_before_fan_out",
+            Failpoint::CrashAfterPayment => "crash_after_payment",
+        }
+    }
+}
+
+impl Config {
+    /// Dies here if the test asked for it.
+    pub(crate) fn failpoint(&self, here: Failpoint) {
+        if self.failpoint == Some(here) {
+            tracing::error!("SELLVY_FAILPOINT={}: the process stops here", here.name());
+            std::process::abort();
+        }
+    }
 }
 
 impl Default for Config {
@@ -51,7 +90,8 @@ impl Default for Config {
             storefront_client_limit: STOREFRONT_CLIENT_LIMIT,
             stripe: None,
             reach: sellvy_webhooks::Reach::PublicOnly,
-            crash_before_fan_out: false,
+            goods_grace_secs: 60,
+            failpoint: None,
         }
     }
 }
@@ -68,7 +108,11 @@ impl Config {
             storefront_client_limit: limit.unwrap_or(STOREFRONT_CLIENT_LIMIT),
             stripe: StripeSettings::from_env(),
             reach: sellvy_webhooks::Reach::from_env(),
-            crash_before_fan_out: false,
+            goods_grace_secs: std::env::var("SELLVY_GOODS_GRACE_SECS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .map_or(60, |v: i64| v.max(0)),
+            failpoint: None,
         }
     }
 }

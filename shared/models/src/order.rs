@@ -72,7 +72,20 @@ pub struct Delivery {
     /// Why the last delivery failed (dynamic goods); `POST /v1/orders/{id}/redeliver` tries again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Dynamic goods: the calls made to the seller's `dynamic_url` so far.
+    #[serde(default)]
+    pub attempts: u32,
+    /// Dynamic goods: when the sweeper calls the `dynamic_url` again (after a failure, or in
+    /// place of a process that died before it could); `None` once there is nothing left to
+    /// try automatically.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<Timestamp>,
 }
+
+/// The waits before the sweeper's automatic retries of failed dynamic goods (after the first,
+/// second, ... failed call): 1 min, 5 min, 30 min, 2 h, 6 h. Six calls in all over about
+/// 8.5 hours; then the order waits for the seller's `redeliver`.
+pub const GOODS_RETRY_WAITS_SECS: [i64; 5] = [60, 300, 1800, 7200, 21_600];
 
 impl Delivery {
     fn pending() -> Delivery {
@@ -83,6 +96,8 @@ impl Delivery {
             download_url: None,
             content: None,
             error: None,
+            attempts: 0,
+            retry_at: None,
         }
     }
 }
@@ -535,10 +550,30 @@ impl Order {
             && self.delivery.status != DeliveryStatus::Delivered
     }
 
-    /// The seller's `dynamic_url` is being called for this order's goods.
+    /// Paid dynamic goods wait for the paying request to fetch them; if it has not by `at` (its
+    /// process died), the sweeper does.
+    pub fn goods_due_by(self, at: Timestamp) -> Order {
+        match self.awaits_delivery() {
+            true => Order { delivery: Delivery { retry_at: Some(at), ..self.delivery }, ..self },
+            false => self,
+        }
+    }
+
+    /// Whether the sweeper's time to call the `dynamic_url` for this order has come.
+    pub fn goods_due(&self, now: Timestamp) -> bool {
+        self.awaits_delivery() && self.delivery.retry_at.is_some_and(|at| at <= now)
+    }
+
+    /// The seller's `dynamic_url` is being called for this order's goods. Should the caller's
+    /// process die during the call, the sweeper steps in once the call is no longer in flight.
     pub fn delivering(&self, now: Timestamp) -> Order {
         Order {
-            delivery: Delivery { status: DeliveryStatus::Sending, ..self.delivery.clone() },
+            delivery: Delivery {
+                status: DeliveryStatus::Sending,
+                attempts: self.delivery.attempts + 1,
+                retry_at: Some(now.plus_seconds(DELIVERY_IN_FLIGHT_SECS)),
+                ..self.delivery.clone()
+            },
             updated_at: now,
             version: self.version + 1,
             ..self.clone()
@@ -559,6 +594,7 @@ impl Order {
                 status: DeliveryStatus::Delivered,
                 content: Some(content),
                 error: None,
+                retry_at: None,
                 ..self.delivery.clone()
             },
             updated_at: now,
@@ -567,12 +603,24 @@ impl Order {
         }
     }
 
-    /// The seller's `dynamic_url` failed: the order stays `processing` until redelivered.
+    /// The seller's `dynamic_url` failed: the order stays `processing`; the sweeper calls again
+    /// after the next of [`GOODS_RETRY_WAITS_SECS`], and after the last it waits for the
+    /// seller's `redeliver` (the error says so).
     pub fn delivery_failed(&self, error: String, now: Timestamp) -> Order {
+        let tries = self.delivery.attempts.max(1);
+        let wait = GOODS_RETRY_WAITS_SECS.get(tries as usize - 1);
+        let error = match wait {
+            Some(_) => error,
+            None => format!(
+                "{error} (no automatic retry after {tries} calls: POST /v1/orders/{}/redeliver tries again)",
+                self.id
+            ),
+        };
         Order {
             delivery: Delivery {
                 status: DeliveryStatus::Failed,
                 error: Some(error),
+                retry_at: wait.map(|w| now.plus_seconds(*w)),
                 ..self.delivery.clone()
             },
             updated_at: now,
@@ -714,6 +762,8 @@ impl Order {
                 download_url: self.delivery.download_url.clone(),
                 content: self.delivery.content.clone(),
                 error: self.delivery.error.clone(),
+                attempts: (self.product_type == ProductType::Dynamic).then_some(self.delivery.attempts),
+                next_attempt_at: self.delivery.retry_at.filter(|_| self.awaits_delivery()),
             },
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -1137,6 +1187,36 @@ mod tests {
         );
         assert!(!done.awaits_delivery());
         assert_eq!(done.version, paid.version + 4, "every step is a new version");
+    }
+
+    #[test]
+    fn paid_goods_stay_watched_until_delivered_or_given_up() {
+        let (order, _) =
+            pending_order("dynamic", serde_json::json!({"dynamic_url": "https://seller.example.com/goods"}));
+        let paid = order.paid(Goods::Dynamic, &Payment::Sandbox, "cus_1", at(1)).goods_due_by(at(61));
+        assert!(!paid.goods_due(at(60)) && paid.goods_due(at(61)), "the sweeper steps in after the grace");
+        // A call in flight: the sweeper steps in once it can no longer be alive.
+        let sending = paid.delivering(at(100));
+        assert_eq!(sending.delivery.retry_at, Some(at(100 + DELIVERY_IN_FLIGHT_SECS)));
+        assert_eq!(sending.delivery.attempts, 1);
+        // Each failure waits longer; after the last wait, nothing is due and the error says why.
+        let mut o = sending;
+        for wait in GOODS_RETRY_WAITS_SECS {
+            o = o.delivery_failed("503".into(), at(200));
+            assert_eq!(o.delivery.retry_at, Some(at(200 + wait)));
+            o = o.delivering(at(200 + wait));
+        }
+        let given_up = o.delivery_failed("503".into(), at(900_000));
+        assert_eq!((given_up.delivery.attempts, given_up.delivery.retry_at), (6, None));
+        assert!(!given_up.goods_due(at(10_000_000)));
+        assert!(given_up.delivery.error.as_deref().unwrap().contains("/redeliver"));
+        assert!(given_up.awaits_delivery(), "the seller can still redeliver");
+        let done = given_up.delivering(at(900_001)).delivered("CODE".into(), at(900_002));
+        assert_eq!(done.delivery.retry_at, None);
+        // A paid order of other goods is never watched.
+        let (serials, _) = pending_order("serials", serde_json::json!({}));
+        let paid = serials.paid(Goods::Serials(vec!["K".into()]), &Payment::Sandbox, "cus_1", at(1));
+        assert_eq!(paid.goods_due_by(at(2)).delivery.retry_at, None);
     }
 
     #[test]

@@ -715,6 +715,14 @@ pub struct OrderDelivery {
     /// Why the last delivery failed (dynamic goods); `POST /v1/orders/{id}/redeliver` tries again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Dynamic goods: the calls made to the seller's `dynamic_url` so far (absent for other
+    /// goods).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+    /// Dynamic goods: when Sellvy calls the `dynamic_url` again by itself; absent once it no
+    /// longer will (delivered, or every automatic retry failed: redeliver by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<Timestamp>,
 }
 
 /// The variant an order bought.

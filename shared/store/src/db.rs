@@ -25,20 +25,35 @@ pub enum StoreError {
     /// exist, a unique value is taken, a guarded delete is refused. Names the input field.
     #[error("{field}: {message}")]
     Rejected { field: String, message: String },
-    /// DynamoDB failed or answered something unreadable. Never shown to clients.
+    /// DynamoDB failed (a timeout, throttling, an outage): the same request may succeed later.
+    /// Never shown to clients.
     #[error("database error: {0}")]
     Backend(String),
+    /// The request can never succeed as it is: DynamoDB refused it (an item past 400 KB, an
+    /// expression past its limits) or an item cannot be read back. Never shown to clients.
+    #[error("unwritable: {0}")]
+    Unwritable(String),
 }
 
-impl<E: std::fmt::Debug, R: std::fmt::Debug> From<SdkError<E, R>> for StoreError {
+impl<E, R> From<SdkError<E, R>> for StoreError
+where
+    E: std::fmt::Debug + aws_sdk_dynamodb::error::ProvideErrorMetadata,
+    R: std::fmt::Debug,
+{
     fn from(e: SdkError<E, R>) -> Self {
-        StoreError::Backend(format!("{e:?}"))
+        match e.as_service_error().filter(|s| s.code() == Some("ValidationException")) {
+            Some(refused) => StoreError::Unwritable(format!(
+                "ValidationException: {}",
+                refused.message().unwrap_or("refused by DynamoDB")
+            )),
+            None => StoreError::Backend(format!("{e:?}")),
+        }
     }
 }
 
 impl From<serde_dynamo::Error> for StoreError {
     fn from(e: serde_dynamo::Error) -> Self {
-        StoreError::Backend(format!("item conversion: {e}"))
+        StoreError::Unwritable(format!("item conversion: {e}"))
     }
 }
 
@@ -294,6 +309,9 @@ impl Db {
         if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
             return Err(StoreError::Conflict);
         }
+        if reasons.iter().any(|r| r.code() == Some("ValidationError")) {
+            return Err(StoreError::Unwritable(format!("{reasons:?}")));
+        }
         Err(e.into())
     }
 }
@@ -343,34 +361,40 @@ impl Db {
     }
 
     /// The (tenant, id) of items [`watch`]ed under `partition` whose time is before `before`,
-    /// oldest first: one Query, keys only.
+    /// oldest first, at most `limit`: a Query of the keys-only index (one page unless a page
+    /// ends early, as DynamoDB Local's do when it counts the base items' size).
     pub(crate) async fn pending(
         &self,
         watch: crate::layout::Watch,
         before: sellvy_models::time::Timestamp,
         limit: u32,
     ) -> Result<Vec<(sellvy_models::Tenant, String)>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("Pending")
-            .key_condition_expression("PENDINGPK = :p AND PENDINGSK < :before")
-            .expression_attribute_values(":p", s(watch.partition()))
-            .expression_attribute_values(":before", s(crate::layout::pending_time(before)))
-            .limit(limit as i32)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        record(Kind::Read, out.items().len(), out.consumed_capacity());
-        Ok(out
-            .items()
-            .iter()
-            .filter_map(|item| match item.get("PENDINGSK") {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("Pending")
+                .key_condition_expression("PENDINGPK = :p AND PENDINGSK < :before")
+                .expression_attribute_values(":p", s(watch.partition()))
+                .expression_attribute_values(":before", s(crate::layout::pending_time(before)))
+                .limit((limit as usize - found.len()) as i32)
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await?;
+            record(Kind::Read, out.items().len(), out.consumed_capacity());
+            found.extend(out.items().iter().filter_map(|item| match item.get("PENDINGSK") {
                 Some(AttributeValue::S(k)) => crate::layout::parse_pending_sk(k),
                 _ => None,
-            })
-            .collect())
+            }));
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() || found.len() >= limit as usize {
+                return Ok(found);
+            }
+        }
     }
 }
 

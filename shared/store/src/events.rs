@@ -76,13 +76,13 @@ impl Db {
         };
         let Some(AttributeValue::S(p)) = item.get("payload") else { return Ok(None) };
         let v: serde_json::Value =
-            serde_json::from_str(p).map_err(|e| StoreError::Backend(format!("event payload: {e}")))?;
+            serde_json::from_str(p).map_err(|e| StoreError::Unwritable(format!("event payload: {e}")))?;
         let event_type = serde_json::from_value(v["type"].clone())
-            .map_err(|e| StoreError::Backend(format!("event type: {e}")))?;
+            .map_err(|e| StoreError::Unwritable(format!("event type: {e}")))?;
         let created_at = v["created_at"]
             .as_str()
             .and_then(sellvy_models::time::Timestamp::parse)
-            .ok_or_else(|| StoreError::Backend("event created_at".into()))?;
+            .ok_or_else(|| StoreError::Unwritable("event created_at".into()))?;
         Ok(Some(Event { id: id.to_string(), event_type, created_at, data: v["data"].clone() }))
     }
 
@@ -107,6 +107,25 @@ impl Db {
         Ok(())
     }
 
+    /// Takes an event the forwarder cannot fan out (its deliveries cannot be written) out of the
+    /// outbox, so that it no longer holds up the others, marked with the time it was set aside
+    /// (the reason goes to the operator's log).
+    pub async fn set_aside_event(
+        &self,
+        t: &Tenant,
+        id: &str,
+        at: sellvy_models::time::Timestamp,
+    ) -> Result<(), StoreError> {
+        self.transact(vec![Write::update(
+            &self.table,
+            event_key(t, id),
+            "SET dispatch = :aside, set_aside = :at REMOVE PENDINGPK, PENDINGSK",
+            Some("attribute_exists(PK)"),
+            &[(":aside", s("set_aside")), (":at", n(at.millis()))],
+        )?])
+        .await
+    }
+
     /// The tenant's most recent events, newest first, as their webhook payloads.
     pub async fn recent_events(&self, t: &Tenant, limit: u32) -> Result<Vec<serde_json::Value>, StoreError> {
         let out = self
@@ -127,9 +146,9 @@ impl Db {
             .iter()
             .map(|item| match item.get("payload") {
                 Some(AttributeValue::S(p)) => {
-                    serde_json::from_str(p).map_err(|e| StoreError::Backend(format!("event payload: {e}")))
+                    serde_json::from_str(p).map_err(|e| StoreError::Unwritable(format!("event payload: {e}")))
                 }
-                _ => Err(StoreError::Backend("event without payload".into())),
+                _ => Err(StoreError::Unwritable("event without payload".into())),
             })
             .collect()
     }

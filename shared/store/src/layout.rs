@@ -175,6 +175,8 @@ pub(crate) enum Watch {
     UnpaidOrders,
     Outbox,
     Deliveries,
+    /// Paid orders whose dynamic goods the sweeper fetches (again) at `delivery.retry_at`.
+    Goods,
 }
 
 impl Watch {
@@ -183,6 +185,7 @@ impl Watch {
             Watch::UnpaidOrders => "PENDING",
             Watch::Outbox => "OUTBOX",
             Watch::Deliveries => "WEBHOOK",
+            Watch::Goods => "GOODS",
         }
     }
 }
@@ -280,8 +283,8 @@ mod tests {
         assert_eq!(parked_pk(&t, "ord_1"), "T#store_01ABC#live#PARKED#ord_1");
         assert_eq!(client_bucket_pk(&t, "203.0.113.9"), "RATE#store_01ABC#live#client#203.0.113.9");
         assert_eq!(
-            [Watch::UnpaidOrders, Watch::Outbox, Watch::Deliveries].map(Watch::partition),
-            ["PENDING", "OUTBOX", "WEBHOOK"]
+            [Watch::UnpaidOrders, Watch::Outbox, Watch::Deliveries, Watch::Goods].map(Watch::partition),
+            ["PENDING", "OUTBOX", "WEBHOOK", "GOODS"]
         );
     }
 

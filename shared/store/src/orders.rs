@@ -87,12 +87,15 @@ pub struct OrderSummary {
 }
 
 /// An order's stored item. A pending order also carries the keys of the sparse `Pending`
-/// index (by `pay_by`), which the sweeper reads to expire unpaid orders; any later write of the
-/// order (paid, cancelled) drops them.
+/// index (by `pay_by`), which the sweeper reads to expire unpaid orders; a paid order whose
+/// dynamic goods wait carries them by `delivery.retry_at` (the sweeper fetches them); any
+/// other write of the order drops them.
 fn order_item(t: &Tenant, o: &Order) -> Result<Item, StoreError> {
     let mut item = ORDERS.item(t, &o.id, o)?;
     if o.status == OrderStatus::Pending {
         crate::db::watch(&mut item, Watch::UnpaidOrders, o.pay_by, t, &o.id);
+    } else if let Some(at) = o.delivery.retry_at.filter(|_| o.awaits_delivery()) {
+        crate::db::watch(&mut item, Watch::Goods, at, t, &o.id);
     }
     Ok(item)
 }
@@ -106,6 +109,16 @@ impl Db {
         limit: u32,
     ) -> Result<Vec<(Tenant, String)>, StoreError> {
         self.pending(Watch::UnpaidOrders, now, limit).await
+    }
+
+    /// Paid orders whose dynamic goods are due to be fetched (again) before `now`, oldest first
+    /// (at most `limit`): one Query of the sparse `Pending` index.
+    pub async fn orders_awaiting_goods(
+        &self,
+        now: sellvy_models::time::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(Tenant, String)>, StoreError> {
+        self.pending(Watch::Goods, now, limit).await
     }
 
     /// The next order number of a tenant (`ORD-<n>`): one atomic counter, never reused.

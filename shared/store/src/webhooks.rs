@@ -171,6 +171,23 @@ impl Db {
         .await
     }
 
+    /// Takes a delivery the forwarder cannot handle out of its watch, so that it no longer
+    /// holds up the others: it counts as failed, marked with the time it was set aside (the
+    /// reason goes to the operator's log: the item may have no room for it). Dropping the watch
+    /// keys shrinks the item more than the mark grows it, so this write succeeds where
+    /// rewriting the whole delivery cannot.
+    pub async fn set_aside_delivery(&self, t: &Tenant, id: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.transact(vec![Write::update_named(
+            &self.table,
+            DELIVERIES.key(t, id),
+            "SET #status = :failed, set_aside = :at REMOVE PENDINGPK, PENDINGSK",
+            Some("attribute_exists(PK)"),
+            &[("#status", "status")],
+            &[(":failed", s("failed")), (":at", n(at.millis()))],
+        )?])
+        .await
+    }
+
     /// Deliveries the forwarder must look at (their watch time passed), oldest first.
     pub async fn overdue_deliveries(
         &self,

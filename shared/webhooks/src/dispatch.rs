@@ -45,6 +45,35 @@ pub enum Handled {
     Attempted(DeliveryStatus),
 }
 
+/// What one run of the forwarder did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Forwarded {
+    /// Outbox events fanned out.
+    pub events: usize,
+    /// Deliveries re-queued or closed after a crash.
+    pub repaired: usize,
+    /// Items that can never be handled, taken out of the forwarder's way.
+    pub set_aside: usize,
+    /// Items that met passing trouble; the next run takes them again.
+    pub skipped: usize,
+}
+
+/// The kinds of item the forwarder watches.
+#[derive(Debug, Clone, Copy)]
+enum Watched {
+    Event,
+    Delivery,
+}
+
+impl Watched {
+    fn as_str(self) -> &'static str {
+        match self {
+            Watched::Event => "event",
+            Watched::Delivery => "webhook_delivery",
+        }
+    }
+}
+
 /// Everything delivery needs, built once per process.
 #[derive(Clone, Debug)]
 pub struct Webhooks {
@@ -248,53 +277,103 @@ impl Webhooks {
         Ok(messages.len())
     }
 
-    /// The forwarder's run at `now` (see the module's doc). Returns (events fanned out,
-    /// deliveries repaired).
-    pub async fn forward(&self, now: Timestamp) -> Result<(usize, usize), DispatchError> {
+    /// The forwarder's run at `now` (see the module's doc). One item's trouble never stops the
+    /// run: an item that can never be handled (DynamoDB refuses its write, or it cannot be read
+    /// back) is set aside, out of the forwarder's way, with a log line and the `ItemsSetAside`
+    /// metric; one that meets passing trouble waits for the next run. Only failing to read the
+    /// watch lists themselves ends the run early.
+    pub async fn forward(&self, now: Timestamp) -> Result<Forwarded, DispatchError> {
         let settled = Timestamp::from_millis(now.millis() - self.grace.as_millis() as i64);
+        let mut report = Forwarded::default();
         let mut events = Vec::new();
         for (t, id) in self.db.undispatched_events(settled, 500).await? {
-            match self.db.get_event(&t, &id).await? {
-                Some(e) => events.push((t, e)),
-                None => self.db.mark_dispatched(&[(t, id)]).await?,
+            match self.db.get_event(&t, &id).await {
+                Ok(Some(e)) => events.push((t, e)),
+                Ok(None) => {
+                    if let Err(e) = self.db.mark_dispatched(&[(t.clone(), id.clone())]).await {
+                        self.trouble(Watched::Event, &t, &id, e.into(), &mut report).await;
+                    }
+                }
+                Err(e) => self.trouble(Watched::Event, &t, &id, e.into(), &mut report).await,
             }
         }
         for chunk in events.chunks(100) {
-            self.fan_out(chunk).await?;
+            if self.fan_out(chunk).await.is_ok() {
+                report.events += chunk.len();
+                continue;
+            }
+            // Something in the chunk failed: one at a time, to find which.
+            for one in chunk {
+                match self.fan_out(std::slice::from_ref(one)).await {
+                    Ok(_) => report.events += 1,
+                    Err(e) => self.trouble(Watched::Event, &one.0, &one.1.id, e, &mut report).await,
+                }
+            }
         }
-        let mut repaired = 0;
         for (t, id) in self.db.overdue_deliveries(now, 500).await? {
-            let Some(d) = self.db.get_delivery(&t, &id).await? else { continue };
-            let fixed = match d.status {
-                // The queued message was lost: queue the attempt again, watch it again.
-                DeliveryStatus::Scheduled => {
-                    let again = Delivery { version: d.version + 1, updated_at: now, ..d.clone() };
-                    let due = d.next_attempt_at.unwrap_or(now);
-                    self.db.record_delivery(&t, &d, &again, Some(Self::later(now, self.grace))).await?;
-                    self.queue()?.send(&[AttemptMessage::new(&t, &d.id, d.next_attempt, due)], now).await?;
-                    true
-                }
-                // The process making the attempt died: the attempt counts as failed.
-                DeliveryStatus::Sending => {
-                    let record = failed_record(
-                        d.attempt_number(),
-                        now,
-                        false,
-                        "interrupted",
-                        "the attempt was interrupted before its outcome was recorded",
-                    );
-                    let done = match d.sending_manual {
-                        true => d.after_manual_attempt(Delivery::as_manual(record), now),
-                        false => d.after_attempt(record, &self.ladder, now),
-                    };
-                    self.settle(&t, &d, &done).await?;
-                    true
-                }
-                _ => false,
-            };
-            repaired += usize::from(fixed);
+            match self.repair(&t, &id, now).await {
+                Ok(fixed) => report.repaired += usize::from(fixed),
+                Err(e) => self.trouble(Watched::Delivery, &t, &id, e, &mut report).await,
+            }
         }
-        Ok((events.len(), repaired))
+        Ok(report)
+    }
+
+    /// Re-queues an attempt whose message was lost, or closes one whose process died; whether
+    /// there was anything to do.
+    async fn repair(&self, t: &Tenant, id: &str, now: Timestamp) -> Result<bool, DispatchError> {
+        let Some(d) = self.db.get_delivery(t, id).await? else { return Ok(false) };
+        match d.status {
+            // The queued message was lost: queue the attempt again, watch it again.
+            DeliveryStatus::Scheduled => {
+                let again = Delivery { version: d.version + 1, updated_at: now, ..d.clone() };
+                let due = d.next_attempt_at.unwrap_or(now);
+                self.db.record_delivery(t, &d, &again, Some(Self::later(now, self.grace))).await?;
+                self.queue()?.send(&[AttemptMessage::new(t, &d.id, d.next_attempt, due)], now).await?;
+                Ok(true)
+            }
+            // The process making the attempt died: the attempt counts as failed.
+            DeliveryStatus::Sending => {
+                let record = failed_record(
+                    d.attempt_number(),
+                    now,
+                    false,
+                    "interrupted",
+                    "the attempt was interrupted before its outcome was recorded",
+                );
+                let done = match d.sending_manual {
+                    true => d.after_manual_attempt(Delivery::as_manual(record), now),
+                    false => d.after_attempt(record, &self.ladder, now),
+                };
+                self.settle(t, &d, &done).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// An item of the forwarder's failed: set aside if it can never succeed, else left for the
+    /// next run.
+    async fn trouble(&self, what: Watched, t: &Tenant, id: &str, e: DispatchError, report: &mut Forwarded) {
+        let DispatchError::Store(StoreError::Unwritable(why)) = e else {
+            tracing::warn!(kind = what.as_str(), item = id, error = %e, "the forwarder skipped an item; the next run retries");
+            report.skipped += 1;
+            return;
+        };
+        let aside = match what {
+            Watched::Event => self.db.set_aside_event(t, id, Timestamp::now()).await,
+            Watched::Delivery => self.db.set_aside_delivery(t, id, Timestamp::now()).await,
+        };
+        match aside {
+            Ok(()) => {
+                crate::metrics::item_set_aside(what.as_str(), t, id, &why);
+                report.set_aside += 1;
+            }
+            Err(e) => {
+                tracing::error!(kind = what.as_str(), item = id, error = %e, "could not set an item aside; the next run retries");
+                report.skipped += 1;
+            }
+        }
     }
 
     /// Serves the queue as the Lambda event source would, until the process ends: `pollers`

@@ -5,10 +5,11 @@
 
 pub mod dispatch;
 pub mod guard;
+pub mod metrics;
 pub mod outbound;
 pub mod queue;
 
-pub use dispatch::{DispatchError, Handled, Webhooks};
+pub use dispatch::{DispatchError, Forwarded, Handled, Webhooks};
 pub use guard::{Destination, GuardError, Reach};
 pub use outbound::{Attempt, Failure, Outbound, SignedPost};
 pub use queue::{AttemptMessage, Queue};

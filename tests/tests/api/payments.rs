@@ -555,3 +555,99 @@ async fn orders_filter_by_date_and_held_stock_cannot_vanish() {
         .await;
     assert_eq!(unlimited.fields(), ["stock_amount"], "{}", unlimited.body);
 }
+
+/// A paid order whose seller's server keeps failing is called again by the sweeper after each
+/// wait of the backoff (1 min, 5 min, 30 min, 2 h, 6 h), never before; after the sixth call it
+/// waits for the seller, says so, and a redelivery by hand still works.
+#[tokio::test]
+async fn failed_dynamic_goods_are_retried_on_a_bounded_backoff_then_left_to_the_seller() {
+    use sellvy_models::order::GOODS_RETRY_WAITS_SECS;
+    use sellvy_models::time::Timestamp;
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let mine = store.tenant(sellvy_models::Mode::Test);
+    let pk = app.publishable_key(&store.test).await;
+    let seller = sellvy_tests::Receiver::start().await;
+    seller.always(503, "busy", std::time::Duration::ZERO);
+    let product = app
+        .product(
+            &store.test,
+            json!({"title": "Flaky", "type": "dynamic", "price": 4, "dynamic_url": seller.url}),
+        )
+        .await;
+    let buy =
+        json!({"product_id": product["id"], "quantity": 1, "email": "f@example.com", "gateway": "stripe"});
+    let paid = sandbox_buy(&app, &pk, buy).await;
+    assert_eq!(paid.data()["delivery"]["status"], "failed", "{}", paid.body);
+    let path = order_path(paid.data());
+    let retry = |at: Timestamp| sellvy_app::delivery::retry_due(&app.state, at, |t| *t == mine);
+    let order = || async { app.get(&path, &store.test).await.data().clone() };
+    let at = |v: &Value| Timestamp::parse(v.as_str().unwrap()).unwrap();
+
+    for (n, wait) in GOODS_RETRY_WAITS_SECS.iter().enumerate() {
+        let o = order().await;
+        assert_eq!(o["delivery"]["attempts"], n + 1);
+        let next = at(&o["delivery"]["next_attempt_at"]);
+        assert_eq!(next.millis() - at(&o["updated_at"]).millis(), wait * 1000, "call {}", n + 1);
+        assert_eq!(retry(next.plus_seconds(-1)).await.unwrap(), 0);
+        assert_eq!(seller.received().len(), n + 1, "not called before its time");
+        assert_eq!(retry(next.plus_seconds(1)).await.unwrap(), 0, "still failing");
+        assert_eq!(seller.received().len(), n + 2, "called again once its time came");
+    }
+    let given_up = order().await;
+    assert_eq!(given_up["delivery"]["attempts"], 6);
+    assert_eq!(given_up["status"], "processing");
+    assert!(given_up["delivery"]["next_attempt_at"].is_null(), "{given_up}");
+    assert!(given_up["delivery"]["error"].as_str().unwrap().contains("redeliver"), "{given_up}");
+    let far = Timestamp::now().plus_seconds(30 * 86_400);
+    assert_eq!(retry(far).await.unwrap(), 0);
+    assert_eq!(seller.received().len(), 6, "no automatic call after the last");
+
+    seller.always(200, "LICENSE-LATE", std::time::Duration::ZERO);
+    let again = app.post(&format!("{path}/redeliver"), &store.test, json!({})).await;
+    assert_eq!(
+        (again.status.as_u16(), again.data()["status"].clone()),
+        (200, json!("completed")),
+        "{}",
+        again.body
+    );
+    assert_eq!(again.data()["delivery"]["content"], "LICENSE-LATE");
+    assert_eq!(again.data()["delivery"]["attempts"], 7);
+}
+
+/// A paid order whose goods the sweeper fetches once the server answers: it completes, with
+/// its `order.completed` event.
+#[tokio::test]
+async fn the_sweeper_completes_an_order_once_the_sellers_server_answers() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let mine = store.tenant(sellvy_models::Mode::Test);
+    let pk = app.publishable_key(&store.test).await;
+    let seller = sellvy_tests::Receiver::start().await;
+    seller.then(500, "down");
+    let product = app
+        .product(
+            &store.test,
+            json!({"title": "Later", "type": "dynamic", "price": 4, "dynamic_url": seller.url}),
+        )
+        .await;
+    let buy =
+        json!({"product_id": product["id"], "quantity": 1, "email": "l@example.com", "gateway": "stripe"});
+    let paid = sandbox_buy(&app, &pk, buy).await;
+    assert_eq!(paid.data()["delivery"]["status"], "failed", "{}", paid.body);
+    seller.always(200, "LICENSE-SWEPT", std::time::Duration::ZERO);
+    let next =
+        sellvy_models::time::Timestamp::parse(paid.data()["delivery"]["next_attempt_at"].as_str().unwrap())
+            .unwrap();
+    let delivered =
+        sellvy_app::delivery::retry_due(&app.state, next.plus_seconds(1), |t| *t == mine).await.unwrap();
+    assert_eq!(delivered, 1);
+    let o = app.get(&order_path(paid.data()), &store.test).await;
+    assert_eq!(
+        (o.data()["status"].clone(), o.data()["delivery"]["content"].clone()),
+        (json!("completed"), json!("LICENSE-SWEPT"))
+    );
+    assert!(o.data()["delivery"]["next_attempt_at"].is_null());
+    let types = events(&app, &store, sellvy_models::Mode::Test).await;
+    assert!(types.iter().any(|t| t == "order.completed"), "{types:?}");
+}

@@ -351,6 +351,26 @@ async fn the_lambda_adapter_reports_only_failed_messages() {
     assert_eq!(json, json!({"batchItemFailures": []}));
 }
 
+#[tokio::test]
+async fn a_task_that_panics_reports_its_message_for_another_delivery() {
+    let fixture = std::fs::read_to_string(repo_root().join("tests/fixtures/sqs_event.json")).unwrap();
+    let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&fixture).unwrap();
+    let ids: Vec<String> = event.records.iter().map(|r| r.message_id.clone().unwrap()).collect();
+    let doomed = event.records[0].body.clone().unwrap();
+    let response = sellvy_webhook_dispatcher::handle_batch_with(event, move |body| {
+        let doomed = doomed.clone();
+        async move {
+            if body == doomed {
+                panic!("a bug in the handling of one message");
+            }
+            Ok(sellvy_webhooks::Handled::Skipped)
+        }
+    })
+    .await;
+    let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+    assert_eq!(failed, [ids[0].clone()], "the panicked message is delivered again, the others are not");
+}
+
 /// One dispatcher process (this app's consumer: 4 concurrent long polls of up to 10 messages)
 /// delivering to 10 slow receivers (each answers after 200 ms). Prints deliveries per second
 /// and the DynamoDB calls of the fan-out and of one attempt
@@ -437,4 +457,57 @@ async fn throughput_to_ten_slow_receivers_and_calls_per_delivery() {
         sellvy_webhooks::Handled::Attempted(sellvy_models::webhook::DeliveryStatus::Delivered)
     );
     assert_eq!(cost.calls, 4);
+}
+
+/// A delivery so close to DynamoDB's 400 KB item limit that no attempt can be recorded on it
+/// (the API's own bounds no longer let one be made, so it is written straight to the table)
+/// must not stop the forwarder: it is set aside and the run goes on to the others.
+#[tokio::test]
+async fn a_delivery_too_large_to_record_is_set_aside_and_the_forwarder_goes_on() {
+    use sellvy_models::webhook::{Delivery, DeliveryStatus};
+    use sellvy_models::{Event, EventType, Mode, time::Timestamp};
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let t = store.tenant(Mode::Test);
+    let now = Timestamp::now();
+    let sending = |payload: String| {
+        let event = Event::new(EventType::OrderCompleted, &json!({})).unwrap();
+        let d = Delivery::new(&event, "we_gone", now).claimed(now, false);
+        Delivery { payload, ..d }
+    };
+
+    // The largest payload DynamoDB still takes, found by writing (probes under another store,
+    // watched in a distant future that no forwarder reaches).
+    let probe = sellvy_models::Tenant { store_id: format!("{}_probe", store.store_id), mode: Mode::Test };
+    let never = Timestamp::from_millis(now.millis() + 100 * 365 * 86_400_000);
+    let (mut fits, mut too_big) = (300_000usize, 420_000usize);
+    while too_big - fits > 8 {
+        let mid = (fits + too_big) / 2;
+        match app.db.put_new_delivery(&probe, &sending("x".repeat(mid)), never).await {
+            Ok(_) => fits = mid,
+            Err(_) => too_big = mid,
+        }
+    }
+    // The oldest overdue items are three poison ones; a normal interrupted attempt comes after.
+    let poisons: Vec<Delivery> = (0..3).map(|_| sending("x".repeat(fits))).collect();
+    for (n, poison) in poisons.iter().enumerate() {
+        app.db.put_new_delivery(&t, poison, now.plus_seconds(-7200 + n as i64)).await.unwrap();
+    }
+    let normal = sending("{}".into());
+    app.db.put_new_delivery(&t, &normal, now.plus_seconds(-3600)).await.unwrap();
+
+    let run = app.webhooks.forward(now).await.expect("poison items do not end the run");
+    assert!(run.set_aside >= 3 && run.repaired >= 1, "{run:?}");
+
+    let repaired = app.db.get_delivery(&t, &normal.id).await.unwrap().unwrap();
+    // The interrupted attempt is closed (the next one may already have followed it).
+    assert_eq!(repaired.attempts[0].error_kind.as_deref(), Some("interrupted"), "{repaired:?}");
+    let watched = app.db.overdue_deliveries(now, 1000).await.unwrap();
+    let log = deliveries(&app, &store.test, "?status=failed").await;
+    for poison in &poisons {
+        let aside = app.db.get_delivery(&t, &poison.id).await.unwrap().unwrap();
+        assert_eq!(aside.status, DeliveryStatus::Failed, "the seller sees it failed");
+        assert!(!watched.iter().any(|(_, id)| *id == poison.id), "it no longer blocks the forwarder");
+        assert!(log.iter().any(|d| d["id"] == poison.id.as_str()), "listed among the failed");
+    }
 }

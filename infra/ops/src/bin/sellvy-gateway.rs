@@ -15,8 +15,8 @@ async fn main() -> std::io::Result<()> {
     sellvy_app::telemetry::init_tracing(false);
     let args = Args::parse();
     let mut state = sellvy_app::AppState::from_env().await;
-    state.config.crash_before_fan_out =
-        std::env::var("SELLVY_FAILPOINT").is_ok_and(|f| f == "crash_before_fan_out");
+    state.config.failpoint =
+        std::env::var("SELLVY_FAILPOINT").ok().and_then(|f| sellvy_app::Failpoint::parse(&f));
     // As the SQS event source does on AWS: the dispatcher consumes the delivery queue.
     let pollers = std::env::var("SELLVY_DISPATCH_POLLERS").ok().and_then(|s| s.parse().ok()).unwrap_or(4);
     tokio::spawn(state.webhooks.clone().consume(pollers));

@@ -20,7 +20,7 @@ pub async fn cancel(state: &AppState, t: &Tenant, id: &str) -> Result<Order, App
         let order = crate::lookup("ord_", id, "Order", || state.db.get_order(t, id)).await?;
         let cancelled = order.cancelled(Timestamp::now())?;
         let event = Event::new(EventType::OrderCancelled, &cancelled.to_object())?;
-        release(state, t, &cancelled, &order, &[event]).await?;
+        release(state, t, &cancelled, &order, &[event], None).await?;
         Ok(cancelled)
     })
     .await
@@ -44,7 +44,7 @@ pub async fn payment_failed(state: &AppState, t: &Tenant, order: Order) -> Resul
         let data = failed.to_object();
         let events =
             [Event::new(EventType::PaymentFailed, &data)?, Event::new(EventType::OrderCancelled, &data)?];
-        release(state, t, &failed, &order, &events).await?;
+        release(state, t, &failed, &order, &events, None).await?;
         Ok(failed)
     })
     .await
@@ -84,7 +84,8 @@ async fn expire(state: &AppState, t: &Tenant, id: &str, now: Timestamp) -> Resul
         }
         let ended = order.payment_failed(now);
         let event = Event::new(EventType::OrderCancelled, &ended.to_object())?;
-        release(state, t, &ended, &order, &[event]).await?;
+        // Its buyer may not renew the hold at once (the reservation policy).
+        release(state, t, &ended, &order, &[event], order.hold.cooldown_until(now)).await?;
         Ok(true)
     })
     .await
@@ -98,6 +99,7 @@ async fn release(
     ended: &Order,
     old: &Order,
     events: &[Event],
+    cooldown_until: Option<Timestamp>,
 ) -> Result<(), Retry> {
     // Serials a large order's interrupted payment parked go back to the pool first.
     if old.product_type == ProductType::Serials && old.quantity as usize > INLINE_SERIALS {
@@ -108,6 +110,6 @@ async fn release(
         Some(c) => state.db.get_coupon(t, c).await?,
         None => None,
     };
-    state.db.release_order(t, ended, old, product.as_ref(), coupon.as_ref(), events).await?;
+    state.db.release_order(t, ended, old, product.as_ref(), coupon.as_ref(), events, cooldown_until).await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Checkout: a buyer's order for one product. The store's rules are checked first (blocked
 //! countries and networks, blacklisted buyers), then the order is priced and written with its
-//! stock and coupon use in one transaction (`order.created`); in live mode a Stripe
+//! stock, coupon use and the reservation policy's counters ([`sellvy_models::hold`]) in one
+//! transaction (`order.created`); in live mode a Stripe
 //! PaymentIntent is created for it, and if Stripe cannot take it the order ends at once.
 
 use crate::cancel;
@@ -8,11 +9,12 @@ use crate::error::AppError;
 use crate::retry::{Retry, until_committed};
 use crate::state::AppState;
 use sellvy_models::apikey::Store;
+use sellvy_models::hold;
 use sellvy_models::order::{CheckoutRequest, Order, Placed, token_hash};
-use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{CheckoutObject, PaymentInstructions, StripePayment};
 use sellvy_models::{Event, EventType, Mode, Tenant};
 use sellvy_payments::stripe::{self, StripeError};
+use sellvy_store::StoreError;
 
 /// Who is buying: the storefront's store and mode, and the client's address.
 pub struct Buyer<'a> {
@@ -45,7 +47,8 @@ pub async fn checkout(
         return Err(AppError::Refused("This buyer cannot order from this store".into()));
     }
     let number = state.db.next_order_number(t).await?;
-    let placed = until_committed(|| place(state, t, &req, number, known.is_none(), stripe.is_some())).await?;
+    let placed =
+        until_committed(|| place(state, buyer, &req, number, known.is_none(), stripe.is_some())).await?;
     let stripe = match stripe {
         None => None,
         Some(settings) => Some(match stripe::create_payment_intent(settings, t, &placed.order).await {
@@ -66,12 +69,13 @@ pub async fn checkout(
 /// against the risk rules, then written with its stock and coupon use.
 async fn place(
     state: &AppState,
-    t: &Tenant,
+    buyer: &Buyer<'_>,
     req: &CheckoutRequest,
     number: u64,
     first_purchase: bool,
     live: bool,
 ) -> Result<Placed, Retry> {
+    let t = buyer.tenant;
     let product = match sellvy_models::id::looks_like("prod_", &req.product_id) {
         true => state.db.get_product(t, &req.product_id).await?,
         false => None,
@@ -88,7 +92,13 @@ async fn place(
                 .ok_or_else(|| AppError::invalid("coupon", "does not exist"))?,
         ),
     };
-    let placed = Order::place(req, &product, coupon.as_ref(), number, Timestamp::now(), first_purchase)?;
+    let now = state.config.clock.now();
+    let mut placed = Order::place(req, &product, coupon.as_ref(), number, now, first_purchase)?;
+    let settings = buyer.store.settings(t.mode);
+    placed.order.hold = hold::Hold {
+        holders: hold::holders(buyer.client, &req.email),
+        cooldown_secs: settings.renewal_cooldown(),
+    };
     if live && let Some(why) = stripe::refuses_amount(placed.order.total_minor, &placed.order.currency) {
         return Err(AppError::invalid("gateway", why).into());
     }
@@ -100,8 +110,14 @@ async fn place(
         .into());
     }
     let event = Event::new(EventType::OrderCreated, &placed.order.to_object())?;
-    state.db.place_order(t, &placed.order, &product, coupon.as_ref(), &event).await?;
-    Ok(placed)
+    let max_open = settings.open_orders_per_buyer();
+    match state.db.place_order(t, &placed.order, &product, coupon.as_ref(), &event, max_open).await {
+        Err(StoreError::Refused) => {
+            let counts = state.db.hold_counts(t, &product.id, &placed.order.hold.holders).await?;
+            Err(AppError::Refused(hold::refusal(&counts, max_open, now)).into())
+        }
+        done => done.map(|()| placed).map_err(Retry::from),
+    }
 }
 
 /// Stripe could not take the payment of a new order: the order ends at once (its stock and

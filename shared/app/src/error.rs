@@ -50,6 +50,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Rejected { field, message } => AppError::invalid(&field, message),
+            StoreError::Refused => AppError::Refused("This request is refused by the store's rules".into()),
             // Flows retry conflicts; one that is still there is ours to fix.
             StoreError::Conflict | StoreError::Backend(_) | StoreError::Unwritable(_) => {
                 AppError::Internal(e.to_string())

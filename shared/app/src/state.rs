@@ -163,6 +163,11 @@ impl Clock {
         }
     }
 
+    /// Now, to the millisecond.
+    pub fn now(&self) -> sellvy_models::time::Timestamp {
+        sellvy_models::time::Timestamp::from_millis(self.now_micros() / 1000)
+    }
+
     /// Microseconds since the Unix epoch.
     pub fn now_micros(&self) -> i64 {
         match &self.0 {

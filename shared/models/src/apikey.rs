@@ -156,6 +156,14 @@ pub struct ModeSettings {
     /// has its own; empty until `rotate_delivery_secret` for a mode that never had one.
     #[serde(default)]
     pub delivery_secret: String,
+    /// Unpaid orders of one product one buyer (network or email) may have at once
+    /// ([`crate::hold`]); `None`: [`crate::hold::DEFAULT_OPEN_ORDERS_PER_BUYER`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_open_orders_per_buyer: Option<u32>,
+    /// How long a buyer whose order expired unpaid waits to order that product again;
+    /// `None`: [`crate::hold::DEFAULT_RENEWAL_COOLDOWN_SECS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewal_cooldown_seconds: Option<u32>,
 }
 
 /// A store as stored: today's per-mode settings, or (for a store written before they were per
@@ -192,6 +200,8 @@ impl From<StoredStore> for Store {
             blocked_countries: s.blocked_countries,
             blocked_ips: s.blocked_ips,
             delivery_secret: String::new(),
+            max_open_orders_per_buyer: None,
+            renewal_cooldown_seconds: None,
         };
         let live =
             s.live.unwrap_or_else(|| ModeSettings { delivery_secret: s.delivery_secret, ..shared.clone() });
@@ -281,7 +291,7 @@ impl Store {
 
     /// Applies a `PATCH /store` body sent with a key of `mode`: `name` (live keys only: the
     /// store's own), and that mode's `allowed_origins`, `blocked_countries`, `blocked_ips`,
-    /// `rotate_delivery_secret`. The rest is the operator's.
+    /// `max_open_orders_per_buyer`, `renewal_cooldown_seconds`, `rotate_delivery_secret`. The rest is the operator's.
     pub fn apply_settings(&self, mode: Mode, body: Value) -> Result<Store, ValidationError> {
         let mut i = Input::object(body)?;
         let name = i.text("name", 1, 100);
@@ -307,6 +317,8 @@ impl Store {
                 );
             }
         }
+        let max_open = i.int("max_open_orders_per_buyer", 1, crate::hold::MAX_OPEN_ORDERS_PER_BUYER as i64);
+        let cooldown = i.int("renewal_cooldown_seconds", 0, crate::hold::MAX_RENEWAL_COOLDOWN_SECS as i64);
         let rotate = i.bool("rotate_delivery_secret").unwrap_or(false);
         let mut normalized = Vec::new();
         for (n, o) in origins.iter().flatten().enumerate() {
@@ -336,6 +348,12 @@ impl Store {
         if let Some(ips) = ips {
             settings.blocked_ips = ips.iter().map(|r| r.trim().to_string()).collect();
         }
+        if let Some(max) = max_open {
+            settings.max_open_orders_per_buyer = Some(max as u32);
+        }
+        if let Some(secs) = cooldown {
+            settings.renewal_cooldown_seconds = Some(secs as u32);
+        }
         if rotate {
             settings.delivery_secret = new_delivery_secret();
         }
@@ -359,6 +377,8 @@ impl Store {
             allowed_origins: settings.allowed_origins.clone(),
             blocked_countries: settings.blocked_countries.clone(),
             blocked_ips: settings.blocked_ips.clone(),
+            max_open_orders_per_buyer: settings.open_orders_per_buyer(),
+            renewal_cooldown_seconds: settings.renewal_cooldown(),
             delivery_secret: with_secret.then(|| settings.delivery_secret.clone()),
             created_at: self.created_at,
         }
@@ -366,6 +386,16 @@ impl Store {
 }
 
 impl ModeSettings {
+    /// Unpaid orders of one product one buyer may have at once.
+    pub fn open_orders_per_buyer(&self) -> u32 {
+        self.max_open_orders_per_buyer.unwrap_or(crate::hold::DEFAULT_OPEN_ORDERS_PER_BUYER)
+    }
+
+    /// How long a buyer whose order expired unpaid waits to order that product again.
+    pub fn renewal_cooldown(&self) -> u32 {
+        self.renewal_cooldown_seconds.unwrap_or(crate::hold::DEFAULT_RENEWAL_COOLDOWN_SECS)
+    }
+
     /// Why this mode refuses a checkout from `client` (an address) buying for `country`.
     pub fn refuses(&self, client: &str, country: Option<&str>) -> Option<String> {
         if let Some(c) = country

@@ -9,6 +9,7 @@ pub mod category;
 pub mod coupon;
 pub mod error;
 pub mod event;
+pub mod hold;
 pub mod id;
 pub mod input;
 pub mod money;

@@ -218,6 +218,10 @@ pub struct Order {
     /// Stripe refunds (`re_…`) recorded on this order, so one is never recorded twice.
     #[serde(default)]
     pub stripe_refunds: Vec<String>,
+    /// Who holds this unpaid order's stock ([`crate::hold`]): the counters its checkout
+    /// raised, lowered again when it ends.
+    #[serde(default, skip_serializing_if = "crate::hold::Hold::is_empty")]
+    pub hold: crate::hold::Hold,
 }
 
 /// What `POST /storefront/checkout` asks for, read field by field.
@@ -483,7 +487,7 @@ impl Order {
             delivery: Delivery::pending(),
             created_at: now,
             updated_at: now,
-            pay_by: now.plus_seconds(PAYMENT_WINDOW_SECS),
+            pay_by: now.plus_seconds(crate::hold::pay_window_secs(q, available, PAYMENT_WINDOW_SECS)),
             version: 1,
             customer_id: None,
             refunded_minor: 0,
@@ -493,6 +497,7 @@ impl Order {
             payment_error: None,
             dispute: None,
             stripe_refunds: Vec::new(),
+            hold: crate::hold::Hold::default(),
         };
         Ok(Placed { order, access_token: token })
     }
@@ -1119,7 +1124,8 @@ mod tests {
         let (order, product) = pending_order("serials", serde_json::json!({}));
         assert_eq!((order.status, order.payment_status), (OrderStatus::Pending, PaymentStatus::Pending));
         assert_eq!((order.reserved, order.total_minor, order.version), (2, 2000, 1));
-        assert_eq!(order.pay_by, at(PAYMENT_WINDOW_SECS));
+        // Two of three units: a large order, paid within the shorter window.
+        assert_eq!(order.pay_by, at(crate::hold::LARGE_ORDER_PAY_WINDOW_SECS));
         assert_eq!(order.order_number(), "ORD-7");
         assert!(order.awaits_payment() && !order.awaits_delivery());
         // A service has no counted stock: nothing is held.

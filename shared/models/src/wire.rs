@@ -521,6 +521,12 @@ pub struct StoreObject {
     pub blocked_countries: Vec<String>,
     /// Checkouts from these addresses or CIDR ranges are refused (403).
     pub blocked_ips: Vec<String>,
+    /// Unpaid orders of one product one buyer (a network: an IPv4 address or an IPv6 /64; or an
+    /// email) may have at once; one more is refused (403). Default 3.
+    pub max_open_orders_per_buyer: u32,
+    /// Seconds a buyer whose order expired unpaid waits before ordering that product again (so
+    /// a hold cannot be renewed back to back). Default 900; 0 turns it off.
+    pub renewal_cooldown_seconds: u32,
     /// Signs dynamic-delivery requests of this mode to the seller's server (as webhooks are
     /// signed); each mode has its own. Shown to full-access keys only.
     pub delivery_secret: Option<String>,
@@ -550,6 +556,16 @@ pub struct StoreSettings {
     /// Up to 500 IP addresses or CIDR ranges that cannot check out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked_ips: Option<Vec<String>>,
+    /// 1 to 10000 unpaid orders of one product per buyer (network or email) at once; raise it
+    /// when the store's own servers check out for many buyers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 10000)]
+    pub max_open_orders_per_buyer: Option<u32>,
+    /// 0 to 86400 seconds a buyer whose order expired unpaid waits before ordering that
+    /// product again; 0 when the store's own servers check out for many buyers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 86400)]
+    pub renewal_cooldown_seconds: Option<u32>,
     /// `true` replaces the delivery secret (answered once in this response).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotate_delivery_secret: Option<bool>,

@@ -25,6 +25,10 @@ pub enum StoreError {
     /// exist, a unique value is taken, a guarded delete is refused. Names the input field.
     #[error("{field}: {message}")]
     Rejected { field: String, message: String },
+    /// A store's rule refused the request in its transaction (the reservation policy); the
+    /// caller explains why.
+    #[error("refused by the store's rules")]
+    Refused,
     /// DynamoDB failed (a timeout, throttling, an outage): the same request may succeed later.
     /// Never shown to clients.
     #[error("database error: {0}")]
@@ -63,6 +67,8 @@ pub(crate) enum OnFail {
     Conflict,
     /// The input was refused: `field: message`.
     Reject(String, String),
+    /// A store's rule refused the request (the reservation policy).
+    Refuse,
 }
 
 /// One write of a transaction, with the meaning of its condition failing.
@@ -186,6 +192,12 @@ impl Write {
         })
     }
 
+    /// Its condition failing means a store's rule refuses the request.
+    pub(crate) fn or_refuse(mut self) -> Write {
+        self.on_fail = OnFail::Refuse;
+        self
+    }
+
     /// Its condition failing means the input is refused for `field`.
     pub(crate) fn or_reject(mut self, field: impl Into<String>, message: impl Into<String>) -> Write {
         self.on_fail = OnFail::Reject(field.into(), message.into());
@@ -303,6 +315,7 @@ impl Db {
                 return Err(match meaning {
                     OnFail::Conflict => StoreError::Conflict,
                     OnFail::Reject(field, message) => StoreError::Rejected { field, message },
+                    OnFail::Refuse => StoreError::Refused,
                 });
             }
         }

@@ -84,6 +84,12 @@ pub(crate) fn parked_pk(t: &Tenant, order_id: &str) -> String {
     format!("{}#PARKED#{order_id}", tenant_pk(t))
 }
 
+/// One holder's count of unpaid orders of one product (and the end of their renewal
+/// cooldown): the reservation policy's counters, a partition per product.
+pub(crate) fn hold_key(t: &Tenant, product_id: &str, holder: &str) -> (String, String) {
+    (format!("{}#HOLD#{product_id}", tenant_pk(t)), holder.to_string())
+}
+
 /// The partition of every item of one store's mode.
 pub(crate) fn tenant_pk(t: &Tenant) -> String {
     format!("T#{}#{}", t.store_id, t.mode.as_str())
@@ -281,6 +287,10 @@ mod tests {
         assert!(pool_sk("var_1", "KEY-1").starts_with("var_1#") && pool_sk("var_1", "KEY-1").len() == 6 + 32);
         assert_ne!(pool_sk("-", "KEY-1"), pool_sk("-", "KEY-2"));
         assert_eq!(parked_pk(&t, "ord_1"), "T#store_01ABC#live#PARKED#ord_1");
+        assert_eq!(
+            hold_key(&t, "prod_1", "net:203.0.113.9"),
+            pair("T#store_01ABC#live#HOLD#prod_1", "net:203.0.113.9")
+        );
         assert_eq!(client_bucket_pk(&t, "203.0.113.9"), "RATE#store_01ABC#live#client#203.0.113.9");
         assert_eq!(
             [Watch::UnpaidOrders, Watch::Outbox, Watch::Deliveries, Watch::Goods].map(Watch::partition),

@@ -6,10 +6,12 @@
 
 use crate::collection::{COUPONS, ORDERS, PRODUCTS, Page};
 use crate::db::{Db, Item, StoreError, Write, n, number, s};
-use crate::layout::{Watch, coupon_code_key, order_number_key};
+use crate::layout::{Watch, coupon_code_key, hold_key, order_number_key};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
 use sellvy_models::coupon::code_key;
+use sellvy_models::hold::HoldCount;
 use sellvy_models::order::{Order, OrderStatus, PaymentStatus};
+use sellvy_models::time::Timestamp;
 use sellvy_models::{Coupon, Event, Product, SortOrder, Tenant};
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +102,12 @@ fn order_item(t: &Tenant, o: &Order) -> Result<Item, StoreError> {
     Ok(item)
 }
 
+/// A hold counter outlives every order it counts (and its cooldown) by a day, then DynamoDB's
+/// TTL removes it.
+fn hold_ttl(until: Timestamp) -> i64 {
+    until.seconds() + 24 * 3600
+}
+
 impl Db {
     /// Unpaid orders whose `pay_by` is before `now`, oldest first (at most `limit`), as
     /// (tenant, order id): one Query of the sparse `Pending` index.
@@ -158,6 +166,7 @@ impl Db {
         product: &Product,
         coupon: Option<&Coupon>,
         event: &Event,
+        max_open: u32,
     ) -> Result<(), StoreError> {
         let mut writes = vec![
             Write::put(&self.table, order_item(t, o)?, Some("attribute_not_exists(PK)"), &[])?,
@@ -190,7 +199,87 @@ impl Db {
                     .or_reject("coupon", "has been used up"),
             );
         }
+        // The reservation policy: each holder below the store's bound and out of its cooldown.
+        for holder in &o.hold.holders {
+            writes.push(
+                Write::update_named(
+                    &self.table,
+                    hold_key(t, &o.product_id, holder),
+                    "SET #open = if_not_exists(#open, :zero) + :one, expires_at = :ttl",
+                    Some(
+                        "(attribute_not_exists(#open) OR #open < :max) AND \
+                         (attribute_not_exists(cooldown_until) OR cooldown_until <= :now)",
+                    ),
+                    &[("#open", "open")],
+                    &[
+                        (":zero", n(0)),
+                        (":one", n(1)),
+                        (":max", n(max_open)),
+                        (":now", n(o.created_at.millis())),
+                        (":ttl", n(hold_ttl(o.pay_by))),
+                    ],
+                )?
+                .or_refuse(),
+            );
+        }
         self.transact(writes).await
+    }
+
+    /// The reservation counters of `holders` for one product (absent ones count zero).
+    pub async fn hold_counts(
+        &self,
+        t: &Tenant,
+        product_id: &str,
+        holders: &[String],
+    ) -> Result<Vec<HoldCount>, StoreError> {
+        let mut out = Vec::with_capacity(holders.len());
+        for holder in holders {
+            let (pk, sk) = hold_key(t, product_id, holder);
+            let item = self.get(pk, sk, true).await?;
+            out.push(item.map_or_else(HoldCount::default, |i| HoldCount {
+                open: number(&i, "open"),
+                cooldown_until:
+                    i.get("cooldown_until").map(|_| Timestamp::from_millis(number(&i, "cooldown_until"))),
+            }));
+        }
+        Ok(out)
+    }
+
+    /// The writes that lower the counters of an unpaid order's holders as it ends, with a
+    /// renewal cooldown until `cooldown_until` when it expired unpaid.
+    fn hold_releases(
+        &self,
+        t: &Tenant,
+        old: &Order,
+        cooldown_until: Option<Timestamp>,
+    ) -> Result<Vec<Write>, StoreError> {
+        let ttl = hold_ttl(cooldown_until.unwrap_or(old.pay_by).max(old.pay_by));
+        old.hold
+            .holders
+            .iter()
+            .map(|holder| {
+                let key = hold_key(t, &old.product_id, holder);
+                let names = [("#open", "open")];
+                match cooldown_until {
+                    Some(until) => Write::update_named(
+                        &self.table,
+                        key,
+                        "ADD #open :minus SET expires_at = :ttl, cooldown_until = :until",
+                        None,
+                        &names,
+                        &[(":minus", n(-1)), (":ttl", n(ttl)), (":until", n(until.millis()))],
+                    ),
+                    None => Write::update_named(
+                        &self.table,
+                        key,
+                        "ADD #open :minus SET expires_at = :ttl",
+                        None,
+                        &names,
+                        &[(":minus", n(-1)), (":ttl", n(ttl))],
+                    ),
+                }
+            })
+            .collect()
     }
 
     /// Completes a paid order: the order (if still as read), its serials leaving the pool (or
@@ -268,6 +357,9 @@ impl Db {
             ]);
             writes.push(Write::put(&self.table, item, None, &[])?);
         }
+        if old.status == OrderStatus::Pending {
+            writes.extend(self.hold_releases(t, old, None)?);
+        }
         for e in events.iter() {
             writes.push(self.record_event(t, e)?);
         }
@@ -316,7 +408,9 @@ impl Db {
     }
 
     /// Ends an unpaid order (payment failed, cancelled, expired): its stock and coupon use go
-    /// back, if the product and coupon still exist.
+    /// back, if the product and coupon still exist, and its holders' counters go down (with a
+    /// renewal cooldown until `cooldown_until`, for an order that expired unpaid).
+    #[allow(clippy::too_many_arguments)]
     pub async fn release_order(
         &self,
         t: &Tenant,
@@ -325,6 +419,7 @@ impl Db {
         product: Option<&Product>,
         coupon: Option<&Coupon>,
         events: &[Event],
+        cooldown_until: Option<Timestamp>,
     ) -> Result<(), StoreError> {
         let mut writes = vec![Write::put(
             &self.table,
@@ -364,6 +459,7 @@ impl Db {
                 &[(":minus", n(-1)), (":zero", n(0))],
             )?);
         }
+        writes.extend(self.hold_releases(t, old, cooldown_until)?);
         for e in events {
             writes.push(self.record_event(t, e)?);
         }

@@ -303,7 +303,9 @@ async fn a_coupon_with_five_uses_is_used_exactly_five_times_by_twenty_parallel_c
     for n in 0..20 {
         let (app, pk, pid) = (app.clone(), pk.clone(), pid.clone());
         tasks.spawn(async move {
-            let r = checkout(&app, &pk, json!({"product_id": pid, "quantity": 1, "email": format!("c{n}@example.com"), "gateway": "stripe", "coupon": "FIVE"})).await;
+            // Twenty buyers, each at an address of their own.
+            let body = json!({"product_id": pid, "quantity": 1, "email": format!("c{n}@example.com"), "gateway": "stripe", "coupon": "FIVE"});
+            let r = checkout_as(&buyer(n + 1), &app, &pk, body).await;
             (r.status.as_u16(), r.fields())
         });
     }
@@ -491,7 +493,8 @@ async fn unpaid_orders_expire_after_their_payment_window_and_give_their_stock_ba
         (seen.data()["status"].clone(), seen.data()["payment_status"].clone()),
         (json!("cancelled"), json!("failed"))
     );
-    assert_eq!(checkout(&app, &pk, again).await.status, 201, "the unit is back");
+    // Another buyer (another network: the first one's waits out its renewal cooldown).
+    assert_eq!(checkout_as(&buyer(2), &app, &pk, again).await.status, 201, "the unit is back");
     let events = app.db.recent_events(&store.tenant(sellvy_models::Mode::Test), 5).await.unwrap();
     assert!(events.iter().any(|e| e["type"] == "order.cancelled" && e["data"]["id"] == id));
 }
@@ -538,4 +541,95 @@ async fn a_digital_download_is_delivered_as_an_expiring_capped_link() {
     )
     .await;
     assert_eq!(r.fields(), ["product_id"]);
+}
+
+/// The reservation policy (docs/decisions.md): a stranger with the public key cannot hold a
+/// store's stock. One buyer (a network, an email) holds at most 3 unpaid orders of a product;
+/// a large order holds its stock 10 minutes; an order that expired unpaid cannot be renewed at
+/// once; the store can raise the bound.
+#[tokio::test]
+async fn one_buyer_cannot_hold_a_stores_stock() {
+    use sellvy_models::time::Timestamp;
+    let clock = sellvy_app::Clock::manual(Timestamp::now().millis() * 1000);
+    let app = TestApp::builder().clock(clock.clone()).spawn().await;
+    let store = app.new_store().await;
+    let pk = app.publishable_key(&store.test).await;
+    let serials: Vec<String> = (0..100).map(|n| format!("KEY-{n}")).collect();
+    let product = |title: &str, info: String| {
+        app.product(&store.test, json!({"title": title, "type": "serials", "price": 1, "info": info}))
+    };
+    let many = product("Many", serials.join(",")).await;
+    let other = product("Other", serials.join(",")).await;
+    let scarce = product("Scarce", "A,B,C,D,E,F,G,H".into()).await;
+    let order = |p: &Value, q: u32, email: &str| json!({"product_id": p["id"], "quantity": q, "email": email, "gateway": "stripe"});
+    let (stranger, neighbour) = (buyer(50), buyer(51));
+    let window = |r: &Reply| {
+        let o = &r.data()["order"];
+        let at = |k: &str| Timestamp::parse(o[k].as_str().unwrap()).unwrap().millis();
+        (at("pay_by") - at("created_at")) / 1000
+    };
+
+    // Three unpaid orders of one product; the fourth is refused, whatever the email.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let r = checkout_as(&stranger, &app, &pk, order(&many, 1, "s@example.com")).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(window(&r), 30 * 60, "a small order holds its unit 30 minutes");
+        held.push(r);
+    }
+    let fourth = checkout_as(&stranger, &app, &pk, order(&many, 1, "s9@example.com")).await;
+    assert_eq!(fourth.status, 403, "{}", fourth.body);
+    let message = fourth.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("3 unpaid orders of this product"), "{message}");
+    // The same email from another network is the same buyer too.
+    let r = checkout_as(&neighbour, &app, &pk, order(&many, 1, "S+again@Example.com")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    // Other products, and other buyers, are not affected.
+    assert_eq!(checkout_as(&stranger, &app, &pk, order(&other, 1, "s@example.com")).await.status, 201);
+    assert_eq!(checkout_as(&neighbour, &app, &pk, order(&many, 1, "n@example.com")).await.status, 201);
+
+    // Paying one frees its place.
+    let first = &held[0].data();
+    let paid =
+        pay_as(&stranger, &app, &pk, &first["order"], first["access_token"].as_str().unwrap(), "succeeded")
+            .await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    let r = checkout_as(&stranger, &app, &pk, order(&many, 1, "s5@example.com")).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    // A genuine large buyer takes the whole stock in one order, and has 10 minutes to pay.
+    let large = checkout_as(&neighbour, &app, &pk, order(&scarce, 8, "big@example.com")).await;
+    assert_eq!(large.status, 201, "{}", large.body);
+    assert_eq!(window(&large), 10 * 60);
+    // Left unpaid, it expires; its buyer cannot hold the stock again at once.
+    let pay_by = Timestamp::parse(large.data()["order"]["pay_by"].as_str().unwrap()).unwrap();
+    clock.advance(10 * 60 * 1_000_000 + 1_000_000);
+    let mine = store.tenant(sellvy_models::Mode::Test);
+    assert_eq!(
+        sellvy_app::cancel::expire_due(&app.state, pay_by.plus_seconds(1), |t| *t == mine).await.unwrap(),
+        1
+    );
+    let renewed = checkout_as(&neighbour, &app, &pk, order(&scarce, 8, "big2@example.com")).await;
+    assert_eq!(renewed.status, 403, "{}", renewed.body);
+    let message = renewed.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("expired unpaid") && message.contains("15 minutes"), "{message}");
+    // Anyone else buys it meanwhile; the same buyer may again after the cooldown.
+    let sold = checkout_as(&buyer(52), &app, &pk, order(&scarce, 1, "c@example.com")).await;
+    assert_eq!(sold.status, 201, "{}", sold.body);
+    clock.advance(15 * 60 * 1_000_000);
+    let back = checkout_as(&neighbour, &app, &pk, order(&scarce, 7, "big2@example.com")).await;
+    assert_eq!(back.status, 201, "{}", back.body);
+
+    // A store whose own servers check out for many buyers raises the bound (full keys only).
+    let read = app.key_with(&store.test, "read").await;
+    let raise = json!({"max_open_orders_per_buyer": 50, "renewal_cooldown_seconds": 0});
+    assert_eq!(app.patch("/store", &read, raise.clone()).await.status, 403);
+    let bad = app.patch("/store", &store.test, json!({"max_open_orders_per_buyer": 0})).await;
+    assert_eq!(bad.fields(), ["max_open_orders_per_buyer"]);
+    let raised = app.patch("/store", &store.test, raise).await;
+    assert_eq!(raised.status, 200, "{}", raised.body);
+    assert_eq!(raised.data()["max_open_orders_per_buyer"], 50);
+    let r = checkout_as(&stranger, &app, &pk, order(&many, 1, "s7@example.com")).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    println!("checkout with the reservation policy: {}", r.header("x-sellvy-cost").unwrap_or("-"));
 }

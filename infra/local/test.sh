@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (`make test`): everything a clean clone needs, then every test.
 #   1. install the local tools into .local/ (first run only)
-#   2. lint template.yaml with cfn-lint, check formatting and the crates' layering
+#   2. lint template.yaml with cfn-lint, check its alarms, formatting and the crates' layering
 #   3. start the local stack (DynamoDB Local + SQS) unless it already runs; stop it after
 #   4. run the whole workspace's tests (unit tests, and HTTP tests against the local stack)
 #   5. the contract: validate the generated OpenAPI document, fuzz every operation with
@@ -28,6 +28,8 @@ bash infra/local/setup.sh
 
 log "cfn-lint template.yaml"
 "$VENV/bin/cfn-lint" template.yaml
+log "the operator's alarms cover every function and what docs/deploy.md promises"
+"$VENV/bin/python" infra/local/check_alarms.py
 
 log "cargo fmt --check"
 cargo fmt --all -- --check

@@ -5,8 +5,10 @@
 use sellvy_models::Tenant;
 use sellvy_models::time::Timestamp;
 
-/// The namespace of Sellvy's own metrics.
+/// The namespace of Sellvy's own metrics, and the metric of items set aside (the template's
+/// `ItemsSetAsideAlarm` watches them).
 pub const NAMESPACE: &str = "Sellvy";
+pub const ITEMS_SET_ASIDE: &str = "ItemsSetAside";
 
 /// An item the forwarder or the sweeper could not handle and set aside, so that it no longer
 /// blocks the others: the `ItemsSetAside` metric (alarmed on) with what and why.
@@ -22,10 +24,10 @@ fn set_aside_line(kind: &str, t: &Tenant, id: &str, reason: &str, at: Timestamp)
             "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
                 "Dimensions": [[]],
-                "Metrics": [{"Name": "ItemsSetAside", "Unit": "Count"}],
+                "Metrics": [{"Name": ITEMS_SET_ASIDE, "Unit": "Count"}],
             }],
         },
-        "ItemsSetAside": 1,
+        ITEMS_SET_ASIDE: 1,
         "kind": kind,
         "store": t.store_id,
         "mode": t.mode.as_str(),

@@ -1413,6 +1413,13 @@ export interface components {
             content?: string | null;
             /** @description Why the last delivery failed (dynamic goods); `POST /v1/orders/{id}/redeliver` tries again. */
             error?: string | null;
+            /**
+             * Format: int32
+             * @description Dynamic goods: the calls made to the seller's `dynamic_url` so far (absent for other
+             *     goods).
+             */
+            attempts?: number | null;
+            next_attempt_at?: components["schemas"]["Timestamp"] | null;
         };
         OrderList: {
             data: components["schemas"]["OrderObject"][];
@@ -1729,6 +1736,18 @@ export interface components {
             /** @description Checkouts from these addresses or CIDR ranges are refused (403). */
             blocked_ips: string[];
             /**
+             * Format: int32
+             * @description Unpaid orders of one product one buyer (a network: an IPv4 address or an IPv6 /64; or an
+             *     email) may have at once; one more is refused (403). Default 3.
+             */
+            max_open_orders_per_buyer: number;
+            /**
+             * Format: int32
+             * @description Seconds a buyer whose order expired unpaid waits before ordering that product again (so
+             *     a hold cannot be renewed back to back). Default 900; 0 turns it off.
+             */
+            renewal_cooldown_seconds: number;
+            /**
              * @description Signs dynamic-delivery requests of this mode to the seller's server (as webhooks are
              *     signed); each mode has its own. Shown to full-access keys only.
              */
@@ -1745,6 +1764,18 @@ export interface components {
             blocked_countries?: string[] | null;
             /** @description Up to 500 IP addresses or CIDR ranges that cannot check out. */
             blocked_ips?: string[] | null;
+            /**
+             * Format: int32
+             * @description 1 to 10000 unpaid orders of one product per buyer (network or email) at once; raise it
+             *     when the store's own servers check out for many buyers.
+             */
+            max_open_orders_per_buyer?: number | null;
+            /**
+             * Format: int32
+             * @description 0 to 86400 seconds a buyer whose order expired unpaid waits before ordering that
+             *     product again; 0 when the store's own servers check out for many buyers.
+             */
+            renewal_cooldown_seconds?: number | null;
             /** @description `true` replaces the delivery secret (answered once in this response). */
             rotate_delivery_secret?: boolean | null;
         };

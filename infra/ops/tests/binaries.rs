@@ -44,14 +44,17 @@ fn admin_store(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The local stack's default addresses and credentials (the environment's own win).
+const LOCAL_STACK: [(&str, &str); 5] = [
+    ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+    ("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9324"),
+    ("AWS_ACCESS_KEY_ID", "local"),
+    ("AWS_SECRET_ACCESS_KEY", "local"),
+    ("AWS_REGION", "us-east-1"),
+];
+
 fn local_env(cmd: &mut Command) -> &mut Command {
-    for (k, v) in [
-        ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
-        ("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9324"),
-        ("AWS_ACCESS_KEY_ID", "local"),
-        ("AWS_SECRET_ACCESS_KEY", "local"),
-        ("AWS_REGION", "us-east-1"),
-    ] {
+    for (k, v) in LOCAL_STACK {
         if std::env::var_os(k).is_none() {
             cmd.env(k, v);
         }
@@ -157,17 +160,12 @@ async fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<serde_json::
     (url, got)
 }
 
-#[tokio::test]
-async fn an_event_survives_its_process_dying_between_the_write_and_the_fan_out() {
+/// A delivery queue of the calling test's own on the local stack (whose addresses this process
+/// takes from the environment, as the gateways it starts do).
+async fn crash_queue() -> String {
     // SAFETY: set before the test reads the environment from other threads.
     unsafe {
-        for (k, v) in [
-            ("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9324"),
-            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
-            ("AWS_ACCESS_KEY_ID", "local"),
-            ("AWS_SECRET_ACCESS_KEY", "local"),
-            ("AWS_REGION", "us-east-1"),
-        ] {
+        for (k, v) in LOCAL_STACK {
             if std::env::var_os(k).is_none() {
                 std::env::set_var(k, v);
             }
@@ -175,6 +173,12 @@ async fn an_event_survives_its_process_dying_between_the_write_and_the_fan_out()
     }
     let queue = format!("sellvy-crash-{}", sellvy_models::id::random_base62(10));
     sellvy_webhooks::Queue::create(&queue, 900).await.expect("a queue of this test's own");
+    queue
+}
+
+#[tokio::test]
+async fn an_event_survives_its_process_dying_between_the_write_and_the_fan_out() {
+    let queue = crash_queue().await;
     let (url, got) = receiver().await;
     let store = admin_store(&["--name", "Crash Store", "--plan", "business"]);
     let key = store["keys"]["test"]["key"].as_str().unwrap().to_string();
@@ -240,22 +244,7 @@ async fn an_event_survives_its_process_dying_between_the_write_and_the_fan_out()
 /// next process's sweeper does, once the grace has passed, and only once.
 #[tokio::test]
 async fn a_paid_order_survives_its_process_dying_before_its_goods_are_fetched() {
-    // SAFETY: set before the test reads the environment from other threads.
-    unsafe {
-        for (k, v) in [
-            ("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9324"),
-            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
-            ("AWS_ACCESS_KEY_ID", "local"),
-            ("AWS_SECRET_ACCESS_KEY", "local"),
-            ("AWS_REGION", "us-east-1"),
-        ] {
-            if std::env::var_os(k).is_none() {
-                std::env::set_var(k, v);
-            }
-        }
-    }
-    let queue = format!("sellvy-crash-{}", sellvy_models::id::random_base62(10));
-    sellvy_webhooks::Queue::create(&queue, 900).await.expect("a queue of this test's own");
+    let queue = crash_queue().await;
     let (url, got) = receiver().await;
     let store = admin_store(&["--name", "Goods Crash Store", "--plan", "business"]);
     let key = store["keys"]["test"]["key"].as_str().unwrap().to_string();

@@ -30,7 +30,6 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
 use sellvy_app::AppState;
 use sellvy_models::Tenant;
-use sellvy_models::apikey::hex;
 use sellvy_store::{Claim, StoredResponse};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -111,9 +110,9 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, R
     hasher.update(parts.uri.path().as_bytes());
     hasher.update(b"\n");
     hasher.update(&bytes);
-    let fingerprint = hex(&hasher.finalize());
+    let fingerprint = hex::encode(hasher.finalize());
     // The table never holds the key itself.
-    let reference = hex(&Sha256::digest(key.as_bytes()));
+    let reference = hex::encode(Sha256::digest(key.as_bytes()));
     let (t, owner) = (&sender.tenant, sender.owner.as_str());
     let now = || state.config.clock.now_micros() / 1_000_000;
     let internal = |e: sellvy_store::StoreError| ApiError::from(e).into_response();

@@ -143,10 +143,8 @@ pub async fn order_for_buyer(state: &AppState, t: &Tenant, id: &str, token: &str
         true => state.db.get_order(t, id).await?,
         false => None,
     };
-    let expected = order.as_ref().map(|o| o.token_hash.as_bytes().to_vec()).unwrap_or_default();
-    let given = token_hash(token).into_bytes();
-    let matches =
-        expected.len() == given.len() && expected.iter().zip(&given).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+    let expected = order.as_ref().map(|o| o.token_hash.as_str()).unwrap_or_default();
+    let matches = sellvy_models::signature::same(expected.as_bytes(), token_hash(token).as_bytes());
     match order {
         Some(o) if matches => Ok(o),
         _ => Err(AppError::not_found("Order")),

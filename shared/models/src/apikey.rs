@@ -596,7 +596,7 @@ impl KeySecret {
     /// The stored form: lowercase hex SHA-256. A key carries over 190 random bits, so a fast
     /// hash is enough (no password stretching needed).
     pub fn hash(&self) -> String {
-        hex(&Sha256::digest(self.secret.as_bytes()))
+        hex::encode(Sha256::digest(self.secret.as_bytes()))
     }
 
     /// What listings show instead of the key: `sk_test_…AbCd`.
@@ -604,16 +604,6 @@ impl KeySecret {
         let last4 = &self.secret[self.secret.len() - 4..];
         format!("{}_{}_…{last4}", self.kind.prefix(), self.mode.as_str())
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 15) as usize] as char);
-    }
-    s
 }
 
 /// A stored API key (without its secret).

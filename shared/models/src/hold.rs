@@ -22,7 +22,6 @@
 //! transaction (a condition refuses the order when a bound is reached) and in the transaction
 //! that ends the order (paid, cancelled, failed, expired).
 
-use crate::apikey::hex;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -71,7 +70,7 @@ pub fn holders(client: &str, email: &str) -> Vec<String> {
         }
         Err(_) => {}
     }
-    out.push(format!("email:{}", &hex(&Sha256::digest(normalized_email(email).as_bytes()))[..32]));
+    out.push(format!("email:{}", &hex::encode(Sha256::digest(normalized_email(email).as_bytes()))[..32]));
     out
 }
 

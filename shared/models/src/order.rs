@@ -1,6 +1,5 @@
 //! Orders: what a checkout creates, what payment completes and delivery fills.
 
-use crate::apikey::hex;
 use crate::coupon::{Coupon, CouponType};
 use crate::error::{FieldError, ValidationError};
 use crate::id;
@@ -349,7 +348,7 @@ pub struct Placed {
 }
 
 pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 impl Order {

@@ -16,14 +16,20 @@ use sha2::Sha256;
 pub fn sign(payload: &[u8], secret: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(payload);
-    crate::apikey::hex(&mac.finalize().into_bytes())
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// Whether `signature` is `payload`'s signature under `secret` (constant-time comparison).
 pub fn verify(payload: &[u8], signature: &str, secret: &str) -> bool {
     let expected = sign(payload, secret);
-    let (a, b) = (expected.as_bytes(), signature.trim().as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    same(expected.as_bytes(), signature.trim().as_bytes())
+}
+
+/// Whether two secrets (signatures, token hashes) are equal, in time that does not depend on
+/// where they differ: the one comparison Sellvy makes of anything secret.
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
 }
 
 /// The key Standard Webhooks derives from a secret: the base64 after its prefix (`whsec_`, or

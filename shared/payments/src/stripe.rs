@@ -216,7 +216,7 @@ fn hmac_hex(secret: &str, parts: &[&[u8]]) -> String {
     for p in parts {
         mac.update(p);
     }
-    sellvy_models::apikey::hex(&mac.finalize().into_bytes())
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// The `Stripe-Signature` Stripe would send for `payload` at `timestamp` (tests, fakes).
@@ -249,9 +249,8 @@ pub fn verify_callback(
         return Err(SignatureError::Malformed);
     }
     let expected = hmac_hex(secret, &[t.to_string().as_bytes(), b".", payload]);
-    let matches = signatures.iter().any(|s| {
-        s.len() == expected.len() && s.bytes().zip(expected.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0
-    });
+    let matches =
+        signatures.iter().any(|s| sellvy_models::signature::same(s.as_bytes(), expected.as_bytes()));
     if !matches {
         return Err(SignatureError::Mismatch);
     }

@@ -75,7 +75,7 @@ pub(crate) fn pool_pk(t: &Tenant, product_id: &str) -> String {
 pub(crate) fn pool_sk(lane: &str, serial: &str) -> String {
     use sha2::Digest;
     let hash = sha2::Sha256::digest(serial.as_bytes());
-    format!("{lane}#{}", &sellvy_models::apikey::hex(&hash)[..32])
+    format!("{lane}#{}", &hex::encode(hash)[..32])
 }
 
 /// Serials a large order claimed while it is being paid (a chunk an item), until the payment

@@ -153,7 +153,7 @@ impl Db {
         lane: &str,
         count: usize,
     ) -> Result<Vec<PoolEntry>, StoreError> {
-        let from = format!("{lane}#{}", sellvy_models::apikey::hex(&sellvy_models::id::random_bytes::<16>()));
+        let from = format!("{lane}#{}", hex::encode(sellvy_models::id::random_bytes::<16>()));
         let mut picked = self.pool_range(t, product_id, &from, &format!("{lane}#~"), count).await?;
         if picked.len() < count {
             let more =

@@ -10,7 +10,7 @@ use sellvy_app::{AppState, listing, until_committed};
 use sellvy_models::PageRequest;
 use sellvy_models::input::Input;
 use sellvy_models::time::Timestamp;
-use sellvy_models::webhook::{Delivery, DeliveryListQuery, Endpoint, MAX_ATTEMPTS, MAX_ENDPOINTS};
+use sellvy_models::webhook::{DeliveryListQuery, Endpoint, MAX_ATTEMPTS, MAX_ENDPOINTS, WebhookDelivery};
 use sellvy_models::wire::{
     DeliveryData, DeliveryList, DeliveryListParams, EndpointChanges, EndpointData, EndpointInput,
     EndpointList, PageParams, RetryFailedData, RetryFailedInput, RetryFailedObject,
@@ -211,7 +211,11 @@ async fn list_deliveries(
     Ok(sellvy_api::list(found.items, page, found.total))
 }
 
-async fn find_delivery(state: &AppState, auth: &Auth, id: &str) -> Result<Delivery, sellvy_app::AppError> {
+async fn find_delivery(
+    state: &AppState,
+    auth: &Auth,
+    id: &str,
+) -> Result<WebhookDelivery, sellvy_app::AppError> {
     sellvy_app::lookup("whd_", id, "Webhook delivery", || state.db.get_delivery(&auth.tenant, id)).await
 }
 

@@ -297,7 +297,7 @@ async fn a_paid_order_survives_its_process_dying_before_its_goods_are_fetched() 
         (
             sellvy_models::order::OrderStatus::Processing,
             sellvy_models::order::PaymentStatus::Paid,
-            sellvy_models::order::DeliveryStatus::Pending
+            sellvy_models::order::GoodsStatus::Pending
         )
     );
     assert!(got.lock().unwrap().is_empty(), "the seller's server was never called");

@@ -40,7 +40,7 @@ pub enum PaymentStatus {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum DeliveryStatus {
+pub enum GoodsStatus {
     Pending,
     /// Dynamic goods: the seller's `dynamic_url` is being called.
     Sending,
@@ -54,8 +54,8 @@ pub const DELIVERY_IN_FLIGHT_SECS: i64 = 30;
 
 /// The goods, once delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Delivery {
-    pub status: DeliveryStatus,
+pub struct GoodsDelivery {
+    pub status: GoodsStatus,
     /// Serials handed out.
     #[serde(default)]
     pub items: Vec<String>,
@@ -86,10 +86,10 @@ pub struct Delivery {
 /// 8.5 hours; then the order waits for the seller's `redeliver`.
 pub const GOODS_RETRY_WAITS_SECS: [i64; 5] = [60, 300, 1800, 7200, 21_600];
 
-impl Delivery {
-    fn pending() -> Delivery {
-        Delivery {
-            status: DeliveryStatus::Pending,
+impl GoodsDelivery {
+    fn pending() -> GoodsDelivery {
+        GoodsDelivery {
+            status: GoodsStatus::Pending,
             items: Vec::new(),
             note: None,
             download_url: None,
@@ -189,7 +189,7 @@ pub struct Order {
     pub fraud_score: u8,
     /// SHA-256 of the buyer's access token (the token itself is shown once, at checkout).
     pub token_hash: String,
-    pub delivery: Delivery,
+    pub delivery: GoodsDelivery,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// When an unpaid order expires and gives its stock back.
@@ -483,7 +483,7 @@ impl Order {
             reserved: if available.is_some() { q as u64 } else { 0 },
             fraud_score,
             token_hash: token_hash(&token),
-            delivery: Delivery::pending(),
+            delivery: GoodsDelivery::pending(),
             created_at: now,
             updated_at: now,
             pay_by: now.plus_seconds(crate::hold::pay_window_secs(q, available, PAYMENT_WINDOW_SECS)),
@@ -523,15 +523,18 @@ impl Order {
     /// The order paid and its goods delivered (serials handed out, the seller's note, a
     /// download link); dynamic goods are generated next, so the order waits in `processing`.
     pub fn paid(&self, goods: Goods, payment: &Payment, customer_id: &str, now: Timestamp) -> Order {
-        let delivered = Delivery { status: DeliveryStatus::Delivered, ..Delivery::pending() };
+        let delivered = GoodsDelivery { status: GoodsStatus::Delivered, ..GoodsDelivery::pending() };
         let (status, delivery) = match goods {
-            Goods::Serials(items) => (OrderStatus::Completed, Delivery { items, ..delivered }),
-            Goods::Note(note) => (OrderStatus::Completed, Delivery { note, ..delivered }),
+            Goods::Serials(items) => (OrderStatus::Completed, GoodsDelivery { items, ..delivered }),
+            Goods::Note(note) => (OrderStatus::Completed, GoodsDelivery { note, ..delivered }),
             Goods::Download { token } => (
                 OrderStatus::Completed,
-                Delivery { download_url: Some(format!("/v1/storefront/downloads/{token}")), ..delivered },
+                GoodsDelivery {
+                    download_url: Some(format!("/v1/storefront/downloads/{token}")),
+                    ..delivered
+                },
             ),
-            Goods::Dynamic => (OrderStatus::Processing, Delivery::pending()),
+            Goods::Dynamic => (OrderStatus::Processing, GoodsDelivery::pending()),
         };
         Order {
             customer_id: Some(customer_id.to_string()),
@@ -551,14 +554,14 @@ impl Order {
     pub fn awaits_delivery(&self) -> bool {
         self.status == OrderStatus::Processing
             && self.payment_status == PaymentStatus::Paid
-            && self.delivery.status != DeliveryStatus::Delivered
+            && self.delivery.status != GoodsStatus::Delivered
     }
 
     /// Paid dynamic goods wait for the paying request to fetch them; if it has not by `at` (its
     /// process died), the sweeper does.
     pub fn goods_due_by(self, at: Timestamp) -> Order {
         match self.awaits_delivery() {
-            true => Order { delivery: Delivery { retry_at: Some(at), ..self.delivery }, ..self },
+            true => Order { delivery: GoodsDelivery { retry_at: Some(at), ..self.delivery }, ..self },
             false => self,
         }
     }
@@ -572,8 +575,8 @@ impl Order {
     /// process die during the call, the sweeper steps in once the call is no longer in flight.
     pub fn delivering(&self, now: Timestamp) -> Order {
         Order {
-            delivery: Delivery {
-                status: DeliveryStatus::Sending,
+            delivery: GoodsDelivery {
+                status: GoodsStatus::Sending,
                 attempts: self.delivery.attempts + 1,
                 retry_at: Some(now.plus_seconds(DELIVERY_IN_FLIGHT_SECS)),
                 ..self.delivery.clone()
@@ -586,7 +589,7 @@ impl Order {
 
     /// Whether another process is fetching this order's dynamic goods right now.
     pub fn delivery_in_flight(&self, now: Timestamp) -> bool {
-        self.delivery.status == DeliveryStatus::Sending
+        self.delivery.status == GoodsStatus::Sending
             && now.millis() - self.updated_at.millis() < DELIVERY_IN_FLIGHT_SECS * 1000
     }
 
@@ -594,8 +597,8 @@ impl Order {
     pub fn delivered(&self, content: String, now: Timestamp) -> Order {
         Order {
             status: OrderStatus::Completed,
-            delivery: Delivery {
-                status: DeliveryStatus::Delivered,
+            delivery: GoodsDelivery {
+                status: GoodsStatus::Delivered,
                 content: Some(content),
                 error: None,
                 retry_at: None,
@@ -621,8 +624,8 @@ impl Order {
             ),
         };
         Order {
-            delivery: Delivery {
-                status: DeliveryStatus::Failed,
+            delivery: GoodsDelivery {
+                status: GoodsStatus::Failed,
                 error: Some(error),
                 retry_at: wait.map(|w| now.plus_seconds(*w)),
                 ..self.delivery.clone()
@@ -1148,7 +1151,7 @@ mod tests {
         let paid =
             order.paid(Goods::Serials(vec!["K1".into(), "K2".into()]), &Payment::Sandbox, "cus_1", at(5));
         assert_eq!((paid.status, paid.payment_status), (OrderStatus::Completed, PaymentStatus::Paid));
-        assert_eq!(paid.delivery.status, DeliveryStatus::Delivered);
+        assert_eq!(paid.delivery.status, GoodsStatus::Delivered);
         assert_eq!(paid.delivery.items, ["K1", "K2"]);
         assert_eq!((paid.reserved, paid.version), (0, 2));
         assert_eq!(paid.payment_id.as_deref(), Some("sandbox"));
@@ -1168,24 +1171,21 @@ mod tests {
         let (order, _) =
             pending_order("dynamic", serde_json::json!({"dynamic_url": "https://seller.example.com/goods"}));
         let paid = order.paid(Goods::Dynamic, &Payment::Sandbox, "cus_1", at(1));
-        assert_eq!((paid.status, paid.delivery.status), (OrderStatus::Processing, DeliveryStatus::Pending));
+        assert_eq!((paid.status, paid.delivery.status), (OrderStatus::Processing, GoodsStatus::Pending));
         assert!(paid.awaits_delivery());
 
         let sending = paid.delivering(at(2));
-        assert_eq!(sending.delivery.status, DeliveryStatus::Sending);
+        assert_eq!(sending.delivery.status, GoodsStatus::Sending);
         assert!(sending.delivery_in_flight(at(2 + DELIVERY_IN_FLIGHT_SECS - 1)), "another fetch waits");
         assert!(!sending.delivery_in_flight(at(2 + DELIVERY_IN_FLIGHT_SECS)), "a dead fetch stops blocking");
 
         let failed = sending.delivery_failed("timed out".into(), at(3));
-        assert_eq!(
-            (failed.status, failed.delivery.status),
-            (OrderStatus::Processing, DeliveryStatus::Failed)
-        );
+        assert_eq!((failed.status, failed.delivery.status), (OrderStatus::Processing, GoodsStatus::Failed));
         assert_eq!(failed.delivery.error.as_deref(), Some("timed out"));
         assert!(failed.awaits_delivery(), "a failed fetch can be redelivered");
 
         let done = failed.delivering(at(4)).delivered("CODE-123".into(), at(5));
-        assert_eq!((done.status, done.delivery.status), (OrderStatus::Completed, DeliveryStatus::Delivered));
+        assert_eq!((done.status, done.delivery.status), (OrderStatus::Completed, GoodsStatus::Delivered));
         assert_eq!(
             (done.delivery.content.as_deref(), done.delivery.error.as_deref()),
             (Some("CODE-123"), None)

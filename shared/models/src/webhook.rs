@@ -172,7 +172,7 @@ impl Endpoint {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum DeliveryStatus {
+pub enum WebhookDeliveryStatus {
     /// Waiting for its next attempt (the first one included).
     Scheduled,
     /// An attempt is in flight.
@@ -201,12 +201,12 @@ pub struct AttemptRecord {
 
 /// One event on its way to one endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Delivery {
+pub struct WebhookDelivery {
     pub id: String,
     pub endpoint_id: String,
     pub event_id: String,
     pub event_type: EventType,
-    pub status: DeliveryStatus,
+    pub status: WebhookDeliveryStatus,
     /// The automatic attempt due next (1-based), while `scheduled`.
     pub next_attempt: u32,
     pub next_attempt_at: Option<Timestamp>,
@@ -222,17 +222,17 @@ pub struct Delivery {
     pub sending_manual: bool,
 }
 
-impl Delivery {
+impl WebhookDelivery {
     /// The delivery of `event` to `endpoint`: its id is derived from both, so fanning the same
     /// event out twice finds the same delivery.
-    pub fn new(event: &Event, endpoint_id: &str, now: Timestamp) -> Delivery {
+    pub fn new(event: &Event, endpoint_id: &str, now: Timestamp) -> WebhookDelivery {
         let seed = format!("{}|{}", event.id, endpoint_id);
-        Delivery {
+        WebhookDelivery {
             id: id::derived_id("whd_", event.created_at.millis(), seed.as_bytes()),
             endpoint_id: endpoint_id.to_string(),
             event_id: event.id.clone(),
             event_type: event.event_type,
-            status: DeliveryStatus::Scheduled,
+            status: WebhookDeliveryStatus::Scheduled,
             next_attempt: 1,
             next_attempt_at: Some(now),
             attempts: Vec::new(),
@@ -246,18 +246,18 @@ impl Delivery {
 
     /// Whether automatic attempt `n` is the one due (a duplicate or stale message is not).
     pub fn awaits_attempt(&self, n: u32) -> bool {
-        self.status == DeliveryStatus::Scheduled && self.next_attempt == n
+        self.status == WebhookDeliveryStatus::Scheduled && self.next_attempt == n
     }
 
     /// Whether a seller may retry it by hand (not while the ladder still runs).
     pub fn retryable_by_hand(&self) -> bool {
-        matches!(self.status, DeliveryStatus::Failed | DeliveryStatus::Delivered)
+        matches!(self.status, WebhookDeliveryStatus::Failed | WebhookDeliveryStatus::Delivered)
     }
 
     /// An attempt is in flight (`manual`: a retry by hand).
-    pub fn claimed(&self, now: Timestamp, manual: bool) -> Delivery {
-        Delivery {
-            status: DeliveryStatus::Sending,
+    pub fn claimed(&self, now: Timestamp, manual: bool) -> WebhookDelivery {
+        WebhookDelivery {
+            status: WebhookDeliveryStatus::Sending,
             sending_manual: manual,
             updated_at: now,
             version: self.version + 1,
@@ -277,24 +277,28 @@ impl Delivery {
 
     /// An automatic attempt ended (`self` is the claimed delivery): delivered, scheduled for
     /// the ladder's next attempt, or failed after the last one.
-    pub fn after_attempt(&self, record: AttemptRecord, ladder: &Ladder, now: Timestamp) -> Delivery {
+    pub fn after_attempt(&self, record: AttemptRecord, ladder: &Ladder, now: Timestamp) -> WebhookDelivery {
         let succeeded = record.error_kind.is_none();
-        let mut next =
-            Delivery { updated_at: now, version: self.version + 1, sending_manual: false, ..self.clone() };
+        let mut next = WebhookDelivery {
+            updated_at: now,
+            version: self.version + 1,
+            sending_manual: false,
+            ..self.clone()
+        };
         next.attempts.push(record);
         if succeeded {
-            next.status = DeliveryStatus::Delivered;
+            next.status = WebhookDeliveryStatus::Delivered;
             next.next_attempt_at = None;
             return next;
         }
         match ladder.after_failure(self.next_attempt + 1, now) {
             Some(due) => {
-                next.status = DeliveryStatus::Scheduled;
+                next.status = WebhookDeliveryStatus::Scheduled;
                 next.next_attempt = self.next_attempt + 1;
                 next.next_attempt_at = Some(due);
             }
             None => {
-                next.status = DeliveryStatus::Failed;
+                next.status = WebhookDeliveryStatus::Failed;
                 next.next_attempt_at = None;
             }
         }
@@ -302,10 +306,13 @@ impl Delivery {
     }
 
     /// A retry by hand ended: delivered, or failed again (the ladder does not restart).
-    pub fn after_manual_attempt(&self, record: AttemptRecord, now: Timestamp) -> Delivery {
-        let status =
-            if record.error_kind.is_none() { DeliveryStatus::Delivered } else { DeliveryStatus::Failed };
-        let mut next = Delivery {
+    pub fn after_manual_attempt(&self, record: AttemptRecord, now: Timestamp) -> WebhookDelivery {
+        let status = if record.error_kind.is_none() {
+            WebhookDeliveryStatus::Delivered
+        } else {
+            WebhookDeliveryStatus::Failed
+        };
+        let mut next = WebhookDelivery {
             status,
             next_attempt_at: None,
             sending_manual: false,
@@ -325,7 +332,7 @@ impl Delivery {
             event_type: self.event_type,
             status: self.status,
             attempt_count: self.attempts.len() as u32,
-            next_attempt_at: if self.status == DeliveryStatus::Scheduled {
+            next_attempt_at: if self.status == WebhookDeliveryStatus::Scheduled {
                 self.next_attempt_at
             } else {
                 None
@@ -426,7 +433,7 @@ pub fn hop(due_at: Timestamp, now: Timestamp, max_delay_secs: u32) -> Hop {
 pub struct DeliveryListQuery {
     pub endpoint_id: Option<String>,
     pub event_type: Option<EventType>,
-    pub status: Option<DeliveryStatus>,
+    pub status: Option<WebhookDeliveryStatus>,
 }
 
 impl DeliveryListQuery {
@@ -452,7 +459,7 @@ impl DeliveryListQuery {
     }
 
     /// Whether a delivery (as its summary tells) passes every filter.
-    pub fn matches(&self, endpoint_id: &str, event_type: EventType, status: DeliveryStatus) -> bool {
+    pub fn matches(&self, endpoint_id: &str, event_type: EventType, status: WebhookDeliveryStatus) -> bool {
         self.status.is_none_or(|s| status == s)
             && self.event_type.is_none_or(|t| event_type == t)
             && self.endpoint_id.as_ref().is_none_or(|e| endpoint_id == e)
@@ -550,7 +557,7 @@ mod tests {
     fn five_failures_fail_a_delivery_and_a_manual_retry_does_not_restart_the_ladder() {
         let ladder = Ladder::default();
         let ev = Event::new(EventType::OrderCreated, &json!({})).unwrap();
-        let mut d = Delivery::new(&ev, "we_1", Timestamp::from_millis(0));
+        let mut d = WebhookDelivery::new(&ev, "we_1", Timestamp::from_millis(0));
         let mut now = Timestamp::from_millis(0);
         for n in 1..=5 {
             assert!(d.awaits_attempt(n) && !d.awaits_attempt(n + 1), "attempt {n} is the one due");
@@ -558,7 +565,7 @@ mod tests {
             assert!(!claimed.awaits_attempt(n), "a duplicate message finds it claimed");
             d = claimed.after_attempt(attempt(n, false), &ladder, now);
             if n < 5 {
-                assert_eq!(d.status, DeliveryStatus::Scheduled);
+                assert_eq!(d.status, WebhookDeliveryStatus::Scheduled);
                 now = d.next_attempt_at.unwrap();
             }
         }
@@ -567,29 +574,29 @@ mod tests {
             (60 + 300 + 1800 + 7200) * 1000,
             "each wait counted from the previous failure"
         );
-        assert_eq!((d.status, d.attempts.len()), (DeliveryStatus::Failed, 5));
+        assert_eq!((d.status, d.attempts.len()), (WebhookDeliveryStatus::Failed, 5));
         assert!(d.retryable_by_hand());
         let by_hand = d.claimed(now, false).after_manual_attempt(attempt(6, true), now);
         assert_eq!(
             (by_hand.status, by_hand.attempts.len(), by_hand.next_attempt_at),
-            (DeliveryStatus::Delivered, 6, None)
+            (WebhookDeliveryStatus::Delivered, 6, None)
         );
-        let ok_second = Delivery::new(&ev, "we_1", now).claimed(now, false).after_attempt(
+        let ok_second = WebhookDelivery::new(&ev, "we_1", now).claimed(now, false).after_attempt(
             attempt(1, false),
             &ladder,
             now,
         );
         let delivered = ok_second.claimed(now, false).after_attempt(attempt(2, true), &ladder, now);
-        assert_eq!(delivered.status, DeliveryStatus::Delivered);
+        assert_eq!(delivered.status, WebhookDeliveryStatus::Delivered);
     }
 
     #[test]
     fn a_delivery_id_is_the_same_for_the_same_event_and_endpoint() {
         let ev = Event::new(EventType::OrderCreated, &json!({})).unwrap();
         let now = Timestamp::now();
-        let a = Delivery::new(&ev, "we_1", now);
-        assert_eq!(a.id, Delivery::new(&ev, "we_1", now).id);
-        assert_ne!(a.id, Delivery::new(&ev, "we_2", now).id);
+        let a = WebhookDelivery::new(&ev, "we_1", now);
+        assert_eq!(a.id, WebhookDelivery::new(&ev, "we_1", now).id);
+        assert_ne!(a.id, WebhookDelivery::new(&ev, "we_2", now).id);
         assert!(id::looks_like("whd_", &a.id));
         assert_eq!(serde_json::from_str::<Value>(&a.payload).unwrap()["type"], "order.created");
     }

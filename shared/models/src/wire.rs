@@ -713,7 +713,7 @@ pub struct OrderObject {
 /// storefront's order and the order events carry them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OrderDelivery {
-    pub status: crate::order::DeliveryStatus,
+    pub status: crate::order::GoodsStatus,
     /// Serials handed out (absent in lists).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<String>>,
@@ -1112,7 +1112,7 @@ pub struct DeliveryObject {
     pub endpoint_id: String,
     pub event_id: String,
     pub event_type: crate::EventType,
-    pub status: crate::webhook::DeliveryStatus,
+    pub status: crate::webhook::WebhookDeliveryStatus,
     pub attempt_count: u32,
     /// When the next automatic attempt is due, while `scheduled`.
     pub next_attempt_at: Option<Timestamp>,
@@ -1141,5 +1141,5 @@ pub struct DeliveryListParams {
     #[param(rename = "type")]
     pub event_type: Option<String>,
     /// scheduled, sending, delivered, failed
-    pub status: Option<crate::webhook::DeliveryStatus>,
+    pub status: Option<crate::webhook::WebhookDeliveryStatus>,
 }

@@ -1238,7 +1238,7 @@ export interface components {
             endpoint_id: string;
             event_id: string;
             event_type: components["schemas"]["EventType"];
-            status: components["schemas"]["DeliveryStatus"];
+            status: components["schemas"]["WebhookDeliveryStatus"];
             /** Format: int32 */
             attempt_count: number;
             next_attempt_at?: components["schemas"]["Timestamp"] | null;
@@ -1248,8 +1248,6 @@ export interface components {
             /** @description The body every attempt sends: `{id, type, created_at, data}` (absent in lists). */
             payload?: unknown;
         };
-        /** @enum {string} */
-        DeliveryStatus: "pending" | "sending" | "delivered" | "failed";
         /** @description A chargeback opened on a paid order (Stripe's `charge.dispute.created`). */
         Dispute: {
             /** @description The gateway's dispute id (`dp_…`). */
@@ -1351,6 +1349,8 @@ export interface components {
         GatewayCallbackData: {
             data: components["schemas"]["GatewayCallback"];
         };
+        /** @enum {string} */
+        GoodsStatus: "pending" | "sending" | "delivered" | "failed";
         /**
          * @description Secret keys (`sk_…`) drive the seller API from the seller's servers; publishable keys
          *     (`pk_…`) are safe to embed in storefronts and reach only the storefront routes.
@@ -1397,7 +1397,7 @@ export interface components {
          *     storefront's order and the order events carry them.
          */
         OrderDelivery: {
-            status: components["schemas"]["DeliveryStatus"];
+            status: components["schemas"]["GoodsStatus"];
             /** @description Serials handed out (absent in lists). */
             items?: string[] | null;
             /**
@@ -1808,6 +1808,8 @@ export interface components {
             /** @description A serials product's variant holds its own serials (in `GET /products/{id}` only). */
             info?: string | null;
         };
+        /** @enum {string} */
+        WebhookDeliveryStatus: "scheduled" | "sending" | "delivered" | "failed";
     };
     responses: never;
     parameters: never;
@@ -5725,7 +5727,7 @@ export interface operations {
                 /** @description An event type (`order.created`, …). */
                 type?: string;
                 /** @description scheduled, sending, delivered, failed */
-                status?: components["schemas"]["DeliveryStatus"];
+                status?: components["schemas"]["WebhookDeliveryStatus"];
             };
             header?: never;
             path?: never;

@@ -13,6 +13,7 @@
 //!
 //! `<tenant>` is `T#<store_id>#<live|test>`: every tenant item's key starts with it.
 
+mod api_keys;
 mod categories;
 mod collection;
 mod cost;
@@ -21,7 +22,6 @@ mod customers;
 mod db;
 mod events;
 mod idempotency;
-mod keys;
 mod layout;
 mod orders;
 mod pools;

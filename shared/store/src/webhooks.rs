@@ -13,7 +13,7 @@ use crate::db::{Db, Item, StoreError, Write, n, s};
 use crate::layout::{DELIVERIES, ENDPOINTS, Watch, tenant_pk};
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use sellvy_models::time::Timestamp;
-use sellvy_models::webhook::{Delivery, DeliveryStatus, Endpoint};
+use sellvy_models::webhook::{Endpoint, WebhookDelivery, WebhookDeliveryStatus};
 use sellvy_models::{EventType, SortOrder, Tenant};
 use serde::{Deserialize, Serialize};
 
@@ -26,13 +26,17 @@ pub struct DeliverySummary {
     pub id: String,
     pub endpoint_id: String,
     pub event_type: EventType,
-    pub status: DeliveryStatus,
+    pub status: WebhookDeliveryStatus,
     pub created_at: Timestamp,
 }
 
 /// A delivery's stored item, with its `Pending` key when the forwarder may need to act on it
 /// after `watch_after`.
-fn delivery_item(t: &Tenant, d: &Delivery, watch_after: Option<Timestamp>) -> Result<Item, StoreError> {
+fn delivery_item(
+    t: &Tenant,
+    d: &WebhookDelivery,
+    watch_after: Option<Timestamp>,
+) -> Result<Item, StoreError> {
     let mut item = DELIVERIES.item(t, &d.id, d)?;
     item.insert("expires_at".into(), n(d.created_at.seconds() + DELIVERY_RETENTION_SECS));
     if let Some(at) = watch_after {
@@ -116,18 +120,22 @@ impl Db {
     pub async fn put_new_delivery(
         &self,
         t: &Tenant,
-        d: &Delivery,
+        d: &WebhookDelivery,
         watch_after: Timestamp,
     ) -> Result<bool, StoreError> {
         self.put_if(delivery_item(t, d, Some(watch_after))?, "attribute_not_exists(PK)", &[]).await
     }
 
-    pub async fn get_delivery(&self, t: &Tenant, id: &str) -> Result<Option<Delivery>, StoreError> {
+    pub async fn get_delivery(&self, t: &Tenant, id: &str) -> Result<Option<WebhookDelivery>, StoreError> {
         self.get_object(DELIVERIES, t, id).await
     }
 
-    pub async fn get_deliveries(&self, t: &Tenant, ids: &[String]) -> Result<Vec<Delivery>, StoreError> {
-        self.get_many(DELIVERIES, t, ids, |d: &Delivery| d.id.clone()).await
+    pub async fn get_deliveries(
+        &self,
+        t: &Tenant,
+        ids: &[String],
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        self.get_many(DELIVERIES, t, ids, |d: &WebhookDelivery| d.id.clone()).await
     }
 
     /// Every delivery's summary, oldest first (the log's filters).
@@ -141,8 +149,8 @@ impl Db {
     pub async fn claim_delivery(
         &self,
         t: &Tenant,
-        read: &Delivery,
-        claimed: &Delivery,
+        read: &WebhookDelivery,
+        claimed: &WebhookDelivery,
         interrupted_after: Timestamp,
     ) -> Result<bool, StoreError> {
         self.put_if(
@@ -158,8 +166,8 @@ impl Db {
     pub async fn record_delivery(
         &self,
         t: &Tenant,
-        claimed: &Delivery,
-        done: &Delivery,
+        claimed: &WebhookDelivery,
+        done: &WebhookDelivery,
         watch_after: Option<Timestamp>,
     ) -> Result<(), StoreError> {
         self.transact(vec![Write::put(
@@ -203,13 +211,15 @@ impl Db {
         t: &Tenant,
         endpoint_id: &str,
         since: Timestamp,
-    ) -> Result<Vec<Delivery>, StoreError> {
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
         let ids: Vec<String> = self
             .delivery_summaries(t)
             .await?
             .into_iter()
             .filter(|d| {
-                d.endpoint_id == endpoint_id && d.status == DeliveryStatus::Failed && d.created_at >= since
+                d.endpoint_id == endpoint_id
+                    && d.status == WebhookDeliveryStatus::Failed
+                    && d.created_at >= since
             })
             .map(|d| d.id)
             .collect();

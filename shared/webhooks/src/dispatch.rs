@@ -14,7 +14,7 @@ use crate::outbound::{Outbound, SignedPost};
 use crate::queue::{AttemptMessage, Queue, QueueError};
 use sellvy_models::time::Timestamp;
 use sellvy_models::webhook::{
-    AttemptRecord, Delivery, DeliveryStatus, Hop, KEPT_RESPONSE_BYTES, Ladder, hop,
+    AttemptRecord, Hop, KEPT_RESPONSE_BYTES, Ladder, WebhookDelivery, WebhookDeliveryStatus, hop,
 };
 use sellvy_models::{Event, Tenant};
 use sellvy_store::{Db, StoreError};
@@ -42,7 +42,7 @@ pub enum Handled {
     /// A duplicate or stale message: nothing done.
     Skipped,
     /// An attempt was made; the delivery is now in this state.
-    Attempted(DeliveryStatus),
+    Attempted(WebhookDeliveryStatus),
 }
 
 /// What one run of the forwarder did.
@@ -62,14 +62,14 @@ pub struct Forwarded {
 #[derive(Debug, Clone, Copy)]
 enum Watched {
     Event,
-    Delivery,
+    WebhookDelivery,
 }
 
 impl Watched {
     fn as_str(self) -> &'static str {
         match self {
             Watched::Event => "event",
-            Watched::Delivery => "webhook_delivery",
+            Watched::WebhookDelivery => "webhook_delivery",
         }
     }
 }
@@ -140,7 +140,7 @@ impl Webhooks {
             // The deliveries of one event are written concurrently.
             let mut writes = tokio::task::JoinSet::new();
             for e in endpoints[&key].iter().filter(|e| e.subscribes(event.event_type)) {
-                let d = Delivery::new(event, &e.id, now);
+                let d = WebhookDelivery::new(event, &e.id, now);
                 messages.push(AttemptMessage::new(t, &d.id, 1, now));
                 let (db, t, watch) = (self.db.clone(), t.clone(), Self::later(now, self.grace));
                 writes.spawn(sellvy_store::measure(async move { db.put_new_delivery(&t, &d, watch).await }));
@@ -185,9 +185,9 @@ impl Webhooks {
     pub async fn attempt(
         &self,
         t: &Tenant,
-        d: &Delivery,
+        d: &WebhookDelivery,
         manual: bool,
-    ) -> Result<Option<Delivery>, DispatchError> {
+    ) -> Result<Option<WebhookDelivery>, DispatchError> {
         let now = Timestamp::now();
         let claimed = d.claimed(now, manual);
         let interrupted_after = Self::later(now, self.timeout + self.grace);
@@ -240,8 +240,14 @@ impl Webhooks {
     }
 
     /// Writes an attempt's outcome and queues the ladder's next attempt.
-    async fn settle(&self, t: &Tenant, claimed: &Delivery, done: &Delivery) -> Result<(), DispatchError> {
-        let next_due = (done.status == DeliveryStatus::Scheduled).then_some(done.next_attempt_at).flatten();
+    async fn settle(
+        &self,
+        t: &Tenant,
+        claimed: &WebhookDelivery,
+        done: &WebhookDelivery,
+    ) -> Result<(), DispatchError> {
+        let next_due =
+            (done.status == WebhookDeliveryStatus::Scheduled).then_some(done.next_attempt_at).flatten();
         let watch = next_due.map(|due| Self::later(due, self.grace));
         self.db.record_delivery(t, claimed, done, watch).await?;
         if let Some(due) = next_due {
@@ -257,7 +263,11 @@ impl Webhooks {
     /// A retry by hand, made now while the caller waits (it does not restart the ladder).
     /// `Ok(None)` when the delivery cannot be retried by hand now (the ladder still runs, or an
     /// attempt is in flight).
-    pub async fn retry_now(&self, t: &Tenant, d: &Delivery) -> Result<Option<Delivery>, DispatchError> {
+    pub async fn retry_now(
+        &self,
+        t: &Tenant,
+        d: &WebhookDelivery,
+    ) -> Result<Option<WebhookDelivery>, DispatchError> {
         if !d.retryable_by_hand() {
             return Ok(None);
         }
@@ -313,7 +323,7 @@ impl Webhooks {
         for (t, id) in self.db.overdue_deliveries(now, 500).await? {
             match self.repair(&t, &id, now).await {
                 Ok(fixed) => report.repaired += usize::from(fixed),
-                Err(e) => self.trouble(Watched::Delivery, &t, &id, e, &mut report).await,
+                Err(e) => self.trouble(Watched::WebhookDelivery, &t, &id, e, &mut report).await,
             }
         }
         Ok(report)
@@ -325,15 +335,15 @@ impl Webhooks {
         let Some(d) = self.db.get_delivery(t, id).await? else { return Ok(false) };
         match d.status {
             // The queued message was lost: queue the attempt again, watch it again.
-            DeliveryStatus::Scheduled => {
-                let again = Delivery { version: d.version + 1, updated_at: now, ..d.clone() };
+            WebhookDeliveryStatus::Scheduled => {
+                let again = WebhookDelivery { version: d.version + 1, updated_at: now, ..d.clone() };
                 let due = d.next_attempt_at.unwrap_or(now);
                 self.db.record_delivery(t, &d, &again, Some(Self::later(now, self.grace))).await?;
                 self.queue()?.send(&[AttemptMessage::new(t, &d.id, d.next_attempt, due)], now).await?;
                 Ok(true)
             }
             // The process making the attempt died: the attempt counts as failed.
-            DeliveryStatus::Sending => {
+            WebhookDeliveryStatus::Sending => {
                 let record = failed_record(
                     d.attempt_number(),
                     now,
@@ -342,7 +352,7 @@ impl Webhooks {
                     "the attempt was interrupted before its outcome was recorded",
                 );
                 let done = match d.sending_manual {
-                    true => d.after_manual_attempt(Delivery::as_manual(record), now),
+                    true => d.after_manual_attempt(WebhookDelivery::as_manual(record), now),
                     false => d.after_attempt(record, &self.ladder, now),
                 };
                 self.settle(t, &d, &done).await?;
@@ -362,7 +372,7 @@ impl Webhooks {
         };
         let aside = match what {
             Watched::Event => self.db.set_aside_event(t, id, Timestamp::now()).await,
-            Watched::Delivery => self.db.set_aside_delivery(t, id, Timestamp::now()).await,
+            Watched::WebhookDelivery => self.db.set_aside_delivery(t, id, Timestamp::now()).await,
         };
         match aside {
             Ok(()) => {

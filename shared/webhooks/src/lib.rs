@@ -11,5 +11,5 @@ pub mod queue;
 
 pub use dispatch::{DispatchError, Forwarded, Handled, Webhooks};
 pub use guard::{Destination, GuardError, Reach};
-pub use outbound::{Attempt, Failure, Outbound, SignedPost};
+pub use outbound::{Failure, Outbound, PostOutcome, SignedPost};
 pub use queue::{AttemptMessage, Queue};

@@ -73,9 +73,9 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// What one attempt did.
+/// What one signed POST to a seller's server did (a webhook attempt, a dynamic-goods call).
 #[derive(Debug, Clone)]
-pub struct Attempt {
+pub struct PostOutcome {
     pub status: Option<u16>,
     pub duration: Duration,
     /// The start of the response body (at most `keep` bytes, lossy UTF-8).
@@ -85,7 +85,7 @@ pub struct Attempt {
     pub failure: Option<Failure>,
 }
 
-impl Attempt {
+impl PostOutcome {
     pub fn succeeded(&self) -> bool {
         self.failure.is_none()
     }
@@ -151,10 +151,10 @@ impl Outbound {
         self.reach
     }
 
-    /// Makes one attempt; never panics, every outcome is an [`Attempt`].
-    pub async fn post(&self, p: &SignedPost<'_>) -> Attempt {
+    /// Makes one attempt; never panics, every outcome is a [`PostOutcome`].
+    pub async fn post(&self, p: &SignedPost<'_>) -> PostOutcome {
         let started = Instant::now();
-        let done = |status, body, truncated, failure| Attempt {
+        let done = |status, body, truncated, failure| PostOutcome {
             status,
             duration: started.elapsed(),
             body,

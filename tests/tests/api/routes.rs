@@ -76,3 +76,19 @@ async fn the_document_is_served_without_a_key() {
     assert_eq!(r.body["openapi"], "3.1.0");
     assert_eq!(r.body, serde_json::to_value(sellvy_reference::document()).unwrap());
 }
+
+/// Two Rust types that share a name share one schema in the document, and one of them is then
+/// described wrongly (a webhook delivery's status once listed the goods' states). Every status
+/// enum says exactly the states its object takes.
+#[test]
+fn each_status_in_the_document_lists_its_own_states() {
+    let doc = serde_json::to_value(sellvy_reference::document()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let states = |object: &str| {
+        let status = &schemas[object]["properties"]["status"];
+        let name = status["$ref"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+        serde_json::from_value::<Vec<String>>(schemas[name.as_str()]["enum"].clone()).unwrap()
+    };
+    assert_eq!(states("DeliveryObject"), ["scheduled", "sending", "delivered", "failed"]);
+    assert_eq!(states("OrderDelivery"), ["pending", "sending", "delivered", "failed"]);
+}

@@ -299,7 +299,7 @@ async fn a_duplicate_queue_message_never_makes_a_second_attempt() {
     let event =
         sellvy_models::Event::new(sellvy_models::EventType::OrderCreated, &json!({"id": "ord_x"})).unwrap();
     let now = sellvy_models::time::Timestamp::now();
-    let d = sellvy_models::webhook::Delivery::new(&event, &endpoints[0].id, now);
+    let d = sellvy_models::webhook::WebhookDelivery::new(&event, &endpoints[0].id, now);
     assert!(app.db.put_new_delivery(&t, &d, now).await.unwrap());
     assert!(!app.db.put_new_delivery(&t, &d, now).await.unwrap(), "a repeated fan-out finds it");
     let msg = sellvy_webhooks::AttemptMessage::new(&t, &d.id, 1, now);
@@ -430,7 +430,7 @@ async fn throughput_to_ten_slow_receivers_and_calls_per_delivery() {
     let all_final = eventually(Duration::from_secs(10), || async {
         let log = app.db.delivery_summaries(&t).await.unwrap();
         log.len() == 10 * (events + 1)
-            && log.iter().all(|d| d.status == sellvy_models::webhook::DeliveryStatus::Delivered)
+            && log.iter().all(|d| d.status == sellvy_models::webhook::WebhookDeliveryStatus::Delivered)
     })
     .await;
     assert!(all_final, "every delivery recorded as delivered");
@@ -445,7 +445,7 @@ async fn throughput_to_ten_slow_receivers_and_calls_per_delivery() {
     let event = sellvy_models::Event::new(sellvy_models::EventType::ReviewCreated, &json!({})).unwrap();
     let now = sellvy_models::time::Timestamp::now();
     let endpoints = app.db.endpoints(&t).await.unwrap();
-    let d = sellvy_models::webhook::Delivery::new(&event, &endpoints[0].id, now);
+    let d = sellvy_models::webhook::WebhookDelivery::new(&event, &endpoints[0].id, now);
     app.db.put_new_delivery(&t, &d, now).await.unwrap();
     let msg = sellvy_webhooks::AttemptMessage::new(&t, &d.id, 1, now);
     let (handled, cost) = sellvy_store::measure(app.webhooks.handle(&msg, now)).await;
@@ -454,7 +454,7 @@ async fn throughput_to_ten_slow_receivers_and_calls_per_delivery() {
     );
     assert_eq!(
         handled.unwrap(),
-        sellvy_webhooks::Handled::Attempted(sellvy_models::webhook::DeliveryStatus::Delivered)
+        sellvy_webhooks::Handled::Attempted(sellvy_models::webhook::WebhookDeliveryStatus::Delivered)
     );
     assert_eq!(cost.calls, 4);
 }
@@ -464,7 +464,7 @@ async fn throughput_to_ten_slow_receivers_and_calls_per_delivery() {
 /// must not stop the forwarder: it is set aside and the run goes on to the others.
 #[tokio::test]
 async fn a_delivery_too_large_to_record_is_set_aside_and_the_forwarder_goes_on() {
-    use sellvy_models::webhook::{Delivery, DeliveryStatus};
+    use sellvy_models::webhook::{WebhookDelivery, WebhookDeliveryStatus};
     use sellvy_models::{Event, EventType, Mode, time::Timestamp};
     let app = TestApp::spawn().await;
     let store = app.new_store().await;
@@ -472,8 +472,8 @@ async fn a_delivery_too_large_to_record_is_set_aside_and_the_forwarder_goes_on()
     let now = Timestamp::now();
     let sending = |payload: String| {
         let event = Event::new(EventType::OrderCompleted, &json!({})).unwrap();
-        let d = Delivery::new(&event, "we_gone", now).claimed(now, false);
-        Delivery { payload, ..d }
+        let d = WebhookDelivery::new(&event, "we_gone", now).claimed(now, false);
+        WebhookDelivery { payload, ..d }
     };
 
     // The largest payload DynamoDB still takes, found by writing (probes under another store,
@@ -489,7 +489,7 @@ async fn a_delivery_too_large_to_record_is_set_aside_and_the_forwarder_goes_on()
         }
     }
     // The oldest overdue items are three poison ones; a normal interrupted attempt comes after.
-    let poisons: Vec<Delivery> = (0..3).map(|_| sending("x".repeat(fits))).collect();
+    let poisons: Vec<WebhookDelivery> = (0..3).map(|_| sending("x".repeat(fits))).collect();
     for (n, poison) in poisons.iter().enumerate() {
         app.db.put_new_delivery(&t, poison, now.plus_seconds(-7200 + n as i64)).await.unwrap();
     }
@@ -506,7 +506,7 @@ async fn a_delivery_too_large_to_record_is_set_aside_and_the_forwarder_goes_on()
     let log = deliveries(&app, &store.test, "?status=failed").await;
     for poison in &poisons {
         let aside = app.db.get_delivery(&t, &poison.id).await.unwrap().unwrap();
-        assert_eq!(aside.status, DeliveryStatus::Failed, "the seller sees it failed");
+        assert_eq!(aside.status, WebhookDeliveryStatus::Failed, "the seller sees it failed");
         assert!(!watched.iter().any(|(_, id)| *id == poison.id), "it no longer blocks the forwarder");
         assert!(log.iter().any(|d| d["id"] == poison.id.as_str()), "listed among the failed");
     }

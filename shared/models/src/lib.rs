@@ -7,6 +7,7 @@
 pub mod apikey;
 pub mod category;
 pub mod coupon;
+pub mod customer;
 pub mod error;
 pub mod event;
 pub mod hold;
@@ -19,6 +20,7 @@ pub mod pool;
 pub mod product;
 pub mod ratelimit;
 pub mod signature;
+pub mod store;
 pub mod time;
 pub mod webhook;
 pub mod wire;

@@ -1,0 +1,561 @@
+//! Reading a product from a request body: creation, and updates as "the product's own input
+//! overlaid with the fields sent", by the same rules.
+
+use super::*;
+
+impl Product {
+    /// The writable fields as input, so that an update is "this product's input, overlaid
+    /// with the fields sent", parsed by the same rules as a creation.
+    fn to_input(&self) -> Map<String, Value> {
+        let mut o = self.to_json();
+        let map = o.as_object_mut().expect("to_json builds an object");
+        for read_only in ["id", "stock", "total_sold", "created_at", "updated_at"] {
+            map.shift_remove(read_only);
+        }
+        map.insert("price".into(), Value::from(self.price().to_decimal_string()));
+        if let Some(Value::Array(vs)) = map.get_mut("variants") {
+            for (v, stored) in vs.iter_mut().zip(&self.variants) {
+                let vo = v.as_object_mut().expect("variant object");
+                vo.remove("stock");
+                vo.insert(
+                    "price".into(),
+                    Value::from(money::minor_to_string(stored.price_minor, self.currency())),
+                );
+            }
+        }
+        std::mem::take(map)
+    }
+
+    /// Applies a PATCH (or PUT) body: only the fields sent change; `null` clears an optional
+    /// field. The result obeys every rule a new product does. Returns the product, what its
+    /// pools must hold afterwards (for each `info` sent) and what changes in its counters.
+    pub fn apply_update(
+        &self,
+        patch: Value,
+        mode: Mode,
+    ) -> Result<(Product, PoolWrite, StockChange), ValidationError> {
+        let mut patch = Input::object(patch)?;
+        patch.alias("type", "product_type");
+        let mut patch_map = patch.into_map()?;
+        // A client may send back what it read: read-only fields are fine while unchanged.
+        let current = self.to_json();
+        let mut errors = Vec::new();
+        for read_only in ["id", "stock", "total_sold", "created_at", "updated_at"] {
+            if let Some(sent) = patch_map.shift_remove(read_only)
+                && read_only != "updated_at"
+                && sent != current[read_only]
+            {
+                errors.push(crate::FieldError::new(read_only, "is read-only"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ValidationError { errors });
+        }
+        let stock_amount_sent = patch_map.contains_key("stock_amount");
+        let mut merged = self.to_input();
+        for (k, v) in patch_map {
+            merged.insert(k, v);
+        }
+        let (mut updated, mut pools) = parse_product(Value::Object(merged), mode, Some(self))?;
+        let serials = |p: &Product| p.product_type == ProductType::Serials;
+        // Units open orders hold stay held: what they hold must still be there afterwards.
+        let mut change = StockChange::default();
+        if self.held > 0 && (!updated.counted_on_product() || serials(self) != serials(&updated)) {
+            let field = match (updated.product_type, serials(self)) {
+                (ProductType::Serials, true) => "variants",
+                (ProductType::DigitalDownload, false) => "stock_amount",
+                _ => "type",
+            };
+            return Err(ValidationError::one(
+                field,
+                format!(
+                    "open orders hold {} units of this product's stock: change how its stock is kept once they are paid or expired",
+                    self.held
+                ),
+            ));
+        }
+        if let Some(wanted) = pools.lanes.get(crate::pool::PRODUCT_LANE)
+            && (wanted.len() as u64) < self.held
+        {
+            return Err(ValidationError::one(
+                "info",
+                format!(
+                    "would leave {} units, but open orders hold {}: keep at least {}",
+                    wanted.len(),
+                    self.held,
+                    self.held
+                ),
+            ));
+        }
+        // Counters carry over; a definition that changes sets them anew.
+        updated.available = self.available;
+        updated.held = self.held;
+        updated.vstock = self.vstock.clone();
+        updated.pool_bytes = self.pool_bytes;
+        updated.serial_len_max = self.serial_len_max;
+        match (updated.product_type, updated.stock_amount) {
+            (ProductType::DigitalDownload, Some(n)) if stock_amount_sent || !self.counted_on_product() => {
+                if n < self.held {
+                    return Err(ValidationError::one(
+                        "stock_amount",
+                        format!(
+                            "would leave {n} units, but open orders hold {}: keep at least {}",
+                            self.held, self.held
+                        ),
+                    ));
+                }
+                change.available = Some(Some(n - self.held));
+            }
+            (ProductType::Serials, _) if updated.variants.is_empty() && !self.counted_on_product() => {
+                change.available = Some(Some(0));
+            }
+            _ if !updated.counted_on_product() && self.available.is_some() => change.available = Some(None),
+            _ => {}
+        }
+        if let Some(a) = change.available {
+            updated.available = a;
+        }
+        // Variants: a serials product's variants each count their own stock.
+        let per_variant = updated.stock_per_variant();
+        let mut errors = Vec::new();
+        for old in &self.variants {
+            let gone = !updated.variants.iter().any(|v| v.id == old.id);
+            let held = self.lane(&old.id).held;
+            if (gone || !per_variant) && held > 0 {
+                errors.push(crate::FieldError::new(
+                    "variants",
+                    format!("{} is held by open orders and cannot be removed now", old.id),
+                ));
+            }
+            if gone || !per_variant {
+                change.lanes_removed.push(old.id.clone());
+                if self.stock_per_variant() {
+                    pools.lanes.insert(old.id.clone(), Vec::new());
+                }
+            }
+        }
+        for (n, v) in updated.variants.iter().enumerate() {
+            let held = self.lane(&v.id).held;
+            if let Some(wanted) = pools.lanes.get(&v.id)
+                && (wanted.len() as u64) < held
+            {
+                errors.push(crate::FieldError::new(
+                    format!("variants[{n}].info"),
+                    format!(
+                        "would leave {} serials, but open orders hold {held}: keep at least {held}",
+                        wanted.len()
+                    ),
+                ));
+            }
+            if per_variant && !self.vstock.contains_key(&v.id) {
+                change.lanes_added.push(v.id.clone());
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ValidationError { errors });
+        }
+        for id in &change.lanes_removed {
+            updated.vstock.remove(id);
+        }
+        for id in &change.lanes_added {
+            updated.vstock.insert(id.clone(), LaneStock::default());
+        }
+        // A product no longer of type serials, or now sold in variants, gives its own serials up.
+        if serials(self) && self.variants.is_empty() && (!serials(&updated) || per_variant) {
+            pools.lanes.insert(crate::pool::PRODUCT_LANE.to_string(), Vec::new());
+        }
+        updated.id = self.id.clone();
+        updated.total_sold = self.total_sold;
+        updated.created_at = self.created_at;
+        updated.updated_at = Timestamp::now().max(self.updated_at);
+        updated.version = self.version + 1;
+        Ok((updated, pools, change))
+    }
+
+    /// Creates a product from a `POST /products` body, with what its pools must hold.
+    pub fn create(body: Value, mode: Mode) -> Result<(Product, PoolWrite), ValidationError> {
+        parse_product(body, mode, None)
+    }
+}
+
+/// Reads serials from `info`: split, each checked (length, repeats across the whole product,
+/// the pools' bound). Errors name `field`.
+fn read_serials(
+    input: &mut Input,
+    field: &str,
+    info: &str,
+    delimiter: &str,
+    seen: &mut HashSet<String>,
+) -> Vec<String> {
+    let serials = crate::pool::split_serials(info, delimiter);
+    match crate::pool::check_serials(&serials, field, seen) {
+        Ok(()) => serials,
+        Err(e) => {
+            input.error(field, e.message);
+            Vec::new()
+        }
+    }
+}
+
+fn parse_product(
+    body: Value,
+    mode: Mode,
+    existing: Option<&Product>,
+) -> Result<(Product, PoolWrite), ValidationError> {
+    let mut i = Input::object(body)?;
+    i.alias("type", "product_type");
+
+    let title = i.text("title", 1, MAX_TITLE);
+    let description = i.text("description", 0, MAX_DESCRIPTION).filter(|d| !d.is_empty());
+    let product_type = i.take_str("type").and_then(|t| {
+        ProductType::parse(&t).or_else(|| {
+            i.error("type", format!("must be one of {TYPE_NAMES}"));
+            None
+        })
+    });
+    let currency = match i.take_str("currency") {
+        None => Some(Currency::USD),
+        Some(c) => Currency::parse(&c).or_else(|| {
+            i.error("currency", "must be a supported ISO 4217 currency code (e.g. USD, EUR, GBP)");
+            None
+        }),
+    };
+    // With an unknown currency, the price is still checked (as if USD) so both errors show.
+    let price_currency = currency.unwrap_or(Currency::USD);
+    let price = i.take("price").and_then(|p| {
+        Money::parse("price", &p, price_currency).map_err(|e| i.error("price", e.message)).ok()
+    });
+    let category_id = i.take_str("category_id").and_then(|c| {
+        if id::looks_like("cat_", &c) {
+            Some(c)
+        } else {
+            i.error("category_id", "must be a category id (cat_…)");
+            None
+        }
+    });
+    let is_visible = i.bool("is_visible").unwrap_or(true);
+    let images = i.string_list("images", MAX_IMAGES, 2048).unwrap_or_default();
+    for (n, url) in images.iter().enumerate() {
+        if let Err(why) = check_url(url, false) {
+            i.error(&format!("images[{n}]"), why);
+        }
+    }
+    let file_url = i.take_str("file_url").map(|s| s.trim().to_string());
+    if let Some(Err(why)) = file_url.as_deref().map(|u| check_url(u, false)) {
+        i.error("file_url", why);
+    }
+    let stock_delimiter = match i.take_str("stock_delimiter") {
+        None => ",".to_string(),
+        Some(d) if d.is_empty() || d.chars().count() > 16 => {
+            i.error("stock_delimiter", "must be 1 to 16 characters");
+            ",".to_string()
+        }
+        Some(d) => d,
+    };
+    let info = i.take_str("info");
+    let stock_amount = i.int("stock_amount", 0, 1_000_000_000).map(|n| n as u64);
+    let gateways = match i.string_list("gateways", GATEWAYS.len(), 32) {
+        None if i.was_present("gateways") => Vec::new(),
+        None => vec!["stripe".to_string()],
+        Some(list) => {
+            let mut seen = HashSet::new();
+            for (n, g) in list.iter().enumerate() {
+                if !GATEWAYS.contains(&g.as_str()) {
+                    i.error(&format!("gateways[{n}]"), format!("must be one of {}", GATEWAYS.join(", ")));
+                } else if !seen.insert(g.clone()) {
+                    i.error(&format!("gateways[{n}]"), "is listed twice");
+                }
+            }
+            if list.is_empty() {
+                i.error("gateways", "must enable at least one gateway");
+            }
+            list
+        }
+    };
+    let minimum_quantity = i.int("minimum_quantity", 1, 1_000_000).unwrap_or(1) as u32;
+    let maximum_quantity = i.int("maximum_quantity", 1, 1_000_000).map(|n| n as u32);
+    if let Some(max) = maximum_quantity
+        && max < minimum_quantity
+    {
+        i.error("maximum_quantity", "must not be less than minimum_quantity");
+    }
+    let custom = parse_custom_fields(&mut i);
+    let customer_details_required = i.bool("customer_details_required").unwrap_or(false);
+    let warranty = i.text("warranty", 0, 10_000).filter(|w| !w.is_empty());
+    let warranty_duration = i.int("warranty_duration", 1, 10 * 365 * 24 * 3600).map(|n| n as u64);
+    let redirect_url = i.take_str("redirect_url").map(|s| s.trim().to_string());
+    if let Some(Err(why)) = redirect_url.as_deref().map(|u| check_url(u, false)) {
+        i.error("redirect_url", why);
+    }
+    let unlisted = i.bool("unlisted").unwrap_or(false);
+    let private = i.bool("private").unwrap_or(false);
+    let hide_stock = i.bool("hide_stock").unwrap_or(false);
+    let vpn_block = i.bool("vpn_block").unwrap_or(false);
+    let dynamic_url = i.take_str("dynamic_url").map(|s| s.trim().to_string());
+    if let Some(Err(why)) = dynamic_url.as_deref().map(|u| check_url(u, mode == Mode::Live)) {
+        i.error("dynamic_url", why);
+    }
+    let max_risk_level = i.int("max_risk_level", 0, 100).unwrap_or(100) as u8;
+    let seller_note = i.text("seller_note", 0, 10_000).filter(|s| !s.is_empty());
+    let low_stock_threshold = i.int("low_stock_threshold", 0, 1_000_000_000).map(|n| n as u64);
+
+    // Rules that tie fields to the product type.
+    let mut serial_seen = HashSet::new();
+    let mut pools = PoolWrite::default();
+    if let Some(t) = product_type {
+        if t != ProductType::Serials && info.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+            i.error("info", "holds serials, so it applies only to type serials");
+        }
+        if t != ProductType::DigitalDownload && stock_amount.is_some() {
+            i.error(
+                "stock_amount",
+                "applies only to type digital_download (serials count their stock from info)",
+            );
+        }
+        if t != ProductType::DigitalDownload && file_url.is_some() {
+            i.error("file_url", "applies only to type digital_download");
+        }
+        if t == ProductType::Dynamic && dynamic_url.is_none() && !i.has_error("dynamic_url") {
+            i.error("dynamic_url", "is required for type dynamic");
+        }
+        if t != ProductType::Dynamic && dynamic_url.is_some() {
+            i.error("dynamic_url", "applies only to type dynamic");
+        }
+        if t == ProductType::Serials
+            && let Some(info) = &info
+        {
+            let serials = read_serials(&mut i, "info", info, &stock_delimiter, &mut serial_seen);
+            pools.lanes.insert(crate::pool::PRODUCT_LANE.to_string(), serials);
+        }
+    }
+    let variants = parse_variants(
+        &mut i,
+        product_type,
+        currency,
+        &stock_delimiter,
+        existing,
+        &mut serial_seen,
+        &mut pools,
+    );
+    if !variants.is_empty() && pools.lanes.get(crate::pool::PRODUCT_LANE).is_some_and(|s| !s.is_empty()) {
+        i.error(
+            "info",
+            "must be empty when the product has variants: each variant holds its own serials in its info",
+        );
+    }
+    let pool_bytes: u64 = pools.lanes.values().flatten().map(|s| s.len() as u64).sum();
+    if pool_bytes > crate::pool::MAX_POOL_BYTES {
+        i.error(
+            "info",
+            format!("must be at most {} MiB of serials in all", crate::pool::MAX_POOL_BYTES / 1024 / 1024),
+        );
+    }
+
+    i.require("title");
+    i.require("type");
+    i.require("price");
+    i.finish()?;
+
+    let now = Timestamp::now();
+    Ok(Product {
+        id: id::new_id("prod_"),
+        title: title.unwrap_or_default(),
+        description,
+        product_type: product_type.unwrap_or(ProductType::Service),
+        price_minor: price.map_or(0, |p| p.minor),
+        currency: currency.unwrap_or(Currency::USD).code().to_string(),
+        category_id,
+        is_visible,
+        images,
+        file_url,
+        serials: Vec::new(),
+        stock_delimiter,
+        stock_amount,
+        gateways,
+        minimum_quantity,
+        maximum_quantity,
+        custom,
+        customer_details_required,
+        warranty,
+        warranty_duration,
+        redirect_url,
+        unlisted,
+        private,
+        hide_stock,
+        vpn_block,
+        dynamic_url,
+        max_risk_level,
+        seller_note,
+        low_stock_threshold,
+        variants,
+        total_sold: 0,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+        available: None,
+        held: 0,
+        vstock: std::collections::BTreeMap::new(),
+        pool_bytes: 0,
+        serial_len_max: 0,
+    })
+    .map(|mut p| {
+        // A new product's counters: the pools' own writes count the serials in.
+        p.available = match p.product_type {
+            ProductType::Serials if p.variants.is_empty() => Some(0),
+            ProductType::DigitalDownload => p.stock_amount,
+            _ => None,
+        };
+        if p.stock_per_variant() {
+            p.vstock = p.variants.iter().map(|v| (v.id.clone(), LaneStock::default())).collect();
+        }
+        (p, pools)
+    })
+    .and_then(|(p, pools)| check_size(&p).map(|()| (p, pools)))
+}
+
+/// What a JSON value costs in a Lambda response: its length, with every quote and backslash
+/// counted twice (the response escapes them).
+pub fn json_cost(v: &impl Serialize) -> usize {
+    serde_json::to_string(v)
+        .map_or(usize::MAX, |j| j.len() + j.bytes().filter(|b| matches!(b, b'"' | b'\\')).count())
+}
+
+/// A product (without its serials) must stay within [`MAX_PRODUCT_COST`]; the error names the
+/// field that weighs most.
+fn check_size(p: &Product) -> Result<(), ValidationError> {
+    let object =
+        serde_json::to_value(p.to_object()).map_err(|e| ValidationError::one("body", e.to_string()))?;
+    let total = json_cost(&object);
+    if total <= MAX_PRODUCT_COST {
+        return Ok(());
+    }
+    let heaviest =
+        ["description", "custom", "variants", "images", "warranty", "seller_note", "title", "redirect_url"]
+            .into_iter()
+            .max_by_key(|f| json_cost(&object[*f]))
+            .unwrap_or("body");
+    Err(ValidationError::one(
+        heaviest,
+        format!(
+            "makes the product {} KiB (this field {} KiB); a product is at most {} KiB without its serials",
+            total.div_ceil(1024),
+            json_cost(&object[heaviest]).div_ceil(1024),
+            MAX_PRODUCT_COST / 1024
+        ),
+    ))
+}
+
+fn parse_custom_fields(i: &mut Input) -> Vec<CustomField> {
+    let Some(items) = i.array("custom", MAX_CUSTOM_FIELDS) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut names = HashSet::new();
+    for (n, item) in items.into_iter().enumerate() {
+        let field = format!("custom[{n}]");
+        let Some(mut c) = i.nested(&field, item) else {
+            continue;
+        };
+        let kind = c.take_str("type").and_then(|t| {
+            if CUSTOM_FIELD_TYPES.contains(&t.as_str()) {
+                Some(t)
+            } else {
+                c.error("type", format!("must be one of {}", CUSTOM_FIELD_TYPES.join(", ")));
+                None
+            }
+        });
+        let name = c.text("name", 1, 100);
+        if let Some(name) = &name
+            && !names.insert(name.to_lowercase())
+        {
+            c.error("name", "is used by another custom field");
+        }
+        let required = c.bool("required").unwrap_or(false);
+        let options = c.string_list("options", 100, 200);
+        match (kind.as_deref(), &options) {
+            (Some("select"), None) if !c.has_error("options") => {
+                c.error("options", "is required for a select: list its choices")
+            }
+            (Some("select"), Some(o)) if o.is_empty() => c.error("options", "must list at least one choice"),
+            (Some(k), Some(_)) if k != "select" => c.error("options", "applies only to type select"),
+            _ => {}
+        }
+        c.require("type");
+        c.require("name");
+        if let (Some(kind), Some(name)) = (kind, name) {
+            out.push(CustomField { kind, name, required, options: options.unwrap_or_default() });
+        }
+        i.absorb(c);
+    }
+    out
+}
+
+fn parse_variants(
+    i: &mut Input,
+    product_type: Option<ProductType>,
+    currency: Option<Currency>,
+    delimiter: &str,
+    existing: Option<&Product>,
+    serial_seen: &mut HashSet<String>,
+    pools: &mut PoolWrite,
+) -> Vec<Variant> {
+    let Some(items) = i.array("variants", MAX_VARIANTS) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut titles = HashSet::new();
+    let mut ids = HashSet::new();
+    for (n, item) in items.into_iter().enumerate() {
+        let field = format!("variants[{n}]");
+        let Some(mut v) = i.nested(&field, item) else {
+            continue;
+        };
+        let id = match v.take_str("id") {
+            None => Some(id::new_id("var_")),
+            Some(id) => {
+                let known = existing.is_some_and(|p| p.variants.iter().any(|x| x.id == id));
+                if !known {
+                    v.error("id", "is not a variant of this product (omit id to add a new variant)");
+                    None
+                } else if !ids.insert(id.clone()) {
+                    v.error("id", "is listed twice");
+                    None
+                } else {
+                    Some(id)
+                }
+            }
+        };
+        let title = v.text("title", 1, MAX_TITLE);
+        if let Some(t) = &title
+            && !titles.insert(t.to_lowercase())
+        {
+            v.error("title", "is used by another variant");
+        }
+        let price = v.take("price").and_then(|p| {
+            Money::parse("price", &p, currency.unwrap_or(Currency::USD))
+                .map_err(|e| v.error("price", e.message))
+                .ok()
+        });
+        let info = v.take_str("info");
+        let serials = match (product_type, info) {
+            (Some(ProductType::Serials), Some(info)) => {
+                Some(read_serials(&mut v, "info", &info, delimiter, serial_seen))
+            }
+            (Some(_), Some(info)) if !info.trim().is_empty() => {
+                v.error("info", "holds serials, so it applies only to type serials");
+                None
+            }
+            _ => None,
+        };
+        v.require("title");
+        v.require("price");
+        if let (Some(id), Some(title), Some(price)) = (id, title, price) {
+            if let Some(serials) = serials {
+                pools.lanes.insert(id.clone(), serials);
+            }
+            out.push(Variant { id, title, price_minor: price.minor, serials: Vec::new(), available: None });
+        }
+        i.absorb(v);
+    }
+    out
+}

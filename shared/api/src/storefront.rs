@@ -3,13 +3,17 @@
 
 use crate::error::ApiError;
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
-use axum::http::{HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::http::{HeaderName, Method, StatusCode, header, request::Parts};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use sellvy_app::AppState;
 use sellvy_models::Tenant;
 use sellvy_models::apikey::{ApiKey, KeyKind, Store};
 use std::net::SocketAddr;
+use std::sync::LazyLock;
+use std::time::Duration;
+use tower::{Layer, ServiceExt};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// A storefront caller: a publishable key's store and mode.
 #[derive(Debug, Clone)]
@@ -85,38 +89,45 @@ impl FromRequestParts<AppState> for Shopper {
     }
 }
 
-const ALLOW_HEADERS: &str = "authorization, content-type, idempotency-key, x-order-token";
-const EXPOSE_HEADERS: &str =
-    "x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after";
-
 /// The storefront's routes: the only ones a browser calls, so the only ones with CORS.
 const STOREFRONT: &str = "/v1/storefront/";
 
+/// What a storefront page may send and read: tower-http's CORS, mirroring the page's origin
+/// (the store's own list is enforced on the request itself, by [`Shopper`]: a preflight carries
+/// no key to find the store by).
+static STOREFRONT_CORS: LazyLock<CorsLayer> = LazyLock::new(|| {
+    let name = HeaderName::from_static;
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            name("idempotency-key"),
+            name("x-order-token"),
+        ])
+        .expose_headers([
+            name("x-request-id"),
+            name("x-ratelimit-limit"),
+            name("x-ratelimit-remaining"),
+            name("x-ratelimit-reset"),
+            header::RETRY_AFTER,
+        ])
+        .max_age(Duration::from_secs(600))
+});
+
 /// CORS for the storefront routes, around everything else (authentication, idempotency, rate
 /// limits, body limits, panics, unknown routes), so a page on an allowed origin can read every
-/// answer, errors included. Preflights are answered here: they carry no key, so the store's
-/// origin list is enforced on the request itself, by [`Shopper`].
+/// answer, errors included; preflights are answered here.
 pub(crate) async fn cors(req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with(STOREFRONT) {
         return next.run(req).await;
     }
-    let origin = req.headers().get(header::ORIGIN).cloned();
-    if req.method() == Method::OPTIONS {
-        let mut resp = StatusCode::NO_CONTENT.into_response();
-        let h = resp.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.unwrap_or(HeaderValue::from_static("*")));
-        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
-        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
-        h.insert(header::VARY, HeaderValue::from_static("Origin"));
-        return resp;
-    }
-    let mut resp = next.run(req).await;
-    if let Some(origin) = origin {
-        let h = resp.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
-        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    let preflight = req.method() == Method::OPTIONS;
+    let Ok(mut resp) = STOREFRONT_CORS.clone().layer(next).oneshot(req).await;
+    if preflight {
+        // A preflight's answer has no body.
+        *resp.status_mut() = StatusCode::NO_CONTENT;
     }
     resp
 }

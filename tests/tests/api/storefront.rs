@@ -138,6 +138,10 @@ async fn cors_follows_the_stores_allowed_origins() {
     let r = visit(&app, "/storefront/products", &pk, local, Some("https://anyone.example")).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("access-control-allow-origin"), Some("https://anyone.example"));
+    let exposed = r.header("access-control-expose-headers").unwrap_or_default();
+    for name in ["x-request-id", "x-ratelimit-remaining", "retry-after"] {
+        assert!(exposed.contains(name), "a page can read {name}: {exposed}");
+    }
 
     // Preflight: no key needed.
     let pre = reqwest::Client::new()
@@ -151,6 +155,7 @@ async fn cors_follows_the_stores_allowed_origins() {
     assert_eq!(pre.status(), 204);
     assert_eq!(pre.headers()["access-control-allow-origin"], "https://shop.example.com");
     assert!(pre.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+    assert_eq!(pre.headers()["access-control-max-age"], "600", "browsers keep the preflight 10 minutes");
 
     let r = app.patch("/store", &store.test, json!({"allowed_origins": ["https://shop.example.com"]})).await;
     assert_eq!(r.status, 200, "{}", r.body);

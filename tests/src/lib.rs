@@ -36,7 +36,7 @@ pub struct TestApp {
 /// A store's two full-access keys, as the operator command prints them.
 #[derive(Debug, Clone)]
 pub struct StoreKeys {
-    pub store_id: String,
+    pub store_id: sellvy_models::id::StoreId,
     pub live: String,
     pub test: String,
     pub live_key_id: String,
@@ -235,7 +235,7 @@ impl TestApp {
         let v = sellvy_ops::create_store(&self.db, &spec).await.expect("create store");
         let key = |mode: &str, field: &str| v["keys"][mode][field].as_str().unwrap().to_string();
         StoreKeys {
-            store_id: v["store_id"].as_str().unwrap().to_string(),
+            store_id: sellvy_models::id::StoreId::parse(v["store_id"].as_str().unwrap()).unwrap(),
             live: key("live", "key"),
             test: key("test", "key"),
             live_key_id: key("live", "id"),

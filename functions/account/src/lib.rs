@@ -78,7 +78,10 @@ async fn revoke(
             "is the key making this request: revoke it with another full-access key",
         ));
     }
-    if !sellvy_models::id::looks_like("key_", &id) || !state.db.delete_key(&auth.tenant, &id).await? {
+    let Some(id) = sellvy_models::id::ApiKeyId::parse(&id) else {
+        return Err(ApiError::not_found("API key"));
+    };
+    if !state.db.delete_key(&auth.tenant, &id).await? {
         return Err(ApiError::not_found("API key"));
     }
     Ok(sellvy_api::no_content())

@@ -38,7 +38,10 @@ async fn list(
 }
 
 async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Category, sellvy_app::AppError> {
-    sellvy_app::lookup("cat_", id, "Category", || state.db.get_category(&auth.tenant, id)).await
+    sellvy_app::lookup(id, async |id: &sellvy_models::id::CategoryId| {
+        state.db.get_category(&auth.tenant, id).await
+    })
+    .await
 }
 
 /// Get a category

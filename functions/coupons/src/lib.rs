@@ -35,7 +35,10 @@ async fn list(
 }
 
 async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Coupon, sellvy_app::AppError> {
-    sellvy_app::lookup("cpn_", id, "Coupon", || state.db.get_coupon(&auth.tenant, id)).await
+    sellvy_app::lookup(id, async |id: &sellvy_models::id::CouponId| {
+        state.db.get_coupon(&auth.tenant, id).await
+    })
+    .await
 }
 
 /// Get a coupon

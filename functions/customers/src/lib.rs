@@ -33,7 +33,10 @@ async fn list(
 }
 
 async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Customer, sellvy_app::AppError> {
-    sellvy_app::lookup("cus_", id, "Customer", || state.db.get_customer(&auth.tenant, id)).await
+    sellvy_app::lookup(id, async |id: &sellvy_models::id::CustomerId| {
+        state.db.get_customer(&auth.tenant, id).await
+    })
+    .await
 }
 
 /// Get a customer

@@ -48,7 +48,10 @@ async fn show(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let order = sellvy_app::lookup("ord_", &id, "Order", || state.db.get_order(&auth.tenant, &id)).await?;
+    let order = sellvy_app::lookup(&id, async |id: &sellvy_models::id::OrderId| {
+        state.db.get_order(&auth.tenant, id).await
+    })
+    .await?;
     Ok(sellvy_api::ok(order.to_object()))
 }
 

@@ -56,8 +56,10 @@ async fn show_product(
     shopper: Shopper,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let product =
-        sellvy_app::lookup("prod_", &id, "Product", || state.db.get_product(&shopper.tenant, &id)).await?;
+    let product = sellvy_app::lookup(&id, async |id: &sellvy_models::id::ProductId| {
+        state.db.get_product(&shopper.tenant, id).await
+    })
+    .await?;
     match product.is_public() {
         true => Ok(sellvy_api::ok(product.to_public())),
         false => Err(ApiError::not_found("Product")),
@@ -78,7 +80,7 @@ async fn list_categories(
     let page = PageRequest::parse(&params)?;
     let found = state.db.category_page(&shopper.tenant, page.offset(), page.per_page, SortOrder::Asc).await?;
     let data = found.items.into_iter().map(|c| PublicCategory {
-        id: c.id,
+        id: c.id.to_string(),
         name: c.name,
         description: c.description,
     });

@@ -78,7 +78,10 @@ async fn create_endpoint(
 }
 
 async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Endpoint, sellvy_app::AppError> {
-    sellvy_app::lookup("we_", id, "Webhook endpoint", || state.db.get_endpoint(&auth.tenant, id)).await
+    sellvy_app::lookup(id, async |id: &sellvy_models::id::EndpointId| {
+        state.db.get_endpoint(&auth.tenant, id).await
+    })
+    .await
 }
 
 /// Get a webhook endpoint
@@ -186,7 +189,7 @@ async fn retry_failed(
     i.finish()?;
     let since = since.unwrap_or_else(Timestamp::now);
     let failed = state.db.failed_deliveries(&auth.tenant, &endpoint.id, since).await?;
-    let failed: Vec<(String, u32)> = failed
+    let failed: Vec<_> = failed
         .iter()
         .filter(|d| !d.attempts_exhausted())
         .map(|d| (d.id.clone(), d.attempts.len() as u32))
@@ -216,7 +219,10 @@ async fn find_delivery(
     auth: &Auth,
     id: &str,
 ) -> Result<WebhookDelivery, sellvy_app::AppError> {
-    sellvy_app::lookup("whd_", id, "Webhook delivery", || state.db.get_delivery(&auth.tenant, id)).await
+    sellvy_app::lookup(id, async |id: &sellvy_models::id::WebhookDeliveryId| {
+        state.db.get_delivery(&auth.tenant, id).await
+    })
+    .await
 }
 
 /// Get a webhook delivery

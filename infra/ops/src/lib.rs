@@ -89,6 +89,8 @@ pub async fn set_plan(
 ) -> Result<Value, OpsError> {
     let spec = NewStore { name: String::new(), plan, currency: Currency::USD, custom_limit };
     let limit = spec.rate_limit().map_err(OpsError::Invalid)?;
-    let keys = db.set_store_plan(store_id, plan, limit).await?;
+    let id = sellvy_models::id::StoreId::parse(store_id)
+        .ok_or_else(|| OpsError::Invalid(format!("{store_id} is not a store id (store_…)")))?;
+    let keys = db.set_store_plan(&id, plan, limit).await?;
     Ok(json!({"store_id": store_id, "plan": plan, "rate_limit": limit, "keys_updated": keys}))
 }

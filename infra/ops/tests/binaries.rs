@@ -209,7 +209,7 @@ async fn an_event_survives_its_process_dying_between_the_write_and_the_fan_out()
     // The product and its event were written; nothing was delivered.
     let db = sellvy_store::Db::from_env().await;
     let tenant = sellvy_models::Tenant {
-        store_id: store["store_id"].as_str().unwrap().into(),
+        store_id: sellvy_models::id::StoreId::parse(store["store_id"].as_str().unwrap()).unwrap(),
         mode: sellvy_models::Mode::Test,
     };
     let far = sellvy_models::time::Timestamp::from_millis(
@@ -288,7 +288,7 @@ async fn a_paid_order_survives_its_process_dying_before_its_goods_are_fetched() 
     // Paid, and its goods never fetched.
     let db = sellvy_store::Db::from_env().await;
     let tenant = sellvy_models::Tenant {
-        store_id: store["store_id"].as_str().unwrap().into(),
+        store_id: sellvy_models::id::StoreId::parse(store["store_id"].as_str().unwrap()).unwrap(),
         mode: sellvy_models::Mode::Test,
     };
     let order = db.get_order(&tenant, &order_id).await.unwrap().unwrap();

@@ -74,7 +74,7 @@ async fn sender(parts: &mut Parts, state: &AppState, key: &str) -> Result<Option
         }
         Access::Secret(_) => {
             let auth = Auth::from_request_parts(parts, state).await.map_err(reject)?;
-            (auth.tenant, auth.key.id, String::new())
+            (auth.tenant, auth.key.id.to_string(), String::new())
         }
     };
     let secret = bearer(parts, crate::auth::SECRET).map_err(reject)?;

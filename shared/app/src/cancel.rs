@@ -17,7 +17,9 @@ const EXPIRY_BATCH: u32 = 1000;
 /// The seller cancels a pending (unpaid) order: `order.cancelled`.
 pub async fn cancel(state: &AppState, t: &Tenant, id: &str) -> Result<Order, AppError> {
     until_committed(|| async {
-        let order = crate::lookup("ord_", id, "Order", || state.db.get_order(t, id)).await?;
+        let order =
+            crate::lookup(id, async |id: &sellvy_models::id::OrderId| state.db.get_order(t, id).await)
+                .await?;
         let cancelled = order.cancelled(Timestamp::now())?;
         let event = Event::new(EventType::OrderCancelled, &cancelled.to_object())?;
         release(state, t, &cancelled, &order, &[event], None).await?;

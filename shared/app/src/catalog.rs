@@ -11,7 +11,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 async fn find(state: &AppState, t: &Tenant, id: &str) -> Result<Product, AppError> {
-    crate::lookup("prod_", id, "Product", || state.db.get_product(t, id)).await
+    crate::lookup(id, async |id: &sellvy_models::id::ProductId| state.db.get_product(t, id).await).await
 }
 
 /// A product with its serials, as `GET /products/{id}` answers it.
@@ -29,7 +29,8 @@ pub async fn product(state: &AppState, t: &Tenant, id: &str) -> Result<ProductOb
     let product = find(state, t, id).await?;
     let mut object = with_pools(state, t, &product).await?;
     if let Some(c) = &product.category_id {
-        object.category = state.db.get_category(t, c).await?.map(|c| CategoryRef { id: c.id, name: c.name });
+        object.category =
+            state.db.get_category(t, c).await?.map(|c| CategoryRef { id: c.id.to_string(), name: c.name });
     }
     Ok(object)
 }

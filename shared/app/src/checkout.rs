@@ -10,6 +10,7 @@ use crate::retry::{Retry, until_committed};
 use crate::state::AppState;
 use sellvy_models::apikey::Store;
 use sellvy_models::hold;
+use sellvy_models::id::{OrderId, ProductId};
 use sellvy_models::order::{CheckoutRequest, Order, Placed, token_hash};
 use sellvy_models::wire::{CheckoutObject, PaymentInstructions, StripePayment};
 use sellvy_models::{Event, EventType, Mode, Tenant};
@@ -76,9 +77,9 @@ async fn place(
     live: bool,
 ) -> Result<Placed, Retry> {
     let t = buyer.tenant;
-    let product = match sellvy_models::id::looks_like("prod_", &req.product_id) {
-        true => state.db.get_product(t, &req.product_id).await?,
-        false => None,
+    let product = match ProductId::parse(&req.product_id) {
+        Some(id) => state.db.get_product(t, &id).await?,
+        None => None,
     }
     .filter(|p| p.is_public())
     .ok_or_else(|| AppError::invalid("product_id", "is not a product of this store"))?;
@@ -139,9 +140,9 @@ async fn abandon(state: &AppState, t: &Tenant, order: &Order, e: StripeError) ->
 /// The order `id`, for a buyer holding its access token; anyone else finds nothing (the same
 /// answer as for an order that does not exist). The token is compared in constant time.
 pub async fn order_for_buyer(state: &AppState, t: &Tenant, id: &str, token: &str) -> Result<Order, AppError> {
-    let order = match sellvy_models::id::looks_like("ord_", id) {
-        true => state.db.get_order(t, id).await?,
-        false => None,
+    let order = match OrderId::parse(id) {
+        Some(id) => state.db.get_order(t, &id).await?,
+        None => None,
     };
     let expected = order.as_ref().map(|o| o.token_hash.as_str()).unwrap_or_default();
     let matches = sellvy_models::signature::same(expected.as_bytes(), token_hash(token).as_bytes());

@@ -27,7 +27,8 @@ pub const DYNAMIC_MAX_BYTES: usize = 64 * 1024;
 
 /// The seller asks for an order's dynamic goods again (`POST /v1/orders/{id}/redeliver`).
 pub async fn redeliver(state: &AppState, t: &Tenant, id: &str) -> Result<Order, AppError> {
-    let order = crate::lookup("ord_", id, "Order", || state.db.get_order(t, id)).await?;
+    let order =
+        crate::lookup(id, async |id: &sellvy_models::id::OrderId| state.db.get_order(t, id).await).await?;
     deliver(state, t, order).await
 }
 

@@ -37,6 +37,7 @@ pub use state::{AppState, Clock, Config, Failpoint, STOREFRONT_CLIENT_LIMIT};
 
 use sellvy_models::Tenant;
 use sellvy_models::apikey::Store;
+use sellvy_models::id::TypedId;
 
 /// The store a valid key belongs to (it cannot be missing: that would be ours to fix).
 pub async fn tenant_store(state: &AppState, t: &Tenant) -> Result<Store, AppError> {
@@ -47,19 +48,12 @@ pub async fn tenant_store(state: &AppState, t: &Tenant) -> Result<Store, AppErro
         .ok_or_else(|| AppError::Internal(format!("store {} of a valid key is missing", t.store_id)))
 }
 
-/// The object `id` names in the caller's store, or not found, naming `what`. An id of the
-/// wrong shape (`prefix` + 26 characters) never reaches the store.
-pub async fn lookup<T, Fut>(
-    prefix: &str,
+/// The object `id` names in the caller's store, or "<noun> not found". An id of the wrong
+/// shape for its type (`get` says which: `async |id: &OrderId| …`) never reaches the store.
+pub async fn lookup<I: TypedId, T>(
     id: &str,
-    what: &str,
-    get: impl FnOnce() -> Fut,
-) -> Result<T, AppError>
-where
-    Fut: Future<Output = Result<Option<T>, sellvy_store::StoreError>>,
-{
-    if !sellvy_models::id::looks_like(prefix, id) {
-        return Err(AppError::not_found(what));
-    }
-    get().await?.ok_or_else(|| AppError::not_found(what))
+    get: impl AsyncFnOnce(&I) -> Result<Option<T>, sellvy_store::StoreError>,
+) -> Result<T, AppError> {
+    let Some(id) = I::parse(id) else { return Err(AppError::not_found(I::NOUN)) };
+    get(&id).await?.ok_or_else(|| AppError::not_found(I::NOUN))
 }

@@ -34,7 +34,7 @@ pub async fn products(
     let mut summaries = state.db.product_summaries(t).await?;
     summaries.retain(|s| query.matches(s));
     query.sort(&mut summaries);
-    let (ids, total) = page_ids(summaries, page, |s| s.id);
+    let (ids, total) = page_ids(summaries, page, |s| s.id.to_string());
     let products = state.db.get_products(t, &ids).await?;
     Ok(Page { items: products.iter().map(Product::to_object).collect(), total })
 }
@@ -56,7 +56,7 @@ pub async fn storefront_products(
             && category_id.is_none_or(|c| s.category_id.as_deref() == Some(c))
     });
     listed.reverse(); // newest first
-    let (ids, total) = page_ids(listed, page, |s| s.id);
+    let (ids, total) = page_ids(listed, page, |s| s.id.to_string());
     let products = state.db.get_products(t, &ids).await?;
     Ok(Page { items: products.iter().map(Product::to_public).collect(), total })
 }

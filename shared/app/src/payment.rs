@@ -140,7 +140,7 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
     };
     let buyer = state.db.find_buyer(t, &order.customer_email).await?;
     let new_customer = Customer {
-        id: sellvy_models::id::new_id("cus_"),
+        id: sellvy_models::id::CustomerId::new(),
         email: order.customer_email.clone(),
         total_orders: 1,
         lifetime_spend_minor: order.total_minor,
@@ -280,11 +280,10 @@ async fn order_of(state: &AppState, intent: &Value) -> Result<Option<(Tenant, Or
         "test" => Mode::Test,
         _ => return Ok(None),
     };
-    let t = Tenant { store_id: store.to_string(), mode };
-    if !sellvy_models::id::looks_like("ord_", id) {
-        return Ok(None);
-    }
-    Ok(state.db.get_order(&t, id).await?.map(|o| (t, o)))
+    let Some(store_id) = sellvy_models::id::StoreId::parse(store) else { return Ok(None) };
+    let t = Tenant { store_id, mode };
+    let Some(id) = sellvy_models::id::OrderId::parse(id) else { return Ok(None) };
+    Ok(state.db.get_order(&t, &id).await?.map(|o| (t, o)))
 }
 
 async fn stripe_succeeded(

@@ -14,7 +14,8 @@ use serde_json::Value;
 /// Refunds order `id` as `body` asks (`amount` in the order's currency, omitted for all that
 /// remains; `reason`).
 pub async fn refund(state: &AppState, t: &Tenant, id: &str, body: Value) -> Result<Order, AppError> {
-    let order = crate::lookup("ord_", id, "Order", || state.db.get_order(t, id)).await?;
+    let order =
+        crate::lookup(id, async |id: &sellvy_models::id::OrderId| state.db.get_order(t, id).await).await?;
     let req = RefundRequest::parse(body, order.currency())?;
     // Checked against the order as read, then (live mode) made at Stripe once, outside the
     // retry loop: a conflicting write below re-applies this same refund, never makes another.
@@ -33,7 +34,10 @@ pub async fn refund(state: &AppState, t: &Tenant, id: &str, body: Value) -> Resu
     until_committed(|| async {
         let order = match first.take() {
             Some(o) => o,
-            None => crate::lookup("ord_", id, "Order", || state.db.get_order(t, id)).await?,
+            None => {
+                crate::lookup(id, async |id: &sellvy_models::id::OrderId| state.db.get_order(t, id).await)
+                    .await?
+            }
         };
         // Racing requests for the same refund of the same state share Stripe's refund (same
         // idempotency key): the first to write records it, the others find it recorded.

@@ -31,7 +31,7 @@ impl Mode {
 /// from the URL or body.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Tenant {
-    pub store_id: String,
+    pub store_id: crate::id::StoreId,
     pub mode: Mode,
 }
 
@@ -165,8 +165,8 @@ impl KeySecret {
 /// A stored API key (without its secret).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiKey {
-    pub id: String,
-    pub store_id: String,
+    pub id: crate::id::ApiKeyId,
+    pub store_id: crate::id::StoreId,
     pub mode: Mode,
     pub name: String,
     pub permissions: Permission,
@@ -236,7 +236,7 @@ impl ApiKey {
     ) -> (ApiKey, KeySecret) {
         let secret = KeySecret::generate(tenant.mode, kind);
         let key = ApiKey {
-            id: id::new_id("key_"),
+            id: crate::id::ApiKeyId::new(),
             store_id: tenant.store_id.clone(),
             mode: tenant.mode,
             name: name.to_string(),
@@ -258,7 +258,7 @@ impl ApiKey {
     /// The API object (never with the secret).
     pub fn to_object(&self) -> crate::wire::ApiKeyObject {
         crate::wire::ApiKeyObject {
-            id: self.id.clone(),
+            id: self.id.to_string(),
             name: self.name.clone(),
             permissions: self.permissions,
             mode: self.mode,

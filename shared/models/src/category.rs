@@ -1,7 +1,6 @@
 //! Categories group a store's products.
 
 use crate::error::{FieldError, ValidationError};
-use crate::id;
 use crate::input::Input;
 use crate::time::Timestamp;
 use crate::wire::CategoryObject;
@@ -10,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Category {
-    pub id: String,
+    pub id: crate::id::CategoryId,
     pub name: String,
     pub description: Option<String>,
     /// Products in this category, maintained by the products' own transactions.
@@ -30,7 +29,7 @@ impl Category {
         let (name, description) = parse(body)?;
         let now = Timestamp::now();
         Ok(Category {
-            id: id::new_id("cat_"),
+            id: crate::id::CategoryId::new(),
             name,
             description,
             product_count: 0,
@@ -71,7 +70,7 @@ impl Category {
 
     pub fn to_object(&self) -> CategoryObject {
         CategoryObject {
-            id: self.id.clone(),
+            id: self.id.to_string(),
             name: self.name.clone(),
             description: self.description.clone(),
             product_count: self.product_count.max(0),

@@ -1,14 +1,13 @@
 //! Coupons: a code buyers enter at checkout for a percentage or fixed discount.
 
 use crate::error::ValidationError;
-use crate::id;
+use crate::id::ProductId;
 use crate::input::Input;
 use crate::money::{self, Currency, Money};
 use crate::time::Timestamp;
 use crate::wire::{Amount, CouponObject};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::HashSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -26,7 +25,7 @@ pub const MAX_APPLIES_TO: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Coupon {
-    pub id: String,
+    pub id: crate::id::CouponId,
     /// As the seller wrote it; unique per store and mode, compared case-insensitively.
     pub code: String,
     #[serde(rename = "type")]
@@ -39,7 +38,7 @@ pub struct Coupon {
     pub uses: u64,
     pub expires_at: Option<Timestamp>,
     pub min_order_amount: Option<i64>,
-    pub applies_to_products: Vec<String>,
+    pub applies_to_products: Vec<crate::id::ProductId>,
     pub created_at: Timestamp,
 }
 
@@ -108,14 +107,15 @@ impl Coupon {
                     .ok()
             })
             .map(|m| m.minor);
-        let applies_to_products =
-            i.string_list("applies_to_products", MAX_APPLIES_TO, 64).unwrap_or_default();
-        let mut seen = HashSet::new();
-        for (n, p) in applies_to_products.iter().enumerate() {
-            if !id::looks_like("prod_", p) {
-                i.error(&format!("applies_to_products[{n}]"), "is not a product id (prod_…)");
-            } else if !seen.insert(p) {
-                i.error(&format!("applies_to_products[{n}]"), "is listed twice");
+        let listed = i.string_list("applies_to_products", MAX_APPLIES_TO, 64).unwrap_or_default();
+        let mut applies_to_products = Vec::with_capacity(listed.len());
+        for (n, p) in listed.iter().enumerate() {
+            match ProductId::parse(p) {
+                None => i.error(&format!("applies_to_products[{n}]"), "is not a product id (prod_…)"),
+                Some(id) if applies_to_products.contains(&id) => {
+                    i.error(&format!("applies_to_products[{n}]"), "is listed twice")
+                }
+                Some(id) => applies_to_products.push(id),
             }
         }
         i.require("code");
@@ -123,7 +123,7 @@ impl Coupon {
         i.require("value");
         i.finish()?;
         Ok(Coupon {
-            id: id::new_id("cpn_"),
+            id: crate::id::CouponId::new(),
             code: code.unwrap_or_default(),
             kind: kind.unwrap_or(CouponType::Fixed),
             value: value.unwrap_or_default(),
@@ -148,7 +148,7 @@ impl Coupon {
         };
         let amount = Amount::from_minor;
         CouponObject {
-            id: self.id.clone(),
+            id: self.id.to_string(),
             code: self.code.clone(),
             kind: self.kind,
             value: amount(self.value, exponent),
@@ -157,7 +157,7 @@ impl Coupon {
             uses: self.uses,
             expires_at: self.expires_at,
             min_order_amount: self.min_order_amount.map(|m| amount(m, self.currency().exponent())),
-            applies_to_products: self.applies_to_products.clone(),
+            applies_to_products: self.applies_to_products.iter().map(|p| p.to_string()).collect(),
             created_at: self.created_at,
         }
     }

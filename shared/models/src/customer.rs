@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// A buyer, created by their first paid order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
-    pub id: String,
+    pub id: crate::id::CustomerId,
     pub email: String,
     pub total_orders: u64,
     pub lifetime_spend_minor: i64,
@@ -23,7 +23,7 @@ impl Customer {
     pub fn to_object(&self) -> crate::wire::CustomerObject {
         let c = Currency::parse(&self.currency).unwrap_or(Currency::USD);
         crate::wire::CustomerObject {
-            id: self.id.clone(),
+            id: self.id.to_string(),
             email: self.email.clone(),
             total_orders: self.total_orders,
             lifetime_spend: crate::wire::Amount::from_minor(self.lifetime_spend_minor, c.exponent()),

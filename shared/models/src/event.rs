@@ -1,7 +1,6 @@
 //! Events: what happened in a store, recorded with the change (the outbox) and delivered to
 //! webhook endpoints as `{id, type, created_at, data}`.
 
-use crate::id;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -92,7 +91,7 @@ impl EventType {
 /// One event. `data` is the object as the API returns it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    pub id: String,
+    pub id: crate::id::EventId,
     pub event_type: EventType,
     pub created_at: Timestamp,
     pub data: Value,
@@ -114,7 +113,7 @@ impl Event {
         let fail = |reason: String| EventDataError { event_type: event_type.as_str(), reason };
         match serde_json::to_value(object) {
             Ok(data @ Value::Object(_)) => {
-                Ok(Event { id: id::new_id("evt_"), event_type, created_at: Timestamp::now(), data })
+                Ok(Event { id: crate::id::EventId::new(), event_type, created_at: Timestamp::now(), data })
             }
             Ok(other) => Err(fail(format!("is not a JSON object but {other}"))),
             Err(e) => Err(fail(format!("could not be serialised: {e}"))),

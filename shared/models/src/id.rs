@@ -70,6 +70,179 @@ pub fn looks_like(prefix: &str, s: &str) -> bool {
         .is_some_and(|b| b.len() == ID_BODY_LEN && b.bytes().all(|c| c.is_ascii_alphanumeric()))
 }
 
+/// An id whose prefix its type knows: made with [`TypedId::new`], read from a request with
+/// [`TypedId::parse`] (the shape is checked, nothing is looked up), and otherwise used as the
+/// string it is (it derefs to `str`, serializes as one, and compares with one).
+pub trait TypedId: Sized {
+    /// `prod_`, `ord_`, …
+    const PREFIX: &'static str;
+    /// What it names, for messages ("Product not found").
+    const NOUN: &'static str;
+    #[doc(hidden)]
+    fn from_checked(s: String) -> Self;
+
+    /// A new, unguessable, time-sortable id.
+    fn new() -> Self {
+        Self::from_checked(new_id(Self::PREFIX))
+    }
+
+    /// `s` when it has this id's shape (prefix and 26 base62 characters).
+    fn parse(s: &str) -> Option<Self> {
+        looks_like(Self::PREFIX, s).then(|| Self::from_checked(s.to_string()))
+    }
+}
+
+macro_rules! typed_ids {
+    ($($(#[$doc:meta])* $name:ident = $prefix:literal, $noun:literal;)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl TypedId for $name {
+            const PREFIX: &'static str = $prefix;
+            const NOUN: &'static str = $noun;
+            fn from_checked(s: String) -> Self {
+                $name(s)
+            }
+        }
+
+        #[allow(clippy::new_without_default)]
+        impl $name {
+            /// A new, unguessable, time-sortable id.
+            pub fn new() -> Self {
+                <Self as TypedId>::new()
+            }
+
+            /// `s` when it has this id's shape.
+            pub fn parse(s: &str) -> Option<Self> {
+                <Self as TypedId>::parse(s)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Debug::fmt(&self.0, f)
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
+            }
+        }
+
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+
+        impl PartialEq<$name> for str {
+            fn eq(&self, other: &$name) -> bool {
+                self == other.0
+            }
+        }
+
+        impl PartialEq<$name> for &str {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl From<&$name> for String {
+            fn from(id: &$name) -> String {
+                id.0.clone()
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(concat!("`", $prefix, "…`")))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    )*};
+}
+
+typed_ids! {
+    /// A store (`store_…`), shared by its two modes.
+    StoreId = "store_", "Store";
+    /// An API key's public id (`key_…`); the key itself is its secret.
+    ApiKeyId = "key_", "API key";
+    ProductId = "prod_", "Product";
+    /// A variant of a product (`var_…`), unique within it.
+    VariantId = "var_", "Variant";
+    CategoryId = "cat_", "Category";
+    CouponId = "cpn_", "Coupon";
+    OrderId = "ord_", "Order";
+    CustomerId = "cus_", "Customer";
+    EventId = "evt_", "Event";
+    /// A webhook endpoint (`we_…`).
+    EndpointId = "we_", "Webhook endpoint";
+    /// One event's delivery to one endpoint (`whd_…`), derived from both.
+    WebhookDeliveryId = "whd_", "Webhook delivery";
+}
+
+impl WebhookDeliveryId {
+    /// The delivery of `event` to `endpoint`: the same pair always gives the same id.
+    pub fn of(event: &EventId, endpoint: &EndpointId, event_ms: i64) -> WebhookDeliveryId {
+        let seed = format!("{event}|{endpoint}");
+        WebhookDeliveryId(derived_id(Self::PREFIX, event_ms, seed.as_bytes()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +258,21 @@ mod tests {
         assert!(!looks_like("prod_", "prod_abc"));
         let many: std::collections::HashSet<_> = (0..1000).map(|_| new_id("x_")).collect();
         assert_eq!(many.len(), 1000);
+    }
+
+    #[test]
+    fn typed_ids_know_their_prefix_and_read_as_strings() {
+        let p = ProductId::new();
+        assert!(p.starts_with("prod_") && p.len() == 5 + ID_BODY_LEN);
+        assert_eq!(ProductId::parse(&p), Some(p.clone()));
+        assert_eq!(ProductId::parse("prod_short"), None);
+        assert_eq!(OrderId::parse(&p), None, "another kind's id is refused");
+        assert_eq!(serde_json::to_value(&p).unwrap(), serde_json::Value::String(p.to_string()));
+        let back: ProductId = serde_json::from_value(serde_json::json!(p.as_str())).unwrap();
+        assert!(back == p && back == p.as_str());
+        let (e, we) = (EventId::new(), EndpointId::new());
+        assert_eq!(WebhookDeliveryId::of(&e, &we, 5), WebhookDeliveryId::of(&e, &we, 5));
+        assert_ne!(WebhookDeliveryId::of(&e, &we, 5), WebhookDeliveryId::of(&e, &EndpointId::new(), 5));
     }
 
     #[test]

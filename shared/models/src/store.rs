@@ -47,7 +47,7 @@ impl Plan {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(from = "StoredStore")]
 pub struct Store {
-    pub id: String,
+    pub id: crate::id::StoreId,
     pub name: String,
     pub plan: Plan,
     /// The store's currency (ISO 4217): fixed coupons and order minimums are in it.
@@ -92,7 +92,7 @@ pub struct ModeSettings {
 /// has no delivery secret of its own yet (secrets are never copied).
 #[derive(Deserialize)]
 struct StoredStore {
-    id: String,
+    id: crate::id::StoreId,
     name: String,
     plan: Plan,
     #[serde(default = "default_currency")]
@@ -191,7 +191,7 @@ impl Store {
     pub fn new(name: &str, plan: Plan, currency: crate::Currency, rate_limit: crate::RateLimit) -> Store {
         let fresh = || ModeSettings { delivery_secret: new_delivery_secret(), ..ModeSettings::default() };
         Store {
-            id: id::new_id("store_"),
+            id: crate::id::StoreId::new(),
             name: name.to_string(),
             plan,
             currency: currency.code().to_string(),
@@ -290,7 +290,7 @@ impl Store {
     pub fn to_object(&self, mode: Mode, with_secret: bool) -> crate::wire::StoreObject {
         let settings = self.settings(mode);
         crate::wire::StoreObject {
-            id: self.id.clone(),
+            id: self.id.to_string(),
             name: self.name.clone(),
             plan: self.plan,
             currency: self.currency.clone(),

@@ -19,7 +19,7 @@ pub const KEPT_RESPONSE_BYTES: usize = 1024;
 /// A seller's webhook endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Endpoint {
-    pub id: String,
+    pub id: crate::id::EndpointId,
     pub url: String,
     /// Event types it receives; `["*"]` for all.
     pub events: Vec<String>,
@@ -85,7 +85,7 @@ impl Endpoint {
         i.require("url");
         i.finish()?;
         Ok(Endpoint {
-            id: id::new_id("we_"),
+            id: crate::id::EndpointId::new(),
             url: url.unwrap_or_default(),
             events: events.unwrap_or_else(|| vec!["*".into()]),
             description,
@@ -157,7 +157,7 @@ impl Endpoint {
 
     pub fn to_object(&self, with_secret: bool) -> crate::wire::EndpointObject {
         crate::wire::EndpointObject {
-            id: self.id.clone(),
+            id: self.id.to_string(),
             url: self.url.clone(),
             events: self.events.clone(),
             description: self.description.clone(),
@@ -202,9 +202,9 @@ pub struct AttemptRecord {
 /// One event on its way to one endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebhookDelivery {
-    pub id: String,
-    pub endpoint_id: String,
-    pub event_id: String,
+    pub id: crate::id::WebhookDeliveryId,
+    pub endpoint_id: crate::id::EndpointId,
+    pub event_id: crate::id::EventId,
     pub event_type: EventType,
     pub status: WebhookDeliveryStatus,
     /// The automatic attempt due next (1-based), while `scheduled`.
@@ -225,11 +225,10 @@ pub struct WebhookDelivery {
 impl WebhookDelivery {
     /// The delivery of `event` to `endpoint`: its id is derived from both, so fanning the same
     /// event out twice finds the same delivery.
-    pub fn new(event: &Event, endpoint_id: &str, now: Timestamp) -> WebhookDelivery {
-        let seed = format!("{}|{}", event.id, endpoint_id);
+    pub fn new(event: &Event, endpoint_id: &crate::id::EndpointId, now: Timestamp) -> WebhookDelivery {
         WebhookDelivery {
-            id: id::derived_id("whd_", event.created_at.millis(), seed.as_bytes()),
-            endpoint_id: endpoint_id.to_string(),
+            id: crate::id::WebhookDeliveryId::of(&event.id, endpoint_id, event.created_at.millis()),
+            endpoint_id: endpoint_id.clone(),
             event_id: event.id.clone(),
             event_type: event.event_type,
             status: WebhookDeliveryStatus::Scheduled,
@@ -326,9 +325,9 @@ impl WebhookDelivery {
 
     pub fn to_object(&self) -> crate::wire::DeliveryObject {
         crate::wire::DeliveryObject {
-            id: self.id.clone(),
-            endpoint_id: self.endpoint_id.clone(),
-            event_id: self.event_id.clone(),
+            id: self.id.to_string(),
+            endpoint_id: self.endpoint_id.to_string(),
+            event_id: self.event_id.to_string(),
             event_type: self.event_type,
             status: self.status,
             attempt_count: self.attempts.len() as u32,
@@ -557,7 +556,7 @@ mod tests {
     fn five_failures_fail_a_delivery_and_a_manual_retry_does_not_restart_the_ladder() {
         let ladder = Ladder::default();
         let ev = Event::new(EventType::OrderCreated, &json!({})).unwrap();
-        let mut d = WebhookDelivery::new(&ev, "we_1", Timestamp::from_millis(0));
+        let mut d = WebhookDelivery::new(&ev, &crate::id::EndpointId::new(), Timestamp::from_millis(0));
         let mut now = Timestamp::from_millis(0);
         for n in 1..=5 {
             assert!(d.awaits_attempt(n) && !d.awaits_attempt(n + 1), "attempt {n} is the one due");
@@ -581,11 +580,9 @@ mod tests {
             (by_hand.status, by_hand.attempts.len(), by_hand.next_attempt_at),
             (WebhookDeliveryStatus::Delivered, 6, None)
         );
-        let ok_second = WebhookDelivery::new(&ev, "we_1", now).claimed(now, false).after_attempt(
-            attempt(1, false),
-            &ladder,
-            now,
-        );
+        let ok_second = WebhookDelivery::new(&ev, &crate::id::EndpointId::new(), now)
+            .claimed(now, false)
+            .after_attempt(attempt(1, false), &ladder, now);
         let delivered = ok_second.claimed(now, false).after_attempt(attempt(2, true), &ladder, now);
         assert_eq!(delivered.status, WebhookDeliveryStatus::Delivered);
     }
@@ -594,10 +591,11 @@ mod tests {
     fn a_delivery_id_is_the_same_for_the_same_event_and_endpoint() {
         let ev = Event::new(EventType::OrderCreated, &json!({})).unwrap();
         let now = Timestamp::now();
-        let a = WebhookDelivery::new(&ev, "we_1", now);
-        assert_eq!(a.id, WebhookDelivery::new(&ev, "we_1", now).id);
-        assert_ne!(a.id, WebhookDelivery::new(&ev, "we_2", now).id);
-        assert!(id::looks_like("whd_", &a.id));
+        let (we_1, we_2) = (crate::id::EndpointId::new(), crate::id::EndpointId::new());
+        let a = WebhookDelivery::new(&ev, &we_1, now);
+        assert_eq!(a.id, WebhookDelivery::new(&ev, &we_1, now).id);
+        assert_ne!(a.id, WebhookDelivery::new(&ev, &we_2, now).id);
+        assert!(id::WebhookDeliveryId::parse(&a.id).is_some());
         assert_eq!(serde_json::from_str::<Value>(&a.payload).unwrap()["type"], "order.created");
     }
 }

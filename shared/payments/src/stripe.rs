@@ -166,9 +166,9 @@ pub async fn create_payment_intent(
         ("automatic_payment_methods[enabled]".into(), "true".into()),
         ("description".into(), format!("{} · {}", order.order_number(), order.product_title)),
         ("receipt_email".into(), order.customer_email.clone()),
-        ("metadata[sellvy_store]".into(), t.store_id.clone()),
+        ("metadata[sellvy_store]".into(), t.store_id.to_string()),
         ("metadata[sellvy_mode]".into(), t.mode.as_str().into()),
-        ("metadata[sellvy_order]".into(), order.id.clone()),
+        ("metadata[sellvy_order]".into(), order.id.to_string()),
         ("metadata[order_number]".into(), order.order_number()),
     ];
     post(s, "/v1/payment_intents", &format!("sellvy-pi-{}", order.id), &form).await

@@ -158,7 +158,7 @@ impl Db {
     /// carry the limit so that authentication needs one read). Returns how many keys changed.
     pub async fn set_store_plan(
         &self,
-        store_id: &str,
+        store_id: &sellvy_models::id::StoreId,
         plan: sellvy_models::apikey::Plan,
         limit: sellvy_models::RateLimit,
     ) -> Result<usize, StoreError> {
@@ -187,7 +187,7 @@ impl Db {
         record(Kind::Write, 0, out.consumed_capacity());
         let mut updated = 0;
         for mode in [sellvy_models::Mode::Live, sellvy_models::Mode::Test] {
-            let tenant = Tenant { store_id: store_id.to_string(), mode };
+            let tenant = Tenant { store_id: store_id.clone(), mode };
             for entry in self.index_entries(api_key_index_pk(&tenant), Some("PK")).await? {
                 let Some(pk) = entry.get("PK").cloned() else { continue };
                 let out = self

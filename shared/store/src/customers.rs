@@ -14,7 +14,7 @@ use crate::layout::customer_email_key as claim_key;
 /// A buyer as checkout sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownBuyer {
-    pub customer_id: String,
+    pub customer_id: sellvy_models::id::CustomerId,
     pub blacklisted: bool,
 }
 
@@ -32,7 +32,8 @@ impl Db {
         let (pk, sk) = claim_key(t, email);
         let Some(item) = self.get(pk, sk, true).await? else { return Ok(None) };
         let id = match item.get("customer_id") {
-            Some(AttributeValue::S(id)) => id.clone(),
+            Some(AttributeValue::S(id)) => sellvy_models::id::CustomerId::parse(id)
+                .ok_or_else(|| StoreError::Unwritable(format!("customer claim: {id}")))?,
             _ => return Ok(None),
         };
         let blacklisted = matches!(item.get("blacklisted"), Some(AttributeValue::Bool(true)));

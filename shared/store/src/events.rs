@@ -83,7 +83,9 @@ impl Db {
             .as_str()
             .and_then(sellvy_models::time::Timestamp::parse)
             .ok_or_else(|| StoreError::Unwritable("event created_at".into()))?;
-        Ok(Some(Event { id: id.to_string(), event_type, created_at, data: v["data"].clone() }))
+        let id =
+            sellvy_models::id::EventId::parse(id).ok_or_else(|| StoreError::Unwritable("event id".into()))?;
+        Ok(Some(Event { id, event_type, created_at, data: v["data"].clone() }))
     }
 
     /// These events' deliveries are queued: they leave the outbox index (one transaction per

@@ -215,16 +215,17 @@ pub(crate) fn parse_pending_sk(key: &str) -> Option<(Tenant, String)> {
         "test" => sellvy_models::Mode::Test,
         _ => return None,
     };
-    Some((Tenant { store_id: store.to_string(), mode }, id.to_string()))
+    Some((Tenant { store_id: sellvy_models::id::StoreId::parse(store)?, mode }, id.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use sellvy_models::Mode;
+    use sellvy_models::id::StoreId;
 
     fn tenant(mode: Mode) -> Tenant {
-        Tenant { store_id: "store_01ABC".into(), mode }
+        Tenant { store_id: StoreId::parse("store_01ABC000000000000000000000").unwrap(), mode }
     }
 
     fn pair(pk: &str, sk: &str) -> (String, String) {
@@ -234,8 +235,8 @@ mod tests {
     #[test]
     fn tenant_items_live_under_the_tenants_partition_and_modes_never_share_one() {
         let (live, test) = (tenant(Mode::Live), tenant(Mode::Test));
-        assert_eq!(tenant_pk(&live), "T#store_01ABC#live");
-        assert_eq!(tenant_pk(&test), "T#store_01ABC#test");
+        assert_eq!(tenant_pk(&live), "T#store_01ABC000000000000000000000#live");
+        assert_eq!(tenant_pk(&test), "T#store_01ABC000000000000000000000#test");
         for (pk, _) in [
             PRODUCTS.key(&test, "prod_1"),
             PRODUCTS.counter_key(&test),
@@ -245,7 +246,7 @@ mod tests {
             event_key(&test, "evt_1"),
             idempotency_key(&test, "k"),
         ] {
-            assert_eq!(pk, "T#store_01ABC#test");
+            assert_eq!(pk, "T#store_01ABC000000000000000000000#test");
         }
     }
 
@@ -257,13 +258,26 @@ mod tests {
             let (_, counter) = c.counter_key(&t);
             assert!(counter > object, "{counter} sorts after {object}");
             assert!(counter.starts_with(c.prefix));
-            assert_eq!(c.index_pk(&t), format!("T#store_01ABC#test{}", c.index));
+            assert_eq!(c.index_pk(&t), format!("T#store_01ABC000000000000000000000#test{}", c.index));
         }
-        assert_eq!(PRODUCTS.key(&t, "prod_1"), pair("T#store_01ABC#test", "PRODUCT#prod_1"));
-        assert_eq!(PRODUCTS.counter_key(&t), pair("T#store_01ABC#test", "PRODUCT#~COUNT"));
-        assert_eq!(ORDERS.counter_key(&t), pair("T#store_01ABC#test", "ORDER#~COUNT#0"), "sharded");
-        assert_eq!(DELIVERIES.index_pk(&t), "T#store_01ABC#test#WHDELIVERY");
-        assert_eq!(ORDERS.counter_shard_key(&t, 3), pair("T#store_01ABC#test", "ORDER#~COUNT#3"));
+        assert_eq!(
+            PRODUCTS.key(&t, "prod_1"),
+            pair("T#store_01ABC000000000000000000000#test", "PRODUCT#prod_1")
+        );
+        assert_eq!(
+            PRODUCTS.counter_key(&t),
+            pair("T#store_01ABC000000000000000000000#test", "PRODUCT#~COUNT")
+        );
+        assert_eq!(
+            ORDERS.counter_key(&t),
+            pair("T#store_01ABC000000000000000000000#test", "ORDER#~COUNT#0"),
+            "sharded"
+        );
+        assert_eq!(DELIVERIES.index_pk(&t), "T#store_01ABC000000000000000000000#test#WHDELIVERY");
+        assert_eq!(
+            ORDERS.counter_shard_key(&t, 3),
+            pair("T#store_01ABC000000000000000000000#test", "ORDER#~COUNT#3")
+        );
         assert!(ORDERS.counter_shard_key(&t, 7).1 > ORDERS.key(&t, "ord_zzzzzzzzzzzzzzzzzzzzzzzzzz").1);
     }
 
@@ -272,8 +286,8 @@ mod tests {
         let t = tenant(Mode::Live);
         assert_eq!(store_key("store_1"), pair("STORE#store_1", "STORE"));
         assert_eq!(api_key_key("ab12"), pair("KEY#ab12", "KEY"));
-        assert_eq!(api_key_index_pk(&t), "T#store_01ABC#live#APIKEY");
-        assert_eq!(api_key_counter_key(&t), pair("T#store_01ABC#live", "APIKEY#~COUNT"));
+        assert_eq!(api_key_index_pk(&t), "T#store_01ABC000000000000000000000#live#APIKEY");
+        assert_eq!(api_key_counter_key(&t), pair("T#store_01ABC000000000000000000000#live", "APIKEY#~COUNT"));
         assert_eq!(coupon_code_key(&t, "summer20").1, "COUPONCODE#summer20");
         assert_eq!(customer_email_key(&t, "Ann@Example.com").1, "CUSTOMEREMAIL#ann@example.com");
         assert_eq!(order_number_key(&t).1, "SEQ#ORDER");
@@ -281,17 +295,23 @@ mod tests {
         assert_eq!(idempotency_key(&t, "import-1").1, "IDEM#import-1");
         assert_eq!(stripe_payment_key("pi_1"), pair("STRIPEPI#pi_1", "STRIPEPI"));
         assert_eq!(download_key("f00d"), pair("DOWNLOAD#f00d", "DOWNLOAD"));
-        assert_eq!((rate_bucket_pk(&t).as_str(), RATE_SK), ("RATE#store_01ABC#live", "RATE"));
-        assert_eq!(pool_pk(&t, "prod_1"), "T#store_01ABC#live#POOL#prod_1");
+        assert_eq!(
+            (rate_bucket_pk(&t).as_str(), RATE_SK),
+            ("RATE#store_01ABC000000000000000000000#live", "RATE")
+        );
+        assert_eq!(pool_pk(&t, "prod_1"), "T#store_01ABC000000000000000000000#live#POOL#prod_1");
         assert_eq!(pool_sk("-", "KEY-1"), pool_sk("-", "KEY-1"), "one serial, one place in a lane");
         assert!(pool_sk("var_1", "KEY-1").starts_with("var_1#") && pool_sk("var_1", "KEY-1").len() == 6 + 32);
         assert_ne!(pool_sk("-", "KEY-1"), pool_sk("-", "KEY-2"));
-        assert_eq!(parked_pk(&t, "ord_1"), "T#store_01ABC#live#PARKED#ord_1");
+        assert_eq!(parked_pk(&t, "ord_1"), "T#store_01ABC000000000000000000000#live#PARKED#ord_1");
         assert_eq!(
             hold_key(&t, "prod_1", "net:203.0.113.9"),
-            pair("T#store_01ABC#live#HOLD#prod_1", "net:203.0.113.9")
+            pair("T#store_01ABC000000000000000000000#live#HOLD#prod_1", "net:203.0.113.9")
         );
-        assert_eq!(client_bucket_pk(&t, "203.0.113.9"), "RATE#store_01ABC#live#client#203.0.113.9");
+        assert_eq!(
+            client_bucket_pk(&t, "203.0.113.9"),
+            "RATE#store_01ABC000000000000000000000#live#client#203.0.113.9"
+        );
         assert_eq!(
             [Watch::UnpaidOrders, Watch::Outbox, Watch::Deliveries, Watch::Goods].map(Watch::partition),
             ["PENDING", "OUTBOX", "WEBHOOK", "GOODS"]
@@ -300,10 +320,16 @@ mod tests {
 
     #[test]
     fn the_pending_index_sorts_by_due_time_whatever_the_tenant() {
-        let (a, b) = (tenant(Mode::Live), Tenant { store_id: "store_00000".into(), mode: Mode::Test });
+        let (a, b) = (
+            tenant(Mode::Live),
+            Tenant {
+                store_id: StoreId::parse("store_00000000000000000000000000").unwrap(),
+                mode: Mode::Test,
+            },
+        );
         let early = pending_sk(Timestamp::from_millis(999), &a, "ord_z");
         let late = pending_sk(Timestamp::from_millis(1_000), &b, "ord_a");
-        assert_eq!(early, "000000000000999#T#store_01ABC#live#ord_z");
+        assert_eq!(early, "000000000000999#T#store_01ABC000000000000000000000#live#ord_z");
         assert!(early < late);
         assert!(early < pending_time(Timestamp::from_millis(1_000)), "due once its time has passed");
         assert!(late >= pending_time(Timestamp::from_millis(1_000)));

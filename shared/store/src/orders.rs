@@ -384,7 +384,8 @@ impl Db {
             Some("test") => sellvy_models::Mode::Test,
             _ => return Ok(None),
         };
-        Ok(text("store_id").zip(text("order_id")).map(|(store_id, id)| (Tenant { store_id, mode }, id)))
+        let store_id = text("store_id").and_then(|s| sellvy_models::id::StoreId::parse(&s));
+        Ok(store_id.zip(text("order_id")).map(|(store_id, id)| (Tenant { store_id, mode }, id)))
     }
 
     /// Writes an order's new state if nobody changed it since `old` was read, with its events.
@@ -545,6 +546,6 @@ impl Db {
     }
 
     pub async fn get_orders(&self, t: &Tenant, ids: &[String]) -> Result<Vec<Order>, StoreError> {
-        self.get_many(ORDERS, t, ids, |o: &Order| o.id.clone()).await
+        self.get_many(ORDERS, t, ids, |o: &Order| o.id.to_string()).await
     }
 }

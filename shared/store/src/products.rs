@@ -163,7 +163,7 @@ impl Db {
     /// open orders held), under its version. Safe to repeat: the items' keys are the serials'.
     async fn move_inline_serials(&self, t: &Tenant, p: &Product) -> Result<(), StoreError> {
         let lanes = std::iter::once((sellvy_models::pool::PRODUCT_LANE.to_string(), &p.serials))
-            .chain(p.variants.iter().map(|v| (v.id.clone(), &v.serials)));
+            .chain(p.variants.iter().map(|v| (v.id.to_string(), &v.serials)));
         let mut bytes = 0u64;
         let mut longest = p.serial_len_max;
         for (lane, serials) in lanes {
@@ -193,7 +193,7 @@ impl Db {
             .map(|v| {
                 let available = v.available.unwrap_or(0);
                 (
-                    v.id.clone(),
+                    v.id.to_string(),
                     LaneStock { available, held: (v.serials.len() as u64).saturating_sub(available) },
                 )
             })
@@ -243,7 +243,7 @@ impl Db {
 
     /// Whole products by id, in the order asked (at most 100; ids not found are skipped).
     pub async fn get_products(&self, t: &Tenant, ids: &[String]) -> Result<Vec<Product>, StoreError> {
-        self.get_many(PRODUCTS, t, ids, |p: &Product| p.id.clone()).await
+        self.get_many(PRODUCTS, t, ids, |p: &Product| p.id.to_string()).await
     }
 
     /// Asserts, inside another object's transaction, that these products exist (each failure
@@ -251,7 +251,7 @@ impl Db {
     pub(crate) fn products_exist(
         &self,
         t: &Tenant,
-        ids: &[String],
+        ids: &[sellvy_models::id::ProductId],
         field: &str,
     ) -> Result<Vec<Write>, StoreError> {
         ids.iter()

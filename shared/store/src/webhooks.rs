@@ -135,7 +135,7 @@ impl Db {
         t: &Tenant,
         ids: &[String],
     ) -> Result<Vec<WebhookDelivery>, StoreError> {
-        self.get_many(DELIVERIES, t, ids, |d: &WebhookDelivery| d.id.clone()).await
+        self.get_many(DELIVERIES, t, ids, |d: &WebhookDelivery| d.id.to_string()).await
     }
 
     /// Every delivery's summary, oldest first (the log's filters).

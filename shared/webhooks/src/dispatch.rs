@@ -153,7 +153,7 @@ impl Webhooks {
             }
         }
         queue.send(&messages, now).await?;
-        let done: Vec<(Tenant, String)> = events.iter().map(|(t, e)| (t.clone(), e.id.clone())).collect();
+        let done: Vec<(Tenant, String)> = events.iter().map(|(t, e)| (t.clone(), e.id.to_string())).collect();
         self.db.mark_dispatched(&done).await?;
         Ok(messages.len())
     }
@@ -278,7 +278,7 @@ impl Webhooks {
     pub async fn queue_by_hand(
         &self,
         t: &Tenant,
-        deliveries: &[(String, u32)],
+        deliveries: &[(sellvy_models::id::WebhookDeliveryId, u32)],
     ) -> Result<usize, DispatchError> {
         let now = Timestamp::now();
         let messages: Vec<AttemptMessage> =

@@ -43,7 +43,7 @@ mod tests {
 
     #[test]
     fn a_set_aside_item_is_one_embedded_metric_line() {
-        let t = Tenant { store_id: "store_1".into(), mode: sellvy_models::Mode::Live };
+        let t = Tenant { store_id: sellvy_models::id::StoreId::new(), mode: sellvy_models::Mode::Live };
         let line = set_aside_line("delivery", &t, "whd_1", "too large", Timestamp::from_millis(1_000));
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Sellvy");

@@ -5,6 +5,7 @@
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use sellvy_models::Tenant;
+use sellvy_models::id::{StoreId, WebhookDeliveryId};
 use sellvy_models::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -14,8 +15,8 @@ pub const SQS_MAX_DELAY_SECS: u32 = 900;
 /// One attempt to make.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttemptMessage {
-    pub delivery_id: String,
-    pub store_id: String,
+    pub delivery_id: WebhookDeliveryId,
+    pub store_id: StoreId,
     pub mode: sellvy_models::Mode,
     /// The automatic attempt (1-based); 0 for a retry by hand.
     pub attempt: u32,
@@ -28,9 +29,14 @@ pub struct AttemptMessage {
 }
 
 impl AttemptMessage {
-    pub fn new(t: &Tenant, delivery_id: &str, attempt: u32, due_at: Timestamp) -> AttemptMessage {
+    pub fn new(
+        t: &Tenant,
+        delivery_id: &WebhookDeliveryId,
+        attempt: u32,
+        due_at: Timestamp,
+    ) -> AttemptMessage {
         AttemptMessage {
-            delivery_id: delivery_id.to_string(),
+            delivery_id: delivery_id.clone(),
             store_id: t.store_id.clone(),
             mode: t.mode,
             attempt,
@@ -40,7 +46,12 @@ impl AttemptMessage {
     }
 
     /// A retry by hand of a delivery that has had `attempts` attempts.
-    pub fn by_hand(t: &Tenant, delivery_id: &str, attempts: u32, now: Timestamp) -> AttemptMessage {
+    pub fn by_hand(
+        t: &Tenant,
+        delivery_id: &WebhookDeliveryId,
+        attempts: u32,
+        now: Timestamp,
+    ) -> AttemptMessage {
         AttemptMessage { after_attempts: Some(attempts), ..AttemptMessage::new(t, delivery_id, 0, now) }
     }
 

@@ -101,7 +101,8 @@ async fn main() {
     .await
     .unwrap();
     let key = store["keys"]["test"]["key"].as_str().unwrap().to_string();
-    let tenant = Tenant { store_id: store["store_id"].as_str().unwrap().to_string(), mode: Mode::Test };
+    let store_id = sellvy_models::id::StoreId::parse(store["store_id"].as_str().unwrap()).unwrap();
+    let tenant = Tenant { store_id, mode: Mode::Test };
     // Warm the key's last_used_at so it does not add a write to the first sample.
     let _ = http.get(format!("{base}/products")).bearer_auth(&key).send().await;
 

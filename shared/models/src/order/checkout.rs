@@ -202,7 +202,7 @@ impl Order {
         let fraud_score = fraud_score(&req.email, q, total, currency, first_purchase);
         let token = format!("ot_{}", id::random_base62(40));
         let order = Order {
-            id: id::new_id("ord_"),
+            id: crate::id::OrderId::new(),
             number,
             status: OrderStatus::Pending,
             payment_status: PaymentStatus::Pending,
@@ -232,7 +232,8 @@ impl Order {
             customer_id: None,
             refunded_minor: 0,
             refund_reason: None,
-            variant: variant.map(|v| crate::wire::OrderVariant { id: v.id.clone(), title: v.title.clone() }),
+            variant: variant
+                .map(|v| crate::wire::OrderVariant { id: v.id.to_string(), title: v.title.clone() }),
             payment_id: None,
             payment_error: None,
             dispute: None,

@@ -164,12 +164,12 @@ pub struct CustomerDetails {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Order {
-    pub id: String,
+    pub id: crate::id::OrderId,
     /// `ORD-<number>`, unique per store and mode.
     pub number: u64,
     pub status: OrderStatus,
     pub payment_status: PaymentStatus,
-    pub product_id: String,
+    pub product_id: crate::id::ProductId,
     pub product_title: String,
     pub product_type: ProductType,
     pub quantity: u32,
@@ -181,7 +181,7 @@ pub struct Order {
     pub customer_email: String,
     pub custom_fields: Map<String, Value>,
     pub customer: Option<CustomerDetails>,
-    pub coupon_id: Option<String>,
+    pub coupon_id: Option<crate::id::CouponId>,
     pub coupon_code: Option<String>,
     pub gateway: String,
     /// Units of stock this order holds until it is paid, cancelled or expires.
@@ -197,7 +197,7 @@ pub struct Order {
     pub version: u64,
     /// The buyer's customer record (set when paid).
     #[serde(default)]
-    pub customer_id: Option<String>,
+    pub customer_id: Option<crate::id::CustomerId>,
     /// Refunded so far, in minor units.
     #[serde(default)]
     pub refunded_minor: i64,
@@ -256,7 +256,13 @@ impl Order {
 
     /// The order paid and its goods delivered (serials handed out, the seller's note, a
     /// download link); dynamic goods are generated next, so the order waits in `processing`.
-    pub fn paid(&self, goods: Goods, payment: &Payment, customer_id: &str, now: Timestamp) -> Order {
+    pub fn paid(
+        &self,
+        goods: Goods,
+        payment: &Payment,
+        customer_id: &crate::id::CustomerId,
+        now: Timestamp,
+    ) -> Order {
         let delivered = GoodsDelivery { status: GoodsStatus::Delivered, ..GoodsDelivery::pending() };
         let (status, delivery) = match goods {
             Goods::Serials(items) => (OrderStatus::Completed, GoodsDelivery { items, ..delivered }),
@@ -271,7 +277,7 @@ impl Order {
             Goods::Dynamic => (OrderStatus::Processing, GoodsDelivery::pending()),
         };
         Order {
-            customer_id: Some(customer_id.to_string()),
+            customer_id: Some(customer_id.clone()),
             status,
             payment_status: PaymentStatus::Paid,
             payment_id: Some(payment.reference()),
@@ -473,13 +479,13 @@ impl Order {
     pub fn to_object(&self) -> crate::wire::OrderObject {
         let c = self.currency();
         crate::wire::OrderObject {
-            id: self.id.clone(),
+            id: self.id.to_string(),
             order_number: self.order_number(),
             status: self.status,
             payment_status: self.payment_status,
             customer_email: self.customer_email.clone(),
             product: crate::wire::OrderProduct {
-                id: self.product_id.clone(),
+                id: self.product_id.to_string(),
                 title: self.product_title.clone(),
             },
             quantity: self.quantity,
@@ -494,7 +500,7 @@ impl Order {
             fraud_score: self.fraud_score,
             refunded: amount(self.refunded_minor, c),
             refund_reason: self.refund_reason.clone(),
-            customer_id: self.customer_id.clone(),
+            customer_id: self.customer_id.as_ref().map(|c| c.to_string()),
             delivery: crate::wire::OrderDelivery {
                 status: self.delivery.status,
                 item_count: self.delivery.items.len() as u64,

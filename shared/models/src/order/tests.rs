@@ -12,7 +12,10 @@ fn paid_order(gateway: &str) -> Order {
     .unwrap();
     let now = Timestamp::now();
     let placed = Order::place(&req, &product, None, 1, now, false).unwrap();
-    Order { gateway: gateway.into(), ..placed.order.paid(Goods::Note(None), &Payment::Sandbox, "cus_1", now) }
+    Order {
+        gateway: gateway.into(),
+        ..placed.order.paid(Goods::Note(None), &Payment::Sandbox, &crate::id::CustomerId::new(), now)
+    }
 }
 
 #[test]
@@ -80,20 +83,27 @@ fn a_placed_order_holds_its_stock_until_paid_or_ended() {
 #[test]
 fn paying_delivers_each_kind_of_goods_and_releases_the_hold() {
     let (order, _) = pending_order("serials", serde_json::json!({}));
-    let paid = order.paid(Goods::Serials(vec!["K1".into(), "K2".into()]), &Payment::Sandbox, "cus_1", at(5));
+    let buyer = crate::id::CustomerId::new();
+    let paid = order.paid(Goods::Serials(vec!["K1".into(), "K2".into()]), &Payment::Sandbox, &buyer, at(5));
     assert_eq!((paid.status, paid.payment_status), (OrderStatus::Completed, PaymentStatus::Paid));
     assert_eq!(paid.delivery.status, GoodsStatus::Delivered);
     assert_eq!(paid.delivery.items, ["K1", "K2"]);
     assert_eq!((paid.reserved, paid.version), (0, 2));
     assert_eq!(paid.payment_id.as_deref(), Some("sandbox"));
-    assert_eq!(paid.customer_id.as_deref(), Some("cus_1"));
+    assert_eq!(paid.customer_id.as_ref(), Some(&buyer));
     assert!(!paid.awaits_payment(), "a paid order takes no second payment");
 
     let stripe = Payment::Stripe { payment_intent: "pi_1".into() };
-    let note = order.paid(Goods::Note(Some("See you Monday".into())), &stripe, "cus_1", at(5));
+    let note =
+        order.paid(Goods::Note(Some("See you Monday".into())), &stripe, &crate::id::CustomerId::new(), at(5));
     assert_eq!(note.delivery.note.as_deref(), Some("See you Monday"));
     assert_eq!(note.payment_id.as_deref(), Some("pi_1"));
-    let file = order.paid(Goods::Download { token: "dl_x".into() }, &Payment::Sandbox, "cus_1", at(5));
+    let file = order.paid(
+        Goods::Download { token: "dl_x".into() },
+        &Payment::Sandbox,
+        &crate::id::CustomerId::new(),
+        at(5),
+    );
     assert_eq!(file.delivery.download_url.as_deref(), Some("/v1/storefront/downloads/dl_x"));
 }
 
@@ -101,7 +111,7 @@ fn paying_delivers_each_kind_of_goods_and_releases_the_hold() {
 fn dynamic_goods_wait_in_processing_until_the_sellers_server_answers() {
     let (order, _) =
         pending_order("dynamic", serde_json::json!({"dynamic_url": "https://seller.example.com/goods"}));
-    let paid = order.paid(Goods::Dynamic, &Payment::Sandbox, "cus_1", at(1));
+    let paid = order.paid(Goods::Dynamic, &Payment::Sandbox, &crate::id::CustomerId::new(), at(1));
     assert_eq!((paid.status, paid.delivery.status), (OrderStatus::Processing, GoodsStatus::Pending));
     assert!(paid.awaits_delivery());
 
@@ -126,7 +136,9 @@ fn dynamic_goods_wait_in_processing_until_the_sellers_server_answers() {
 fn paid_goods_stay_watched_until_delivered_or_given_up() {
     let (order, _) =
         pending_order("dynamic", serde_json::json!({"dynamic_url": "https://seller.example.com/goods"}));
-    let paid = order.paid(Goods::Dynamic, &Payment::Sandbox, "cus_1", at(1)).goods_due_by(at(61));
+    let paid = order
+        .paid(Goods::Dynamic, &Payment::Sandbox, &crate::id::CustomerId::new(), at(1))
+        .goods_due_by(at(61));
     assert!(!paid.goods_due(at(60)) && paid.goods_due(at(61)), "the sweeper steps in after the grace");
     // A call in flight: the sweeper steps in once it can no longer be alive.
     let sending = paid.delivering(at(100));
@@ -148,7 +160,12 @@ fn paid_goods_stay_watched_until_delivered_or_given_up() {
     assert_eq!(done.delivery.retry_at, None);
     // A paid order of other goods is never watched.
     let (serials, _) = pending_order("serials", serde_json::json!({}));
-    let paid = serials.paid(Goods::Serials(vec!["K".into()]), &Payment::Sandbox, "cus_1", at(1));
+    let paid = serials.paid(
+        Goods::Serials(vec!["K".into()]),
+        &Payment::Sandbox,
+        &crate::id::CustomerId::new(),
+        at(1),
+    );
     assert_eq!(paid.goods_due_by(at(2)).delivery.retry_at, None);
 }
 
@@ -169,7 +186,7 @@ fn an_unpaid_order_ends_by_cancel_or_failed_payment_and_only_then() {
     assert_eq!((expired.status, expired.payment_status), (OrderStatus::Cancelled, PaymentStatus::Failed));
     assert_eq!(expired.reserved, 0);
 
-    let paid = order.paid(Goods::Note(None), &Payment::Sandbox, "cus_1", at(1));
+    let paid = order.paid(Goods::Note(None), &Payment::Sandbox, &crate::id::CustomerId::new(), at(1));
     assert_eq!(
         paid.cancelled(at(2)).unwrap_err().errors[0].field,
         "id",
@@ -185,8 +202,12 @@ fn an_unpaid_order_ends_by_cancel_or_failed_payment_and_only_then() {
 #[test]
 fn refunds_never_exceed_what_was_paid_and_a_dispute_is_recorded() {
     let (order, _) = pending_order("service", serde_json::json!({}));
-    let paid =
-        order.paid(Goods::Note(None), &Payment::Stripe { payment_intent: "pi_1".into() }, "cus_1", at(1));
+    let paid = order.paid(
+        Goods::Note(None),
+        &Payment::Stripe { payment_intent: "pi_1".into() },
+        &crate::id::CustomerId::new(),
+        at(1),
+    );
     let e = paid.refund(Some(2001), None, at(2)).unwrap_err();
     assert_eq!(e.errors[0].field, "amount");
     assert!(e.errors[0].message.contains("20.00"), "{e}");

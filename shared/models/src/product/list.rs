@@ -83,7 +83,7 @@ impl ProductListQuery {
     pub fn matches(&self, p: &ProductSummary) -> bool {
         self.search.as_ref().is_none_or(|s| p.title.to_lowercase().contains(&s.to_lowercase()))
             && self.product_type.is_none_or(|t| t == p.product_type)
-            && self.category_id.as_ref().is_none_or(|c| p.category_id.as_ref() == Some(c))
+            && self.category_id.as_deref().is_none_or(|c| p.category_id.as_deref() == Some(c))
             && self.visible.is_none_or(|v| v == p.is_visible)
     }
 
@@ -110,12 +110,12 @@ impl ProductListQuery {
 /// read whole products.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductSummary {
-    pub id: String,
+    pub id: crate::id::ProductId,
     pub title: String,
     #[serde(rename = "type")]
     pub product_type: ProductType,
     pub price_minor: i64,
-    pub category_id: Option<String>,
+    pub category_id: Option<crate::id::CategoryId>,
     pub is_visible: bool,
     pub total_sold: u64,
     #[serde(default)]

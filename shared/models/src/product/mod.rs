@@ -3,7 +3,6 @@
 
 use crate::apikey::Mode;
 use crate::error::ValidationError;
-use crate::id;
 use crate::input::{Input, check_url};
 use crate::money::{self, Currency, Money};
 use crate::page::{QueryParams, SortOrder};
@@ -92,7 +91,7 @@ pub struct CustomField {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variant {
-    pub id: String,
+    pub id: crate::id::VariantId,
     pub title: String,
     pub price_minor: i64,
     /// Serials kept in the product before serials had pools (read only: the store moves them
@@ -132,14 +131,14 @@ impl From<Stock> for StockLevel {
 /// A product as stored. Built only by [`ProductInput`] parsing, so it always satisfies the rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Product {
-    pub id: String,
+    pub id: crate::id::ProductId,
     pub title: String,
     pub description: Option<String>,
     #[serde(rename = "type")]
     pub product_type: ProductType,
     pub price_minor: i64,
     pub currency: String,
-    pub category_id: Option<String>,
+    pub category_id: Option<crate::id::CategoryId>,
     pub is_visible: bool,
     pub images: Vec<String>,
     pub file_url: Option<String>,
@@ -347,7 +346,7 @@ impl Product {
             .variants
             .iter()
             .map(|v| VariantObject {
-                id: v.id.clone(),
+                id: v.id.to_string(),
                 title: v.title.clone(),
                 price: amount(v.price_minor),
                 stock: self.variant_stock(v).into(),
@@ -355,13 +354,13 @@ impl Product {
             })
             .collect();
         ProductObject {
-            id: self.id.clone(),
+            id: self.id.to_string(),
             title: self.title.clone(),
             description: self.description.clone(),
             product_type: self.product_type,
             price: amount(self.price_minor),
             currency: self.currency.clone(),
-            category_id: self.category_id.clone(),
+            category_id: self.category_id.as_ref().map(ToString::to_string),
             is_visible: self.is_visible,
             images: self.images.clone(),
             file_url: self.file_url.clone(),
@@ -410,13 +409,13 @@ impl Product {
             (Stock::Count(_), true) => PublicStock::Label("in stock".into()),
         };
         PublicProduct {
-            id: self.id.clone(),
+            id: self.id.to_string(),
             title: self.title.clone(),
             description: self.description.clone(),
             product_type: self.product_type,
             price: amount(self.price_minor),
             currency: self.currency.clone(),
-            category_id: self.category_id.clone(),
+            category_id: self.category_id.as_ref().map(ToString::to_string),
             images: self.images.clone(),
             stock: show(self.stock()),
             gateways: self.gateways.clone(),
@@ -430,7 +429,7 @@ impl Product {
                 .variants
                 .iter()
                 .map(|v| PublicVariant {
-                    id: v.id.clone(),
+                    id: v.id.to_string(),
                     title: v.title.clone(),
                     price: amount(v.price_minor),
                     stock: show(self.variant_stock(v)),

@@ -128,15 +128,15 @@ impl Product {
                 ));
             }
             if gone || !per_variant {
-                change.lanes_removed.push(old.id.clone());
+                change.lanes_removed.push(old.id.to_string());
                 if self.stock_per_variant() {
-                    pools.lanes.insert(old.id.clone(), Vec::new());
+                    pools.lanes.insert(old.id.to_string(), Vec::new());
                 }
             }
         }
         for (n, v) in updated.variants.iter().enumerate() {
             let held = self.lane(&v.id).held;
-            if let Some(wanted) = pools.lanes.get(&v.id)
+            if let Some(wanted) = pools.lanes.get(v.id.as_str())
                 && (wanted.len() as u64) < held
             {
                 errors.push(crate::FieldError::new(
@@ -147,8 +147,8 @@ impl Product {
                     ),
                 ));
             }
-            if per_variant && !self.vstock.contains_key(&v.id) {
-                change.lanes_added.push(v.id.clone());
+            if per_variant && !self.vstock.contains_key(v.id.as_str()) {
+                change.lanes_added.push(v.id.to_string());
             }
         }
         if !errors.is_empty() {
@@ -226,12 +226,10 @@ fn parse_product(
         Money::parse("price", &p, price_currency).map_err(|e| i.error("price", e.message)).ok()
     });
     let category_id = i.take_str("category_id").and_then(|c| {
-        if id::looks_like("cat_", &c) {
-            Some(c)
-        } else {
+        crate::id::CategoryId::parse(&c).or_else(|| {
             i.error("category_id", "must be a category id (cat_…)");
             None
-        }
+        })
     });
     let is_visible = i.bool("is_visible").unwrap_or(true);
     let images = i.string_list("images", MAX_IMAGES, 2048).unwrap_or_default();
@@ -358,7 +356,7 @@ fn parse_product(
 
     let now = Timestamp::now();
     Ok(Product {
-        id: id::new_id("prod_"),
+        id: crate::id::ProductId::new(),
         title: title.unwrap_or_default(),
         description,
         product_type: product_type.unwrap_or(ProductType::Service),
@@ -406,7 +404,7 @@ fn parse_product(
             _ => None,
         };
         if p.stock_per_variant() {
-            p.vstock = p.variants.iter().map(|v| (v.id.clone(), LaneStock::default())).collect();
+            p.vstock = p.variants.iter().map(|v| (v.id.to_string(), LaneStock::default())).collect();
         }
         (p, pools)
     })
@@ -511,17 +509,19 @@ fn parse_variants(
             continue;
         };
         let id = match v.take_str("id") {
-            None => Some(id::new_id("var_")),
+            None => Some(crate::id::VariantId::new()),
             Some(id) => {
-                let known = existing.is_some_and(|p| p.variants.iter().any(|x| x.id == id));
-                if !known {
-                    v.error("id", "is not a variant of this product (omit id to add a new variant)");
-                    None
-                } else if !ids.insert(id.clone()) {
-                    v.error("id", "is listed twice");
-                    None
-                } else {
-                    Some(id)
+                let known = existing.and_then(|p| p.variants.iter().find(|x| x.id == id));
+                match known {
+                    None => {
+                        v.error("id", "is not a variant of this product (omit id to add a new variant)");
+                        None
+                    }
+                    Some(_) if !ids.insert(id.clone()) => {
+                        v.error("id", "is listed twice");
+                        None
+                    }
+                    Some(x) => Some(x.id.clone()),
                 }
             }
         };
@@ -551,7 +551,7 @@ fn parse_variants(
         v.require("price");
         if let (Some(id), Some(title), Some(price)) = (id, title, price) {
             if let Some(serials) = serials {
-                pools.lanes.insert(id.clone(), serials);
+                pools.lanes.insert(id.to_string(), serials);
             }
             out.push(Variant { id, title, price_minor: price.minor, serials: Vec::new(), available: None });
         }

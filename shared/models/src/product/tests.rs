@@ -212,11 +212,11 @@ fn a_product_stays_small_enough_for_a_full_list_page() {
 fn variants_count_their_own_stock_and_a_removed_one_gives_its_pool_up() {
     let p = made(json!({"title": "G", "type": "serials", "price": 10,
                "variants": [{"title": "EU", "price": 9, "info": "E1,E2"}, {"title": "US", "price": 10, "info": "U1"}]}));
-    let (eu, us) = (p.variants[0].id.clone(), p.variants[1].id.clone());
+    let (eu, us) = (p.variants[0].id.to_string(), p.variants[1].id.to_string());
     assert_eq!((p.lane(&eu).available, p.lane(&us).available), (2, 1));
     let (u, pools, change) =
         p.apply_update(json!({"variants": [{"id": eu, "title": "EU", "price": 9}, {"title": "UK", "price": 8, "info": "K1"}]}), Mode::Test).unwrap();
-    let uk = u.variants[1].id.clone();
+    let uk = u.variants[1].id.to_string();
     assert_eq!(change.lanes_removed, std::slice::from_ref(&us));
     assert_eq!(change.lanes_added, std::slice::from_ref(&uk));
     assert_eq!(pools.lanes[&us], Vec::<String>::new(), "the removed variant's pool is emptied");

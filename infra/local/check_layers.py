@@ -4,7 +4,8 @@
 - No crate below the HTTP layer reaches `sellvy-api`, directly or through another crate.
 - Only the store crate has the DynamoDB SDK among its normal dependencies (test-only
   dependencies aside).
-- The domain (models) knows neither AWS nor HTTP; the application layer knows no HTTP server.
+- The domain (models) and the wire types know neither AWS nor HTTP; the application layer
+  knows no HTTP server; the SDK depends on the wire types, not on the domain.
 
 Exits 1 and names every breach.
 """
@@ -13,14 +14,18 @@ import subprocess
 import sys
 
 BELOW_HTTP = [
-    "sellvy-models", "sellvy-store", "sellvy-app", "sellvy-payments", "sellvy-webhooks",
+    "sellvy-wire", "sellvy-models", "sellvy-store", "sellvy-app", "sellvy-payments", "sellvy-webhooks",
     "sellvy-sweeper", "sellvy-webhook-dispatcher", "sellvy-sdk",
 ]
 ONLY_STORE = "aws-sdk-dynamodb"
 HTTP_SERVER = {"axum", "lambda_http", "tower-http", "utoipa-axum"}
 # What each crate must not have among its normal dependencies (direct).
 FORBIDDEN = {
+    "sellvy-wire": HTTP_SERVER | {"reqwest", "aws-config", "aws-sdk-dynamodb", "aws-sdk-sqs", "lambda_runtime",
+                    "sellvy-models"},
     "sellvy-models": HTTP_SERVER | {"reqwest", "aws-config", "aws-sdk-dynamodb", "aws-sdk-sqs", "lambda_runtime"},
+    # The SDK speaks the contract only: the wire types, never the server's domain.
+    "sellvy-sdk": HTTP_SERVER | {"sellvy-models", "sellvy-store", "sellvy-app", "aws-sdk-dynamodb"},
     "sellvy-app": HTTP_SERVER,
     "sellvy-payments": HTTP_SERVER | {"aws-sdk-dynamodb", "aws-sdk-sqs"},
 }

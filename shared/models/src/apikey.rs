@@ -9,23 +9,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use crate::store::{ModeSettings, Plan, Store, new_delivery_secret};
-
-/// Live and test data of a store are fully separate; a key belongs to one mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    Live,
-    Test,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Live => "live",
-            Mode::Test => "test",
-        }
-    }
-}
+pub use sellvy_wire::{KeyKind, Mode, Permission};
 
 /// The store and mode every request acts in, derived from the authenticated key and never
 /// from the URL or body.
@@ -33,61 +17,6 @@ impl Mode {
 pub struct Tenant {
     pub store_id: crate::id::StoreId,
     pub mode: Mode,
-}
-
-/// What a key may do. Ordered: each level includes the ones before it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Permission {
-    /// GET requests only.
-    Read,
-    /// Reads, and writes of catalog resources (products, categories, coupons).
-    Write,
-    /// Everything, including refunds, blacklists, API keys and webhook endpoints.
-    Full,
-}
-
-impl Permission {
-    pub fn parse(s: &str) -> Option<Permission> {
-        match s {
-            "read" => Some(Permission::Read),
-            "write" => Some(Permission::Write),
-            "full" => Some(Permission::Full),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::Read => "read",
-            Permission::Write => "write",
-            Permission::Full => "full",
-        }
-    }
-    /// Whether a key with this permission may do what needs `needed`.
-    pub fn allows(self, needed: Permission) -> bool {
-        self >= needed
-    }
-}
-
-/// Secret keys (`sk_…`) drive the seller API from the seller's servers; publishable keys
-/// (`pk_…`) are safe to embed in storefronts and reach only the storefront routes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum KeyKind {
-    #[default]
-    Secret,
-    Publishable,
-}
-
-impl KeyKind {
-    fn prefix(self) -> &'static str {
-        match self {
-            KeyKind::Secret => "sk",
-            KeyKind::Publishable => "pk",
-        }
-    }
 }
 
 /// API keys (secret and publishable) one store may have per mode.

@@ -9,14 +9,7 @@ use crate::wire::{Amount, CouponObject};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum CouponType {
-    /// `value` percent off (0 < value ≤ 100, up to 2 decimals).
-    Percentage,
-    /// `value` off, in the store's currency.
-    Fixed,
-}
+pub use sellvy_wire::CouponType;
 
 /// Percentages are held in hundredths of a percent: 12.5 % is 1250.
 const PERCENT_EXPONENT: u32 = 2;

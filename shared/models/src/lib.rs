@@ -19,11 +19,13 @@ pub mod page;
 pub mod pool;
 pub mod product;
 pub mod ratelimit;
-pub mod signature;
+pub use sellvy_wire::signature;
 pub mod store;
-pub mod time;
+pub use sellvy_wire::time;
 pub mod webhook;
-pub mod wire;
+pub use sellvy_wire as wire;
+#[cfg(test)]
+mod wire_tests;
 
 pub use apikey::{ApiKey, KeySecret, Mode, Permission, Tenant};
 pub use category::Category;

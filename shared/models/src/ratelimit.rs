@@ -6,39 +6,37 @@
 //! request at `now` is allowed when `tat ≤ now + tau`; it then moves `tat` to
 //! `max(tat, now) + T`. So `burst` requests pass at once, then one per `T`.
 
-use serde::{Deserialize, Serialize};
+pub use sellvy_wire::RateLimit;
 
 const MICROS_PER_MINUTE: i64 = 60_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct RateLimit {
-    pub per_minute: u32,
-    pub burst: u32,
+/// The cell-rate algorithm on a [`RateLimit`] (see the module's doc).
+pub trait Gcra {
+    /// Microseconds between two requests at the sustained rate (`T`).
+    fn interval(self) -> i64;
+    /// How early a request may come (`tau`).
+    fn tolerance(self) -> i64;
+    /// The decision for a request at `now` that was allowed and moved the bucket to `tat`.
+    fn allowed(self, tat: i64, now: i64) -> Decision;
+    /// The decision for a request at `now` refused because the bucket is at `tat`.
+    fn refused(self, tat: i64, now: i64) -> Decision;
+    /// Whether a bucket at `tat` lets a request at `now` through.
+    fn admits(self, tat: i64, now: i64) -> bool;
 }
 
-impl RateLimit {
-    pub const FREE: RateLimit = RateLimit { per_minute: 60, burst: 10 };
-    pub const PRO: RateLimit = RateLimit { per_minute: 300, burst: 50 };
-    pub const BUSINESS: RateLimit = RateLimit { per_minute: 1000, burst: 100 };
-
-    /// A custom limit (Enterprise), if sane: at least 1 per minute, burst 1 ..= per_minute.
-    pub fn custom(per_minute: u32, burst: u32) -> Option<RateLimit> {
-        (per_minute >= 1 && burst >= 1 && burst <= per_minute && per_minute <= 1_000_000)
-            .then_some(RateLimit { per_minute, burst })
-    }
-
+impl Gcra for RateLimit {
     /// Microseconds between two requests at the sustained rate (`T`).
-    pub fn interval(self) -> i64 {
+    fn interval(self) -> i64 {
         MICROS_PER_MINUTE / self.per_minute as i64
     }
 
     /// How early a request may come (`tau`).
-    pub fn tolerance(self) -> i64 {
+    fn tolerance(self) -> i64 {
         self.interval() * (self.burst as i64 - 1)
     }
 
     /// The decision for a request at `now` that was allowed and moved the bucket to `tat`.
-    pub fn allowed(self, tat: i64, now: i64) -> Decision {
+    fn allowed(self, tat: i64, now: i64) -> Decision {
         let t = self.interval();
         let room = now + self.tolerance() + t - tat;
         Decision {
@@ -51,7 +49,7 @@ impl RateLimit {
     }
 
     /// The decision for a request at `now` refused because the bucket is at `tat`.
-    pub fn refused(self, tat: i64, now: i64) -> Decision {
+    fn refused(self, tat: i64, now: i64) -> Decision {
         Decision {
             allowed: false,
             limit: self.per_minute,
@@ -64,7 +62,7 @@ impl RateLimit {
     }
 
     /// Whether a bucket at `tat` lets a request at `now` through.
-    pub fn admits(self, tat: i64, now: i64) -> bool {
+    fn admits(self, tat: i64, now: i64) -> bool {
         tat <= now + self.tolerance()
     }
 }

@@ -9,37 +9,7 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Plans, which set the rate limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Plan {
-    Free,
-    Pro,
-    Business,
-    Enterprise,
-}
-
-impl Plan {
-    /// The plan's rate limit; Enterprise limits are set per store.
-    pub fn rate_limit(self) -> Option<crate::RateLimit> {
-        match self {
-            Plan::Free => Some(crate::RateLimit::FREE),
-            Plan::Pro => Some(crate::RateLimit::PRO),
-            Plan::Business => Some(crate::RateLimit::BUSINESS),
-            Plan::Enterprise => None,
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Plan> {
-        match s {
-            "free" => Some(Plan::Free),
-            "pro" => Some(Plan::Pro),
-            "business" => Some(Plan::Business),
-            "enterprise" => Some(Plan::Enterprise),
-            _ => None,
-        }
-    }
-}
+pub use sellvy_wire::Plan;
 
 /// A store: the tenant that owns keys and data. Its name, plan, currency and limit are the
 /// store's; its storefront and checkout settings and its delivery secret are per mode, so a

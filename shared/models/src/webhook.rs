@@ -8,6 +8,8 @@ use crate::input::{Input, check_url};
 use crate::page::{PageRequest, QueryParams, enum_param};
 use crate::time::Timestamp;
 use crate::{Event, Mode};
+
+pub use sellvy_wire::{AttemptRecord, WebhookDeliveryStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -168,35 +170,6 @@ impl Endpoint {
             previous_secret_expires_at: self.previous_secret_until.filter(|u| *u > Timestamp::now()),
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum WebhookDeliveryStatus {
-    /// Waiting for its next attempt (the first one included).
-    Scheduled,
-    /// An attempt is in flight.
-    Sending,
-    Delivered,
-    /// Every automatic attempt failed (or the endpoint was deleted or disabled); retry by hand.
-    Failed,
-}
-
-/// One attempt at a delivery, as the log shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct AttemptRecord {
-    /// 1 to 5 for the automatic ladder; manual retries continue the count.
-    pub number: u32,
-    pub at: Timestamp,
-    pub status_code: Option<u16>,
-    pub duration_ms: u64,
-    /// `timeout`, `connection`, `http_status`, `refused` (SSRF guard), `body`, `interrupted`.
-    pub error_kind: Option<String>,
-    pub error: Option<String>,
-    /// The first KiB of the receiver's answer.
-    pub response_body: String,
-    /// Made by hand (`POST /webhook_deliveries/{id}/retry` or `retry_failed`).
-    pub manual: bool,
 }
 
 /// One event on its way to one endpoint.

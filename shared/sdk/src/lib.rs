@@ -12,16 +12,14 @@
 //! # Ok(()) }
 //! ```
 //!
-//! It uses the very types the server answers with (`sellvy_models::wire`), retries 429 (after
+//! It uses the very types the server answers with (`sellvy_wire`), retries 429 (after
 //! `Retry-After`) and 5xx/connection errors with backoff, and sends every POST with an
 //! `Idempotency-Key` that its retries reuse, so a retry never creates twice.
 
 pub mod webhooks;
 
-pub use sellvy_models::apikey::KeyKind;
-pub use sellvy_models::coupon::CouponType;
-pub use sellvy_models::wire;
-pub use sellvy_models::{EventType, Mode, Permission, ProductType};
+pub use sellvy_wire as wire;
+pub use sellvy_wire::{CouponType, EventType, KeyKind, Mode, Permission, ProductType};
 
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -121,8 +119,7 @@ impl Client {
         body: Option<serde_json::Value>,
     ) -> Result<Option<Vec<u8>>> {
         // One key per logical call: every retry of this POST carries it.
-        let idempotency_key =
-            (method == Method::POST).then(|| format!("sdk_{}", sellvy_models::id::random_base62(32)));
+        let idempotency_key = (method == Method::POST).then(|| format!("sdk_{}", random_hex()));
         let mut attempt = 0;
         loop {
             let mut req = self
@@ -407,4 +404,11 @@ impl<'c> ApiKeys<'c> {
     pub async fn revoke(&self, id: &str) -> Result<()> {
         self.0.delete(&format!("/api_keys/{id}")).await
     }
+}
+
+/// 16 random bytes as hex: the SDK's own Idempotency-Keys.
+fn random_hex() -> String {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("the OS random source is available");
+    hex::encode(b)
 }

@@ -9,9 +9,9 @@
 //! }
 //! ```
 
-use sellvy_models::EventType;
-pub use sellvy_models::signature::{sign, verify};
-use sellvy_models::wire::{EventObject, ProductObject};
+use sellvy_wire::EventType;
+pub use sellvy_wire::signature::{sign, verify};
+use sellvy_wire::{EventObject, ProductObject};
 
 /// A parsed event, with its `data` typed where Sellvy knows its shape.
 #[derive(Debug, Clone, PartialEq)]

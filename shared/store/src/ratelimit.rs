@@ -11,6 +11,7 @@
 use crate::cost::{Kind, record};
 use crate::db::{Db, StoreError, n, number, s};
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use sellvy_models::ratelimit::Gcra;
 use sellvy_models::{Decision, RateLimit, Tenant};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

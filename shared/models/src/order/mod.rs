@@ -19,35 +19,6 @@ pub const MAX_CUSTOM_VALUES_COST: usize = 16 * 1024;
 /// An unpaid order holds its stock this long, then expires.
 pub const PAYMENT_WINDOW_SECS: i64 = 30 * 60;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum OrderStatus {
-    Pending,
-    Processing,
-    Completed,
-    Cancelled,
-    Refunded,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PaymentStatus {
-    Pending,
-    Paid,
-    Failed,
-    Refunded,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum GoodsStatus {
-    Pending,
-    /// Dynamic goods: the seller's `dynamic_url` is being called.
-    Sending,
-    Delivered,
-    Failed,
-}
-
 /// How long a dynamic fetch counts as in flight (its timeout is 10 s); after that a process
 /// that died mid-fetch no longer blocks a redelivery.
 pub const DELIVERY_IN_FLIGHT_SECS: i64 = 30;
@@ -101,18 +72,6 @@ impl GoodsDelivery {
     }
 }
 
-/// A chargeback opened on a paid order (Stripe's `charge.dispute.created`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Dispute {
-    /// The gateway's dispute id (`dp_…`).
-    pub id: String,
-    /// The gateway's reason (`fraudulent`, `product_not_received`, …).
-    pub reason: String,
-    /// The gateway's status (`needs_response`, `won`, `lost`, …).
-    pub status: String,
-    pub opened_at: Timestamp,
-}
-
 /// How an order was paid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payment {
@@ -151,15 +110,6 @@ pub enum Goods {
 /// A new download token: `dl_` + 40 base62 characters.
 pub fn new_download_token() -> String {
     format!("dl_{}", id::random_base62(40))
-}
-
-/// Name and address, when the product asks for them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct CustomerDetails {
-    pub name: String,
-    pub address: String,
-    /// ISO 3166-1 alpha-2.
-    pub country: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -233,6 +183,7 @@ pub use crate::customer::Customer;
 pub use checkout::{CheckoutRequest, GATEWAYS_WITH_ADAPTER, PARTIAL_REFUND_GATEWAYS, Placed, token_hash};
 pub use fraud::fraud_score;
 pub use list::OrderListQuery;
+pub use sellvy_wire::{CustomerDetails, Dispute, GoodsStatus, OrderStatus, PaymentStatus};
 
 impl Order {
     /// Whether the product's seller refuses an order this risky.

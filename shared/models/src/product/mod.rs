@@ -22,72 +22,7 @@ mod tests;
 
 pub use list::{ProductListQuery, ProductSort, ProductSummary};
 pub use parse::json_cost;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProductType {
-    /// A file the buyer downloads (Selly's `file`).
-    DigitalDownload,
-    /// Serial keys handed out from the product's `info`.
-    Serials,
-    /// Goods generated on payment by the seller's `dynamic_url`.
-    Dynamic,
-    /// A service the seller performs.
-    Service,
-}
-
-impl ProductType {
-    pub fn parse(s: &str) -> Option<ProductType> {
-        match s {
-            "digital_download" | "file" => Some(ProductType::DigitalDownload),
-            "serials" => Some(ProductType::Serials),
-            "dynamic" => Some(ProductType::Dynamic),
-            "service" => Some(ProductType::Service),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProductType::DigitalDownload => "digital_download",
-            ProductType::Serials => "serials",
-            ProductType::Dynamic => "dynamic",
-            ProductType::Service => "service",
-        }
-    }
-}
-
-const TYPE_NAMES: &str = "digital_download (or file), serials, dynamic, service";
-
-/// Payment gateways a product may enable (the Selly list).
-pub const GATEWAYS: [&str; 12] = [
-    "paypal",
-    "stripe",
-    "cashapp",
-    "bitcoin",
-    "ethereum",
-    "litecoin",
-    "bitcoin_cash",
-    "perfect_money",
-    "skrill",
-    "dogecoin",
-    "bnb",
-    "polygon",
-];
-
-/// Input types of custom checkout fields.
-pub const CUSTOM_FIELD_TYPES: [&str; 7] =
-    ["select", "number", "text", "hidden", "textarea", "checkbox", "country_dropdown"];
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct CustomField {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub name: String,
-    pub required: bool,
-    /// The choices of a `select` (and only of a select).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub options: Vec<String>,
-}
+pub use sellvy_wire::{CUSTOM_FIELD_TYPES, CustomField, GATEWAYS, ProductType, TYPE_NAMES};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variant {

@@ -1,0 +1,106 @@
+//! The request types describe exactly what the parsers accept: a body with every field the
+//! document lists is valid, so the document never offers a field the API would refuse.
+
+use crate::apikey::NewApiKey;
+use crate::wire::*;
+use crate::{Category, Coupon, Currency, Product};
+use serde_json::json;
+
+fn every_product_field() -> ProductChanges {
+    ProductChanges {
+        title: Some("All fields".into()),
+        product_type: Some(ProductType::Serials),
+        price: Some(Amount(5.5)),
+        currency: Some("EUR".into()),
+        description: Some("d".into()),
+        category_id: Some("cat_00000000000000000000000001".into()),
+        is_visible: Some(true),
+        images: Some(vec!["https://cdn.example/i.png".into()]),
+        file_url: None, // digital_download only
+        info: None,     // the variants hold the serials
+        stock_delimiter: Some("\n".into()),
+        stock_amount: None, // digital_download only
+        gateways: Some(vec!["stripe".into(), "paypal".into()]),
+        minimum_quantity: Some(1),
+        maximum_quantity: Some(3),
+        custom: Some(vec![CustomField {
+            kind: "select".into(),
+            name: "Region".into(),
+            required: true,
+            options: vec!["EU".into()],
+        }]),
+        customer_details_required: Some(true),
+        warranty: Some("w".into()),
+        warranty_duration: Some(60),
+        redirect_url: Some("https://seller.example/thanks".into()),
+        unlisted: Some(false),
+        private: Some(false),
+        hide_stock: Some(true),
+        vpn_block: Some(true),
+        dynamic_url: None, // dynamic only
+        max_risk_level: Some(50),
+        seller_note: Some("n".into()),
+        low_stock_threshold: Some(2),
+        variants: Some(vec![VariantInput {
+            id: None,
+            title: "EU".into(),
+            price: Amount(5.0),
+            info: Some("A\nB".into()),
+        }]),
+    }
+}
+
+#[test]
+fn a_product_with_every_documented_field_is_accepted() {
+    let body = serde_json::to_value(every_product_field()).unwrap();
+    let (p, pools) = Product::create(body, crate::Mode::Test).unwrap();
+    let p = p.expecting(&pools);
+    assert_eq!(p.stock(), crate::product::Stock::Count(2));
+    let round: ProductObject = serde_json::from_value(p.to_json()).unwrap();
+    assert_eq!(round, p.to_object());
+    // The type-specific fields, each with its type.
+    for (ty, field, value) in [
+        ("digital_download", "file_url", json!("https://f.example/a.zip")),
+        ("digital_download", "stock_amount", json!(3)),
+        ("serials", "info", json!("A,B")),
+        ("dynamic", "dynamic_url", json!("https://seller.example/gen")),
+    ] {
+        let mut body = json!({"title": "T", "type": ty, "price": 1});
+        body[field] = value;
+        if ty == "dynamic" && field != "dynamic_url" {
+            body["dynamic_url"] = json!("https://seller.example/gen");
+        }
+        assert!(Product::create(body, crate::Mode::Live).is_ok(), "{field}");
+    }
+    let new = NewProduct {
+        title: "T".into(),
+        product_type: ProductType::Service,
+        price: Amount(1.0),
+        more: ProductChanges::default(),
+    };
+    assert!(Product::create(serde_json::to_value(new).unwrap(), crate::Mode::Live).is_ok());
+}
+
+#[test]
+fn categories_coupons_and_keys_with_every_documented_field_are_accepted() {
+    let c = CategoryInput { name: Some("N".into()), description: Some("D".into()) };
+    assert!(Category::create(serde_json::to_value(c).unwrap()).is_ok());
+    let coupon = NewCoupon {
+        code: "ALL".into(),
+        kind: CouponType::Fixed,
+        value: Amount(2.5),
+        max_uses: Some(3),
+        expires_at: Timestamp::parse("2099-01-01T00:00:00Z"),
+        min_order_amount: Some(Amount(10.0)),
+        applies_to_products: Some(vec!["prod_00000000000000000000000001".into()]),
+    };
+    assert!(Coupon::create(serde_json::to_value(coupon).unwrap(), Currency::USD, Timestamp::now()).is_ok());
+    let key = NewApiKeyInput { name: "K".into(), kind: None, permissions: Some(Permission::Write) };
+    assert!(NewApiKey::parse(serde_json::to_value(key).unwrap()).is_ok());
+    let key = NewApiKeyInput {
+        name: "K".into(),
+        kind: Some(crate::apikey::KeyKind::Publishable),
+        permissions: None,
+    };
+    assert!(NewApiKey::parse(serde_json::to_value(key).unwrap()).is_ok());
+}

@@ -1,0 +1,53 @@
+//! Coupons.
+
+#![allow(unused_imports)]
+use crate::*;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::{KnownFormat, RefOr};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CouponType {
+    /// `value` percent off (0 < value ≤ 100, up to 2 decimals).
+    Percentage,
+    /// `value` off, in the store's currency.
+    Fixed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CouponObject {
+    pub id: String,
+    pub code: String,
+    #[serde(rename = "type")]
+    pub kind: CouponType,
+    pub value: Amount,
+    pub currency: String,
+    pub max_uses: Option<u64>,
+    pub uses: u64,
+    pub expires_at: Option<Timestamp>,
+    pub min_order_amount: Option<Amount>,
+    pub applies_to_products: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+/// `POST /coupons`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCoupon {
+    #[schema(min_length = 1, max_length = 50, pattern = "^[A-Za-z0-9_-]+$")]
+    pub code: String,
+    #[serde(rename = "type")]
+    pub kind: CouponType,
+    pub value: Amount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_order_amount: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_to_products: Option<Vec<String>>,
+}

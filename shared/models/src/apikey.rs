@@ -134,7 +134,7 @@ impl NewApiKey {
         };
         let permissions = input.take_str("permissions").and_then(|p| {
             Permission::parse(&p).or_else(|| {
-                input.error("permissions", "must be one of read, write, full");
+                input.error("permissions", format!("must be one of {}", sellvy_wire::words::<Permission>()));
                 None
             })
         });

@@ -5,20 +5,17 @@ use crate::error::{FieldError, ValidationError};
 pub const DEFAULT_PER_PAGE: u32 = 25;
 
 /// A query parameter naming one value of an enum (`status=pending`); a bad value adds a
-/// `field` error listing `allowed`.
-pub fn enum_param<T: serde::de::DeserializeOwned>(
+/// `field` error listing the values the enum takes (from its schema).
+pub fn enum_param<T: serde::de::DeserializeOwned + utoipa::PartialSchema>(
     field: &str,
     raw: Option<&str>,
-    allowed: &str,
     errors: &mut Vec<FieldError>,
 ) -> Option<T> {
-    match serde_json::from_value(serde_json::Value::from(raw?)) {
-        Ok(v) => Some(v),
-        Err(_) => {
-            errors.push(FieldError::new(field, format!("must be one of {allowed}")));
-            None
-        }
+    let word = sellvy_wire::parse_word(raw?);
+    if word.is_none() {
+        errors.push(FieldError::new(field, format!("must be one of {}", sellvy_wire::words::<T>())));
     }
+    word
 }
 pub const MAX_PER_PAGE: u32 = 100;
 /// Deep pages are refused beyond this offset (page * per_page); a cursor is the way further.

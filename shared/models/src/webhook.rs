@@ -413,10 +413,8 @@ impl DeliveryListQuery {
     pub fn parse(params: &QueryParams) -> Result<(PageRequest, DeliveryListQuery), ValidationError> {
         let mut errors = Vec::new();
         let page = PageRequest::parse(params).map_err(|e| errors.extend(e.errors)).unwrap_or_default();
-        let status =
-            enum_param("status", params.get("status"), "scheduled, sending, delivered, failed", &mut errors);
-        let event_type =
-            enum_param("type", params.get("type"), "the event types (order.created, …)", &mut errors);
+        let status = enum_param("status", params.get("status"), &mut errors);
+        let event_type = enum_param("type", params.get("type"), &mut errors);
         if !errors.is_empty() {
             return Err(ValidationError { errors });
         }

@@ -41,12 +41,7 @@ pub enum Permission {
 
 impl Permission {
     pub fn parse(s: &str) -> Option<Permission> {
-        match s {
-            "read" => Some(Permission::Read),
-            "write" => Some(Permission::Write),
-            "full" => Some(Permission::Full),
-            _ => None,
-        }
+        parse_word(s)
     }
     pub fn as_str(self) -> &'static str {
         match self {

@@ -163,3 +163,31 @@ pub struct PageParams {
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
+
+/// A word of the contract's vocabulary (an enum's wire name, or an alias it accepts, such as a
+/// product type's `file`), read by the enum's own serde rules: nothing is listed twice.
+pub fn parse_word<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
+    serde_json::from_value(Value::String(s.to_string())).ok()
+}
+
+/// The words a vocabulary enum takes, as its OpenAPI schema lists them: `"a, b, c"`, for the
+/// "must be one of …" of a 422.
+pub fn words<T: PartialSchema>() -> String {
+    let schema = serde_json::to_value(T::schema()).unwrap_or_default();
+    let listed = schema["enum"].as_array().cloned().unwrap_or_default();
+    listed.iter().filter_map(|w| w.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod vocabulary_tests {
+    use super::*;
+
+    #[test]
+    fn words_come_from_the_enums_themselves() {
+        assert_eq!(words::<crate::Permission>(), "read, write, full");
+        assert_eq!(words::<crate::ProductType>(), "digital_download, serials, dynamic, service");
+        assert_eq!(parse_word::<crate::ProductType>("file"), Some(crate::ProductType::DigitalDownload));
+        assert_eq!(parse_word::<crate::EventType>("order.created"), Some(crate::EventType::OrderCreated));
+        assert_eq!(parse_word::<crate::Plan>("gold"), None);
+    }
+}

@@ -87,7 +87,7 @@ impl EventType {
     }
 
     pub fn parse(s: &str) -> Option<EventType> {
-        EventType::ALL.into_iter().find(|t| t.as_str() == s)
+        parse_word(s)
     }
 }
 

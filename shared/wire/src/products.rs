@@ -12,6 +12,7 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 #[serde(rename_all = "snake_case")]
 pub enum ProductType {
     /// A file the buyer downloads (Selly's `file`).
+    #[serde(alias = "file")]
     DigitalDownload,
     /// Serial keys handed out from the product's `info`.
     Serials,
@@ -23,13 +24,7 @@ pub enum ProductType {
 
 impl ProductType {
     pub fn parse(s: &str) -> Option<ProductType> {
-        match s {
-            "digital_download" | "file" => Some(ProductType::DigitalDownload),
-            "serials" => Some(ProductType::Serials),
-            "dynamic" => Some(ProductType::Dynamic),
-            "service" => Some(ProductType::Service),
-            _ => None,
-        }
+        parse_word(s)
     }
     pub fn as_str(self) -> &'static str {
         match self {
@@ -40,8 +35,6 @@ impl ProductType {
         }
     }
 }
-
-pub const TYPE_NAMES: &str = "digital_download (or file), serials, dynamic, service";
 
 /// Payment gateways a product may enable (the Selly list).
 pub const GATEWAYS: [&str; 12] = [

@@ -30,13 +30,7 @@ impl Plan {
     }
 
     pub fn parse(s: &str) -> Option<Plan> {
-        match s {
-            "free" => Some(Plan::Free),
-            "pro" => Some(Plan::Pro),
-            "business" => Some(Plan::Business),
-            "enterprise" => Some(Plan::Enterprise),
-            _ => None,
-        }
+        parse_word(s)
     }
 }
 

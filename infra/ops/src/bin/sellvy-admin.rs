@@ -63,7 +63,7 @@ enum Command {
 }
 
 fn parse_plan(s: &str) -> Result<Plan, String> {
-    Plan::parse(s).ok_or_else(|| "must be free, pro, business or enterprise".to_string())
+    Plan::parse(s).ok_or_else(|| format!("must be one of {}", sellvy_models::wire::words::<Plan>()))
 }
 
 fn parse_currency(s: &str) -> Result<Currency, String> {

@@ -19,18 +19,8 @@ impl OrderListQuery {
     pub fn parse(params: &QueryParams) -> Result<(PageRequest, OrderListQuery), ValidationError> {
         let mut errors = Vec::new();
         let page = PageRequest::parse(params).map_err(|e| errors.extend(e.errors)).unwrap_or_default();
-        let status = enum_param(
-            "status",
-            params.get("status"),
-            "pending, processing, completed, cancelled, refunded",
-            &mut errors,
-        );
-        let payment_status = enum_param(
-            "payment_status",
-            params.get("payment_status"),
-            "pending, paid, failed, refunded",
-            &mut errors,
-        );
+        let status = enum_param("status", params.get("status"), &mut errors);
+        let payment_status = enum_param("payment_status", params.get("payment_status"), &mut errors);
         let mut bound = |field: &str, upper: bool| {
             let raw = params.get(field)?;
             let t = Timestamp::parse_bound(raw, upper);

@@ -32,7 +32,7 @@ impl ProductListQuery {
         }
         let product_type = params.get("type").and_then(|t| {
             ProductType::parse(t).or_else(|| {
-                bad("type", "must be one of digital_download (or file), serials, dynamic, service");
+                bad("type", &format!("must be one of {}", sellvy_wire::words::<ProductType>()));
                 None
             })
         });

@@ -22,7 +22,7 @@ mod tests;
 
 pub use list::{ProductListQuery, ProductSort, ProductSummary};
 pub use parse::json_cost;
-pub use sellvy_wire::{CUSTOM_FIELD_TYPES, CustomField, GATEWAYS, ProductType, TYPE_NAMES};
+pub use sellvy_wire::{CUSTOM_FIELD_TYPES, CustomField, GATEWAYS, ProductType};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variant {

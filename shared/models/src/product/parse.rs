@@ -209,7 +209,7 @@ fn parse_product(
     let description = i.text("description", 0, MAX_DESCRIPTION).filter(|d| !d.is_empty());
     let product_type = i.take_str("type").and_then(|t| {
         ProductType::parse(&t).or_else(|| {
-            i.error("type", format!("must be one of {TYPE_NAMES}"));
+            i.error("type", format!("must be one of {}", sellvy_wire::words::<ProductType>()));
             None
         })
     });

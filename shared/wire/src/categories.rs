@@ -1,12 +1,6 @@
 //! Categories.
 
-#![allow(unused_imports)]
-use crate::*;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
-use utoipa::openapi::{KnownFormat, RefOr};
-use utoipa::{IntoParams, PartialSchema, ToSchema};
+use crate::prelude::*;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CategoryObject {

@@ -1,12 +1,6 @@
 //! Scalars (amounts, stock levels), the envelope and errors.
 
-#![allow(unused_imports)]
-use crate::*;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
-use utoipa::openapi::{KnownFormat, RefOr};
-use utoipa::{IntoParams, PartialSchema, ToSchema};
+use crate::prelude::*;
 
 /// A decimal amount as the seed shows it: `29.99`, `5` (whole amounts print without `.0`).
 /// Held as `f64` on the wire side only; the server keeps integer minor units.

@@ -1,12 +1,6 @@
 //! Coupons.
 
-#![allow(unused_imports)]
-use crate::*;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
-use utoipa::openapi::{KnownFormat, RefOr};
-use utoipa::{IntoParams, PartialSchema, ToSchema};
+use crate::prelude::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]

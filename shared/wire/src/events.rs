@@ -1,12 +1,6 @@
 //! Events: their types and bodies.
 
-#![allow(unused_imports)]
-use crate::*;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
-use utoipa::openapi::{KnownFormat, RefOr};
-use utoipa::{IntoParams, PartialSchema, ToSchema};
+use crate::prelude::*;
 
 /// The seed's 16 event types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

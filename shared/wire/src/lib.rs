@@ -30,6 +30,16 @@ mod macros {
     }
 }
 
+/// What every module of wire types uses.
+mod prelude {
+    pub(crate) use crate::*;
+    pub(crate) use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    pub(crate) use serde_json::Value;
+    pub(crate) use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
+    pub(crate) use utoipa::openapi::{KnownFormat, RefOr};
+    pub(crate) use utoipa::{IntoParams, PartialSchema, ToSchema};
+}
+
 pub mod signature;
 pub mod time;
 

@@ -1,12 +1,6 @@
 //! Products: their vocabulary and the objects and requests of `/products`.
 
-#![allow(unused_imports)]
-use crate::*;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
-use utoipa::openapi::{KnownFormat, RefOr};
-use utoipa::{IntoParams, PartialSchema, ToSchema};
+use crate::prelude::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

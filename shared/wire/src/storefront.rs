@@ -1,12 +1,6 @@
 //! What buyers see through the storefront routes.
 
-#![allow(unused_imports)]
-use crate::*;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
-use utoipa::openapi::{KnownFormat, RefOr};
-use utoipa::{IntoParams, PartialSchema, ToSchema};
+use crate::prelude::*;
 
 /// Stock as a storefront shows it: a count, `"∞"`, or, when the seller hides the count,
 /// `"in stock"` / `"out of stock"`.

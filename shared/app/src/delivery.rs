@@ -6,15 +6,13 @@
 //! Nothing paid is left undelivered: the paying request makes the first call, and a paid order
 //! whose goods still wait is watched (`delivery.retry_at`) so that the sweeper calls again when
 //! that request's process died before or during its call, or after a failed call on a bounded
-//! backoff ([`GOODS_RETRY_WAITS_SECS`]); after the last, the order waits for the seller's
+//! backoff ([`sellvy_models::order::GOODS_RETRY_WAITS_SECS`]); after the last, the order waits for the seller's
 //! redeliver.
 
 use crate::error::AppError;
 use crate::payment::current;
 use crate::retry::{FirstRead, until_committed};
 use crate::state::AppState;
-#[cfg(doc)]
-use sellvy_models::order::GOODS_RETRY_WAITS_SECS;
 use sellvy_models::order::Order;
 use sellvy_models::time::Timestamp;
 use sellvy_models::{Event, EventType, Tenant};

@@ -72,16 +72,6 @@ impl Failpoint {
     }
 }
 
-impl Config {
-    /// Dies here if the test asked for it.
-    pub(crate) fn failpoint(&self, here: Failpoint) {
-        if self.failpoint == Some(here) {
-            tracing::error!("SELLVY_FAILPOINT={}: the process stops here", here.name());
-            std::process::abort();
-        }
-    }
-}
-
 impl Default for Config {
     fn default() -> Config {
         Config {
@@ -97,6 +87,14 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Dies here if the test asked for it.
+    pub(crate) fn failpoint(&self, here: Failpoint) {
+        if self.failpoint == Some(here) {
+            tracing::error!("SELLVY_FAILPOINT={}: the process stops here", here.name());
+            std::process::abort();
+        }
+    }
+
     pub fn from_env() -> Config {
         let limit = std::env::var("SELLVY_STOREFRONT_CLIENT_LIMIT").ok().and_then(|v| {
             let (per_minute, burst) = v.split_once('/')?;

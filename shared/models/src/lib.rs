@@ -19,6 +19,7 @@ pub mod page;
 pub mod pool;
 pub mod product;
 pub mod ratelimit;
+pub mod request;
 pub use sellvy_wire::signature;
 pub mod store;
 pub use sellvy_wire::time;

@@ -99,6 +99,12 @@ impl Money {
         Ok(Money { minor, currency })
     }
 
+    /// [`Money::parse`] of a request's decimal text.
+    pub fn parse_decimal(field: &str, text: &str, currency: Currency) -> Result<Money, FieldError> {
+        let minor = parse_minor_text(field, text, currency.exponent, currency.code)?;
+        Ok(Money { minor, currency })
+    }
+
     /// The seed's decimal number: 2999 cents of USD is `29.99`.
     pub fn to_json(self) -> Value {
         // The very serialization responses use (whole amounts print without `.0`).
@@ -122,7 +128,12 @@ pub fn parse_minor(field: &str, value: &Value, exponent: u32, unit: &str) -> Res
         Value::String(s) => s.trim().to_string(),
         _ => return Err(FieldError::new(field, "must be a number or a numeric string")),
     };
-    parse_decimal(&text, exponent).map_err(|why| {
+    parse_minor_text(field, &text, exponent, unit)
+}
+
+/// [`parse_minor`] of decimal text (a request's [`crate::wire::Decimal`]).
+pub fn parse_minor_text(field: &str, text: &str, exponent: u32, unit: &str) -> Result<i64, FieldError> {
+    parse_decimal(text.trim(), exponent).map_err(|why| {
         FieldError::new(
             field,
             match why {

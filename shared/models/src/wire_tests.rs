@@ -10,7 +10,7 @@ fn every_product_field() -> ProductChanges {
     ProductChanges {
         title: Some("All fields".into()),
         product_type: Some(ProductType::Serials),
-        price: Some(Amount(5.5)),
+        price: Some("5.5".into()),
         currency: Some("EUR".into()),
         description: Some("d".into()),
         category_id: Some("cat_00000000000000000000000001".into()),
@@ -23,11 +23,11 @@ fn every_product_field() -> ProductChanges {
         gateways: Some(vec!["stripe".into(), "paypal".into()]),
         minimum_quantity: Some(1),
         maximum_quantity: Some(3),
-        custom: Some(vec![CustomField {
-            kind: "select".into(),
-            name: "Region".into(),
-            required: true,
-            options: vec!["EU".into()],
+        custom: Some(vec![CustomFieldInput {
+            kind: Some("select".into()),
+            name: Some("Region".into()),
+            required: Some(true),
+            options: Some(vec!["EU".into()]),
         }]),
         customer_details_required: Some(true),
         warranty: Some("w".into()),
@@ -43,8 +43,8 @@ fn every_product_field() -> ProductChanges {
         low_stock_threshold: Some(2),
         variants: Some(vec![VariantInput {
             id: None,
-            title: "EU".into(),
-            price: Amount(5.0),
+            title: Some("EU".into()),
+            price: Some(5.0.into()),
             info: Some("A\nB".into()),
         }]),
     }
@@ -75,7 +75,7 @@ fn a_product_with_every_documented_field_is_accepted() {
     let new = NewProduct {
         title: "T".into(),
         product_type: ProductType::Service,
-        price: Amount(1.0),
+        price: 1.0.into(),
         more: ProductChanges::default(),
     };
     assert!(Product::create(serde_json::to_value(new).unwrap(), crate::Mode::Live).is_ok());

@@ -1198,6 +1198,16 @@ export interface components {
             /** @description The choices of a `select` (and only of a select). */
             options?: string[];
         };
+        /** @description A custom checkout field as sent. */
+        CustomFieldInput: {
+            /** @description select, number, text, hidden, textarea, checkbox or country_dropdown. */
+            type: string;
+            name: string;
+            /** @description Default false. */
+            required?: boolean | null;
+            /** @description The choices of a `select` (and only of a select). */
+            options?: string[] | null;
+        };
         CustomerData: {
             data: components["schemas"]["CustomerObject"];
         };
@@ -1224,6 +1234,8 @@ export interface components {
             blacklist_reason?: string | null;
             created_at: components["schemas"]["Timestamp"];
         };
+        /** @description A decimal amount: a number (`29.99`) or a string holding one (`"29.99"`); at most the currency's decimals */
+        Decimal: number | string;
         DeliveryData: {
             data: components["schemas"]["DeliveryObject"];
         };
@@ -1386,7 +1398,7 @@ export interface components {
         NewProduct: components["schemas"]["ProductChanges"] & {
             title: string;
             type: components["schemas"]["ProductType"];
-            price: components["schemas"]["Amount"];
+            price: components["schemas"]["Decimal"];
         };
         OrderData: {
             data: components["schemas"]["OrderObject"];
@@ -1514,30 +1526,42 @@ export interface components {
         Plan: "free" | "pro" | "business" | "enterprise";
         /**
          * @description The writable fields of a product, all optional (a PATCH body; `null` clears). Fields not
-         *     listed here are refused (422).
+         *     listed here are refused (422). Adding a product field: a field here, one in `ProductObject`
+         *     (and `PublicProduct` when buyers see it), and its line in the domain's reading and
+         *     printing of a product.
          */
         ProductChanges: {
             title?: string | null;
+            description?: string | null;
             type?: components["schemas"]["ProductType"] | null;
-            price?: components["schemas"]["Amount"] | null;
             /** @description ISO 4217 (default USD). */
             currency?: string | null;
-            description?: string | null;
+            price?: components["schemas"]["Decimal"] | null;
+            /** @description `cat_…` */
             category_id?: string | null;
+            /** @description Default true. */
             is_visible?: boolean | null;
+            /** @description Image URLs (http or https). */
             images?: string[] | null;
+            /** @description Type digital_download: what the buyer downloads. */
             file_url?: string | null;
+            /** @description What splits `info` into serials (default `,`), kept as sent (`\n` is common). */
+            stock_delimiter?: string | null;
             /** @description Serials (type serials), split by `stock_delimiter`. */
             info?: string | null;
-            stock_delimiter?: string | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Type digital_download: units for sale (none: unlimited).
+             */
             stock_amount?: number | null;
+            /** @description Payment gateways (default `["stripe"]`). */
             gateways?: string[] | null;
             /** Format: int32 */
             minimum_quantity?: number | null;
             /** Format: int32 */
             maximum_quantity?: number | null;
-            custom?: components["schemas"]["CustomField"][] | null;
+            /** @description Custom checkout fields. */
+            custom?: components["schemas"]["CustomFieldInput"][] | null;
             customer_details_required?: boolean | null;
             warranty?: string | null;
             /**
@@ -1550,9 +1574,12 @@ export interface components {
             private?: boolean | null;
             hide_stock?: boolean | null;
             vpn_block?: boolean | null;
-            /** @description Required for type dynamic. */
+            /** @description Required for type dynamic (https in live mode). */
             dynamic_url?: string | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Default 100 (no fraud check refuses).
+             */
             max_risk_level?: number | null;
             seller_note?: string | null;
             /** Format: int64 */
@@ -1797,7 +1824,8 @@ export interface components {
         VariantInput: {
             id?: string | null;
             title: string;
-            price: components["schemas"]["Amount"];
+            price: components["schemas"]["Decimal"];
+            /** @description Serials (type serials), split by the product's `stock_delimiter`. */
             info?: string | null;
         };
         VariantObject: {

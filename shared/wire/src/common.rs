@@ -47,6 +47,56 @@ impl PartialSchema for Amount {
 }
 impl ToSchema for Amount {}
 
+/// An amount as a client sends it: a JSON number (`29.99`) or a string holding one
+/// (`"29.99"`), kept as the exact decimal text so the server reads it without rounding. The
+/// currency's decimals, the sign and the range are the domain's to check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decimal(pub String);
+
+impl From<f64> for Decimal {
+    fn from(f: f64) -> Decimal {
+        Decimal(serde_json::to_string(&Amount(f)).unwrap_or_default())
+    }
+}
+
+impl From<&str> for Decimal {
+    fn from(s: &str) -> Decimal {
+        Decimal(s.to_string())
+    }
+}
+
+impl Serialize for Decimal {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match serde_json::from_str::<serde_json::Number>(&self.0) {
+            Ok(n) => n.serialize(s),
+            Err(_) => s.serialize_str(&self.0),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Decimal {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            // serde_json prints a number in its shortest round-trip form: 29.99 -> "29.99".
+            Value::Number(n) => Ok(Decimal(n.to_string())),
+            Value::String(s) => Ok(Decimal(s.trim().to_string())),
+            _ => Err(serde::de::Error::custom("expected a number or a numeric string")),
+        }
+    }
+}
+
+impl PartialSchema for Decimal {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::Number, Type::String]))
+            .description(Some(
+                "A decimal amount: a number (`29.99`) or a string holding one (`\"29.99\"`); at most the currency's decimals",
+            ))
+            .into()
+    }
+}
+impl ToSchema for Decimal {}
+
 impl PartialSchema for Timestamp {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()

@@ -138,64 +138,117 @@ pub struct SerialsInput {
     pub variant_id: Option<String>,
 }
 
+/// A custom checkout field as sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CustomFieldInput {
+    /// select, number, text, hidden, textarea, checkbox or country_dropdown.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    #[schema(required = true, nullable = false)]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    /// Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The choices of a `select` (and only of a select).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 100, inline)]
+    pub options: Option<Vec<Choice>>,
+}
+
+/// One choice of a `select` custom field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(min_length = 1, max_length = 200)]
+pub struct Choice(pub String);
+
 /// A variant as sent: `id` to keep an existing one, none for a new one.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct VariantInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    pub title: String,
-    pub price: Amount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = true, nullable = false)]
+    pub price: Option<Decimal>,
+    /// Serials (type serials), split by the product's `stock_delimiter`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub info: Option<String>,
 }
 
 /// The writable fields of a product, all optional (a PATCH body; `null` clears). Fields not
-/// listed here are refused (422).
+/// listed here are refused (422). Adding a product field: a field here, one in `ProductObject`
+/// (and `PublicProduct` when buyers see it), and its line in the domain's reading and
+/// printing of a product.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ProductChanges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 20000)]
+    pub description: Option<String>,
+    /// `file` is accepted for digital_download, and `product_type` for `type`.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub product_type: Option<ProductType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<Amount>,
     /// ISO 4217 (default USD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 3, max_length = 3)]
     pub currency: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub price: Option<Decimal>,
+    /// `cat_…`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_id: Option<String>,
+    /// Default true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_visible: Option<bool>,
+    /// Image URLs (http or https).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<String>>,
+    #[schema(max_items = 10, inline)]
+    pub images: Option<Vec<Url>>,
+    /// Type digital_download: what the buyer downloads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2048)]
     pub file_url: Option<String>,
+    /// What splits `info` into serials (default `,`), kept as sent (`\n` is common).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 16)]
+    pub stock_delimiter: Option<String>,
     /// Serials (type serials), split by `stock_delimiter`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub info: Option<String>,
+    /// Type digital_download: units for sale (none: unlimited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stock_delimiter: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub stock_amount: Option<u64>,
+    /// Payment gateways (default `["stripe"]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 12)]
     pub gateways: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub minimum_quantity: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub maximum_quantity: Option<u32>,
+    /// Custom checkout fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<Vec<CustomField>>,
+    #[schema(max_items = 25)]
+    pub custom: Option<Vec<CustomFieldInput>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_details_required: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 10000)]
     pub warranty: Option<String>,
     /// Seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 315360000)]
     pub warranty_duration: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2048)]
     pub redirect_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unlisted: Option<bool>,
@@ -205,18 +258,40 @@ pub struct ProductChanges {
     pub hide_stock: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpn_block: Option<bool>,
-    /// Required for type dynamic.
+    /// Required for type dynamic (https in live mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2048)]
     pub dynamic_url: Option<String>,
+    /// Default 100 (no fraud check refuses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(maximum = 100)]
+    #[schema(minimum = 0, maximum = 100)]
     pub max_risk_level: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 10000)]
     pub seller_note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub low_stock_threshold: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 50)]
     pub variants: Option<Vec<VariantInput>>,
+}
+
+/// An http or https URL.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(min_length = 1, max_length = 2048)]
+pub struct Url(pub String);
+
+impl From<&str> for Url {
+    fn from(s: &str) -> Url {
+        Url(s.to_string())
+    }
+}
+
+impl From<&str> for Choice {
+    fn from(s: &str) -> Choice {
+        Choice(s.to_string())
+    }
 }
 
 /// `POST /products`: `title`, `type` and `price` are required.
@@ -226,7 +301,7 @@ pub struct NewProduct {
     pub title: String,
     #[serde(rename = "type")]
     pub product_type: ProductType,
-    pub price: Amount,
+    pub price: Decimal,
     #[serde(flatten)]
     pub more: ProductChanges,
 }

@@ -10,7 +10,7 @@ fn new_product(title: &str, price: f64) -> NewProduct {
     NewProduct {
         title: title.into(),
         product_type: ProductType::Service,
-        price: Amount(price),
+        price: price.into(),
         more: ProductChanges::default(),
     }
 }
@@ -37,7 +37,7 @@ async fn products_categories_coupons_and_keys_through_the_sdk() {
     assert_eq!(got.category.as_ref().map(|c| c.name.as_str()), Some("Templates"));
     let changed = sellvy
         .products()
-        .update(&product.id, &ProductChanges { price: Some(Amount(24.5)), ..Default::default() })
+        .update(&product.id, &ProductChanges { price: Some(24.5.into()), ..Default::default() })
         .await
         .unwrap();
     assert_eq!(changed.price, Amount(24.5));

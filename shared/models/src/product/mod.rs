@@ -3,13 +3,14 @@
 
 use crate::apikey::Mode;
 use crate::error::ValidationError;
-use crate::input::{Input, check_url};
 use crate::money::{self, Currency, Money};
 use crate::page::{QueryParams, SortOrder};
 use crate::pool::PoolWrite;
+use crate::request::{self, Body, Errors, check_url};
 use crate::time::Timestamp;
 use crate::wire::{
-    Amount, ProductObject, PublicProduct, PublicStock, PublicVariant, StockLevel, VariantObject,
+    Amount, CustomFieldInput, NewProduct, ProductChanges, ProductObject, PublicProduct, PublicStock,
+    PublicVariant, StockLevel, VariantInput, VariantObject,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -146,15 +147,11 @@ pub struct StockChange {
     pub lanes_removed: Vec<String>,
 }
 
-// Limits of single fields; the whole is bounded by [`MAX_PRODUCT_COST`].
-const MAX_TITLE: usize = 200;
-const MAX_DESCRIPTION: usize = 20_000;
-const MAX_VARIANTS: usize = 50;
+// The limits of single fields are in the request type's schema (`ProductChanges`); the whole
+// is bounded by [`MAX_PRODUCT_COST`].
 /// A product without its serials, as JSON with every quote and backslash counted twice (as a
 /// Lambda response escapes them): 100 of them (a full list page) stay under Lambda's 6 MB.
 pub const MAX_PRODUCT_COST: usize = 40 * 1024;
-const MAX_CUSTOM_FIELDS: usize = 25;
-const MAX_IMAGES: usize = 10;
 
 impl Product {
     pub fn currency(&self) -> Currency {

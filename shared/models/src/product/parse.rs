@@ -34,9 +34,17 @@ impl Product {
         patch: Value,
         mode: Mode,
     ) -> Result<(Product, PoolWrite, StockChange), ValidationError> {
-        let mut patch = Input::object(patch)?;
-        patch.alias("type", "product_type");
-        let mut patch_map = patch.into_map()?;
+        let mut patch = match patch {
+            Value::Object(map) => Value::Object(map),
+            other => {
+                return Err(ValidationError::one(
+                    "body",
+                    format!("must be a JSON object, not {}", request::type_name(&other)),
+                ));
+            }
+        };
+        request::alias(&mut patch, "type", "product_type")?;
+        let Value::Object(mut patch_map) = patch else { unreachable!("checked above") };
         // A client may send back what it read: read-only fields are fine while unchanged.
         let current = self.to_json();
         let mut errors = Vec::new();
@@ -181,7 +189,7 @@ impl Product {
 /// Reads serials from `info`: split, each checked (length, repeats across the whole product,
 /// the pools' bound). Errors name `field`.
 fn read_serials(
-    input: &mut Input,
+    errors: &mut Errors,
     field: &str,
     info: &str,
     delimiter: &str,
@@ -191,143 +199,136 @@ fn read_serials(
     match crate::pool::check_serials(&serials, field, seen) {
         Ok(()) => serials,
         Err(e) => {
-            input.error(field, e.message);
+            errors.add(field, e.message);
             Vec::new()
         }
     }
 }
 
+/// A URL field: trimmed, and checked unless its shape already failed.
+fn url_field(errors: &mut Errors, field: &str, url: Option<String>, https_only: bool) -> Option<String> {
+    let url = request::trimmed(url)?;
+    if let Err(why) = check_url(&url, https_only) {
+        errors.add(field, why);
+    }
+    Some(url)
+}
+
 fn parse_product(
-    body: Value,
+    mut body: Value,
     mode: Mode,
     existing: Option<&Product>,
 ) -> Result<(Product, PoolWrite), ValidationError> {
-    let mut i = Input::object(body)?;
-    i.alias("type", "product_type");
+    request::alias(&mut body, "type", "product_type")?;
+    if body.get("type").and_then(Value::as_str) == Some("file") {
+        body["type"] = Value::from(ProductType::DigitalDownload.as_str());
+    }
+    let Body { fields: f, mut errors } = request::read::<NewProduct, ProductChanges>(body)?;
+    let e = &mut errors;
 
-    let title = i.text("title", 1, MAX_TITLE);
-    let description = i.text("description", 0, MAX_DESCRIPTION).filter(|d| !d.is_empty());
-    let product_type = i.take_str("type").and_then(|t| {
-        ProductType::parse(&t).or_else(|| {
-            i.error("type", format!("must be one of {}", sellvy_wire::words::<ProductType>()));
-            None
-        })
-    });
-    let currency = match i.take_str("currency") {
+    let title = request::required_text(e, "title", f.title);
+    let description = request::trimmed(f.description);
+    let product_type = f.product_type;
+    let currency = match f.currency {
         None => Some(Currency::USD),
-        Some(c) => Currency::parse(&c).or_else(|| {
-            i.error("currency", "must be a supported ISO 4217 currency code (e.g. USD, EUR, GBP)");
+        Some(c) => Currency::parse(c.trim()).or_else(|| {
+            e.add("currency", "must be a supported ISO 4217 currency code (e.g. USD, EUR, GBP)");
             None
         }),
     };
     // With an unknown currency, the price is still checked (as if USD) so both errors show.
     let price_currency = currency.unwrap_or(Currency::USD);
-    let price = i.take("price").and_then(|p| {
-        Money::parse("price", &p, price_currency).map_err(|e| i.error("price", e.message)).ok()
+    let price = f.price.and_then(|p| {
+        Money::parse_decimal("price", &p.0, price_currency).map_err(|x| e.add("price", x.message)).ok()
     });
-    let category_id = i.take_str("category_id").and_then(|c| {
-        crate::id::CategoryId::parse(&c).or_else(|| {
-            i.error("category_id", "must be a category id (cat_…)");
+    let category_id = f.category_id.and_then(|c| {
+        crate::id::CategoryId::parse(c.trim()).or_else(|| {
+            e.add("category_id", "must be a category id (cat_…)");
             None
         })
     });
-    let is_visible = i.bool("is_visible").unwrap_or(true);
-    let images = i.string_list("images", MAX_IMAGES, 2048).unwrap_or_default();
-    for (n, url) in images.iter().enumerate() {
-        if let Err(why) = check_url(url, false) {
-            i.error(&format!("images[{n}]"), why);
+    let is_visible = f.is_visible.unwrap_or(true);
+    let mut images = Vec::new();
+    for (n, url) in f.images.unwrap_or_default().into_iter().enumerate() {
+        if let Some(url) = url_field(e, &format!("images[{n}]"), Some(url.0), false) {
+            images.push(url);
         }
     }
-    let file_url = i.take_str("file_url").map(|s| s.trim().to_string());
-    if let Some(Err(why)) = file_url.as_deref().map(|u| check_url(u, false)) {
-        i.error("file_url", why);
-    }
-    let stock_delimiter = match i.take_str("stock_delimiter") {
-        None => ",".to_string(),
-        Some(d) if d.is_empty() || d.chars().count() > 16 => {
-            i.error("stock_delimiter", "must be 1 to 16 characters");
-            ",".to_string()
-        }
-        Some(d) => d,
-    };
-    let info = i.take_str("info");
-    let stock_amount = i.int("stock_amount", 0, 1_000_000_000).map(|n| n as u64);
-    let gateways = match i.string_list("gateways", GATEWAYS.len(), 32) {
-        None if i.was_present("gateways") => Vec::new(),
+    let file_url = url_field(e, "file_url", f.file_url, false);
+    let stock_delimiter = f.stock_delimiter.unwrap_or_else(|| ",".to_string());
+    let info = f.info;
+    let stock_amount = f.stock_amount;
+    let gateways = match f.gateways {
+        None if e.has("gateways") => Vec::new(),
         None => vec!["stripe".to_string()],
         Some(list) => {
             let mut seen = HashSet::new();
             for (n, g) in list.iter().enumerate() {
                 if !GATEWAYS.contains(&g.as_str()) {
-                    i.error(&format!("gateways[{n}]"), format!("must be one of {}", GATEWAYS.join(", ")));
+                    e.add(format!("gateways[{n}]"), format!("must be one of {}", GATEWAYS.join(", ")));
                 } else if !seen.insert(g.clone()) {
-                    i.error(&format!("gateways[{n}]"), "is listed twice");
+                    e.add(format!("gateways[{n}]"), "is listed twice");
                 }
             }
             if list.is_empty() {
-                i.error("gateways", "must enable at least one gateway");
+                e.add("gateways", "must enable at least one gateway");
             }
             list
         }
     };
-    let minimum_quantity = i.int("minimum_quantity", 1, 1_000_000).unwrap_or(1) as u32;
-    let maximum_quantity = i.int("maximum_quantity", 1, 1_000_000).map(|n| n as u32);
+    let minimum_quantity = f.minimum_quantity.unwrap_or(1);
+    let maximum_quantity = f.maximum_quantity;
     if let Some(max) = maximum_quantity
         && max < minimum_quantity
     {
-        i.error("maximum_quantity", "must not be less than minimum_quantity");
+        e.add("maximum_quantity", "must not be less than minimum_quantity");
     }
-    let custom = parse_custom_fields(&mut i);
-    let customer_details_required = i.bool("customer_details_required").unwrap_or(false);
-    let warranty = i.text("warranty", 0, 10_000).filter(|w| !w.is_empty());
-    let warranty_duration = i.int("warranty_duration", 1, 10 * 365 * 24 * 3600).map(|n| n as u64);
-    let redirect_url = i.take_str("redirect_url").map(|s| s.trim().to_string());
-    if let Some(Err(why)) = redirect_url.as_deref().map(|u| check_url(u, false)) {
-        i.error("redirect_url", why);
-    }
-    let unlisted = i.bool("unlisted").unwrap_or(false);
-    let private = i.bool("private").unwrap_or(false);
-    let hide_stock = i.bool("hide_stock").unwrap_or(false);
-    let vpn_block = i.bool("vpn_block").unwrap_or(false);
-    let dynamic_url = i.take_str("dynamic_url").map(|s| s.trim().to_string());
-    if let Some(Err(why)) = dynamic_url.as_deref().map(|u| check_url(u, mode == Mode::Live)) {
-        i.error("dynamic_url", why);
-    }
-    let max_risk_level = i.int("max_risk_level", 0, 100).unwrap_or(100) as u8;
-    let seller_note = i.text("seller_note", 0, 10_000).filter(|s| !s.is_empty());
-    let low_stock_threshold = i.int("low_stock_threshold", 0, 1_000_000_000).map(|n| n as u64);
+    let custom = read_custom_fields(e, f.custom.unwrap_or_default());
+    let customer_details_required = f.customer_details_required.unwrap_or(false);
+    let warranty = request::trimmed(f.warranty);
+    let warranty_duration = f.warranty_duration;
+    let redirect_url = url_field(e, "redirect_url", f.redirect_url, false);
+    let unlisted = f.unlisted.unwrap_or(false);
+    let private = f.private.unwrap_or(false);
+    let hide_stock = f.hide_stock.unwrap_or(false);
+    let vpn_block = f.vpn_block.unwrap_or(false);
+    let dynamic_url = url_field(e, "dynamic_url", f.dynamic_url, mode == Mode::Live);
+    let max_risk_level = f.max_risk_level.unwrap_or(100);
+    let seller_note = request::trimmed(f.seller_note);
+    let low_stock_threshold = f.low_stock_threshold;
 
     // Rules that tie fields to the product type.
     let mut serial_seen = HashSet::new();
     let mut pools = PoolWrite::default();
     if let Some(t) = product_type {
         if t != ProductType::Serials && info.as_deref().is_some_and(|s| !s.trim().is_empty()) {
-            i.error("info", "holds serials, so it applies only to type serials");
+            e.add("info", "holds serials, so it applies only to type serials");
         }
         if t != ProductType::DigitalDownload && stock_amount.is_some() {
-            i.error(
+            e.add(
                 "stock_amount",
                 "applies only to type digital_download (serials count their stock from info)",
             );
         }
         if t != ProductType::DigitalDownload && file_url.is_some() {
-            i.error("file_url", "applies only to type digital_download");
+            e.add("file_url", "applies only to type digital_download");
         }
-        if t == ProductType::Dynamic && dynamic_url.is_none() && !i.has_error("dynamic_url") {
-            i.error("dynamic_url", "is required for type dynamic");
+        if t == ProductType::Dynamic && dynamic_url.is_none() && !e.has("dynamic_url") {
+            e.add("dynamic_url", "is required for type dynamic");
         }
         if t != ProductType::Dynamic && dynamic_url.is_some() {
-            i.error("dynamic_url", "applies only to type dynamic");
+            e.add("dynamic_url", "applies only to type dynamic");
         }
         if t == ProductType::Serials
             && let Some(info) = &info
         {
-            let serials = read_serials(&mut i, "info", info, &stock_delimiter, &mut serial_seen);
+            let serials = read_serials(e, "info", info, &stock_delimiter, &mut serial_seen);
             pools.lanes.insert(crate::pool::PRODUCT_LANE.to_string(), serials);
         }
     }
-    let variants = parse_variants(
-        &mut i,
+    let variants = read_variants(
+        e,
+        f.variants.unwrap_or_default(),
         product_type,
         currency,
         &stock_delimiter,
@@ -336,23 +337,19 @@ fn parse_product(
         &mut pools,
     );
     if !variants.is_empty() && pools.lanes.get(crate::pool::PRODUCT_LANE).is_some_and(|s| !s.is_empty()) {
-        i.error(
+        e.add(
             "info",
             "must be empty when the product has variants: each variant holds its own serials in its info",
         );
     }
     let pool_bytes: u64 = pools.lanes.values().flatten().map(|s| s.len() as u64).sum();
     if pool_bytes > crate::pool::MAX_POOL_BYTES {
-        i.error(
+        e.add(
             "info",
             format!("must be at most {} MiB of serials in all", crate::pool::MAX_POOL_BYTES / 1024 / 1024),
         );
     }
-
-    i.require("title");
-    i.require("type");
-    i.require("price");
-    i.finish()?;
+    errors.finish()?;
 
     let now = Timestamp::now();
     Ok(Product {
@@ -443,53 +440,58 @@ fn check_size(p: &Product) -> Result<(), ValidationError> {
     ))
 }
 
-fn parse_custom_fields(i: &mut Input) -> Vec<CustomField> {
-    let Some(items) = i.array("custom", MAX_CUSTOM_FIELDS) else {
-        return Vec::new();
-    };
+fn read_custom_fields(e: &mut Errors, items: Vec<CustomFieldInput>) -> Vec<CustomField> {
     let mut out = Vec::new();
     let mut names = HashSet::new();
-    for (n, item) in items.into_iter().enumerate() {
-        let field = format!("custom[{n}]");
-        let Some(mut c) = i.nested(&field, item) else {
-            continue;
-        };
-        let kind = c.take_str("type").and_then(|t| {
+    for (n, c) in items.into_iter().enumerate() {
+        let at = |f: &str| format!("custom[{n}].{f}");
+        let kind = c.kind.and_then(|t| {
             if CUSTOM_FIELD_TYPES.contains(&t.as_str()) {
                 Some(t)
             } else {
-                c.error("type", format!("must be one of {}", CUSTOM_FIELD_TYPES.join(", ")));
+                e.add(at("type"), format!("must be one of {}", CUSTOM_FIELD_TYPES.join(", ")));
                 None
             }
         });
-        let name = c.text("name", 1, 100);
+        let name = request::required_text(e, &at("name"), c.name);
         if let Some(name) = &name
             && !names.insert(name.to_lowercase())
         {
-            c.error("name", "is used by another custom field");
+            e.add(at("name"), "is used by another custom field");
         }
-        let required = c.bool("required").unwrap_or(false);
-        let options = c.string_list("options", 100, 200);
+        let options: Option<Vec<String>> =
+            c.options.map(|o| o.into_iter().map(|c| c.0.trim().to_string()).collect());
+        if let Some(i) = options.iter().flatten().position(|o| o.is_empty()) {
+            e.add(format!("custom[{n}].options[{i}]"), "must not be empty");
+        }
         match (kind.as_deref(), &options) {
-            (Some("select"), None) if !c.has_error("options") => {
-                c.error("options", "is required for a select: list its choices")
+            (Some("select"), None) if !e.has(&at("options")) => {
+                e.add(at("options"), "is required for a select: list its choices")
             }
-            (Some("select"), Some(o)) if o.is_empty() => c.error("options", "must list at least one choice"),
-            (Some(k), Some(_)) if k != "select" => c.error("options", "applies only to type select"),
+            (Some("select"), Some(o)) if o.is_empty() => {
+                e.add(at("options"), "must list at least one choice")
+            }
+            (Some(k), Some(_)) if k != "select" => e.add(at("options"), "applies only to type select"),
             _ => {}
         }
-        c.require("type");
-        c.require("name");
-        if let (Some(kind), Some(name)) = (kind, name) {
-            out.push(CustomField { kind, name, required, options: options.unwrap_or_default() });
+        if let (Some(kind), Some(name)) = (kind, name)
+            && !e.has(&format!("custom[{n}]"))
+        {
+            out.push(CustomField {
+                kind,
+                name,
+                required: c.required.unwrap_or(false),
+                options: options.unwrap_or_default(),
+            });
         }
-        i.absorb(c);
     }
     out
 }
 
-fn parse_variants(
-    i: &mut Input,
+#[allow(clippy::too_many_arguments)]
+fn read_variants(
+    e: &mut Errors,
+    items: Vec<VariantInput>,
     product_type: Option<ProductType>,
     currency: Option<Currency>,
     delimiter: &str,
@@ -497,65 +499,55 @@ fn parse_variants(
     serial_seen: &mut HashSet<String>,
     pools: &mut PoolWrite,
 ) -> Vec<Variant> {
-    let Some(items) = i.array("variants", MAX_VARIANTS) else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
     let mut titles = HashSet::new();
     let mut ids = HashSet::new();
-    for (n, item) in items.into_iter().enumerate() {
-        let field = format!("variants[{n}]");
-        let Some(mut v) = i.nested(&field, item) else {
-            continue;
-        };
-        let id = match v.take_str("id") {
+    for (n, v) in items.into_iter().enumerate() {
+        let at = |f: &str| format!("variants[{n}].{f}");
+        let id = match v.id {
             None => Some(crate::id::VariantId::new()),
             Some(id) => {
                 let known = existing.and_then(|p| p.variants.iter().find(|x| x.id == id));
                 match known {
                     None => {
-                        v.error("id", "is not a variant of this product (omit id to add a new variant)");
+                        e.add(at("id"), "is not a variant of this product (omit id to add a new variant)");
                         None
                     }
                     Some(_) if !ids.insert(id.clone()) => {
-                        v.error("id", "is listed twice");
+                        e.add(at("id"), "is listed twice");
                         None
                     }
                     Some(x) => Some(x.id.clone()),
                 }
             }
         };
-        let title = v.text("title", 1, MAX_TITLE);
+        let title = request::required_text(e, &at("title"), v.title);
         if let Some(t) = &title
             && !titles.insert(t.to_lowercase())
         {
-            v.error("title", "is used by another variant");
+            e.add(at("title"), "is used by another variant");
         }
-        let price = v.take("price").and_then(|p| {
-            Money::parse("price", &p, currency.unwrap_or(Currency::USD))
-                .map_err(|e| v.error("price", e.message))
+        let price = v.price.and_then(|p| {
+            Money::parse_decimal("price", &p.0, currency.unwrap_or(Currency::USD))
+                .map_err(|x| e.add(at("price"), x.message))
                 .ok()
         });
-        let info = v.take_str("info");
-        let serials = match (product_type, info) {
+        let serials = match (product_type, v.info) {
             (Some(ProductType::Serials), Some(info)) => {
-                Some(read_serials(&mut v, "info", &info, delimiter, serial_seen))
+                Some(read_serials(e, &at("info"), &info, delimiter, serial_seen))
             }
             (Some(_), Some(info)) if !info.trim().is_empty() => {
-                v.error("info", "holds serials, so it applies only to type serials");
+                e.add(at("info"), "holds serials, so it applies only to type serials");
                 None
             }
             _ => None,
         };
-        v.require("title");
-        v.require("price");
         if let (Some(id), Some(title), Some(price)) = (id, title, price) {
             if let Some(serials) = serials {
                 pools.lanes.insert(id.to_string(), serials);
             }
             out.push(Variant { id, title, price_minor: price.minor, serials: Vec::new(), available: None });
         }
-        i.absorb(v);
     }
     out
 }

@@ -81,9 +81,11 @@ fn every_rule_names_its_field() {
         Mode::Live,
     )
     .unwrap_err();
+    // In the order of the schema's properties (a missing title first), unknown fields last.
     assert_eq!(
         fields(e),
         [
+            "title",
             "type",
             "currency",
             "price",
@@ -94,7 +96,6 @@ fn every_rule_names_its_field() {
             "custom[0].options",
             "custom[1].type",
             "max_risk_level",
-            "title",
             "colour"
         ]
     );
@@ -115,7 +116,7 @@ fn type_rules_tie_fields_to_types() {
         Mode::Live,
     )
     .unwrap_err();
-    assert_eq!(fields(e), ["info", "stock_amount", "file_url"]);
+    assert_eq!(fields(e), ["file_url", "info", "stock_amount"]);
 }
 
 #[test]

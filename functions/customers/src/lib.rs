@@ -7,8 +7,8 @@ use sellvy_api::docs::{Errors, NotFound, WriteErrors};
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
 use sellvy_app::AppState;
 use sellvy_models::PageRequest;
-use sellvy_models::input::Input;
 use sellvy_models::order::Customer;
+use sellvy_models::request::{self, Body};
 use sellvy_models::wire::{BlacklistInput, CustomerData, CustomerList, PageParams};
 use utoipa_axum::routes;
 
@@ -64,9 +64,9 @@ async fn blacklist(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let mut input = Input::object(body)?;
-    let reason = input.text("reason", 0, 500).filter(|r| !r.is_empty());
-    input.finish()?;
+    let Body { fields, errors } = request::read::<BlacklistInput, BlacklistInput>(body)?;
+    errors.finish()?;
+    let reason = request::trimmed(fields.reason);
     let customer = find(&state, &auth, &id).await?;
     state.db.set_blacklisted(&auth.tenant, &customer, true, reason.as_deref()).await?;
     let updated = Customer { blacklisted: true, blacklist_reason: reason, ..customer };

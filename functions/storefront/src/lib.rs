@@ -95,8 +95,9 @@ use sellvy_api::docs::{GatewayError, WriteErrors};
 use sellvy_app::checkout::{self, Buyer};
 use sellvy_app::payment;
 use sellvy_models::order::CheckoutRequest;
+use sellvy_models::request::{self, Body};
 use sellvy_models::time::Timestamp;
-use sellvy_models::wire::{CheckoutData, CheckoutInput, OrderData, SandboxPaymentInput};
+use sellvy_models::wire::{CheckoutData, CheckoutInput, OrderData, SandboxOutcome, SandboxPaymentInput};
 
 mod stripe_callbacks;
 
@@ -175,14 +176,10 @@ async fn sandbox_payment(
     Params(params): Params,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let succeeded = match body.get("outcome").and_then(|o| o.as_str()) {
-        Some("succeeded") => true,
-        Some("failed") => false,
-        _ => return Err(ApiError::invalid("outcome", "must be succeeded or failed")),
-    };
-    if let Some(extra) = body.as_object().and_then(|o| o.keys().find(|k| *k != "outcome")) {
-        return Err(ApiError::invalid(extra, "unknown field"));
-    }
+    let Body { fields, mut errors } = request::read::<SandboxPaymentInput, SandboxPaymentInput>(body)?;
+    errors.require("outcome", &fields.outcome);
+    errors.finish()?;
+    let succeeded = fields.outcome == Some(SandboxOutcome::Succeeded);
     let t = &shopper.tenant;
     let order = checkout::order_for_buyer(&state, t, &id, order_token(&headers, &params)).await?;
     Ok(sellvy_api::ok(payment::pay_in_sandbox(&state, t, order, succeeded).await?.to_object()))

@@ -8,7 +8,7 @@ use sellvy_api::docs::{Errors, NotFound, WriteErrors};
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
 use sellvy_app::{AppState, listing, until_committed};
 use sellvy_models::PageRequest;
-use sellvy_models::input::Input;
+use sellvy_models::request::{self, Body};
 use sellvy_models::time::Timestamp;
 use sellvy_models::webhook::{DeliveryListQuery, Endpoint, MAX_ATTEMPTS, MAX_ENDPOINTS, WebhookDelivery};
 use sellvy_models::wire::{
@@ -178,15 +178,10 @@ async fn retry_failed(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let endpoint = find(&state, &auth, &id).await?;
-    let mut i = Input::object(body)?;
-    let since = i.take_str("since").and_then(|s| {
-        Timestamp::parse(&s).or_else(|| {
-            i.error("since", "must be an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
-            None
-        })
-    });
-    i.require("since");
-    i.finish()?;
+    let Body { fields, mut errors } = request::read::<RetryFailedInput, RetryFailedInput>(body)?;
+    let since = fields.since;
+    errors.require("since", &since);
+    errors.finish()?;
     let since = since.unwrap_or_else(Timestamp::now);
     let failed = state.db.failed_deliveries(&auth.tenant, &endpoint.id, since).await?;
     let failed: Vec<_> = failed

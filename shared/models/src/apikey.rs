@@ -2,8 +2,9 @@
 
 use crate::error::ValidationError;
 use crate::id;
-use crate::input::Input;
+use crate::request::{self, Body};
 use crate::time::Timestamp;
+use crate::wire::NewApiKeyInput;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -122,34 +123,19 @@ pub struct NewApiKey {
 
 impl NewApiKey {
     pub fn parse(body: Value) -> Result<NewApiKey, ValidationError> {
-        let mut input = Input::object(body)?;
-        let name = input.text("name", 1, 100).unwrap_or_default();
-        let kind = match input.take_str("type").as_deref() {
-            None | Some("secret") => KeyKind::Secret,
-            Some("publishable") => KeyKind::Publishable,
-            Some(_) => {
-                input.error("type", "must be secret or publishable");
-                KeyKind::Secret
-            }
-        };
-        let permissions = input.take_str("permissions").and_then(|p| {
-            Permission::parse(&p).or_else(|| {
-                input.error("permissions", format!("must be one of {}", sellvy_wire::words::<Permission>()));
-                None
-            })
-        });
-        input.require("name");
+        let Body { fields: f, mut errors } = request::read::<NewApiKeyInput, NewApiKeyInput>(body)?;
+        let name = request::required_text(&mut errors, "name", f.name);
+        errors.require("name", &name);
+        let kind = f.kind.unwrap_or(KeyKind::Secret);
+        let permissions = f.permissions;
         match kind {
-            KeyKind::Secret => input.require("permissions"),
-            KeyKind::Publishable if input.was_present("permissions") && !input.has_error("permissions") => {
-                input.error(
-                    "permissions",
-                    "does not apply to publishable keys: they reach only the storefront",
-                )
-            }
+            KeyKind::Secret => errors.require("permissions", &permissions),
+            KeyKind::Publishable if permissions.is_some() => errors
+                .add("permissions", "does not apply to publishable keys: they reach only the storefront"),
             KeyKind::Publishable => {}
         }
-        input.finish()?;
+        errors.finish()?;
+        let name = name.unwrap_or_default();
         Ok(NewApiKey { name, kind, permissions: permissions.unwrap_or(Permission::Read) })
     }
 }
@@ -250,7 +236,7 @@ mod tests {
     fn new_key_input_names_its_fields() {
         let e = NewApiKey::parse(serde_json::json!({"permissions": "admin"})).unwrap_err();
         let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["permissions", "name"]);
+        assert_eq!(fields, ["name", "permissions"]);
         let ok = NewApiKey::parse(serde_json::json!({"name": "CI", "permissions": "write"})).unwrap();
         assert_eq!(ok.permissions, Permission::Write);
     }

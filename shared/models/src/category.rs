@@ -1,8 +1,9 @@
 //! Categories group a store's products.
 
 use crate::error::{FieldError, ValidationError};
-use crate::input::Input;
+use crate::request::{self, Body};
 use crate::time::Timestamp;
+use crate::wire::CategoryInput;
 use crate::wire::CategoryObject;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -41,7 +42,7 @@ impl Category {
 
     /// Applies a PATCH body: only the fields sent change; `null` clears the description.
     pub fn apply_update(&self, patch: Value) -> Result<Category, ValidationError> {
-        let mut patch = Input::object(patch)?.into_map()?;
+        let mut patch = request::object(patch)?;
         let current = self.to_json();
         let errors: Vec<FieldError> = READ_ONLY
             .iter()
@@ -85,12 +86,11 @@ impl Category {
 }
 
 fn parse(body: Value) -> Result<(String, Option<String>), ValidationError> {
-    let mut i = Input::object(body)?;
-    let name = i.text("name", 1, 100);
-    let description = i.text("description", 0, 5000).filter(|d| !d.is_empty());
-    i.require("name");
-    i.finish()?;
-    Ok((name.unwrap_or_default(), description))
+    let Body { fields, mut errors } = request::read::<CategoryInput, CategoryInput>(body)?;
+    let name = request::required_text(&mut errors, "name", fields.name);
+    errors.require("name", &name);
+    errors.finish()?;
+    Ok((name.unwrap_or_default(), request::trimmed(fields.description)))
 }
 
 #[cfg(test)]
@@ -109,7 +109,7 @@ mod tests {
         assert_eq!(u.version, 2);
         let e = Category::create(json!({"description": 5, "colour": "red"})).unwrap_err();
         let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["description", "name", "colour"]);
+        assert_eq!(fields, ["name", "description", "colour"]);
         assert_eq!(c.apply_update(json!({"name": ""})).unwrap_err().errors[0].field, "name");
         assert_eq!(c.apply_update(json!({"id": "cat_x"})).unwrap_err().errors[0].field, "id");
         assert!(c.apply_update(c.to_json()).is_ok());

@@ -2,9 +2,10 @@
 
 use crate::error::ValidationError;
 use crate::id::ProductId;
-use crate::input::Input;
 use crate::money::{self, Currency, Money};
+use crate::request::{self, Body};
 use crate::time::Timestamp;
+use crate::wire::NewCoupon;
 use crate::wire::{Amount, CouponObject};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -44,77 +45,63 @@ impl Coupon {
     /// A coupon from a `POST /coupons` body. `currency` is the store's: fixed values and
     /// `min_order_amount` are in it.
     pub fn create(body: Value, currency: Currency, now: Timestamp) -> Result<Coupon, ValidationError> {
-        let mut i = Input::object(body)?;
-        let code = i.text("code", 1, 50);
+        let Body { fields: f, mut errors } = request::read::<NewCoupon, NewCoupon>(body)?;
+        let e = &mut errors;
+        let code = request::required_text(e, "code", f.code);
         if let Some(c) = &code
             && !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            i.error("code", "may contain only letters, digits, - and _");
+            e.add("code", "may contain only letters, digits, - and _");
         }
-        let kind = i.take_str("type").and_then(|t| match t.as_str() {
-            "percentage" => Some(CouponType::Percentage),
-            "fixed" => Some(CouponType::Fixed),
-            _ => {
-                i.error("type", "must be percentage or fixed");
-                None
-            }
-        });
-        let value = i.take("value").and_then(|v| {
+        let kind = f.kind;
+        let value = f.value.and_then(|v| {
             let parsed = match kind {
-                Some(CouponType::Fixed) => Money::parse("value", &v, currency).map(|m| m.minor),
-                _ => money::parse_minor("value", &v, PERCENT_EXPONENT, "a percentage"),
+                Some(CouponType::Fixed) => Money::parse_decimal("value", &v.0, currency).map(|m| m.minor),
+                _ => money::parse_minor_text("value", &v.0, PERCENT_EXPONENT, "a percentage"),
             };
             match parsed {
-                Err(e) => {
-                    i.error("value", e.message);
+                Err(x) => {
+                    e.add("value", x.message);
                     None
                 }
                 Ok(0) => {
-                    i.error("value", "must be greater than 0");
+                    e.add("value", "must be greater than 0");
                     None
                 }
                 Ok(p) if kind == Some(CouponType::Percentage) && p > 100 * 100 => {
-                    i.error("value", "must be at most 100 for a percentage");
+                    e.add("value", "must be at most 100 for a percentage");
                     None
                 }
                 Ok(v) => Some(v),
             }
         });
-        let max_uses = i.int("max_uses", 1, 1_000_000_000).map(|n| n as u64);
-        let expires_at = i.take_str("expires_at").and_then(|s| match Timestamp::parse(&s) {
-            None => {
-                i.error("expires_at", "must be an RFC 3339 timestamp, e.g. 2027-09-01T00:00:00Z");
-                None
+        let max_uses = f.max_uses;
+        let expires_at = f.expires_at.filter(|t| {
+            if *t <= now {
+                e.add("expires_at", "must be in the future");
             }
-            Some(t) if t <= now => {
-                i.error("expires_at", "must be in the future");
-                None
-            }
-            Some(t) => Some(t),
+            *t > now
         });
-        let min_order_amount = i
-            .take("min_order_amount")
-            .and_then(|v| {
-                Money::parse("min_order_amount", &v, currency)
-                    .map_err(|e| i.error("min_order_amount", e.message))
-                    .ok()
-            })
-            .map(|m| m.minor);
-        let listed = i.string_list("applies_to_products", MAX_APPLIES_TO, 64).unwrap_or_default();
-        let mut applies_to_products = Vec::with_capacity(listed.len());
-        for (n, p) in listed.iter().enumerate() {
-            match ProductId::parse(p) {
-                None => i.error(&format!("applies_to_products[{n}]"), "is not a product id (prod_…)"),
+        let min_order_amount = f.min_order_amount.and_then(|v| {
+            Money::parse_decimal("min_order_amount", &v.0, currency)
+                .map_err(|x| e.add("min_order_amount", x.message))
+                .ok()
+                .map(|m| m.minor)
+        });
+        let mut applies_to_products = Vec::new();
+        for (n, p) in f.applies_to_products.unwrap_or_default().iter().enumerate() {
+            match ProductId::parse(p.trim()) {
+                None => e.add(format!("applies_to_products[{n}]"), "is not a product id (prod_…)"),
                 Some(id) if applies_to_products.contains(&id) => {
-                    i.error(&format!("applies_to_products[{n}]"), "is listed twice")
+                    e.add(format!("applies_to_products[{n}]"), "is listed twice")
                 }
                 Some(id) => applies_to_products.push(id),
             }
         }
-        i.require("code");
-        i.require("type");
-        i.require("value");
-        i.finish()?;
+        e.require("code", &code);
+        e.require("type", &kind);
+        e.require("value", &value);
+        errors.finish()?;
         Ok(Coupon {
             id: crate::id::CouponId::new(),
             code: code.unwrap_or_default(),
@@ -222,11 +209,11 @@ mod tests {
             [
                 "code",
                 "type",
+                "value",
                 "max_uses",
                 "expires_at",
                 "min_order_amount",
                 "applies_to_products[0]",
-                "value",
                 "stackable"
             ]
         );

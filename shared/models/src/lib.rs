@@ -12,7 +12,6 @@ pub mod error;
 pub mod event;
 pub mod hold;
 pub mod id;
-pub mod input;
 pub mod money;
 pub mod order;
 pub mod page;

@@ -4,8 +4,9 @@
 //! store keeps the items.
 
 use crate::error::{FieldError, ValidationError};
-use crate::input::Input;
 use crate::product::{Product, ProductType};
+use crate::request::{self, Body};
+use crate::wire::SerialsInput;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 
@@ -87,33 +88,33 @@ pub struct SerialsAppend {
 
 impl SerialsAppend {
     pub fn parse(body: Value, product: &Product) -> Result<SerialsAppend, ValidationError> {
-        let mut i = Input::object(body)?;
-        let info = i.text("info", 1, 1024 * 1024);
-        let variant = i.take_str("variant_id");
-        i.require("info");
+        let Body { fields: f, mut errors } = request::read::<SerialsInput, SerialsInput>(body)?;
+        let e = &mut errors;
+        let info = request::required_text(e, "info", f.info);
+        e.require("info", &info);
         if product.product_type != ProductType::Serials {
-            i.error("info", "serials are added to type serials only");
+            e.add("info", "serials are added to type serials only");
         }
-        let lane = match (variant, product.variants.is_empty()) {
+        let lane = match (f.variant_id, product.variants.is_empty()) {
             (None, true) => Some(PRODUCT_LANE.to_string()),
             (None, false) => {
-                i.error("variant_id", "is required: this product keeps serials per variant");
+                e.add("variant_id", "is required: this product keeps serials per variant");
                 None
             }
             (Some(v), false) if product.variants.iter().any(|x| x.id == v) => Some(v),
             (Some(_), _) => {
-                i.error("variant_id", "is not a variant of this product");
+                e.add("variant_id", "is not a variant of this product");
                 None
             }
         };
         let serials = info.as_deref().map(|s| split_serials(s, &product.stock_delimiter)).unwrap_or_default();
         if info.is_some() && serials.is_empty() {
-            i.error("info", "holds no serial");
+            e.add("info", "holds no serial");
         }
-        if let Err(e) = check_serials(&serials, "info", &mut HashSet::new()) {
-            i.error(&e.field, e.message);
+        if let Err(x) = check_serials(&serials, "info", &mut HashSet::new()) {
+            e.add(x.field, x.message);
         }
-        i.finish()?;
+        errors.finish()?;
         Ok(SerialsAppend { lane: lane.unwrap_or_default(), serials })
     }
 }

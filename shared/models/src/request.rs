@@ -71,6 +71,13 @@ impl Errors {
         })
     }
 
+    /// "is required" for a field the body did not carry (unless it already failed).
+    pub fn require<T>(&mut self, field: &str, value: &Option<T>) {
+        if value.is_none() && !self.has(field) {
+            self.add(field, "is required");
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }
@@ -94,6 +101,16 @@ impl Errors {
 
 const UNKNOWN: &str = "unknown field";
 
+/// The body as a JSON object (a PATCH merges it into the current fields before reading).
+pub fn object(body: Value) -> Result<Map<String, Value>, ValidationError> {
+    match body {
+        Value::Object(map) => Ok(map),
+        other => {
+            Err(ValidationError::one("body", format!("must be a JSON object, not {}", type_name(&other))))
+        }
+    }
+}
+
 /// A body read into `T`, with what was wrong in it.
 pub struct Body<T> {
     pub fields: T,
@@ -104,15 +121,7 @@ pub struct Body<T> {
 /// or the all-optional type `S` adds its required fields to, as `NewProduct` does to
 /// `ProductChanges`). Fails at once only when the body is not a JSON object.
 pub fn read<S: ToSchema, T: DeserializeOwned>(body: Value) -> Result<Body<T>, ValidationError> {
-    let mut body = match body {
-        Value::Object(map) => Value::Object(map),
-        other => {
-            return Err(ValidationError::one(
-                "body",
-                format!("must be a JSON object, not {}", type_name(&other)),
-            ));
-        }
-    };
+    let mut body = Value::Object(object(body)?);
     let doc = document::<S>();
     let mut errors = Errors { order: doc.property_names(&doc.root), errors: Vec::new() };
     doc.check(&doc.root, &mut body, "", &mut errors.errors);

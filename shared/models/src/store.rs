@@ -4,8 +4,9 @@
 use crate::apikey::Mode;
 use crate::error::ValidationError;
 use crate::id;
-use crate::input::Input;
+use crate::request::{self, Body};
 use crate::time::Timestamp;
+use crate::wire::StoreSettings;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -184,44 +185,47 @@ impl Store {
     /// store's own), and that mode's `allowed_origins`, `blocked_countries`, `blocked_ips`,
     /// `max_open_orders_per_buyer`, `renewal_cooldown_seconds`, `rotate_delivery_secret`. The rest is the operator's.
     pub fn apply_settings(&self, mode: Mode, body: Value) -> Result<Store, ValidationError> {
-        let mut i = Input::object(body)?;
-        let name = i.text("name", 1, 100);
+        let Body { fields: f, mut errors } = request::read::<StoreSettings, StoreSettings>(body)?;
+        let e = &mut errors;
+        let name = request::required_text(e, "name", f.name);
         if name.is_some() && mode == Mode::Test {
-            i.error("name", "is the store's own, shared by both modes: change it with a live key");
+            e.add("name", "is the store's own, shared by both modes: change it with a live key");
         }
-        let origins = i.string_list("allowed_origins", 20, 200);
-        let countries = i.string_list("blocked_countries", 250, 2);
+        let origins = f.allowed_origins;
+        let countries: Option<Vec<String>> =
+            f.blocked_countries.map(|c| c.iter().map(|c| c.trim().to_ascii_uppercase()).collect());
         for (n, c) in countries.iter().flatten().enumerate() {
             if !(c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic())) {
-                i.error(
-                    &format!("blocked_countries[{n}]"),
+                e.add(
+                    format!("blocked_countries[{n}]"),
                     "must be a country code (ISO 3166-1 alpha-2, e.g. FR)",
                 );
             }
         }
-        let ips = i.string_list("blocked_ips", 500, 64);
+        let ips: Option<Vec<String>> =
+            f.blocked_ips.map(|l| l.iter().map(|r| r.trim().to_string()).collect());
         for (n, rule) in ips.iter().flatten().enumerate() {
             if parse_ip_rule(rule).is_none() {
-                i.error(
-                    &format!("blocked_ips[{n}]"),
+                e.add(
+                    format!("blocked_ips[{n}]"),
                     "must be an IP address or a CIDR range (203.0.113.7, 203.0.113.0/24, 2001:db8::/32)",
                 );
             }
         }
-        let max_open = i.int("max_open_orders_per_buyer", 1, crate::hold::MAX_OPEN_ORDERS_PER_BUYER as i64);
-        let cooldown = i.int("renewal_cooldown_seconds", 0, crate::hold::MAX_RENEWAL_COOLDOWN_SECS as i64);
-        let rotate = i.bool("rotate_delivery_secret").unwrap_or(false);
+        let max_open = f.max_open_orders_per_buyer;
+        let cooldown = f.renewal_cooldown_seconds;
+        let rotate = f.rotate_delivery_secret.unwrap_or(false);
         let mut normalized = Vec::new();
         for (n, o) in origins.iter().flatten().enumerate() {
-            match normalize_origin(o) {
+            match normalize_origin(o.trim()) {
                 Some(o) => normalized.push(o),
-                None => i.error(
-                    &format!("allowed_origins[{n}]"),
+                None => e.add(
+                    format!("allowed_origins[{n}]"),
                     "must be an origin: http(s)://host[:port], with no path (e.g. https://shop.example.com)",
                 ),
             }
         }
-        i.finish()?;
+        errors.finish()?;
         let mut store = self.clone();
         if let Some(name) = name {
             store.name = name;
@@ -234,16 +238,16 @@ impl Store {
             settings.allowed_origins = normalized;
         }
         if let Some(c) = countries {
-            settings.blocked_countries = c.iter().map(|c| c.to_ascii_uppercase()).collect();
+            settings.blocked_countries = c;
         }
         if let Some(ips) = ips {
-            settings.blocked_ips = ips.iter().map(|r| r.trim().to_string()).collect();
+            settings.blocked_ips = ips;
         }
         if let Some(max) = max_open {
-            settings.max_open_orders_per_buyer = Some(max as u32);
+            settings.max_open_orders_per_buyer = Some(max);
         }
         if let Some(secs) = cooldown {
-            settings.renewal_cooldown_seconds = Some(secs as u32);
+            settings.renewal_cooldown_seconds = Some(secs);
         }
         if rotate {
             settings.delivery_secret = new_delivery_secret();

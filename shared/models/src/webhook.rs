@@ -4,9 +4,10 @@
 use crate::error::ValidationError;
 use crate::event::EventType;
 use crate::id;
-use crate::input::{Input, check_url};
 use crate::page::{PageRequest, QueryParams, enum_param};
+use crate::request::{self, Body, Errors, check_url};
 use crate::time::Timestamp;
+use crate::wire::{EndpointChanges, EndpointInput};
 use crate::{Event, Mode};
 
 pub use sellvy_wire::{AttemptRecord, WebhookDeliveryStatus};
@@ -48,44 +49,49 @@ fn new_secret() -> String {
     format!("whsec_{}", id::random_base62(40))
 }
 
-fn parse_events(i: &mut Input) -> Option<Vec<String>> {
-    let list = i.string_list("events", EventType::ALL.len() + 1, 40)?;
+fn read_events(e: &mut Errors, list: Option<Vec<String>>) -> Option<Vec<String>> {
+    let list: Vec<String> = list?.into_iter().map(|s| s.trim().to_string()).collect();
     if list.is_empty() {
-        i.error("events", "must name at least one event type, or [\"*\"] for all");
+        e.add("events", "must name at least one event type, or [\"*\"] for all");
         return None;
     }
     let mut out: Vec<String> = Vec::new();
-    for (n, e) in list.iter().enumerate() {
-        let known = e == "*" || EventType::ALL.iter().any(|t| t.as_str() == e);
+    for (n, ev) in list.iter().enumerate() {
+        let known = ev == "*" || EventType::ALL.iter().any(|t| t.as_str() == ev);
         if !known {
             let all: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
-            i.error(&format!("events[{n}]"), format!("must be \"*\" or one of {}", all.join(", ")));
-        } else if out.contains(e) {
-            i.error(&format!("events[{n}]"), "is listed twice");
+            e.add(format!("events[{n}]"), format!("must be \"*\" or one of {}", all.join(", ")));
+        } else if out.contains(ev) {
+            e.add(format!("events[{n}]"), "is listed twice");
         } else {
-            out.push(e.clone());
+            out.push(ev.clone());
         }
     }
     if out.len() > 1 && out.iter().any(|e| e == "*") {
-        i.error("events", "\"*\" already means every event; send it alone");
+        e.add("events", "\"*\" already means every event; send it alone");
     }
-    Some(out)
+    (!e.has("events")).then_some(out)
+}
+
+fn read_url(e: &mut Errors, url: Option<String>, mode: Mode) -> Option<String> {
+    let url = request::required_text(e, "url", url)?;
+    if let Err(why) = check_url(&url, mode == Mode::Live) {
+        e.add("url", why);
+    }
+    Some(url)
 }
 
 impl Endpoint {
     /// A new endpoint from `POST /webhook_endpoints` (`url` required; `events` default `["*"]`).
     /// Live endpoints must be https; the address checks (SSRF guard) come after, with DNS.
     pub fn create(body: Value, mode: Mode, now: Timestamp) -> Result<Endpoint, ValidationError> {
-        let mut i = Input::object(body)?;
-        let url = i.text("url", 1, 2048);
-        if let Some(Err(why)) = url.as_deref().map(|u| check_url(u, mode == Mode::Live)) {
-            i.error("url", why);
-        }
-        let events = parse_events(&mut i);
-        let description = i.text("description", 0, 500).filter(|d| !d.is_empty());
-        let enabled = i.bool("enabled");
-        i.require("url");
-        i.finish()?;
+        let Body { fields: f, mut errors } = request::read::<EndpointInput, EndpointInput>(body)?;
+        let url = read_url(&mut errors, f.url, mode);
+        let events = read_events(&mut errors, f.events);
+        let description = request::trimmed(f.description);
+        let enabled = f.enabled;
+        errors.require("url", &url);
+        errors.finish()?;
         Ok(Endpoint {
             id: crate::id::EndpointId::new(),
             url: url.unwrap_or_default(),
@@ -103,16 +109,13 @@ impl Endpoint {
 
     /// `PATCH /webhook_endpoints/{id}`: `url`, `events`, `description` (null clears), `enabled`.
     pub fn apply_update(&self, body: Value, mode: Mode, now: Timestamp) -> Result<Endpoint, ValidationError> {
-        let mut i = Input::object(body)?;
-        let url = i.text("url", 1, 2048);
-        if let Some(Err(why)) = url.as_deref().map(|u| check_url(u, mode == Mode::Live)) {
-            i.error("url", why);
-        }
-        let events = parse_events(&mut i);
-        let clears_description = i.is_null("description");
-        let description = i.text("description", 0, 500);
-        let enabled = i.bool("enabled");
-        i.finish()?;
+        let clears_description = body.get("description").is_some_and(Value::is_null);
+        let Body { fields: f, mut errors } = request::read::<EndpointChanges, EndpointChanges>(body)?;
+        let url = read_url(&mut errors, f.url, mode);
+        let events = read_events(&mut errors, f.events);
+        let description = f.description.map(|d| d.trim().to_string());
+        let enabled = f.enabled;
+        errors.finish()?;
         let mut e = self.clone();
         if let Some(u) = url {
             e.url = u;

@@ -86,21 +86,74 @@ fn categories_coupons_and_keys_with_every_documented_field_are_accepted() {
     let c = CategoryInput { name: Some("N".into()), description: Some("D".into()) };
     assert!(Category::create(serde_json::to_value(c).unwrap()).is_ok());
     let coupon = NewCoupon {
-        code: "ALL".into(),
-        kind: CouponType::Fixed,
-        value: Amount(2.5),
+        code: Some("ALL".into()),
+        kind: Some(CouponType::Fixed),
+        value: Some(2.5.into()),
         max_uses: Some(3),
         expires_at: Timestamp::parse("2099-01-01T00:00:00Z"),
-        min_order_amount: Some(Amount(10.0)),
+        min_order_amount: Some(10.0.into()),
         applies_to_products: Some(vec!["prod_00000000000000000000000001".into()]),
     };
     assert!(Coupon::create(serde_json::to_value(coupon).unwrap(), Currency::USD, Timestamp::now()).is_ok());
-    let key = NewApiKeyInput { name: "K".into(), kind: None, permissions: Some(Permission::Write) };
+    let key = NewApiKeyInput { name: Some("K".into()), kind: None, permissions: Some(Permission::Write) };
     assert!(NewApiKey::parse(serde_json::to_value(key).unwrap()).is_ok());
     let key = NewApiKeyInput {
-        name: "K".into(),
+        name: Some("K".into()),
         kind: Some(crate::apikey::KeyKind::Publishable),
         permissions: None,
     };
     assert!(NewApiKey::parse(serde_json::to_value(key).unwrap()).is_ok());
+}
+
+/// Every integer a request body may carry states its maximum: the reader checks the bound
+/// before serde reads the number into its Rust type, so a number past the type's range is a
+/// named 422, never a body that cannot be read.
+#[test]
+fn request_integers_are_bounded() {
+    fn walk(v: &serde_json::Value, at: &str, missing: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                let is_int = match m.get("type") {
+                    Some(serde_json::Value::String(t)) => t == "integer",
+                    Some(serde_json::Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
+                    _ => false,
+                };
+                if is_int
+                    && !m.contains_key("maximum")
+                    && m.get("format").and_then(|f| f.as_str()) != Some("int64")
+                {
+                    missing.push(at.to_string());
+                }
+                for (k, c) in m {
+                    walk(c, &format!("{at}.{k}"), missing);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|c| walk(c, at, missing)),
+            _ => {}
+        }
+    }
+    fn of<T: utoipa::ToSchema>(missing: &mut Vec<String>) {
+        let mut refs = Vec::new();
+        T::schemas(&mut refs);
+        walk(&serde_json::to_value(T::schema()).unwrap(), &T::name(), missing);
+        for (name, s) in refs {
+            walk(&serde_json::to_value(s).unwrap(), &name, missing);
+        }
+    }
+    let mut missing = Vec::new();
+    of::<NewProduct>(&mut missing);
+    of::<ProductChanges>(&mut missing);
+    of::<SerialsInput>(&mut missing);
+    of::<CategoryInput>(&mut missing);
+    of::<NewCoupon>(&mut missing);
+    of::<NewApiKeyInput>(&mut missing);
+    of::<EndpointInput>(&mut missing);
+    of::<EndpointChanges>(&mut missing);
+    of::<RetryFailedInput>(&mut missing);
+    of::<StoreSettings>(&mut missing);
+    of::<CheckoutInput>(&mut missing);
+    of::<RefundInput>(&mut missing);
+    of::<BlacklistInput>(&mut missing);
+    of::<SandboxPaymentInput>(&mut missing);
+    assert!(missing.is_empty(), "integers without a maximum: {missing:?}");
 }

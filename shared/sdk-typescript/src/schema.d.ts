@@ -1134,7 +1134,9 @@ export interface components {
         };
         /** @description `POST /storefront/checkout`. */
         CheckoutInput: {
+            /** @description `prod_…` */
             product_id: string;
+            /** @description `var_…`: required for a product sold in variants. */
             variant_id?: string | null;
             /** Format: int32 */
             quantity: number;
@@ -1383,15 +1385,18 @@ export interface components {
             type?: components["schemas"]["KeyKind"] | null;
             permissions?: components["schemas"]["Permission"] | null;
         };
-        /** @description `POST /coupons`. */
+        /** @description `POST /coupons`: `code`, `type` and `value` are required. */
         NewCoupon: {
+            /** @description Letters, digits, `-` and `_`; matched without regard to case. */
             code: string;
             type: components["schemas"]["CouponType"];
-            value: components["schemas"]["Amount"];
+            /** @description A percentage (0 < value ≤ 100) or an amount in the store's currency. */
+            value: components["schemas"]["Decimal"];
             /** Format: int64 */
             max_uses?: number | null;
             expires_at?: components["schemas"]["Timestamp"] | null;
-            min_order_amount?: components["schemas"]["Amount"] | null;
+            min_order_amount?: components["schemas"]["Decimal"] | null;
+            /** @description `prod_…` ids (none: every product). */
             applies_to_products?: string[] | null;
         };
         /** @description `POST /products`: `title`, `type` and `price` are required. */
@@ -1708,7 +1713,7 @@ export interface components {
         };
         /** @description `POST /orders/{id}/refund`. */
         RefundInput: {
-            amount?: components["schemas"]["Amount"] | null;
+            amount?: components["schemas"]["Decimal"] | null;
             reason?: string | null;
         };
         /** @description `{"data": RetryFailedObject}` */
@@ -1728,10 +1733,14 @@ export interface components {
              */
             queued: number;
         };
+        /**
+         * @description What a sandbox payment does.
+         * @enum {string}
+         */
+        SandboxOutcome: "succeeded" | "failed";
         /** @description `POST /storefront/orders/{id}/sandbox_payment` (test mode). */
         SandboxPaymentInput: {
-            /** @description `succeeded` or `failed`. */
-            outcome: string;
+            outcome: components["schemas"]["SandboxOutcome"];
         };
         /** @description `POST /products/{id}/serials`. */
         SerialsInput: {

@@ -393,12 +393,13 @@ impl<'c> ApiKeys<'c> {
     }
     /// A new secret key, with its secret in `key` (shown only now).
     pub async fn create(&self, name: &str, permissions: Permission) -> Result<CreatedApiKey> {
-        let input = NewApiKeyInput { name: name.into(), kind: None, permissions: Some(permissions) };
+        let input = NewApiKeyInput { name: Some(name.into()), kind: None, permissions: Some(permissions) };
         self.0.write(Method::POST, "/api_keys", &input).await
     }
     /// A new publishable key (`pk_…`), for storefronts.
     pub async fn create_publishable(&self, name: &str) -> Result<CreatedApiKey> {
-        let input = NewApiKeyInput { name: name.into(), kind: Some(KeyKind::Publishable), permissions: None };
+        let input =
+            NewApiKeyInput { name: Some(name.into()), kind: Some(KeyKind::Publishable), permissions: None };
         self.0.write(Method::POST, "/api_keys", &input).await
     }
     pub async fn revoke(&self, id: &str) -> Result<()> {

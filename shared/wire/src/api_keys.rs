@@ -96,10 +96,10 @@ pub struct CreatedApiKey {
 /// `POST /api_keys`: a secret key (`permissions` required) or a publishable key
 /// (`"type": "publishable"`, no permissions: it reaches only the storefront).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct NewApiKeyInput {
-    #[schema(min_length = 1, max_length = 100)]
-    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]
+    pub name: Option<String>,
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<crate::KeyKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -198,17 +198,26 @@ pub struct CheckoutData {
 
 /// `POST /storefront/checkout`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct CheckoutInput {
-    pub product_id: String,
+    /// `prod_…`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = true, nullable = false)]
+    pub product_id: Option<String>,
+    /// `var_…`: required for a product sold in variants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_id: Option<String>,
-    #[schema(minimum = 1)]
-    pub quantity: u32,
-    pub email: String,
-    /// A gateway the product enables (today: stripe).
-    pub gateway: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = true, nullable = false, minimum = 1, maximum = 1000000)]
+    pub quantity: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = true, nullable = false, min_length = 3, max_length = 254)]
+    pub email: Option<String>,
+    /// A gateway the product enables (today: stripe).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = true, nullable = false)]
+    pub gateway: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 50)]
     pub coupon: Option<String>,
     /// `{field name: value}` for the product's custom fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -220,20 +229,26 @@ pub struct CheckoutInput {
 
 /// `POST /storefront/orders/{id}/sandbox_payment` (test mode).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct SandboxPaymentInput {
-    /// `succeeded` or `failed`.
-    #[schema(pattern = "^(succeeded|failed)$")]
-    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = true, nullable = false)]
+    pub outcome: Option<SandboxOutcome>,
+}
+
+/// What a sandbox payment does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SandboxOutcome {
+    Succeeded,
+    Failed,
 }
 
 /// `POST /orders/{id}/refund`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct RefundInput {
     /// Omit for a full refund.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Amount>,
+    pub amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 500)]
     pub reason: Option<String>,

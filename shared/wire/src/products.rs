@@ -127,12 +127,12 @@ pub struct ProductObject {
 
 /// `POST /products/{id}/serials`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct SerialsInput {
     /// The serials to add, split by the product's `stock_delimiter` (each at most 1,000
     /// characters).
-    #[schema(min_length = 1, max_length = 1048576)]
-    pub info: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 1048576)]
+    pub info: Option<String>,
     /// `var_…`: for a product sold in variants, the variant whose serials these are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_id: Option<String>,

@@ -80,7 +80,6 @@ pub struct StoreData {
 
 /// `PATCH /store`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct StoreSettings {
     /// The store's name, shared by both modes: live keys only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,12 +87,15 @@ pub struct StoreSettings {
     pub name: Option<String>,
     /// Up to 20 origins (`https://shop.example.com`); `[]` allows any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 20)]
     pub allowed_origins: Option<Vec<String>>,
     /// Up to 250 country codes (ISO 3166-1 alpha-2) whose buyers cannot check out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 250)]
     pub blocked_countries: Option<Vec<String>>,
     /// Up to 500 IP addresses or CIDR ranges that cannot check out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 500)]
     pub blocked_ips: Option<Vec<String>>,
     /// 1 to 10000 unpaid orders of one product per buyer (network or email) at once; raise it
     /// when the store's own servers check out for many buyers.

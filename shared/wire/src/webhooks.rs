@@ -56,13 +56,14 @@ envelopes!(EndpointData, EndpointList, EndpointObject);
 
 /// `POST /webhook_endpoints`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct EndpointInput {
     /// https (live mode); public addresses only.
-    #[schema(min_length = 1, max_length = 2048)]
-    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 2048)]
+    pub url: Option<String>,
     /// Event types, or `["*"]` (the default) for all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 17)]
     pub events: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 500)]
@@ -74,12 +75,12 @@ pub struct EndpointInput {
 
 /// `PATCH /webhook_endpoints/{id}`: only the fields sent change.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct EndpointChanges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_length = 1, max_length = 2048)]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 17)]
     pub events: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 500)]
@@ -90,10 +91,11 @@ pub struct EndpointChanges {
 
 /// `POST /webhook_endpoints/{id}/retry_failed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct RetryFailedInput {
     /// Failed deliveries created at or after this time (RFC 3339).
-    pub since: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = true, nullable = false)]
+    pub since: Option<Timestamp>,
 }
 
 /// What `retry_failed` queued.

@@ -130,7 +130,7 @@ async fn creating_a_key_validates_its_fields() {
     let r = app.post("/api_keys", &store.test, json!({"permissions": "admin", "scope": "all"})).await;
     assert_eq!(r.status, 422);
     assert_eq!(r.code(), "validation_error");
-    assert_eq!(r.fields(), ["permissions", "name", "scope"]);
+    assert_eq!(r.fields(), ["name", "permissions", "scope"]);
     let r = app.post("/api_keys", &store.test, json!({"name": "", "permissions": "read"})).await;
     assert_eq!(r.fields(), ["name"]);
 }

@@ -52,9 +52,9 @@ async fn products_categories_coupons_and_keys_through_the_sdk() {
     let coupon = sellvy
         .coupons()
         .create(&NewCoupon {
-            code: "SDK10".into(),
-            kind: CouponType::Percentage,
-            value: Amount(10.0),
+            code: Some("SDK10".into()),
+            kind: Some(CouponType::Percentage),
+            value: Some(10.0.into()),
             max_uses: Some(5),
             expires_at: None,
             min_order_amount: None,

@@ -1,9 +1,11 @@
-//! `POST /storefront/checkout`: the request, read field by field, and the order it places
+//! `POST /storefront/checkout`: the request and the order it places
 //! (priced, checked against the product, its custom fields and the coupon).
 
 use super::*;
+use crate::request::{self, Body};
+use crate::wire::CheckoutInput;
 
-/// What `POST /storefront/checkout` asks for, read field by field.
+/// What `POST /storefront/checkout` asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckoutRequest {
     pub product_id: String,
@@ -37,47 +39,34 @@ fn email_ok(e: &str) -> bool {
 
 impl CheckoutRequest {
     pub fn parse(body: Value) -> Result<CheckoutRequest, ValidationError> {
-        let mut i = Input::object(body)?;
-        let product_id = i.take_str("product_id");
-        let variant_id = i.take_str("variant_id");
-        let quantity = i.int("quantity", 1, 1_000_000).map(|q| q as u32);
-        let email = i.text("email", 3, 254).map(|e| e.to_lowercase());
-        if let Some(e) = &email
-            && !email_ok(e)
+        let Body { fields: f, mut errors } = request::read::<CheckoutInput, CheckoutInput>(body)?;
+        let e = &mut errors;
+        let product_id = f.product_id.map(|p| p.trim().to_string());
+        let email = request::required_text(e, "email", f.email).map(|m| m.to_lowercase());
+        if let Some(m) = &email
+            && !email_ok(m)
         {
-            i.error("email", "must be an email address");
+            e.add("email", "must be an email address");
         }
-        let gateway = i.take_str("gateway");
-        let coupon = i.text("coupon", 1, 50);
-        let custom_fields = match i.take("custom_fields") {
-            None => Map::new(),
-            Some(Value::Object(m)) => m,
-            Some(_) => {
-                i.error("custom_fields", "must be an object: {\"field name\": value}");
-                Map::new()
-            }
-        };
-        let customer = match i.take("customer") {
-            None => None,
-            Some(Value::Object(m)) => Some(m),
-            Some(_) => {
-                i.error("customer", "must be an object: {name, address, country}");
-                None
-            }
-        };
-        for f in ["product_id", "quantity", "email", "gateway"] {
-            i.require(f);
+        let coupon = request::trimmed(f.coupon);
+        for (field, present) in [
+            ("product_id", product_id.is_some()),
+            ("quantity", f.quantity.is_some()),
+            ("email", email.is_some()),
+            ("gateway", f.gateway.is_some()),
+        ] {
+            e.require(field, &present.then_some(()));
         }
-        i.finish()?;
+        errors.finish()?;
         Ok(CheckoutRequest {
             product_id: product_id.unwrap_or_default(),
-            variant_id,
-            quantity: quantity.unwrap_or(1),
+            variant_id: f.variant_id.map(|v| v.trim().to_string()),
+            quantity: f.quantity.unwrap_or(1),
             email: email.unwrap_or_default(),
-            gateway: gateway.unwrap_or_default(),
+            gateway: f.gateway.map(|g| g.trim().to_string()).unwrap_or_default(),
             coupon,
-            custom_fields,
-            customer,
+            custom_fields: f.custom_fields.unwrap_or_default(),
+            customer: f.customer,
         })
     }
 }

@@ -3,11 +3,12 @@
 use crate::coupon::{Coupon, CouponType};
 use crate::error::{FieldError, ValidationError};
 use crate::id;
-use crate::input::Input;
 use crate::money::{self, Currency};
 use crate::page::{PageRequest, QueryParams, enum_param};
 use crate::product::{Product, ProductType, Stock};
+use crate::request::{self, Body};
 use crate::time::Timestamp;
+use crate::wire::RefundInput;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -488,12 +489,14 @@ pub struct RefundRequest {
 
 impl RefundRequest {
     pub fn parse(body: Value, currency: Currency) -> Result<RefundRequest, ValidationError> {
-        let mut input = Input::object(body)?;
-        let amount = input.take("amount").and_then(|a| {
-            crate::Money::parse("amount", &a, currency).map_err(|e| input.error("amount", e.message)).ok()
+        let Body { fields: f, mut errors } = request::read::<RefundInput, RefundInput>(body)?;
+        let amount = f.amount.and_then(|a| {
+            crate::Money::parse_decimal("amount", &a.0, currency)
+                .map_err(|e| errors.add("amount", e.message))
+                .ok()
         });
-        let reason = input.text("reason", 0, 500).filter(|r| !r.is_empty());
-        input.finish()?;
+        let reason = request::trimmed(f.reason);
+        errors.finish()?;
         Ok(RefundRequest { amount_minor: amount.map(|m| m.minor), reason })
     }
 }

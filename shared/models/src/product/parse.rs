@@ -34,17 +34,9 @@ impl Product {
         patch: Value,
         mode: Mode,
     ) -> Result<(Product, PoolWrite, StockChange), ValidationError> {
-        let mut patch = match patch {
-            Value::Object(map) => Value::Object(map),
-            other => {
-                return Err(ValidationError::one(
-                    "body",
-                    format!("must be a JSON object, not {}", request::type_name(&other)),
-                ));
-            }
-        };
+        let mut patch = Value::Object(request::object(patch)?);
         request::alias(&mut patch, "type", "product_type")?;
-        let Value::Object(mut patch_map) = patch else { unreachable!("checked above") };
+        let Value::Object(mut patch_map) = patch else { unreachable!("an object, as read") };
         // A client may send back what it read: read-only fields are fine while unchanged.
         let current = self.to_json();
         let mut errors = Vec::new();

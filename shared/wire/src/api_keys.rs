@@ -96,6 +96,7 @@ pub struct CreatedApiKey {
 /// `POST /api_keys`: a secret key (`permissions` required) or a publishable key
 /// (`"type": "publishable"`, no permissions: it reaches only the storefront).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewApiKeyInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(required = true, nullable = false, min_length = 1, max_length = 100)]

@@ -29,6 +29,7 @@ pub struct CouponObject {
 
 /// `POST /coupons`: `code`, `type` and `value` are required.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewCoupon {
     /// Letters, digits, `-` and `_`; matched without regard to case.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -198,6 +198,7 @@ pub struct CheckoutData {
 
 /// `POST /storefront/checkout`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CheckoutInput {
     /// `prod_…`
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -229,6 +230,7 @@ pub struct CheckoutInput {
 
 /// `POST /storefront/orders/{id}/sandbox_payment` (test mode).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SandboxPaymentInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(required = true, nullable = false)]
@@ -245,6 +247,7 @@ pub enum SandboxOutcome {
 
 /// `POST /orders/{id}/refund`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RefundInput {
     /// Omit for a full refund.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -127,6 +127,7 @@ pub struct ProductObject {
 
 /// `POST /products/{id}/serials`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SerialsInput {
     /// The serials to add, split by the product's `stock_delimiter` (each at most 1,000
     /// characters).
@@ -140,6 +141,7 @@ pub struct SerialsInput {
 
 /// A custom checkout field as sent.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CustomFieldInput {
     /// select, number, text, hidden, textarea, checkbox or country_dropdown.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
@@ -164,6 +166,7 @@ pub struct Choice(pub String);
 
 /// A variant as sent: `id` to keep an existing one, none for a new one.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct VariantInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,

@@ -80,6 +80,7 @@ pub struct StoreData {
 
 /// `PATCH /store`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StoreSettings {
     /// The store's name, shared by both modes: live keys only.
     #[serde(default, skip_serializing_if = "Option::is_none")]

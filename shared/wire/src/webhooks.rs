@@ -56,6 +56,7 @@ envelopes!(EndpointData, EndpointList, EndpointObject);
 
 /// `POST /webhook_endpoints`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EndpointInput {
     /// https (live mode); public addresses only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,6 +76,7 @@ pub struct EndpointInput {
 
 /// `PATCH /webhook_endpoints/{id}`: only the fields sent change.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EndpointChanges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_length = 1, max_length = 2048)]
@@ -91,6 +93,7 @@ pub struct EndpointChanges {
 
 /// `POST /webhook_endpoints/{id}/retry_failed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RetryFailedInput {
     /// Failed deliveries created at or after this time (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]

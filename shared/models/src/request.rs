@@ -226,7 +226,8 @@ impl Document {
         let schema = self.resolve(schema);
         // `Option<Ref>` is `oneOf: [ref, null]`; a choice of shapes passes when one passes.
         if let Some(choices) = schema.get("oneOf").or_else(|| schema.get("anyOf")).and_then(Value::as_array) {
-            let choices: Vec<_> = choices.iter().filter(|c| c.get("type") != Some(&json_null())).collect();
+            let choices: Vec<_> =
+                choices.iter().filter(|c| c.get("type").and_then(Value::as_str) != Some("null")).collect();
             let mut first_errors = None;
             for choice in &choices {
                 let mut attempt = value.clone();
@@ -395,10 +396,6 @@ impl Document {
         }
         true
     }
-}
-
-fn json_null() -> Value {
-    Value::String("null".into())
 }
 
 fn article(t: &str) -> String {

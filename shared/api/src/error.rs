@@ -85,6 +85,23 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// What one 422 lists at most: more than any honest body needs, and an answer far below
+/// Lambda's 6 MB whatever was sent (a 1 MiB body can hold 90,000 unknown fields).
+const MAX_LISTED: usize = 100;
+/// Field names longer than this are shortened in the answer (a body may send a 1 MB name).
+const MAX_FIELD_CHARS: usize = 200;
+
+/// The field errors a 422 shows: the first [`MAX_LISTED`], names shortened.
+fn listed(v: &ValidationError) -> impl Iterator<Item = FieldIssue> + '_ {
+    v.errors.iter().take(MAX_LISTED).map(|e| {
+        let field = match e.field.char_indices().nth(MAX_FIELD_CHARS) {
+            Some((cut, _)) => format!("{}…", &e.field[..cut]),
+            None => e.field.clone(),
+        };
+        FieldIssue { field, message: e.message.clone() }
+    })
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.parts();
@@ -96,7 +113,13 @@ impl IntoResponse for ApiError {
             }
             ApiError::MethodNotAllowed => "This method is not allowed on this route".into(),
             ApiError::PayloadTooLarge => "The request body is larger than 1 MiB".into(),
-            ApiError::Validation(v) => v.to_string(),
+            ApiError::Validation(v) => {
+                let listed: Vec<String> = listed(v).map(|e| format!("{}: {}", e.field, e.message)).collect();
+                match v.errors.len() - listed.len() {
+                    0 => listed.join("; "),
+                    more => format!("{}; and {more} more", listed.join("; ")),
+                }
+            }
             ApiError::RateLimited { retry_after } => {
                 format!("Too many requests: retry in {retry_after} seconds")
             }
@@ -112,15 +135,10 @@ impl IntoResponse for ApiError {
             }
         };
         let (field, errors) = match &self {
-            ApiError::Validation(v) => (
-                Some(v.errors[0].field.clone()),
-                Some(
-                    v.errors
-                        .iter()
-                        .map(|e| FieldIssue { field: e.field.clone(), message: e.message.clone() })
-                        .collect(),
-                ),
-            ),
+            ApiError::Validation(v) => {
+                let errors: Vec<FieldIssue> = listed(v).collect();
+                (errors.first().map(|e| e.field.clone()), Some(errors))
+            }
             _ => (None, None),
         };
         let body = ErrorBody {

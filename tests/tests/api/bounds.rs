@@ -333,3 +333,30 @@ async fn an_answer_too_large_to_keep_is_never_done_twice() {
     assert!(again["error"]["message"].as_str().unwrap().contains("answered 201"), "{again}");
     assert_eq!(app.get("/products", &store.test).await.body["meta"]["total"], 1, "done once");
 }
+
+/// A body of countless mistakes (a 1 MiB body holds 90,000 unknown fields, or one field name of
+/// 1 MB) still gets an answer Lambda can return (6 MB at most): the first problems, each field
+/// name shortened, and how many more there were.
+#[tokio::test]
+async fn countless_mistakes_get_a_short_answer() {
+    let app = TestApp::spawn().await;
+    let k = app.new_store().await.test;
+    let mut body = serde_json::Map::new();
+    for i in 0..90_000 {
+        body.insert(format!("k{i}"), json!(0));
+    }
+    let r = app.post("/categories", &k, Value::Object(body)).await;
+    assert_eq!(r.status, 422, "{}", &r.body.to_string()[..200]);
+    let size = r.body.to_string().len();
+    assert!(size < 64 * 1024, "the answer is {size} bytes");
+    assert_eq!(r.fields().len(), 100);
+    assert_eq!(r.fields()[..2], ["name", "k0"]);
+    let message = r.body["error"]["message"].as_str().unwrap();
+    assert!(message.ends_with("and 89901 more"), "{}", &message[message.len() - 80..]);
+
+    let long = "x".repeat(900_000);
+    let r = app.post("/categories", &k, json!({"name": "A", long.clone(): 1})).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.to_string().len() < 4 * 1024, "the answer is {} bytes", r.body.to_string().len());
+    assert!(r.fields()[0].starts_with("xxxx") && r.fields()[0].ends_with('…'));
+}

@@ -49,14 +49,10 @@ impl CheckoutRequest {
             e.add("email", "must be an email address");
         }
         let coupon = request::trimmed(f.coupon);
-        for (field, present) in [
-            ("product_id", product_id.is_some()),
-            ("quantity", f.quantity.is_some()),
-            ("email", email.is_some()),
-            ("gateway", f.gateway.is_some()),
-        ] {
-            e.require(field, &present.then_some(()));
-        }
+        e.require("product_id", &product_id);
+        e.require("quantity", &f.quantity);
+        e.require("email", &email);
+        e.require("gateway", &f.gateway);
         errors.finish()?;
         Ok(CheckoutRequest {
             product_id: product_id.unwrap_or_default(),

@@ -2,7 +2,7 @@
 //!
 //! - `sellvy-gateway`: every function's routes under `/v1` on one loopback port, built from the
 //!   very routers the Lambdas run.
-//! - `sellvy-admin`: creates stores and their first API keys.
+//! - `sellvy-admin`: creates stores, their first API keys and their owners' sign-in links.
 
 use axum::Router;
 use sellvy_app::AppState;
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 /// The local gateway's app: every function's routes, as API Gateway would route them to each
 /// Lambda.
 pub fn gateway(state: AppState) -> Router {
-    sellvy_api::app(sellvy_reference::all_routes(), state)
+    sellvy_dashboard::app(state.clone()).merge(sellvy_api::app(sellvy_reference::all_routes(), state))
 }
 
 /// Serves the gateway on a bound listener until the process ends.
@@ -93,4 +93,44 @@ pub async fn set_plan(
         .ok_or_else(|| OpsError::Invalid(format!("{store_id} is not a store id (store_…)")))?;
     let keys = db.set_store_plan(&id, plan, limit).await?;
     Ok(json!({"store_id": store_id, "plan": plan, "rate_limit": limit, "keys_updated": keys}))
+}
+
+/// Makes `email` an owner of `store_id` (a new account, or the store added to theirs) and
+/// issues a one-time link to set their password, under `dashboard_url`.
+pub async fn add_owner(db: &Db, store_id: &str, email: &str, dashboard_url: &str) -> Result<Value, OpsError> {
+    if !sellvy_models::account::email_ok(email) {
+        return Err(OpsError::Invalid(format!("{email:?} is not an email address")));
+    }
+    let store = sellvy_models::id::StoreId::parse(store_id)
+        .ok_or_else(|| OpsError::Invalid(format!("{store_id:?} is not a store id")))?;
+    if db.get_store(&store).await?.is_none() {
+        return Err(OpsError::Invalid(format!("no store {store_id}")));
+    }
+    let owner = db.add_owner(email, &store, sellvy_models::time::Timestamp::now()).await?;
+    setup_link(db, &owner, dashboard_url).await
+}
+
+/// Another one-time link for an owner to set their password (the last one still works until
+/// used or expired).
+pub async fn issue_setup_link(db: &Db, email: &str, dashboard_url: &str) -> Result<Value, OpsError> {
+    let owner = db
+        .owner_by_email(email)
+        .await?
+        .ok_or_else(|| OpsError::Invalid(format!("no owner with email {email}")))?;
+    setup_link(db, &owner, dashboard_url).await
+}
+
+async fn setup_link(
+    db: &Db,
+    owner: &sellvy_models::account::Owner,
+    dashboard_url: &str,
+) -> Result<Value, OpsError> {
+    let (link, token) =
+        sellvy_models::account::SetupLink::issue(&owner.id, sellvy_models::time::Timestamp::now());
+    db.put_setup_link(&link).await?;
+    Ok(json!({
+        "owner_id": owner.id, "email": owner.email, "stores": owner.stores,
+        "setup_link": format!("{}/dashboard/setup/{token}", dashboard_url.trim_end_matches('/')),
+        "link_expires_at": link.ends_at,
+    }))
 }

@@ -233,6 +233,8 @@ typed_ids! {
     EndpointId = "we_", "Webhook endpoint";
     /// One event's delivery to one endpoint (`whd_…`), derived from both.
     WebhookDeliveryId = "whd_", "Webhook delivery";
+    /// A person who signs in to the dashboard (`own_…`), owner of one or more stores.
+    OwnerId = "own_", "Owner";
 }
 
 impl WebhookDeliveryId {

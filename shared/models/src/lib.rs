@@ -4,6 +4,7 @@
 //! cannot hold bad values; each parse error names the field it is about, so the HTTP layer can
 //! turn it into the seed's 422 `validation_error` without re-checking anything.
 
+pub mod account;
 pub mod apikey;
 pub mod category;
 pub mod coupon;

@@ -95,6 +95,26 @@ pub(crate) fn tenant_pk(t: &Tenant) -> String {
     format!("T#{}#{}", t.store_id, t.mode.as_str())
 }
 
+/// A seller account (an owner of stores); its sessions share the partition.
+pub(crate) fn owner_key(id: &str) -> (String, String) {
+    (format!("OWNER#{id}"), "OWNER".into())
+}
+
+/// The claim of an email by one owner (it holds the owner's id).
+pub(crate) fn owner_email_key(email: &str) -> (String, String) {
+    (format!("OWNEREMAIL#{email}"), "OWNEREMAIL".into())
+}
+
+/// A signed-in browser of an owner, by the SHA-256 of its token.
+pub(crate) fn session_key(owner: &str, token_hash: &str) -> (String, String) {
+    (owner_key(owner).0, format!("SESSION#{token_hash}"))
+}
+
+/// A one-time link that sets an owner's password, by the SHA-256 of its token.
+pub(crate) fn setup_link_key(token_hash: &str) -> (String, String) {
+    (format!("SETUPLINK#{token_hash}"), "SETUPLINK".into())
+}
+
 /// A store (shared by both modes).
 pub(crate) fn store_key(store_id: &str) -> (String, String) {
     (format!("STORE#{store_id}"), STORE_SK.into())

@@ -13,6 +13,7 @@
 //!
 //! `<tenant>` is `T#<store_id>#<live|test>`: every tenant item's key starts with it.
 
+mod accounts;
 mod api_keys;
 mod categories;
 mod collection;

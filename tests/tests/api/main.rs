@@ -7,6 +7,7 @@ mod bounds;
 mod categories;
 mod checkout;
 mod coupons;
+mod dashboard;
 mod envelope;
 mod idempotency;
 mod lambda_events;

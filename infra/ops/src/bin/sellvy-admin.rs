@@ -49,9 +49,31 @@ enum Command {
         /// The store's currency (ISO 4217).
         #[arg(long, default_value = "USD", value_parser = parse_currency)]
         currency: Currency,
+        /// The owner who signs in to the dashboard: gets a one-time link to set a password.
+        #[arg(long)]
+        owner_email: Option<String>,
+        /// Where the dashboard is served (for the owner's link).
+        #[arg(long, env = "SELLVY_DASHBOARD_URL", default_value = "http://localhost:3000")]
+        dashboard_url: String,
         /// Print the store and its keys as one JSON object (for scripts).
         #[arg(long)]
         json: bool,
+    },
+    /// Another one-time link for an owner to set their password (expires in 24 hours).
+    SetupLink {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "SELLVY_DASHBOARD_URL", default_value = "http://localhost:3000")]
+        dashboard_url: String,
+    },
+    /// Make someone an owner of a store (a new account, or the store added to theirs).
+    AddOwner {
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "SELLVY_DASHBOARD_URL", default_value = "http://localhost:3000")]
+        dashboard_url: String,
     },
     /// Move a store to another plan (its keys follow at once).
     SetPlan {
@@ -75,10 +97,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let db = sellvy_store::Db::from_env().await;
     match args.command {
-        Command::CreateStore { name, limits, currency, json } => {
+        Command::CreateStore { name, limits, currency, owner_email, dashboard_url, json } => {
             let spec =
                 sellvy_ops::NewStore { name, plan: limits.plan, currency, custom_limit: limits.custom()? };
-            let created = sellvy_ops::create_store(&db, &spec).await?;
+            let mut created = sellvy_ops::create_store(&db, &spec).await?;
+            if let Some(email) = owner_email {
+                let store = created["store_id"].as_str().unwrap_or_default().to_string();
+                created["owner"] = sellvy_ops::add_owner(&db, &store, &email, &dashboard_url).await?;
+            }
             if json {
                 println!("{created}");
             } else {
@@ -94,7 +120,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 for mode in ["live", "test"] {
                     println!("  {mode}: {}", created["keys"][mode]["key"].as_str().unwrap_or_default());
                 }
+                if let Some(link) = created["owner"]["setup_link"].as_str() {
+                    println!("Owner {}: set a password within 24 hours (once) at", created["owner"]["email"]);
+                    println!("  {link}");
+                }
             }
+        }
+        Command::SetupLink { email, dashboard_url } => {
+            let link = sellvy_ops::issue_setup_link(&db, &email, &dashboard_url).await?;
+            println!("{}", link["setup_link"].as_str().unwrap_or_default());
+        }
+        Command::AddOwner { store, email, dashboard_url } => {
+            let link = sellvy_ops::add_owner(&db, &store, &email, &dashboard_url).await?;
+            println!("{}", link["setup_link"].as_str().unwrap_or_default());
         }
         Command::SetPlan { store, limits } => {
             let done = sellvy_ops::set_plan(&db, &store, limits.plan, limits.custom()?).await?;

@@ -1,0 +1,273 @@
+//! The sellers' dashboard under `/dashboard`: sign-in with a password (sessions, not API keys),
+//! and Settings → Integrations → API Keys for each store and mode. It calls the application and
+//! store code directly, never Sellvy's own HTTP API.
+
+pub mod pages;
+pub mod session;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use pages::KeyForm;
+use sellvy_app::AppState;
+use sellvy_models::Mode;
+use sellvy_models::account::{Session, check_new_password, hash_password, secret_hash};
+use sellvy_models::apikey::{ApiKey, MAX_KEYS, NewApiKey};
+use sellvy_models::time::Timestamp;
+use serde::Deserialize;
+use session::{Refusal, SignedIn, StorePage};
+
+/// Form bodies are small.
+const FORM_LIMIT: usize = 16 * 1024;
+
+/// The dashboard's routes (full paths), for its Lambda and the local gateway alike.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/dashboard", get(home))
+        .route("/dashboard/sign-in", get(sign_in_page).post(sign_in))
+        .route("/dashboard/setup/{token}", get(setup_page).post(setup))
+        .route("/dashboard/sign-out", post(sign_out))
+        .route("/dashboard/sign-out-everywhere", post(sign_out_everywhere))
+        .route("/dashboard/switch", get(switch))
+        .route("/dashboard/{store}/{mode}", get(store_home))
+        .route("/dashboard/{store}/{mode}/settings/integrations/api-keys", get(api_keys).post(create_key))
+        .route("/dashboard/{store}/{mode}/settings/integrations/api-keys/{key}/revoke", post(revoke_key))
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| pages::failed()))
+        .with_state(state)
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+async fn home(me: SignedIn) -> Response {
+    match me.owner.stores.first() {
+        Some(store) => see_other(&format!("/dashboard/{store}/test/settings/integrations/api-keys")),
+        None => pages::not_found(),
+    }
+}
+
+#[derive(Deserialize)]
+struct SwitchTo {
+    store: String,
+}
+
+async fn switch(me: SignedIn, Query(to): Query<SwitchTo>) -> Response {
+    if !me.owner.owns(&to.store) {
+        return pages::not_found();
+    }
+    see_other(&format!("/dashboard/{}/test/settings/integrations/api-keys", to.store))
+}
+
+async fn store_home(p: StorePage) -> Response {
+    see_other(&p.link("/settings/integrations/api-keys"))
+}
+
+async fn sign_in_page() -> Response {
+    pages::sign_in(StatusCode::OK, "", None)
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn sign_in(State(state): State<AppState>, Form(c): Form<Credentials>) -> Result<Response, Refusal> {
+    const WRONG: &str = "That email and password do not match an account.";
+    let owner = state.db.owner_by_email(&c.email).await?;
+    // The same work whether or not the account exists, so timing does not tell.
+    let matches = match &owner {
+        Some(o) => o.password_matches(&c.password),
+        None => {
+            let _ = sellvy_models::account::verify_password(&hash_password("not a password"), &c.password);
+            false
+        }
+    };
+    match owner {
+        Some(o) if matches => signed_in(&state, &o.id).await,
+        _ => Ok(pages::sign_in(StatusCode::UNAUTHORIZED, &c.email, Some(WRONG))),
+    }
+}
+
+/// Starts a session and sends the browser home with its cookie.
+async fn signed_in(state: &AppState, owner: &sellvy_models::id::OwnerId) -> Result<Response, Refusal> {
+    let (session, cookie) = Session::issue(owner, Timestamp::now());
+    state.db.put_session(&session).await?;
+    let mut resp = see_other("/dashboard");
+    resp.headers_mut().insert(header::SET_COOKIE, session::set_cookie(&cookie));
+    Ok(resp)
+}
+
+async fn setup_page(Path(token): Path<String>) -> Response {
+    pages::setup(StatusCode::OK, &format!("/dashboard/setup/{token}"), &[])
+}
+
+#[derive(Deserialize)]
+struct NewPassword {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_again: String,
+}
+
+async fn setup(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Form(f): Form<NewPassword>,
+) -> Result<Response, Refusal> {
+    if let Err(e) = check_new_password(&f.password, &f.password_again) {
+        let errors: Vec<_> = e.errors.into_iter().map(|e| (e.field, e.message)).collect();
+        return Ok(pages::setup(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("/dashboard/setup/{token}"),
+            &errors,
+        ));
+    }
+    // The link works once: taken before the password is set.
+    let Some(owner) = state.db.take_setup_link(&secret_hash(&token), Timestamp::now()).await? else {
+        return Ok(pages::link_used());
+    };
+    state.db.set_password(&owner, &hash_password(&f.password)).await?;
+    // A new password ends the sessions the old one opened.
+    state.db.delete_sessions(&owner).await?;
+    signed_in(&state, &owner).await
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, Refusal> {
+    if !me.session.csrf_matches(&f.csrf) {
+        return Ok(pages::stale_form());
+    }
+    state.db.delete_session(&me.owner.id, &me.session.token_hash).await?;
+    Ok(signed_out())
+}
+
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, Refusal> {
+    if !me.session.csrf_matches(&f.csrf) {
+        return Ok(pages::stale_form());
+    }
+    state.db.delete_sessions(&me.owner.id).await?;
+    Ok(signed_out())
+}
+
+fn signed_out() -> Response {
+    let mut resp = see_other("/dashboard/sign-in");
+    resp.headers_mut().insert(header::SET_COOKIE, session::clear_cookie());
+    resp
+}
+
+async fn key_list(
+    state: &AppState,
+    p: &StorePage,
+) -> Result<Vec<sellvy_models::wire::ApiKeyObject>, Refusal> {
+    Ok(state.db.list_keys(&p.tenant).await?.iter().map(ApiKey::to_object).collect())
+}
+
+async fn api_keys(State(state): State<AppState>, p: StorePage) -> Result<Response, Refusal> {
+    let keys = key_list(&state, &p).await?;
+    Ok(pages::api_keys(&p, &keys, KeyForm::default(), StatusCode::OK))
+}
+
+#[derive(Deserialize)]
+struct NewKeyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    access: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn create_key(
+    State(state): State<AppState>,
+    p: StorePage,
+    Form(f): Form<NewKeyForm>,
+) -> Result<Response, Refusal> {
+    if !p.me.session.csrf_matches(&f.csrf) {
+        return Ok(pages::stale_form());
+    }
+    // The API's own rules for a new key, so the dashboard and `POST /v1/api_keys` agree.
+    let body = match f.access.as_str() {
+        "publishable" => serde_json::json!({"name": f.name, "type": "publishable"}),
+        access => serde_json::json!({"name": f.name, "permissions": access}),
+    };
+    let parsed = NewApiKey::parse(body);
+    let mut errors: Vec<(String, String)> = match &parsed {
+        Ok(_) => Vec::new(),
+        Err(e) => e
+            .errors
+            .iter()
+            .map(|e| {
+                (if e.field == "permissions" { "access".into() } else { e.field.clone() }, e.message.clone())
+            })
+            .collect(),
+    };
+    // A live key asks for the password again.
+    if p.tenant.mode == Mode::Live && !p.me.owner.password_matches(&f.password) {
+        errors.push(("password".into(), "is not your password".into()));
+    }
+    let new = match parsed {
+        Ok(new) if errors.is_empty() => new,
+        _ => {
+            let keys = key_list(&state, &p).await?;
+            let form = KeyForm { errors, name: f.name, ..KeyForm::default() };
+            return Ok(pages::api_keys(&p, &keys, form, StatusCode::UNPROCESSABLE_ENTITY));
+        }
+    };
+    let (key, secret) = ApiKey::issue(&p.tenant, &new.name, new.kind, new.permissions, p.store.rate_limit);
+    match state.db.create_key(&key, MAX_KEYS).await {
+        Ok(()) => {}
+        Err(sellvy_store::StoreError::Rejected { message, .. }) => {
+            let keys = key_list(&state, &p).await?;
+            let form = KeyForm { errors: vec![("keys".into(), message)], name: f.name, ..KeyForm::default() };
+            return Ok(pages::api_keys(&p, &keys, form, StatusCode::UNPROCESSABLE_ENTITY));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let keys = key_list(&state, &p).await?;
+    // The only time the secret is shown.
+    let form =
+        KeyForm { created: Some((key.name.clone(), secret.expose().to_string())), ..KeyForm::default() };
+    let mut resp = pages::api_keys(&p, &keys, form, StatusCode::CREATED);
+    resp.headers_mut().insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+async fn revoke_key(
+    State(state): State<AppState>,
+    p: StorePage,
+    Path(params): Path<std::collections::HashMap<String, String>>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, Refusal> {
+    if !p.me.session.csrf_matches(&f.csrf) {
+        return Ok(pages::stale_form());
+    }
+    let Some(id) = params.get("key").and_then(|k| sellvy_models::id::ApiKeyId::parse(k)) else {
+        return Err(Refusal::NotFound);
+    };
+    if !state.db.delete_key(&p.tenant, &id).await? {
+        return Err(Refusal::NotFound);
+    }
+    Ok(see_other(&p.link("/settings/integrations/api-keys")))
+}

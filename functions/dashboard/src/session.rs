@@ -1,0 +1,121 @@
+//! Who is signed in: the session cookie, read into its owner and session (two strongly
+//! consistent reads), and what a page's path names (a store the owner has, and a mode).
+
+use crate::pages;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use sellvy_app::AppState;
+use sellvy_models::account::{Owner, SESSION_SECS, Session, read_session_cookie};
+use sellvy_models::apikey::Store;
+use sellvy_models::time::Timestamp;
+use sellvy_models::{Mode, Tenant};
+
+pub const COOKIE: &str = "sellvy_session";
+
+/// The `Set-Cookie` that signs a browser in: unreadable by scripts, sent on same-site
+/// navigation only, and only over https (browsers treat `localhost` as secure).
+pub fn set_cookie(value: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={value}; Path=/dashboard; HttpOnly; Secure; SameSite=Lax; Max-Age={SESSION_SECS}"
+    ))
+    .expect("a cookie of base62 characters")
+}
+
+pub fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("sellvy_session=; Path=/dashboard; HttpOnly; Secure; SameSite=Lax; Max-Age=0")
+}
+
+/// The session cookie's value, if the request carries one.
+pub fn cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(COOKIE).and_then(|rest| rest.strip_prefix('=')))
+}
+
+/// A signed-in owner and their session.
+pub struct SignedIn {
+    pub owner: Owner,
+    pub session: Session,
+}
+
+/// Why a page is not shown.
+pub enum Refusal {
+    /// No session (or an ended one): to the sign-in page.
+    SignIn,
+    NotFound,
+    Failed(String),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::SignIn => Redirect::to("/dashboard/sign-in").into_response(),
+            Refusal::NotFound => pages::not_found(),
+            Refusal::Failed(detail) => {
+                tracing::error!(%detail, "dashboard failed");
+                pages::failed()
+            }
+        }
+    }
+}
+
+impl From<sellvy_store::StoreError> for Refusal {
+    fn from(e: sellvy_store::StoreError) -> Refusal {
+        Refusal::Failed(e.to_string())
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Refusal> {
+        let (owner_id, hash) = cookie(&parts.headers).and_then(read_session_cookie).ok_or(Refusal::SignIn)?;
+        let session = state.db.session(&owner_id, &hash, Timestamp::now()).await?.ok_or(Refusal::SignIn)?;
+        let owner = state.db.owner(&owner_id).await?.ok_or(Refusal::SignIn)?;
+        Ok(SignedIn { owner, session })
+    }
+}
+
+/// A page of one store and mode (`/dashboard/{store}/{mode}/…`) the signed-in owner has.
+pub struct StorePage {
+    pub me: SignedIn,
+    pub store: Store,
+    pub tenant: Tenant,
+}
+
+impl FromRequestParts<AppState> for StorePage {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Refusal> {
+        let me = SignedIn::from_request_parts(parts, state).await?;
+        let Path(params): Path<std::collections::HashMap<String, String>> =
+            Path::from_request_parts(parts, state).await.map_err(|_| Refusal::NotFound)?;
+        let (Some(store_id), Some(mode)) = (params.get("store"), params.get("mode")) else {
+            return Err(Refusal::NotFound);
+        };
+        let mode = match mode.as_str() {
+            "test" => Mode::Test,
+            "live" => Mode::Live,
+            _ => return Err(Refusal::NotFound),
+        };
+        // Another owner's store is "not found", as a store that does not exist.
+        if !me.owner.owns(store_id) {
+            return Err(Refusal::NotFound);
+        }
+        let store = state.db.get_store(store_id).await?.ok_or(Refusal::NotFound)?;
+        let tenant = Tenant { store_id: store.id.clone(), mode };
+        Ok(StorePage { me, store, tenant })
+    }
+}
+
+impl StorePage {
+    /// `/dashboard/{store}/{mode}` and `rest`.
+    pub fn link(&self, rest: &str) -> String {
+        format!("/dashboard/{}/{}{rest}", self.store.id, self.tenant.mode.as_str())
+    }
+}

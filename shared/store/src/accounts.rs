@@ -1,0 +1,161 @@
+//! Seller accounts: owners (found by id, and by email through a claim item), their sessions
+//! (under the owner's partition) and one-time setup links.
+
+use crate::cost::{Kind, record};
+use crate::db::{Db, Item, StoreError, Write, n, s};
+use crate::layout::{owner_email_key, owner_key, session_key, setup_link_key};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
+use sellvy_models::account::{Owner, Session, SetupLink};
+use sellvy_models::id::{OwnerId, StoreId};
+use sellvy_models::time::Timestamp;
+
+fn with_key(mut item: Item, key: (String, String)) -> Item {
+    item.insert("PK".into(), s(key.0));
+    item.insert("SK".into(), s(key.1));
+    item
+}
+
+impl Db {
+    /// Makes `email` an owner of `store`: a new owner (with the email's claim), or the store
+    /// added to the one who has it. Returns the owner.
+    pub async fn add_owner(&self, email: &str, store: &StoreId, now: Timestamp) -> Result<Owner, StoreError> {
+        if let Some(mut owner) = self.owner_by_email(email).await? {
+            if !owner.owns(store) {
+                let w = Write::update(
+                    &self.table,
+                    owner_key(&owner.id),
+                    "SET stores = list_append(stores, :s)",
+                    Some("attribute_exists(PK)"),
+                    &[(":s", AttributeValue::L(vec![s(store.as_str())]))],
+                )?;
+                self.transact(vec![w]).await?;
+                owner.stores.push(store.clone());
+            }
+            return Ok(owner);
+        }
+        let owner = Owner::new(email, store.clone(), now);
+        let item = with_key(serde_dynamo::to_item(&owner)?, owner_key(&owner.id));
+        let mut claim = Item::new();
+        claim.insert("owner_id".into(), s(owner.id.as_str()));
+        let claim = with_key(claim, owner_email_key(&owner.email));
+        self.transact(vec![
+            Write::put(&self.table, item, Some("attribute_not_exists(PK)"), &[])?,
+            Write::put(&self.table, claim, Some("attribute_not_exists(PK)"), &[])?
+                .or_reject("owner_email", "is another owner's"),
+        ])
+        .await?;
+        Ok(owner)
+    }
+
+    pub async fn owner(&self, id: &OwnerId) -> Result<Option<Owner>, StoreError> {
+        let (pk, sk) = owner_key(id);
+        Ok(self.get(pk, sk, true).await?.map(serde_dynamo::from_item).transpose()?)
+    }
+
+    pub async fn owner_by_email(&self, email: &str) -> Result<Option<Owner>, StoreError> {
+        let (pk, sk) = owner_email_key(&sellvy_models::account::normalize_email(email));
+        let Some(claim) = self.get(pk, sk, true).await? else { return Ok(None) };
+        let Some(id) = claim.get("owner_id").and_then(|v| v.as_s().ok()).and_then(|i| OwnerId::parse(i))
+        else {
+            return Ok(None);
+        };
+        self.owner(&id).await
+    }
+
+    pub async fn set_password(&self, owner: &OwnerId, hash: &str) -> Result<(), StoreError> {
+        let w = Write::update(
+            &self.table,
+            owner_key(owner),
+            "SET password_hash = :h",
+            Some("attribute_exists(PK)"),
+            &[(":h", s(hash))],
+        )?;
+        self.transact(vec![w]).await
+    }
+
+    pub async fn put_setup_link(&self, link: &SetupLink) -> Result<(), StoreError> {
+        let mut item = with_key(serde_dynamo::to_item(link)?, setup_link_key(&link.token_hash));
+        item.insert("expires_at".into(), n(link.ends_at.seconds()));
+        self.transact(vec![Write::put(&self.table, item, Some("attribute_not_exists(PK)"), &[])?]).await
+    }
+
+    /// Uses a setup link: removes it (so it works once) and returns whose it was, if it
+    /// existed and had not expired at `now`.
+    pub async fn take_setup_link(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<OwnerId>, StoreError> {
+        let (pk, sk) = setup_link_key(token_hash);
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", s(pk))
+            .key("SK", s(sk))
+            .return_values(ReturnValue::AllOld)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        record(Kind::Write, 1, out.consumed_capacity());
+        let Some(old) = out.attributes else { return Ok(None) };
+        let link: SetupLink = serde_dynamo::from_item(old)?;
+        Ok((now < link.ends_at).then_some(link.owner_id))
+    }
+
+    pub async fn put_session(&self, session: &Session) -> Result<(), StoreError> {
+        let mut item =
+            with_key(serde_dynamo::to_item(session)?, session_key(&session.owner_id, &session.token_hash));
+        item.insert("expires_at".into(), n(session.ends_at.seconds()));
+        self.transact(vec![Write::put(&self.table, item, None, &[])?]).await
+    }
+
+    /// The session of this owner and token, while it lasts (strongly consistent, so a sign-out
+    /// ends it at once).
+    pub async fn session(
+        &self,
+        owner: &OwnerId,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Session>, StoreError> {
+        let (pk, sk) = session_key(owner, token_hash);
+        let session: Option<Session> =
+            self.get(pk, sk, true).await?.map(serde_dynamo::from_item).transpose()?;
+        Ok(session.filter(|s| s.is_live(now)))
+    }
+
+    pub async fn delete_session(&self, owner: &OwnerId, token_hash: &str) -> Result<(), StoreError> {
+        self.transact(vec![Write::delete(&self.table, session_key(owner, token_hash), None, &[])?]).await
+    }
+
+    /// Ends every session of an owner ("sign out everywhere"). Returns how many.
+    pub async fn delete_sessions(&self, owner: &OwnerId) -> Result<usize, StoreError> {
+        let (pk, _) = owner_key(owner);
+        let mut ended = 0;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :s)")
+                .expression_attribute_values(":pk", s(&pk))
+                .expression_attribute_values(":s", s("SESSION#"))
+                .projection_expression("PK, SK")
+                .limit(25)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await?;
+            record(Kind::Read, out.items().len(), out.consumed_capacity());
+            if out.items().is_empty() {
+                return Ok(ended);
+            }
+            let mut writes = Vec::new();
+            for item in out.items() {
+                let key = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                writes.push(Write::delete(&self.table, (key("PK"), key("SK")), None, &[])?);
+            }
+            ended += writes.len();
+            self.transact(writes).await?;
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! The sellers' dashboard over HTTP: setup links, sign-in, sessions, CSRF, and Settings →
+//! Integrations → API Keys, with what every kind of credential gets on its routes. (The same
+//! pages are driven in Chromium by `tests/browser/dashboard_test.py`.)
+
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use sellvy_models::account::{SESSION_SECS, Session, read_session_cookie};
+use sellvy_models::time::Timestamp;
+use sellvy_tests::{StoreKeys, TestApp};
+
+/// A browser without a cookie jar or redirects: each test sees every hop.
+struct Browser {
+    http: reqwest::Client,
+    origin: String,
+    cookie: Option<String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: String,
+    set_cookie: String,
+    html: String,
+}
+
+impl Page {
+    /// The value of the first `name="…" value="…"` input.
+    fn input(&self, name: &str) -> String {
+        let at = self
+            .html
+            .find(&format!("name=\"{name}\" value=\""))
+            .unwrap_or_else(|| panic!("no {name} in {}", self.html));
+        let rest = &self.html[at + name.len() + 15..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+
+    fn secret(&self) -> String {
+        let at = self.html.find("id=\"new-secret\">").expect("a new secret shown");
+        let rest = &self.html[at + 16..];
+        rest[..rest.find('<').unwrap()].to_string()
+    }
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            origin: app.base.trim_end_matches("/v1").to_string(),
+            cookie: None,
+        }
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let req = match &self.cookie {
+            Some(c) => req.header(COOKIE, format!("sellvy_session={c}")),
+            None => req,
+        };
+        let r = req.send().await.unwrap();
+        let header = |name| r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let (location, set_cookie) = (header(LOCATION), header(SET_COOKIE));
+        if let Some(v) = set_cookie.strip_prefix("sellvy_session=") {
+            let v = &v[..v.find(';').unwrap()];
+            self.cookie = (!v.is_empty()).then(|| v.to_string());
+        }
+        Page { status: r.status(), location, set_cookie, html: r.text().await.unwrap() }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req = self.http.get(format!("{}{path}", self.origin));
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.http.post(format!("{}{path}", self.origin)).form(form);
+        self.send(req).await
+    }
+}
+
+const PASSWORD: &str = "a long enough password";
+
+/// An email no earlier run used (the local table outlives test runs).
+fn email(name: &str) -> String {
+    format!("{name}-{}@example.com", sellvy_models::id::random_base62(10).to_lowercase())
+}
+
+/// An owner of `store` with a password set through their setup link: signed in.
+async fn owner(app: &TestApp, store: &StoreKeys, email: &str) -> Browser {
+    let mut b = Browser::new(app);
+    let link = sellvy_ops::add_owner(&app.db, &store.store_id, email, &b.origin).await.unwrap();
+    let path = link["setup_link"].as_str().unwrap().trim_start_matches(&b.origin).to_string();
+    assert_eq!(b.get(&path).await.status, 200);
+    let done = b.post(&path, &[("password", PASSWORD), ("password_again", PASSWORD)]).await;
+    assert_eq!((done.status, done.location.as_str()), (StatusCode::SEE_OTHER, "/dashboard"));
+    b
+}
+
+fn keys_page(store: &StoreKeys, mode: &str) -> String {
+    format!("/dashboard/{}/{mode}/settings/integrations/api-keys", store.store_id)
+}
+
+#[tokio::test]
+async fn an_owner_sets_a_password_once_then_creates_uses_and_revokes_a_key() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let mut b = Browser::new(&app);
+    let address = email("Owner");
+    let link =
+        sellvy_ops::add_owner(&app.db, &store.store_id, &address.to_uppercase(), &b.origin).await.unwrap();
+    assert_eq!(link["email"], address.to_lowercase());
+    let path = link["setup_link"].as_str().unwrap().trim_start_matches(&b.origin).to_string();
+
+    let short = b.post(&path, &[("password", "short"), ("password_again", "short")]).await;
+    assert_eq!(short.status, 422);
+    assert!(short.html.contains("Password must be at least 12 characters"), "{}", short.html);
+    let set = b.post(&path, &[("password", PASSWORD), ("password_again", PASSWORD)]).await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
+    for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/dashboard"] {
+        assert!(set.set_cookie.contains(attribute), "{attribute} in {}", set.set_cookie);
+    }
+    let again = Browser::new(&app).post(&path, &[("password", PASSWORD), ("password_again", PASSWORD)]).await;
+    assert_eq!(again.status, 404, "a setup link works once");
+    assert!(again.html.contains("expired or was used"));
+
+    let home = b.get("/dashboard").await;
+    assert_eq!(home.location, keys_page(&store, "test"));
+    let page = b.get(&keys_page(&store, "test")).await;
+    assert_eq!(page.status, 200);
+    let name = app.db.get_store(&store.store_id).await.unwrap().unwrap().name;
+    assert!(
+        page.html.contains("TEST MODE") && page.html.contains(&name),
+        "the store and its mode, unmistakable"
+    );
+    assert!(page.html.contains(&store.test_key_id), "the operator's test key is listed");
+    assert!(!page.html.contains(&store.live_key_id), "live keys are not on the test page");
+    assert!(!page.html.contains(&store.test), "no secret is ever listed");
+
+    let csrf = page.input("csrf");
+    let created = b
+        .post(&keys_page(&store, "test"), &[("csrf", &csrf), ("name", "Reporting"), ("access", "read")])
+        .await;
+    assert_eq!(created.status, 201, "{}", created.html);
+    assert!(created.html.contains("will not be shown again"));
+    let secret = created.secret();
+    assert!(secret.starts_with("sk_test_"));
+    // The new key works against the API, with the permissions chosen.
+    assert_eq!(app.get("/products", &secret).await.status, 200);
+    let write = app.post("/categories", &secret, serde_json::json!({"name": "X"})).await;
+    assert_eq!(write.status, 403);
+    let listed = b.get(&keys_page(&store, "test")).await;
+    assert!(listed.html.contains("Reporting") && !listed.html.contains(&secret), "listed, never shown again");
+
+    let id = app
+        .get("/api_keys", &store.test)
+        .await
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "Reporting")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let revoke = format!("{}/{id}/revoke", keys_page(&store, "test"));
+    let done = b.post(&revoke, &[("csrf", &csrf)]).await;
+    assert_eq!(
+        (done.status, done.location.as_str()),
+        (StatusCode::SEE_OTHER, keys_page(&store, "test").as_str())
+    );
+    assert_eq!(app.get("/products", &secret).await.status, 401, "revoked at once");
+    assert_eq!(b.post(&revoke, &[("csrf", &csrf)]).await.status, 404);
+}
+
+#[tokio::test]
+async fn forms_say_what_is_wrong_and_live_keys_ask_for_the_password() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let mut b = owner(&app, &store, &email("live")).await;
+    let live = keys_page(&store, "live");
+    let page = b.get(&live).await;
+    assert!(page.html.contains("LIVE MODE"));
+    let csrf = page.input("csrf");
+    let bad =
+        b.post(&live, &[("csrf", &csrf), ("name", ""), ("access", "admin"), ("password", "wrong")]).await;
+    assert_eq!(bad.status, 422);
+    for shown in ["Name must not be empty", "Permissions must be one of", "Password is not your password"] {
+        assert!(bad.html.contains(shown), "{shown}");
+    }
+    let no_password = b.post(&live, &[("csrf", &csrf), ("name", "Server"), ("access", "full")]).await;
+    assert_eq!(no_password.status, 422);
+    assert!(no_password.html.contains("value=\"Server\""), "the name is kept");
+    let ok = b
+        .post(&live, &[("csrf", &csrf), ("name", "Server"), ("access", "full"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(ok.status, 201);
+    assert!(ok.secret().starts_with("sk_live_"));
+    let pk = b
+        .post(&live, &[("csrf", &csrf), ("name", "Shop"), ("access", "publishable"), ("password", PASSWORD)])
+        .await;
+    assert!(pk.secret().starts_with("pk_live_"));
+}
+
+#[tokio::test]
+async fn what_each_credential_gets_on_the_dashboard() {
+    let app = TestApp::spawn().await;
+    let mine = app.new_store().await;
+    let theirs = app.new_store().await;
+    let mut me = owner(&app, &mine, &email("me")).await;
+    let mut them = owner(&app, &theirs, &email("them")).await;
+    let page = keys_page(&mine, "test");
+    let keys_before = app.get("/api_keys", &mine.test).await.data().as_array().unwrap().len();
+
+    // No session, a made-up one, or an API key: to the sign-in page, nothing shown.
+    let mut stranger = Browser::new(&app);
+    assert_eq!(stranger.get(&page).await.location, "/dashboard/sign-in");
+    stranger.cookie = Some(format!("{}.{}", sellvy_models::id::OwnerId::new(), "x".repeat(43)));
+    assert_eq!(stranger.get(&page).await.location, "/dashboard/sign-in");
+    let with_key = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}{page}", me.origin))
+        .bearer_auth(&mine.live)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_key.status(), StatusCode::SEE_OTHER, "an API key never opens the dashboard");
+    let posted = stranger.post(&page, &[("csrf", "x"), ("name", "Evil"), ("access", "full")]).await;
+    assert_eq!(posted.location, "/dashboard/sign-in");
+
+    // A session never authenticates the API.
+    let api = reqwest::Client::new()
+        .get(format!("{}/products", app.base))
+        .header(COOKIE, format!("sellvy_session={}", me.cookie.clone().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 401);
+
+    // Another store's owner: not found, as if it did not exist; nor can they post there.
+    assert_eq!(them.get(&page).await.status, 404);
+    let their_csrf = them.get(&keys_page(&theirs, "test")).await.input("csrf");
+    assert_eq!(
+        them.post(&page, &[("csrf", &their_csrf), ("name", "Evil"), ("access", "full")]).await.status,
+        404
+    );
+    // A mode that is not one, a store that does not exist.
+    assert_eq!(
+        me.get(&format!("/dashboard/{}/prod/settings/integrations/api-keys", mine.store_id)).await.status,
+        404
+    );
+    assert_eq!(me.get(&keys_page(&theirs, "test")).await.status, 404);
+
+    // A form without this session's CSRF token changes nothing.
+    let missing = me.post(&page, &[("name", "Evil"), ("access", "full")]).await;
+    assert_eq!(missing.status, 403);
+    let forged = me.post(&page, &[("csrf", &their_csrf), ("name", "Evil"), ("access", "full")]).await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(app.get("/api_keys", &mine.test).await.data().as_array().unwrap().len(), keys_before);
+
+    // An expired session is no session.
+    let (owner_id, _) = read_session_cookie(me.cookie.as_deref().unwrap()).unwrap();
+    let (mut old, cookie) = Session::issue(&owner_id, Timestamp::now().plus_seconds(-SESSION_SECS - 1));
+    old.ends_at = Timestamp::now().plus_seconds(-1);
+    app.db.put_session(&old).await.unwrap();
+    let mut expired = Browser::new(&app);
+    expired.cookie = Some(cookie);
+    assert_eq!(expired.get(&page).await.location, "/dashboard/sign-in");
+
+    // Signed out: the cookie no longer opens anything, even if kept.
+    let kept = me.cookie.clone();
+    let csrf = me.get(&page).await.input("csrf");
+    let out = me.post("/dashboard/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(out.location, "/dashboard/sign-in");
+    assert!(out.set_cookie.contains("Max-Age=0"));
+    me.cookie = kept;
+    assert_eq!(me.get(&page).await.location, "/dashboard/sign-in");
+}
+
+#[tokio::test]
+async fn signing_in_and_out_everywhere() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let both = email("both");
+    let _first = owner(&app, &store, &both).await;
+    let mut phone = Browser::new(&app);
+    let wrong = phone.post("/dashboard/sign-in", &[("email", &both), ("password", "not it at all")]).await;
+    let unknown =
+        phone.post("/dashboard/sign-in", &[("email", &email("nobody")), ("password", "not it at all")]).await;
+    assert_eq!((wrong.status, unknown.status), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert!(
+        wrong.html.contains("do not match an account") && unknown.html.contains("do not match an account")
+    );
+    assert!(phone.cookie.is_none());
+    let ok = phone
+        .post(
+            "/dashboard/sign-in",
+            &[("email", &format!(" {} ", both.to_uppercase())), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(ok.location, "/dashboard");
+    let page = keys_page(&store, "test");
+    let mut laptop = Browser::new(&app);
+    laptop.post("/dashboard/sign-in", &[("email", &both), ("password", PASSWORD)]).await;
+    assert_eq!(laptop.get(&page).await.status, 200);
+
+    let csrf = phone.get(&page).await.input("csrf");
+    phone.post("/dashboard/sign-out-everywhere", &[("csrf", &csrf)]).await;
+    assert_eq!(laptop.get(&page).await.location, "/dashboard/sign-in", "every session ended");
+    // A second store for the same owner: the switcher lists both.
+    let second = app.new_store().await;
+    sellvy_ops::add_owner(&app.db, &second.store_id, &both, "http://x").await.unwrap();
+    laptop.post("/dashboard/sign-in", &[("email", &both), ("password", PASSWORD)]).await;
+    let page = laptop.get(&page).await;
+    assert!(page.html.contains(second.store_id.as_str()), "the store switcher lists the second store");
+    let switched = laptop.get(&format!("/dashboard/switch?store={}", second.store_id)).await;
+    assert_eq!(switched.location, keys_page(&second, "test"));
+}

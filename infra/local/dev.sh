@@ -16,7 +16,10 @@ cargo build --quiet -p sellvy-ops --bins
 export SELLVY_COST_HEADERS=1
 # Local development: dynamic goods (and webhooks) may be served by a receiver on this machine.
 export SELLVY_ALLOW_LOOPBACK=1
-demo=$(./target/debug/sellvy-admin create-store --name "Demo Store" --plan pro --json)
+demo=$(./target/debug/sellvy-admin create-store --name "Demo Store" --plan pro --json \
+  --owner-email "demo-$(date +%s)@sellvy.local" --dashboard-url "http://localhost:$SELLVY_PORT")
+owner_email=$(printf '%s' "$demo" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["owner"]["email"])')
+owner_link=$(printf '%s' "$demo" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["owner"]["setup_link"])')
 live=$(printf '%s' "$demo" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["live"]["key"])')
 test=$(printf '%s' "$demo" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["test"]["key"])')
 printf '%s\n' "$demo" > "$LOCAL/demo-store.json"
@@ -39,6 +42,10 @@ cat <<MSG
     live key: $live
     test key: $test
     storefront (publishable, test): $publishable
+
+  Dashboard: http://localhost:$SELLVY_PORT/dashboard
+    owner $owner_email: choose a password (link works once, for 24 hours) at
+    $owner_link
 
   Contract: http://127.0.0.1:$SELLVY_PORT/v1/openapi.json (bash infra/local/reference.sh renders it)
 

@@ -127,5 +127,12 @@ browser_key=$(./target/debug/sellvy-admin create-store --name Browser --plan pro
   | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["test"]["key"])')
 "$VENV/bin/python" tests/browser/storefront_test.py "http://127.0.0.1:$port" "$browser_key"
 
+log "the sellers' dashboard in Chromium (tests/browser)"
+owner_email="owner-$(date +%s%N)@example.com"
+owner_link=$(./target/debug/sellvy-admin create-store --name "Dashboard shop" --plan pro --json \
+  --owner-email "$owner_email" --dashboard-url "http://127.0.0.1:$port" \
+  | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["owner"]["setup_link"])')
+"$VENV/bin/python" tests/browser/dashboard_test.py "http://127.0.0.1:$port" "$owner_link" "$owner_email"
+
 bash infra/local/reference.sh "$LOCAL/contract/openapi.json"
 log "all tests passed in $((SECONDS - started)) s"

@@ -197,6 +197,8 @@ struct NewKeyForm {
     access: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    nonce: String,
 }
 
 async fn create_key(
@@ -235,6 +237,15 @@ async fn create_key(
             return Ok(pages::api_keys(&p, &keys, form, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
+    if f.nonce.len() < 16 || !state.db.claim_form(&f.nonce, Timestamp::now()).await? {
+        let keys = key_list(&state, &p).await?;
+        return Ok(pages::api_keys(
+            &p,
+            &keys,
+            KeyForm { resent: true, ..KeyForm::default() },
+            StatusCode::CONFLICT,
+        ));
+    }
     let (key, secret) = ApiKey::issue(&p.tenant, &new.name, new.kind, new.permissions, p.store.rate_limit);
     match state.db.create_key(&key, MAX_KEYS).await {
         Ok(()) => {}

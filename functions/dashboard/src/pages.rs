@@ -177,6 +177,8 @@ pub fn link_used() -> Response {
 #[derive(Default)]
 pub struct KeyForm {
     pub created: Option<(String, String)>,
+    /// The form was sent before: its key exists, and its secret was shown then.
+    pub resent: bool,
     pub errors: Vec<(String, String)>,
     pub name: String,
 }
@@ -190,6 +192,11 @@ pub fn api_keys(p: &StorePage, keys: &[ApiKeyObject], form: KeyForm, status: Sta
                 p { strong { "Copy the key “" (name) "” now: it will not be shown again." } }
                 code class="secret" id="new-secret" { (secret) }
                 button type="button" data-copy="new-secret" { "Copy" }
+            }
+        }
+        @if form.resent {
+            div class="notice" role="alert" {
+                p { "This form was already sent: its key was created and its secret shown then, once. Revoke it below if you did not keep it." }
             }
         }
         table {
@@ -217,6 +224,8 @@ pub fn api_keys(p: &StorePage, keys: &[ApiKeyObject], form: KeyForm, status: Sta
         form class="card" method="post" action=(p.link("/settings/integrations/api-keys")) {
             h2 { "Create API Key" }
             input type="hidden" name="csrf" value=(p.me.session.csrf);
+            // Sent once: a reload that posts the form again does not create a second key.
+            input type="hidden" name="nonce" value=(sellvy_models::id::random_base62(32));
             label for="name" { "Name (what uses it, e.g. “Production server”)" }
             input id="name" name="name" required maxlength="100" value=(form.name) aria-describedby="name-error";
             @if let Some(e) = error("name") { p class="error" id="name-error" { "Name " (e) } }

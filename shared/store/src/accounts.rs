@@ -3,7 +3,7 @@
 
 use crate::cost::{Kind, record};
 use crate::db::{Db, Item, StoreError, Write, n, s};
-use crate::layout::{owner_email_key, owner_key, session_key, setup_link_key};
+use crate::layout::{form_once_key, owner_email_key, owner_key, session_key, setup_link_key};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
 use sellvy_models::account::{Owner, Session, SetupLink};
 use sellvy_models::id::{OwnerId, StoreId};
@@ -156,6 +156,21 @@ impl Db {
             }
             ended += writes.len();
             self.transact(writes).await?;
+        }
+    }
+
+    /// Claims a form's one-time nonce: `false` when it was sent before (a reload that posts
+    /// the form again), so the form's work is not done twice.
+    pub async fn claim_form(&self, nonce: &str, now: Timestamp) -> Result<bool, StoreError> {
+        let mut item = Item::new();
+        item.insert("expires_at".into(), n(now.seconds() + 24 * 3600));
+        let item = with_key(item, form_once_key(&sellvy_models::account::secret_hash(nonce)));
+        let put = Write::put(&self.table, item, Some("attribute_not_exists(PK)"), &[])?
+            .or_reject("nonce", "was sent");
+        match self.transact(vec![put]).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Rejected { .. }) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 }

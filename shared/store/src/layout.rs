@@ -115,6 +115,11 @@ pub(crate) fn setup_link_key(token_hash: &str) -> (String, String) {
     (format!("SETUPLINK#{token_hash}"), "SETUPLINK".into())
 }
 
+/// A form that may be sent once (its nonce's SHA-256), kept a day.
+pub(crate) fn form_once_key(nonce_hash: &str) -> (String, String) {
+    (format!("FORMONCE#{nonce_hash}"), "FORMONCE".into())
+}
+
 /// A store (shared by both modes).
 pub(crate) fn store_key(store_id: &str) -> (String, String) {
     (format!("STORE#{store_id}"), STORE_SK.into())

@@ -133,11 +133,15 @@ async fn an_owner_sets_a_password_once_then_creates_uses_and_revokes_a_key() {
     assert!(!page.html.contains(&store.live_key_id), "live keys are not on the test page");
     assert!(!page.html.contains(&store.test), "no secret is ever listed");
 
-    let csrf = page.input("csrf");
-    let created = b
-        .post(&keys_page(&store, "test"), &[("csrf", &csrf), ("name", "Reporting"), ("access", "read")])
-        .await;
+    let (csrf, nonce) = (page.input("csrf"), page.input("nonce"));
+    let form =
+        [("csrf", csrf.as_str()), ("nonce", nonce.as_str()), ("name", "Reporting"), ("access", "read")];
+    let created = b.post(&keys_page(&store, "test"), &form).await;
     assert_eq!(created.status, 201, "{}", created.html);
+    // The same form sent again (a reload) creates nothing more.
+    let resent = b.post(&keys_page(&store, "test"), &form).await;
+    assert_eq!(resent.status, 409);
+    assert!(resent.html.contains("already sent") && !resent.html.contains("id=\"new-secret\""));
     assert!(created.html.contains("will not be shown again"));
     let secret = created.secret();
     assert!(secret.starts_with("sk_test_"));
@@ -188,13 +192,33 @@ async fn forms_say_what_is_wrong_and_live_keys_ask_for_the_password() {
     let no_password = b.post(&live, &[("csrf", &csrf), ("name", "Server"), ("access", "full")]).await;
     assert_eq!(no_password.status, 422);
     assert!(no_password.html.contains("value=\"Server\""), "the name is kept");
+    let nonce = no_password.input("nonce");
     let ok = b
-        .post(&live, &[("csrf", &csrf), ("name", "Server"), ("access", "full"), ("password", PASSWORD)])
+        .post(
+            &live,
+            &[
+                ("csrf", &csrf),
+                ("nonce", &nonce),
+                ("name", "Server"),
+                ("access", "full"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(ok.status, 201);
     assert!(ok.secret().starts_with("sk_live_"));
+    let nonce = ok.input("nonce");
     let pk = b
-        .post(&live, &[("csrf", &csrf), ("name", "Shop"), ("access", "publishable"), ("password", PASSWORD)])
+        .post(
+            &live,
+            &[
+                ("csrf", &csrf),
+                ("nonce", &nonce),
+                ("name", "Shop"),
+                ("access", "publishable"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     assert!(pk.secret().starts_with("pk_live_"));
 }

@@ -1,0 +1,125 @@
+"""The sellers' dashboard in a real browser (Debian's Chromium, driven by Playwright): the owner
+follows their one-time link and chooses a password, lands on Settings → Integrations → API Keys
+in test mode, creates a read-only key (shown once) and uses it against /v1, switches to live
+mode (unmistakably shown) where a key asks for the password again, revokes the test key (which
+stops working at once), signs out and back in, and the page reads on a phone's width.
+
+Usage: dashboard_test.py BASE SETUP_LINK EMAIL   (a gateway already running)
+Screenshots go to .local/browser/dashboard-*.png.
+"""
+import json
+import os
+import pathlib
+import sys
+import urllib.error
+import urllib.request
+
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SHOTS = ROOT / ".local" / "browser"
+BASE, LINK, EMAIL = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
+PASSWORD = "browser test password"
+
+
+def api_status(path, key):
+    req = urllib.request.Request(f"{BASE}/v1{path}")
+    req.add_header("Authorization", f"Bearer {key}")
+    try:
+        with urllib.request.urlopen(req) as r:
+            json.load(r)
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def shot(page, name):
+    page.screenshot(path=str(SHOTS / f"dashboard-{name}.png"), full_page=True)
+
+
+def main():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=os.environ.get("SELLVY_CHROMIUM", "/usr/bin/chromium"),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        page = browser.new_page()
+        page.on("dialog", lambda d: d.accept())
+
+        # The one-time link: choose a password (a short one is refused next to its field).
+        page.goto(LINK)
+        page.get_by_label("New password").fill("short")
+        page.get_by_label("The same password again").fill("short")
+        page.get_by_role("button", name="Set password and sign in").click()
+        expect(page.locator("#password-error")).to_contain_text("at least 12 characters")
+        shot(page, "setup-refused")
+        page.get_by_label("New password").fill(PASSWORD)
+        page.get_by_label("The same password again").fill(PASSWORD)
+        page.get_by_role("button", name="Set password and sign in").click()
+
+        # Signed in: API keys of test mode.
+        expect(page.get_by_role("heading", name="API Keys")).to_be_visible()
+        expect(page.get_by_role("status")).to_contain_text("TEST MODE")
+        assert "/test/settings/integrations/api-keys" in page.url, page.url
+        shot(page, "api-keys-test")
+
+        # Create a read-only key: the secret is shown once and works against the API.
+        page.get_by_label("Name").fill("Browser reporting")
+        page.get_by_label("Permissions").select_option("read")
+        page.get_by_role("button", name="Create API Key").click()
+        expect(page.get_by_role("alert")).to_contain_text("will not be shown again")
+        secret = page.locator("#new-secret").inner_text().strip()
+        assert secret.startswith("sk_test_"), secret
+        shot(page, "key-created")
+        assert api_status("/products", secret) == 200
+        # A reload sends the form again: nothing more is created, and the secret is not shown.
+        page.reload()
+        expect(page.get_by_role("alert")).to_contain_text("already sent")
+        assert secret not in page.content(), "a secret is shown once"
+        expect(page.get_by_role("row", name="Browser reporting")).to_have_count(1)
+
+        # Live mode: unmistakable, and a key there asks for the password again.
+        page.get_by_role("link", name="Switch to live mode").click()
+        expect(page.get_by_role("status")).to_contain_text("LIVE MODE")
+        page.get_by_label("Name").fill("Live server")
+        page.get_by_label("Permissions").select_option("full")
+        page.get_by_role("button", name="Create API Key").click()
+        expect(page.locator("#password-error")).to_contain_text("is not your password")
+        shot(page, "live-password-asked")
+        page.get_by_label("Your password").fill(PASSWORD)
+        page.get_by_role("button", name="Create API Key").click()
+        assert page.locator("#new-secret").inner_text().strip().startswith("sk_live_")
+
+        # Back to test mode: revoke the key (after a confirmation); it stops working at once.
+        page.get_by_role("link", name="Switch to test mode").click()
+        page.get_by_role("button", name="Revoke Browser reporting").click()
+        expect(page.get_by_text("Browser reporting")).to_have_count(0)
+        assert api_status("/products", secret) == 401
+
+        # On a phone's width the page needs no sideways scrolling.
+        page.set_viewport_size({"width": 390, "height": 844})
+        wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+        assert not wide, "the keys page scrolls sideways on a phone"
+        shot(page, "api-keys-phone")
+        page.set_viewport_size({"width": 1280, "height": 800})
+
+        # Sign out, and back in.
+        page.get_by_role("button", name="Sign out", exact=True).click()
+        expect(page.get_by_role("heading", name="Sign in to Sellvy")).to_be_visible()
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill("wrong password here")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("#sign-in-error")).to_contain_text("do not match")
+        shot(page, "sign-in-refused")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="API Keys")).to_be_visible()
+        browser.close()
+    print(f"browser dashboard: setup link, test/live switch, key created/used/revoked, live password asked, "
+          f"phone width, sign-out/in; screenshots in {SHOTS}/dashboard-*.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,9 @@ use axum::routing::{get, post};
 use pages::KeyForm;
 use sellvy_app::AppState;
 use sellvy_models::Mode;
-use sellvy_models::account::{Session, check_new_password, hash_password, secret_hash};
+use sellvy_models::account::{
+    Session, check_new_password, check_without_account, email_ok, hash_password, secret_hash,
+};
 use sellvy_models::apikey::{ApiKey, MAX_KEYS, NewApiKey};
 use sellvy_models::time::Timestamp;
 use serde::Deserialize;
@@ -80,14 +82,15 @@ struct Credentials {
 
 async fn sign_in(State(state): State<AppState>, Form(c): Form<Credentials>) -> Result<Response, Refusal> {
     const WRONG: &str = "That email and password do not match an account.";
-    let owner = state.db.owner_by_email(&c.email).await?;
-    // The same work whether or not the account exists, so timing does not tell.
+    // Not an email (however long) looks up nothing: the same answer as a wrong password.
+    let owner = match email_ok(&c.email) {
+        true => state.db.owner_by_email(&c.email).await?,
+        false => None,
+    };
+    // One password check whether or not the account exists, so timing does not tell.
     let matches = match &owner {
         Some(o) => o.password_matches(&c.password),
-        None => {
-            let _ = sellvy_models::account::verify_password(&hash_password("not a password"), &c.password);
-            false
-        }
+        None => check_without_account(&c.password),
     };
     match owner {
         Some(o) if matches => signed_in(&state, &o.id).await,
@@ -260,9 +263,7 @@ async fn create_key(
     // The only time the secret is shown.
     let form =
         KeyForm { created: Some((key.name.clone(), secret.expose().to_string())), ..KeyForm::default() };
-    let mut resp = pages::api_keys(&p, &keys, form, StatusCode::CREATED);
-    resp.headers_mut().insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
-    Ok(resp)
+    Ok(pages::api_keys(&p, &keys, form, StatusCode::CREATED))
 }
 
 async fn revoke_key(

@@ -2,7 +2,7 @@
 //! the copy button). They read on a phone and work with the keyboard alone.
 
 use crate::session::StorePage;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use sellvy_models::Mode;
@@ -47,7 +47,20 @@ fn document(title: &str, body: Markup) -> Markup {
 }
 
 pub fn page(status: StatusCode, title: &str, body: Markup) -> Response {
-    (status, Html(document(title, body).into_string())).into_response()
+    let mut resp = (status, Html(document(title, body).into_string())).into_response();
+    let headers = resp.headers_mut();
+    // Pages carry CSRF tokens and, once, a secret: never cached, never framed, no referrer
+    // (a setup link's token is in its URL).
+    for (name, value) in [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    resp
 }
 
 /// A store page: the store, the unmistakable mode (switched by the URL), the navigation and

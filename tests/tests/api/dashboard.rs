@@ -17,6 +17,7 @@ struct Browser {
 
 struct Page {
     status: StatusCode,
+    headers: reqwest::header::HeaderMap,
     location: String,
     set_cookie: String,
     html: String,
@@ -57,11 +58,12 @@ impl Browser {
         let r = req.send().await.unwrap();
         let header = |name| r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         let (location, set_cookie) = (header(LOCATION), header(SET_COOKIE));
+        let headers = r.headers().clone();
         if let Some(v) = set_cookie.strip_prefix("sellvy_session=") {
             let v = &v[..v.find(';').unwrap()];
             self.cookie = (!v.is_empty()).then(|| v.to_string());
         }
-        Page { status: r.status(), location, set_cookie, html: r.text().await.unwrap() }
+        Page { status: r.status(), headers, location, set_cookie, html: r.text().await.unwrap() }
     }
 
     async fn get(&mut self, path: &str) -> Page {
@@ -124,6 +126,9 @@ async fn an_owner_sets_a_password_once_then_creates_uses_and_revokes_a_key() {
     assert_eq!(home.location, keys_page(&store, "test"));
     let page = b.get(&keys_page(&store, "test")).await;
     assert_eq!(page.status, 200);
+    // A page with a CSRF token is never cached or framed.
+    assert_eq!(page.headers["cache-control"], "no-store");
+    assert_eq!(page.headers["x-frame-options"], "DENY");
     let name = app.db.get_store(&store.store_id).await.unwrap().unwrap().name;
     assert!(
         page.html.contains("TEST MODE") && page.html.contains(&name),
@@ -315,6 +320,10 @@ async fn signing_in_and_out_everywhere() {
         wrong.html.contains("do not match an account") && unknown.html.contains("do not match an account")
     );
     assert!(phone.cookie.is_none());
+    // An "email" far past what an account may have (past DynamoDB's 2 KB key) is just wrong.
+    let long = phone.post("/dashboard/sign-in", &[("email", &"a".repeat(10_000)), ("password", "x")]).await;
+    assert_eq!(long.status, StatusCode::UNAUTHORIZED);
+    assert!(long.html.contains("do not match an account"));
     let ok = phone
         .post(
             "/dashboard/sign-in",

@@ -15,11 +15,11 @@ use sellvy_app::AppState;
 use sellvy_models::Mode;
 use sellvy_models::account::{
     Session, check_new_password, check_without_account, email_ok, hash_password, secret_hash,
+    sign_in_subjects,
 };
 use sellvy_models::apikey::{ApiKey, MAX_KEYS, NewApiKey};
-use sellvy_models::time::Timestamp;
 use serde::Deserialize;
-use session::{Refusal, SignedIn, StorePage};
+use session::{ClientAddress, Refusal, SignedIn, StorePage};
 
 /// Form bodies are small.
 const FORM_LIMIT: usize = 16 * 1024;
@@ -80,10 +80,22 @@ struct Credentials {
     password: String,
 }
 
-async fn sign_in(State(state): State<AppState>, Form(c): Form<Credentials>) -> Result<Response, Refusal> {
+async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    Form(c): Form<Credentials>,
+) -> Result<Response, Refusal> {
     const WRONG: &str = "That email and password do not match an account.";
+    let now = state.config.clock.now();
     // Not an email (however long) looks up nothing: the same answer as a wrong password.
-    let owner = match email_ok(&c.email) {
+    let email_fits = email_ok(&c.email);
+    let subjects = sign_in_subjects(if email_fits { &c.email } else { "-" }, &address);
+    // Growing waits after failures, checked before any password work.
+    let wait = state.db.sign_in_wait(&subjects, now).await?;
+    if wait > 0 {
+        return Ok(pages::sign_in_throttled(&c.email, wait));
+    }
+    let owner = match email_fits {
         true => state.db.owner_by_email(&c.email).await?,
         false => None,
     };
@@ -93,14 +105,20 @@ async fn sign_in(State(state): State<AppState>, Form(c): Form<Credentials>) -> R
         None => check_without_account(&c.password),
     };
     match owner {
-        Some(o) if matches => signed_in(&state, &o.id).await,
-        _ => Ok(pages::sign_in(StatusCode::UNAUTHORIZED, &c.email, Some(WRONG))),
+        Some(o) if matches => {
+            state.db.sign_in_succeeded(&subjects).await?;
+            signed_in(&state, &o.id).await
+        }
+        _ => {
+            state.db.sign_in_failed(&subjects, now).await?;
+            Ok(pages::sign_in(StatusCode::UNAUTHORIZED, &c.email, Some(WRONG)))
+        }
     }
 }
 
 /// Starts a session and sends the browser home with its cookie.
 async fn signed_in(state: &AppState, owner: &sellvy_models::id::OwnerId) -> Result<Response, Refusal> {
-    let (session, cookie) = Session::issue(owner, Timestamp::now());
+    let (session, cookie) = Session::issue(owner, state.config.clock.now());
     state.db.put_session(&session).await?;
     let mut resp = see_other("/dashboard");
     resp.headers_mut().insert(header::SET_COOKIE, session::set_cookie(&cookie));
@@ -133,7 +151,7 @@ async fn setup(
         ));
     }
     // The link works once: taken before the password is set.
-    let Some(owner) = state.db.take_setup_link(&secret_hash(&token), Timestamp::now()).await? else {
+    let Some(owner) = state.db.take_setup_link(&secret_hash(&token), state.config.clock.now()).await? else {
         return Ok(pages::link_used());
     };
     state.db.set_password(&owner, &hash_password(&f.password)).await?;
@@ -240,7 +258,7 @@ async fn create_key(
             return Ok(pages::api_keys(&p, &keys, form, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
-    if f.nonce.len() < 16 || !state.db.claim_form(&f.nonce, Timestamp::now()).await? {
+    if f.nonce.len() < 16 || !state.db.claim_form(&f.nonce, state.config.clock.now()).await? {
         let keys = key_list(&state, &p).await?;
         return Ok(pages::api_keys(
             &p,

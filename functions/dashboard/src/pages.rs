@@ -154,6 +154,17 @@ pub fn sign_in(status: StatusCode, email: &str, error: Option<&str>) -> Response
     )
 }
 
+/// Too many failed sign-ins: the next try waits (a throttle, not a lockout).
+pub fn sign_in_throttled(email: &str, wait_secs: i64) -> Response {
+    let mut resp = sign_in(
+        StatusCode::TOO_MANY_REQUESTS,
+        email,
+        Some(&format!("Too many failed sign-ins: try again in {wait_secs} seconds.")),
+    );
+    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait_secs));
+    resp
+}
+
 pub fn setup(status: StatusCode, action: &str, errors: &[(String, String)]) -> Response {
     let error = |f: &str| errors.iter().find(|(field, _)| field == f).map(|(_, m)| m.clone());
     page(

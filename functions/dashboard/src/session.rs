@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use sellvy_app::AppState;
 use sellvy_models::account::{Owner, SESSION_SECS, Session, read_session_cookie};
 use sellvy_models::apikey::Store;
-use sellvy_models::time::Timestamp;
 use sellvy_models::{Mode, Tenant};
 
 pub const COOKIE: &str = "sellvy_session";
@@ -75,7 +74,8 @@ impl FromRequestParts<AppState> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Refusal> {
         let (owner_id, hash) = cookie(&parts.headers).and_then(read_session_cookie).ok_or(Refusal::SignIn)?;
-        let session = state.db.session(&owner_id, &hash, Timestamp::now()).await?.ok_or(Refusal::SignIn)?;
+        let session =
+            state.db.session(&owner_id, &hash, state.config.clock.now()).await?.ok_or(Refusal::SignIn)?;
         let owner = state.db.owner(&owner_id).await?.ok_or(Refusal::SignIn)?;
         Ok(SignedIn { owner, session })
     }
@@ -117,5 +117,17 @@ impl StorePage {
     /// `/dashboard/{store}/{mode}` and `rest`.
     pub fn link(&self, rest: &str) -> String {
         format!("/dashboard/{}/{}{rest}", self.store.id, self.tenant.mode.as_str())
+    }
+}
+
+/// The client's address (API Gateway's `sourceIp`, the socket's peer locally), for the sign-in
+/// throttle.
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(sellvy_api::storefront::client_address(parts)))
     }
 }

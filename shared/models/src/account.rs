@@ -238,3 +238,60 @@ mod tests {
         assert!(!session.is_live(Timestamp::now().plus_seconds(SESSION_SECS + 1)));
     }
 }
+
+/// Growing waits after failed sign-ins: a throttle, never a lockout. Failures older than a
+/// day are forgotten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    /// Failures allowed before the first wait.
+    pub free: u64,
+    /// The longest wait, in seconds.
+    pub max_wait_secs: i64,
+}
+
+impl Throttle {
+    /// One account from one client address: guessing a password.
+    pub const ACCOUNT_FROM_ADDRESS: Throttle = Throttle { free: 3, max_wait_secs: 900 };
+    /// One client address, whatever the account: trying passwords across accounts.
+    pub const ADDRESS: Throttle = Throttle { free: 20, max_wait_secs: 900 };
+    /// One account, from anywhere: a guesser with many addresses. Short waits, so that a
+    /// stranger cannot keep the owner out.
+    pub const ACCOUNT: Throttle = Throttle { free: 100, max_wait_secs: 60 };
+
+    /// How long after its last failure a subject with `failures` must wait: 1, 2, 4, … seconds
+    /// once past the free ones, up to the cap.
+    pub fn wait_secs(self, failures: u64) -> i64 {
+        match failures.checked_sub(self.free) {
+            None => 0,
+            Some(over) => 1i64.checked_shl(over.min(62) as u32).unwrap_or(i64::MAX).min(self.max_wait_secs),
+        }
+    }
+}
+
+/// Failures older than this are forgotten.
+pub const FAILURES_KEPT_SECS: i64 = 24 * 3600;
+
+/// The subjects a sign-in attempt is throttled by, with their rules.
+pub fn sign_in_subjects(email: &str, address: &str) -> [(String, Throttle); 3] {
+    let email = normalize_email(email);
+    [
+        (format!("PAIR#{email}#{address}"), Throttle::ACCOUNT_FROM_ADDRESS),
+        (format!("ADDR#{address}"), Throttle::ADDRESS),
+        (format!("ACCT#{email}"), Throttle::ACCOUNT),
+    ]
+}
+
+#[cfg(test)]
+mod throttle_tests {
+    use super::*;
+
+    #[test]
+    fn waits_grow_and_stop_growing() {
+        let t = Throttle::ACCOUNT_FROM_ADDRESS;
+        let waits: Vec<_> = (0..8).map(|f| t.wait_secs(f)).collect();
+        assert_eq!(waits, [0, 0, 0, 1, 2, 4, 8, 16]);
+        assert_eq!(t.wait_secs(30), 900);
+        assert_eq!(t.wait_secs(u64::MAX), 900);
+        assert_eq!(Throttle::ACCOUNT.wait_secs(10_000), 60, "a stranger cannot keep an owner out long");
+    }
+}

@@ -3,7 +3,7 @@
 
 use crate::cost::{Kind, record};
 use crate::db::{Db, Item, StoreError, Write, n, s};
-use crate::layout::{form_once_key, owner_email_key, owner_key, session_key, setup_link_key};
+use crate::layout::{form_once_key, owner_email_key, owner_key, session_key, setup_link_key, throttle_key};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
 use sellvy_models::account::{Owner, Session, SetupLink};
 use sellvy_models::id::{OwnerId, StoreId};
@@ -172,5 +172,111 @@ impl Db {
             Err(StoreError::Rejected { .. }) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+}
+
+impl Db {
+    /// How long a sign-in must still wait, by the longest of its subjects' throttles (one
+    /// BatchGetItem).
+    pub async fn sign_in_wait(
+        &self,
+        subjects: &[(String, sellvy_models::account::Throttle)],
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        use aws_sdk_dynamodb::types::{AttributeValue as V, KeysAndAttributes};
+        let keys: Vec<_> = subjects
+            .iter()
+            .map(|(subject, _)| {
+                let (pk, sk) = throttle_key(subject);
+                std::collections::HashMap::from([("PK".to_string(), s(pk)), ("SK".to_string(), s(sk))])
+            })
+            .collect();
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let out = self
+            .client
+            .batch_get_item()
+            .request_items(&self.table, request)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        let items = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
+        record(Kind::Read, items.len(), out.consumed_capacity.as_deref().and_then(|c| c.first()));
+        let mut wait = 0;
+        for item in &items {
+            let text = |k: &str| match item.get(k) {
+                Some(V::S(v)) => v.clone(),
+                _ => String::new(),
+            };
+            let num = |k: &str| match item.get(k) {
+                Some(V::N(v)) => v.parse::<i64>().unwrap_or(0),
+                _ => 0,
+            };
+            let Some((_, throttle)) =
+                subjects.iter().find(|(subject, _)| throttle_key(subject).0 == text("PK"))
+            else {
+                continue;
+            };
+            let last = num("last_at");
+            if now.seconds() - last > sellvy_models::account::FAILURES_KEPT_SECS {
+                continue;
+            }
+            let until = last + throttle.wait_secs(num("failures").max(0) as u64);
+            wait = wait.max(until - now.seconds());
+        }
+        Ok(wait)
+    }
+
+    /// Counts a failed sign-in against each subject (one write each; two for a subject whose
+    /// last failure is older than a day, which starts again from one).
+    pub async fn sign_in_failed(
+        &self,
+        subjects: &[(String, sellvy_models::account::Throttle)],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let kept = now.seconds() + sellvy_models::account::FAILURES_KEPT_SECS;
+        let cutoff = now.seconds() - sellvy_models::account::FAILURES_KEPT_SECS;
+        for (subject, _) in subjects {
+            let values =
+                [(":one", n(1)), (":now", n(now.seconds())), (":kept", n(kept)), (":cutoff", n(cutoff))];
+            let recent = Write::update(
+                &self.table,
+                throttle_key(subject),
+                "ADD failures :one SET last_at = :now, expires_at = :kept",
+                Some("attribute_not_exists(last_at) OR last_at >= :cutoff"),
+                &values,
+            )?
+            .or_reject("failures", "are old");
+            match self.transact(vec![recent]).await {
+                Err(StoreError::Rejected { .. }) => {
+                    let fresh = Write::update(
+                        &self.table,
+                        throttle_key(subject),
+                        "SET failures = :one, last_at = :now, expires_at = :kept",
+                        None,
+                        &values[..3],
+                    )?;
+                    self.transact(vec![fresh]).await?;
+                }
+                other => other?,
+            }
+        }
+        Ok(())
+    }
+
+    /// A successful sign-in forgets its failures but the address's own.
+    pub async fn sign_in_succeeded(
+        &self,
+        subjects: &[(String, sellvy_models::account::Throttle)],
+    ) -> Result<(), StoreError> {
+        let writes = subjects
+            .iter()
+            .filter(|(subject, _)| !subject.starts_with("ADDR#"))
+            .map(|(subject, _)| Write::delete(&self.table, throttle_key(subject), None, &[]))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.transact(writes).await
     }
 }

@@ -120,6 +120,11 @@ pub(crate) fn form_once_key(nonce_hash: &str) -> (String, String) {
     (format!("FORMONCE#{nonce_hash}"), "FORMONCE".into())
 }
 
+/// One throttled sign-in subject (an account from an address, an address, an account).
+pub(crate) fn throttle_key(subject: &str) -> (String, String) {
+    (format!("SIGNINTHROTTLE#{subject}"), "SIGNINTHROTTLE".into())
+}
+
 /// A store (shared by both modes).
 pub(crate) fn store_key(store_id: &str) -> (String, String) {
     (format!("STORE#{store_id}"), STORE_SK.into())

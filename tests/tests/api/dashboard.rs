@@ -42,9 +42,17 @@ impl Page {
 }
 
 impl Browser {
+    /// A browser on an address of its own (any of 127.0.0.0/8 reaches the gateway), so the
+    /// sign-in throttle of one test's failures never meets another's.
     fn new(app: &TestApp) -> Browser {
+        let [a, b, c] = sellvy_models::id::random_bytes::<3>();
+        let address = std::net::IpAddr::from([127, a, b, c.max(2)]);
         Browser {
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .local_address(address)
+                .build()
+                .unwrap(),
             origin: app.base.trim_end_matches("/v1").to_string(),
             cookie: None,
         }
@@ -72,6 +80,11 @@ impl Browser {
     }
 
     async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.http.post(format!("{}{path}", self.origin)).form(form);
+        self.send(req).await
+    }
+
+    async fn post_owned(&mut self, path: &str, form: &[(&str, String)]) -> Page {
         let req = self.http.post(format!("{}{path}", self.origin)).form(form);
         self.send(req).await
     }
@@ -347,4 +360,39 @@ async fn signing_in_and_out_everywhere() {
     assert!(page.html.contains(second.store_id.as_str()), "the store switcher lists the second store");
     let switched = laptop.get(&format!("/dashboard/switch?store={}", second.store_id)).await;
     assert_eq!(switched.location, keys_page(&second, "test"));
+}
+
+#[tokio::test]
+async fn failed_sign_ins_slow_the_guesser_not_the_owner() {
+    let clock = sellvy_app::Clock::manual(Timestamp::now().millis() * 1000);
+    let app = TestApp::builder().clock(clock.clone()).spawn().await;
+    let store = app.new_store().await;
+    let address = email("guessed");
+    let _owner = owner(&app, &store, &address).await;
+    let mut guesser = Browser::new(&app);
+    let guess = |password: &'static str| [("email", address.clone()), ("password", password.to_string())];
+    for _ in 0..3 {
+        let r = guesser.post_owned("/dashboard/sign-in", &guess("wrong guess")).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "the first failures are free");
+    }
+    // After the third, the next try waits a second (then two, four, … up to 15 minutes).
+    let held = guesser.post_owned("/dashboard/sign-in", &guess(PASSWORD)).await;
+    assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    assert_eq!(held.headers["retry-after"], "1");
+    assert!(held.html.contains("try again in 1 seconds") && guesser.cookie.is_none());
+    clock.advance(1_000_000);
+    assert_eq!(guesser.post_owned("/dashboard/sign-in", &guess("wrong guess")).await.status, 401);
+    assert_eq!(guesser.post_owned("/dashboard/sign-in", &guess(PASSWORD)).await.headers["retry-after"], "2");
+
+    // Meanwhile the owner, from their own address, signs in at once: a throttle, not a lockout.
+    let mut owner_browser = Browser::new(&app);
+    let ok = owner_browser.post_owned("/dashboard/sign-in", &guess(PASSWORD)).await;
+    assert_eq!(ok.location, "/dashboard");
+
+    // Once the wait is over, the right password works, and the failures are forgotten.
+    clock.advance(2_000_000);
+    assert_eq!(guesser.post_owned("/dashboard/sign-in", &guess(PASSWORD)).await.location, "/dashboard");
+    for _ in 0..3 {
+        assert_eq!(guesser.post_owned("/dashboard/sign-in", &guess("wrong guess")).await.status, 401);
+    }
 }

@@ -6,11 +6,11 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
-use sellvy_app::{AppState, listing, until_committed};
+use sellvy_app::{AppState, endpoints, listing};
 use sellvy_models::PageRequest;
 use sellvy_models::request::{self, Body};
 use sellvy_models::time::Timestamp;
-use sellvy_models::webhook::{DeliveryListQuery, Endpoint, MAX_ATTEMPTS, MAX_ENDPOINTS, WebhookDelivery};
+use sellvy_models::webhook::{DeliveryListQuery, Endpoint, MAX_ATTEMPTS, WebhookDelivery};
 use sellvy_models::wire::{
     DeliveryData, DeliveryList, DeliveryListParams, EndpointChanges, EndpointData, EndpointInput,
     EndpointList, PageParams, RetryFailedData, RetryFailedInput, RetryFailedObject,
@@ -30,15 +30,6 @@ pub fn routes() -> Routes {
 
 fn internal(e: sellvy_webhooks::DispatchError) -> ApiError {
     ApiError::Internal(e.to_string())
-}
-
-/// The SSRF guard at creation: the URL must reach a public address now (it is checked again at
-/// every delivery); https in live mode.
-async fn guard(state: &AppState, auth: &Auth, url: &str) -> Result<(), sellvy_app::AppError> {
-    sellvy_webhooks::guard::check(url, state.config.reach, auth.tenant.mode == sellvy_models::Mode::Live)
-        .await
-        .map(|_| ())
-        .map_err(|e| sellvy_app::AppError::invalid("url", e.0))
 }
 
 /// List webhook endpoints
@@ -71,17 +62,12 @@ async fn create_endpoint(
     auth: Auth,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let endpoint = Endpoint::create(body, auth.tenant.mode, Timestamp::now())?;
-    guard(&state, &auth, &endpoint.url).await?;
-    state.db.create_endpoint(&auth.tenant, &endpoint, MAX_ENDPOINTS).await?;
+    let endpoint = endpoints::create(&state, &auth.tenant, body).await?;
     Ok(sellvy_api::created(endpoint.to_object(true)))
 }
 
 async fn find(state: &AppState, auth: &Auth, id: &str) -> Result<Endpoint, sellvy_app::AppError> {
-    sellvy_app::lookup(id, async |id: &sellvy_models::id::EndpointId| {
-        state.db.get_endpoint(&auth.tenant, id).await
-    })
-    .await
+    endpoints::find(state, &auth.tenant, id).await
 }
 
 /// Get a webhook endpoint
@@ -109,16 +95,7 @@ async fn update_endpoint(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    Ok(until_committed(|| async {
-        let old = find(&state, &auth, &id).await?;
-        let new = old.apply_update(body.clone(), auth.tenant.mode, Timestamp::now())?;
-        if new.url != old.url {
-            guard(&state, &auth, &new.url).await?;
-        }
-        state.db.update_endpoint(&auth.tenant, &new, &old).await?;
-        Ok(sellvy_api::ok(new.to_object(false)))
-    })
-    .await?)
+    Ok(sellvy_api::ok(endpoints::update(&state, &auth.tenant, &id, body).await?.to_object(false)))
 }
 
 /// Delete a webhook endpoint
@@ -132,12 +109,8 @@ async fn delete_endpoint(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(until_committed(|| async {
-        let e = find(&state, &auth, &id).await?;
-        state.db.delete_endpoint(&auth.tenant, &e).await?;
-        Ok(sellvy_api::no_content())
-    })
-    .await?)
+    endpoints::delete(&state, &auth.tenant, &id).await?;
+    Ok(sellvy_api::no_content())
 }
 
 /// Rotate an endpoint's signing secret
@@ -153,13 +126,7 @@ async fn rotate_secret(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(until_committed(|| async {
-        let old = find(&state, &auth, &id).await?;
-        let new = old.rotated(Timestamp::now());
-        state.db.update_endpoint(&auth.tenant, &new, &old).await?;
-        Ok(sellvy_api::ok(new.to_object(true)))
-    })
-    .await?)
+    Ok(sellvy_api::ok(endpoints::rotate(&state, &auth.tenant, &id).await?.to_object(true)))
 }
 
 /// Retry an endpoint's failed deliveries

@@ -20,6 +20,7 @@ pub mod cancel;
 pub mod catalog;
 pub mod checkout;
 pub mod delivery;
+pub mod endpoints;
 mod error;
 mod fanout;
 pub mod listing;

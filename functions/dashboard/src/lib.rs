@@ -4,6 +4,7 @@
 
 pub mod pages;
 pub mod session;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
@@ -36,6 +37,14 @@ pub fn app(state: AppState) -> Router {
         .route("/dashboard/{store}/{mode}", get(store_home))
         .route("/dashboard/{store}/{mode}/settings/integrations/api-keys", get(api_keys).post(create_key))
         .route("/dashboard/{store}/{mode}/settings/integrations/api-keys/{key}/revoke", post(revoke_key))
+        .route(
+            "/dashboard/{store}/{mode}/settings/integrations/webhooks",
+            get(webhooks::page).post(webhooks::create),
+        )
+        .route(
+            "/dashboard/{store}/{mode}/settings/integrations/webhooks/{endpoint}/{action}",
+            post(webhooks::act),
+        )
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| pages::failed()))
         .with_state(state)

@@ -89,7 +89,7 @@ pub fn store_page(p: &StorePage, status: StatusCode, title: &str, body: Markup) 
                     button class="secondary" { "Switch" }
                 }
             }
-            a href=(here(other, "/settings/integrations/api-keys")) { "Switch to " (other.as_str()) " mode" }
+            a href=(here(other, p.section())) { "Switch to " (other.as_str()) " mode" }
             form method="post" action="/dashboard/sign-out" {
                 input type="hidden" name="csrf" value=(p.me.session.csrf);
                 button class="secondary" { "Sign out" }
@@ -102,6 +102,7 @@ pub fn store_page(p: &StorePage, status: StatusCode, title: &str, body: Markup) 
         main {
             nav aria-label="Settings" {
                 "Settings → Integrations → " a href=(here(mode, "/settings/integrations/api-keys")) { "API Keys" }
+                " · " a href=(here(mode, "/settings/integrations/webhooks")) { "Webhooks" }
             }
             h1 { (title) }
             (body)
@@ -197,6 +198,13 @@ pub fn link_used() -> Response {
     )
 }
 
+/// Field errors of a form: (field, message).
+pub type Errors = Vec<(String, String)>;
+
+/// A form that creates was sent a second time (a reload).
+pub const RESENT: &str =
+    "This form was already sent: what it created exists, and its secret was shown then, once.";
+
 /// What the API keys page shows besides the list: the secret just created, or the form's errors.
 #[derive(Default)]
 pub struct KeyForm {
@@ -220,7 +228,7 @@ pub fn api_keys(p: &StorePage, keys: &[ApiKeyObject], form: KeyForm, status: Sta
         }
         @if form.resent {
             div class="notice" role="alert" {
-                p { "This form was already sent: its key was created and its secret shown then, once. Revoke it below if you did not keep it." }
+                p { (RESENT) " Revoke the key below if you did not keep it." }
             }
         }
         table {

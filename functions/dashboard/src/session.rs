@@ -86,6 +86,9 @@ pub struct StorePage {
     pub me: SignedIn,
     pub store: Store,
     pub tenant: Tenant,
+    /// The page's section after the mode (`/settings/integrations/webhooks`), so the mode
+    /// switch stays on it.
+    pub section: String,
 }
 
 impl FromRequestParts<AppState> for StorePage {
@@ -109,11 +112,19 @@ impl FromRequestParts<AppState> for StorePage {
         }
         let store = state.db.get_store(store_id).await?.ok_or(Refusal::NotFound)?;
         let tenant = Tenant { store_id: store.id.clone(), mode };
-        Ok(StorePage { me, store, tenant })
+        let section = match parts.uri.path().contains("/settings/integrations/webhooks") {
+            true => "/settings/integrations/webhooks",
+            false => "/settings/integrations/api-keys",
+        };
+        Ok(StorePage { me, store, tenant, section: section.into() })
     }
 }
 
 impl StorePage {
+    pub fn section(&self) -> &str {
+        &self.section
+    }
+
     /// `/dashboard/{store}/{mode}` and `rest`.
     pub fn link(&self, rest: &str) -> String {
         format!("/dashboard/{}/{}{rest}", self.store.id, self.tenant.mode.as_str())

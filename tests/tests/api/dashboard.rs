@@ -396,3 +396,102 @@ async fn failed_sign_ins_slow_the_guesser_not_the_owner() {
         assert_eq!(guesser.post_owned("/dashboard/sign-in", &guess("wrong guess")).await.status, 401);
     }
 }
+
+fn hooks_page(store: &StoreKeys, mode: &str) -> String {
+    format!("/dashboard/{}/{mode}/settings/integrations/webhooks", store.store_id)
+}
+
+#[tokio::test]
+async fn webhook_endpoints_are_added_changed_and_deleted_from_the_dashboard() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let mut b = owner(&app, &store, &email("hooks")).await;
+    let page = b.get(&hooks_page(&store, "test")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("No endpoints in this mode yet"));
+    let (csrf, nonce) = (page.input("csrf"), page.input("nonce"));
+
+    // Nothing ticked: the form says so, and the nonce is not spent.
+    let none = b
+        .post(
+            &hooks_page(&store, "test"),
+            &[("csrf", &csrf), ("nonce", &nonce), ("url", "http://127.0.0.1:9/hook")],
+        )
+        .await;
+    assert_eq!(none.status, 422);
+    assert!(none.html.contains("Events must name at least one event type"), "{}", none.html);
+    assert!(none.html.contains("value=\"http://127.0.0.1:9/hook\""), "what was sent is kept");
+
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("nonce", nonce.as_str()),
+        ("url", "http://127.0.0.1:9/hook"),
+        ("description", "Fulfilment"),
+        ("event", "order.completed"),
+        ("event", "order.refunded"),
+    ];
+    let added = b.post(&hooks_page(&store, "test"), &form).await;
+    assert_eq!(added.status, 201, "{}", added.html);
+    let secret = added.secret();
+    assert!(secret.starts_with("whsec_"));
+    assert_eq!(b.post(&hooks_page(&store, "test"), &form).await.status, 409, "a resent form adds nothing");
+    let listed = app.get("/webhook_endpoints", &store.test).await;
+    let endpoint = &listed.data()[0];
+    assert_eq!(listed.data().as_array().unwrap().len(), 1);
+    assert_eq!(endpoint["events"], serde_json::json!(["order.completed", "order.refunded"]));
+    assert_eq!(endpoint["description"], "Fulfilment");
+    let id = endpoint["id"].as_str().unwrap().to_string();
+    let at = |action: &str| format!("{}/{id}/{action}", hooks_page(&store, "test"));
+    let shown = b.get(&hooks_page(&store, "test")).await;
+    assert!(
+        shown.html.contains("http://127.0.0.1:9/hook") && !shown.html.contains(&secret),
+        "the secret is shown once"
+    );
+
+    assert_eq!(b.post(&at("disable"), &[("csrf", &csrf)]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&format!("/webhook_endpoints/{id}"), &store.test).await.data()["enabled"], false);
+    b.post(&at("enable"), &[("csrf", &csrf)]).await;
+    assert_eq!(app.get(&format!("/webhook_endpoints/{id}"), &store.test).await.data()["enabled"], true);
+
+    let rotated = b.post(&at("rotate"), &[("csrf", &csrf)]).await;
+    let new_secret = rotated.secret();
+    assert!(new_secret.starts_with("whsec_") && new_secret != secret);
+
+    let edited = b
+        .post(
+            &at("edit"),
+            &[("csrf", &csrf), ("url", "http://127.0.0.1:9/v2"), ("description", ""), ("all_events", "on")],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.html);
+    let got = app.get(&format!("/webhook_endpoints/{id}"), &store.test).await;
+    assert_eq!(
+        (got.data()["url"].as_str(), got.data()["events"].clone()),
+        (Some("http://127.0.0.1:9/v2"), serde_json::json!(["*"]))
+    );
+
+    // Refusals of the API's own rules show on the form: a live endpoint must be https.
+    let live = b.get(&hooks_page(&store, "live")).await;
+    let refused = b
+        .post(
+            &hooks_page(&store, "live"),
+            &[
+                ("csrf", &csrf),
+                ("nonce", &live.input("nonce")),
+                ("url", "http://127.0.0.1:9/hook"),
+                ("all_events", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.html.contains("URL must be an https URL"), "{}", refused.html);
+
+    // Another owner, or a form without the token, changes nothing.
+    let mut them = owner(&app, &app.new_store().await, &email("other")).await;
+    assert_eq!(them.get(&hooks_page(&store, "test")).await.status, 404);
+    assert_eq!(b.post(&at("delete"), &[]).await.status, 403);
+    assert_eq!(app.get("/webhook_endpoints", &store.test).await.data().as_array().unwrap().len(), 1);
+    assert_eq!(b.post(&at("delete"), &[("csrf", &csrf)]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get("/webhook_endpoints", &store.test).await.data().as_array().unwrap().len(), 0);
+    assert_eq!(b.post(&at("delete"), &[("csrf", &csrf)]).await.status, 404);
+}

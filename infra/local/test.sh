@@ -41,6 +41,7 @@ gateway_pid=""
 stop_stack=0
 cleanup() {
   [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null
+  [ -n "${dash_pid:-}" ] && kill "$dash_pid" 2>/dev/null
   [ "$stop_stack" = 1 ] && bash "$ROOT/infra/local/stack.sh" stop
   return 0
 }
@@ -127,12 +128,18 @@ browser_key=$(./target/debug/sellvy-admin create-store --name Browser --plan pro
   | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["test"]["key"])')
 "$VENV/bin/python" tests/browser/storefront_test.py "http://127.0.0.1:$port" "$browser_key"
 
-log "the sellers' dashboard in Chromium (tests/browser)"
+log "the sellers' dashboard in Chromium (tests/browser), on a gateway set as make dev's"
+# As make dev: webhook endpoints may point at receivers on this machine.
+dash_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+SELLVY_ALLOW_LOOPBACK=1 ./target/debug/sellvy-gateway --port "$dash_port" > "$LOCAL/contract/dashboard-gateway.log" 2>&1 &
+dash_pid=$!
+wait_http "http://127.0.0.1:$dash_port/v1/openapi.json" 30
 owner_email="owner-$(date +%s%N)@example.com"
 owner_link=$(./target/debug/sellvy-admin create-store --name "Dashboard shop" --plan pro --json \
-  --owner-email "$owner_email" --dashboard-url "http://127.0.0.1:$port" \
+  --owner-email "$owner_email" --dashboard-url "http://127.0.0.1:$dash_port" \
   | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["owner"]["setup_link"])')
-"$VENV/bin/python" tests/browser/dashboard_test.py "http://127.0.0.1:$port" "$owner_link" "$owner_email"
+"$VENV/bin/python" tests/browser/dashboard_test.py "http://127.0.0.1:$dash_port" "$owner_link" "$owner_email"
+kill "$dash_pid" 2>/dev/null || true
 
 bash infra/local/reference.sh "$LOCAL/contract/openapi.json"
 log "all tests passed in $((SECONDS - started)) s"

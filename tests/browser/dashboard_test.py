@@ -2,7 +2,8 @@
 follows their one-time link and chooses a password, lands on Settings → Integrations → API Keys
 in test mode, creates a read-only key (shown once) and uses it against /v1, switches to live
 mode (unmistakably shown) where a key asks for the password again, revokes the test key (which
-stops working at once), signs out and back in, and the page reads on a phone's width.
+stops working at once), adds and disables a webhook endpoint (and sees live mode refuse a plain
+http URL next to the field), signs out and back in, and the page reads on a phone's width.
 
 Usage: dashboard_test.py BASE SETUP_LINK EMAIL   (a gateway already running)
 Screenshots go to .local/browser/dashboard-*.png.
@@ -98,6 +99,28 @@ def main():
         expect(page.get_by_text("Browser reporting")).to_have_count(0)
         assert api_status("/products", secret) == 401
 
+        # Webhooks: add an endpoint for every event (its secret shown once), disable it; in live
+        # mode a plain-http URL is refused next to its field.
+        page.get_by_role("link", name="Webhooks").click()
+        expect(page.get_by_role("heading", name="Webhooks")).to_be_visible()
+        page.get_by_label("Endpoint URL").fill("http://127.0.0.1:9/hooks")
+        page.get_by_label("Description").fill("Browser receiver")
+        page.get_by_role("button", name="Add endpoint").click()
+        expect(page.get_by_role("alert")).to_contain_text("will not be shown again")
+        assert page.locator("#new-secret").inner_text().strip().startswith("whsec_")
+        shot(page, "webhook-added")
+        page.get_by_role("button", name="Disable http://127.0.0.1:9/hooks").click()
+        expect(page.get_by_text("(disabled)")).to_be_visible()
+        page.get_by_role("link", name="Switch to live mode").click()
+        expect(page.get_by_role("status")).to_contain_text("LIVE MODE")
+        expect(page.get_by_role("heading", name="Webhooks")).to_be_visible()
+        page.get_by_label("Endpoint URL").fill("http://127.0.0.1:9/hooks")
+        page.get_by_role("button", name="Add endpoint").click()
+        expect(page.locator("#url-error")).to_contain_text("https")
+        shot(page, "webhook-refused")
+        page.get_by_role("link", name="API Keys").click()
+        page.get_by_role("link", name="Switch to test mode").click()
+
         # On a phone's width the page needs no sideways scrolling.
         page.set_viewport_size({"width": 390, "height": 844})
         wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
@@ -118,7 +141,7 @@ def main():
         expect(page.get_by_role("heading", name="API Keys")).to_be_visible()
         browser.close()
     print(f"browser dashboard: setup link, test/live switch, key created/used/revoked, live password asked, "
-          f"phone width, sign-out/in; screenshots in {SHOTS}/dashboard-*.png")
+          f"webhook added/disabled/refused, phone width, sign-out/in; screenshots in {SHOTS}/dashboard-*.png")
 
 
 if __name__ == "__main__":

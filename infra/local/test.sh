@@ -41,7 +41,7 @@ gateway_pid=""
 stop_stack=0
 cleanup() {
   [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null
-  [ -n "${dash_pid:-}" ] && kill "$dash_pid" 2>/dev/null
+  [ -n "${dash_pid:-}" ] && { kill "$dash_pid" 2>/dev/null || true; }
   [ "$stop_stack" = 1 ] && bash "$ROOT/infra/local/stack.sh" stop
   return 0
 }
@@ -140,6 +140,7 @@ owner_link=$(./target/debug/sellvy-admin create-store --name "Dashboard shop" --
   | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["owner"]["setup_link"])')
 "$VENV/bin/python" tests/browser/dashboard_test.py "http://127.0.0.1:$dash_port" "$owner_link" "$owner_email"
 kill "$dash_pid" 2>/dev/null || true
+dash_pid=""
 
 bash infra/local/reference.sh "$LOCAL/contract/openapi.json"
 log "all tests passed in $((SECONDS - started)) s"

@@ -29,6 +29,20 @@ fn events(f: &Fields) -> Vec<String> {
     f.iter().filter(|(k, _)| k == "event").map(|(_, v)| v.clone()).collect()
 }
 
+/// In live mode, whether the form carries the owner's password (test mode needs none).
+fn password_ok(p: &StorePage, f: &Fields) -> bool {
+    p.tenant.mode == sellvy_models::Mode::Test || p.me.owner.password_matches(field(f, "password"))
+}
+
+fn password_field(p: &StorePage, id: &str) -> maud::Markup {
+    html! {
+        @if p.tenant.mode == sellvy_models::Mode::Live {
+            label for=(id) { "Your password (a live secret is shown next)" }
+            input id=(id) name="password" type="password" autocomplete="current-password";
+        }
+    }
+}
+
 /// What the page shows besides the list.
 #[derive(Default)]
 pub struct Shown {
@@ -74,10 +88,17 @@ pub async fn create(
     });
     let nonce = field(&f, "nonce");
     // Checked before the form's one use is spent, so a corrected form can be sent again.
-    if let Err(e) =
-        sellvy_models::webhook::Endpoint::create(body.clone(), p.tenant.mode, state.config.clock.now())
-    {
-        let errors = e.errors.into_iter().map(|e| (e.field, e.message)).collect();
+    let mut errors: Errors =
+        match sellvy_models::webhook::Endpoint::create(body.clone(), p.tenant.mode, state.config.clock.now())
+        {
+            Ok(_) => Vec::new(),
+            Err(e) => e.errors.into_iter().map(|e| (e.field, e.message)).collect(),
+        };
+    // A live endpoint's secret is a live secret: shown after the password, again.
+    if !password_ok(&p, &f) {
+        errors.push(("password".into(), "is not your password".into()));
+    }
+    if !errors.is_empty() {
         return refused(&state, &p, f.clone(), errors).await;
     }
     if nonce.len() < 16 || !state.db.claim_form(nonce, state.config.clock.now()).await? {
@@ -120,6 +141,9 @@ pub async fn act(
             endpoints::update(&state, &p.tenant, id, json!({"enabled": false})).await.map(|_| None)
         }
         Some("delete") => endpoints::delete(&state, &p.tenant, id).await.map(|_| None),
+        Some("rotate") if !password_ok(&p, &f) => {
+            Err(AppError::invalid("password", "is not your password: a live secret is shown after it"))
+        }
         Some("rotate") => endpoints::rotate(&state, &p.tenant, id).await.map(|e| Some((e.url, e.secret))),
         Some("edit") => {
             let description = field(&f, "description");
@@ -199,6 +223,7 @@ pub fn render(p: &StorePage, list: &[Endpoint], shown: Shown, status: StatusCode
                 form method="post" action={(base) "/" (e.id) "/rotate"} style="display:inline"
                     onsubmit="return confirm('Replace the signing secret? Receivers must switch to the new one.')" {
                     input type="hidden" name="csrf" value=(csrf);
+                    (password_field(p, &format!("{}-password", e.id)))
                     button class="secondary" aria-label={"Rotate the secret of " (e.url)} { "Rotate secret" }
                 }
                 " "
@@ -235,6 +260,9 @@ pub fn render(p: &StorePage, list: &[Endpoint], shown: Shown, status: StatusCode
             @if let Some(m) = error("description") { p class="error" { "Description " (m) } }
             (event_boxes("new", &sent_events))
             @if let Some(m) = error("events") { p class="error" { "Events " (m) } }
+            (password_field(p, "password"))
+            @if let Some(m) = error("password") { p class="error" id="password-error" { "Password " (m) } }
+            @for (_, m) in shown.errors.iter().filter(|(k, _)| k.ends_with(".password")) { p class="error" role="alert" { "Password " (m) } }
             @for (k, m) in shown.errors.iter().filter(|(k, _)| k.starts_with("events[")) { p class="error" { (k) " " (m) } }
             p { button { "Add endpoint" } }
         }

@@ -485,6 +485,28 @@ async fn webhook_endpoints_are_added_changed_and_deleted_from_the_dashboard() {
         .await;
     assert_eq!(refused.status, 422);
     assert!(refused.html.contains("URL must be an https URL"), "{}", refused.html);
+    // A live endpoint's secret is shown after the password, at creation and at rotation.
+    let live_hook = |password: &'static str, nonce: String| {
+        [
+            ("csrf", csrf.clone()),
+            ("nonce", nonce),
+            ("url", "https://127.0.0.1:9/hook".to_string()),
+            ("all_events", "on".to_string()),
+            ("password", password.to_string()),
+        ]
+    };
+    let asked = b.post_owned(&hooks_page(&store, "live"), &live_hook("", refused.input("nonce"))).await;
+    assert_eq!(asked.status, 422);
+    assert!(asked.html.contains("Password is not your password"));
+    let made = b.post_owned(&hooks_page(&store, "live"), &live_hook(PASSWORD, asked.input("nonce"))).await;
+    assert_eq!(made.status, 201, "{}", made.html);
+    let live_id =
+        app.get("/webhook_endpoints", &store.live).await.data()[0]["id"].as_str().unwrap().to_string();
+    let rotate = format!("{}/{live_id}/rotate", hooks_page(&store, "live"));
+    let unasked = b.post(&rotate, &[("csrf", &csrf)]).await;
+    assert_eq!(unasked.status, 422);
+    assert!(!unasked.html.contains("id=\"new-secret\""));
+    assert!(b.post(&rotate, &[("csrf", &csrf), ("password", PASSWORD)]).await.secret().starts_with("whsec_"));
 
     // Another owner, or a form without the token, changes nothing.
     let mut them = owner(&app, &app.new_store().await, &email("other")).await;

@@ -29,6 +29,16 @@ fn events(f: &Fields) -> Vec<String> {
     f.iter().filter(|(k, _)| k == "event").map(|(_, v)| v.clone()).collect()
 }
 
+/// The API's endpoint body from the add and edit forms (an empty description clears it).
+fn endpoint_body(f: &Fields) -> Value {
+    let description = field(f, "description");
+    json!({
+        "url": field(f, "url"),
+        "events": events(f),
+        "description": if description.trim().is_empty() { Value::Null } else { Value::from(description) },
+    })
+}
+
 /// In live mode, whether the form carries the owner's password (test mode needs none).
 fn password_ok(p: &StorePage, f: &Fields) -> bool {
     p.tenant.mode == sellvy_models::Mode::Test || p.me.owner.password_matches(field(f, "password"))
@@ -80,12 +90,7 @@ pub async fn create(
     if !p.me.session.csrf_matches(field(&f, "csrf")) {
         return Ok(pages::stale_form());
     }
-    let description = field(&f, "description");
-    let body = json!({
-        "url": field(&f, "url"),
-        "events": events(&f),
-        "description": if description.trim().is_empty() { Value::Null } else { Value::from(description) },
-    });
+    let body = endpoint_body(&f);
     let nonce = field(&f, "nonce");
     // Checked before the form's one use is spent, so a corrected form can be sent again.
     let mut errors: Errors =
@@ -145,15 +150,7 @@ pub async fn act(
             Err(AppError::invalid("password", "is not your password: a live secret is shown after it"))
         }
         Some("rotate") => endpoints::rotate(&state, &p.tenant, id).await.map(|e| Some((e.url, e.secret))),
-        Some("edit") => {
-            let description = field(&f, "description");
-            let body = json!({
-                "url": field(&f, "url"),
-                "events": events(&f),
-                "description": if description.trim().is_empty() { Value::Null } else { Value::from(description) },
-            });
-            endpoints::update(&state, &p.tenant, id, body).await.map(|_| None)
-        }
+        Some("edit") => endpoints::update(&state, &p.tenant, id, endpoint_body(&f)).await.map(|_| None),
         _ => return Err(Refusal::NotFound),
     };
     match done {

@@ -129,9 +129,10 @@ browser_key=$(./target/debug/sellvy-admin create-store --name Browser --plan pro
 "$VENV/bin/python" tests/browser/storefront_test.py "http://127.0.0.1:$port" "$browser_key"
 
 log "the sellers' dashboard in Chromium (tests/browser), on a gateway set as make dev's"
-# As make dev: webhook endpoints may point at receivers on this machine.
+# As make dev: webhook endpoints may point at receivers on this machine; a short ladder (two
+# attempts, half a second apart) so a delivery to a receiver that is down fails within the test.
 dash_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-SELLVY_ALLOW_LOOPBACK=1 ./target/debug/sellvy-gateway --port "$dash_port" > "$LOCAL/contract/dashboard-gateway.log" 2>&1 &
+SELLVY_ALLOW_LOOPBACK=1 SELLVY_WEBHOOK_LADDER=0,0.5 ./target/debug/sellvy-gateway --port "$dash_port" > "$LOCAL/contract/dashboard-gateway.log" 2>&1 &
 dash_pid=$!
 wait_http "http://127.0.0.1:$dash_port/v1/openapi.json" 30
 owner_email="owner-$(date +%s%N)@example.com"

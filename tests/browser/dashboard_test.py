@@ -3,15 +3,19 @@ follows their one-time link and chooses a password, lands on Settings → Integr
 in test mode, creates a read-only key (shown once) and uses it against /v1, switches to live
 mode (unmistakably shown) where a key asks for the password again, revokes the test key (which
 stops working at once), adds and disables a webhook endpoint (and sees live mode refuse a plain
-http URL next to the field), signs out and back in, and the page reads on a phone's width.
+http URL next to the field), sees a failed delivery to a local receiver in the Webhook Logs with
+the receiver's answer, retries it (delivered) and retries all failed since a time, signs out and back in, and the page reads on a phone's width.
 
 Usage: dashboard_test.py BASE SETUP_LINK EMAIL   (a gateway already running)
 Screenshots go to .local/browser/dashboard-*.png.
 """
+import http.server
 import json
 import os
 import pathlib
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -32,6 +36,49 @@ def api_status(path, key):
             return r.status
     except urllib.error.HTTPError as e:
         return e.code
+
+
+def api_post(path, key, body):
+    req = urllib.request.Request(f"{BASE}/v1{path}", data=json.dumps(body).encode(), method="POST")
+    req.add_header("Authorization", f"Bearer {key}")
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)["data"]
+
+
+class Receiver:
+    """A seller's webhook receiver on this machine, answering with `status` (500: it is down)."""
+
+    def __init__(self):
+        self.status = 500
+        self.got = 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.got += 1
+                body = f"receiver says {outer.status}".encode()
+                self.send_response(outer.status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
+
+
+def reload_until(page, locator, what, seconds=30):
+    """Reloads the page until `locator` shows (the webhook ladder runs in the background)."""
+    deadline = time.monotonic() + seconds
+    while locator.count() == 0:
+        assert time.monotonic() < deadline, f"{what} within {seconds} s"
+        page.wait_for_timeout(250)
+        page.reload()
 
 
 def shot(page, name):
@@ -121,6 +168,57 @@ def main():
         page.get_by_role("link", name="API Keys").click()
         page.get_by_role("link", name="Switch to test mode").click()
 
+        # Webhook Logs: an endpoint at a receiver that is down; a product created with a key made
+        # here fails its delivery (the gateway's ladder is short); the log shows it with the
+        # receiver's answer; retried by hand once the receiver is back, it is delivered. A second
+        # failure is retried with "Retry all failed since…".
+        receiver = Receiver()
+        page.get_by_label("Name").fill("Browser writer")
+        page.get_by_label("Permissions").select_option("write")
+        page.get_by_role("button", name="Create API Key").click()
+        writer = page.locator("#new-secret").inner_text().strip()
+        page.get_by_role("link", name="Webhooks").click()
+        page.locator("#url").fill(receiver.url)
+        page.locator("#description").fill("Fulfilment server")
+        page.get_by_role("button", name="Add endpoint").click()
+        expect(page.get_by_role("alert")).to_contain_text("will not be shown again")
+        api_post("/products", writer, {"title": "Browser goods", "type": "service", "price": 5})
+        page.get_by_role("link", name="Webhook Logs").click()
+        expect(page.get_by_role("heading", name="Webhook Logs")).to_be_visible()
+        page.locator("#filter-endpoint").select_option(label=receiver.url)
+        page.get_by_label("Status").select_option("failed")
+        page.get_by_role("button", name="Filter").click()
+        failed_row = page.locator('tr[data-status="failed"]')
+        reload_until(page, failed_row, "the delivery fails")
+        shot(page, "webhook-logs")
+        failed_row.first.get_by_role("link").click()
+        expect(page.get_by_role("heading", name="Webhook delivery")).to_be_visible()
+        expect(page.get_by_text("receiver says 500").first).to_be_visible()
+        expect(page.locator(".payload")).to_contain_text("Browser goods")
+        shot(page, "webhook-delivery-failed")
+        receiver.status = 200
+        page.get_by_role("button", name="Retry now").click()
+        expect(page.get_by_role("status").filter(has_text="delivered")).to_contain_text("delivered (200)")
+        expect(page.get_by_text("receiver says 200")).to_be_visible()
+        shot(page, "webhook-delivery-retried")
+
+        receiver.status = 500
+        api_post("/products", writer, {"title": "More browser goods", "type": "service", "price": 6})
+        page.get_by_role("link", name="All deliveries").click()
+        page.locator("#filter-endpoint").select_option(label=receiver.url)
+        page.get_by_label("Status").select_option("failed")
+        page.get_by_role("button", name="Filter").click()
+        reload_until(page, failed_row, "the second delivery fails")
+        receiver.status = 200
+        page.locator("#retry-endpoint").select_option(label=receiver.url)
+        page.get_by_role("button", name="Retry failed deliveries").click()
+        expect(page.get_by_role("status").filter(has_text="Queued")).to_contain_text("Queued 1 failed delivery")
+        shot(page, "webhook-logs-retry-all")
+        page.get_by_label("Status").select_option("delivered")
+        page.get_by_role("button", name="Filter").click()
+        reload_until(page, page.locator('tr[data-status="delivered"]').nth(1), "both deliveries delivered")
+        assert receiver.got == 6, f"2 automatic attempts + 1 retry, twice: {receiver.got}"
+
         # On a phone's width the page needs no sideways scrolling.
         page.set_viewport_size({"width": 390, "height": 844})
         wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
@@ -141,7 +239,7 @@ def main():
         expect(page.get_by_role("heading", name="API Keys")).to_be_visible()
         browser.close()
     print(f"browser dashboard: setup link, test/live switch, key created/used/revoked, live password asked, "
-          f"webhook added/disabled/refused, phone width, sign-out/in; screenshots in {SHOTS}/dashboard-*.png")
+          f"webhook added/disabled/refused, webhook log failed/retried/retried-all, phone width, sign-out/in; screenshots in {SHOTS}/dashboard-*.png")
 
 
 if __name__ == "__main__":

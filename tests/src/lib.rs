@@ -331,3 +331,18 @@ impl TestApp {
         r.data()["key"].as_str().unwrap().to_string()
     }
 }
+
+/// Waits until `check` holds (polling every 50 ms), at most `limit`.
+pub async fn eventually<F: Future<Output = bool>>(
+    limit: std::time::Duration,
+    mut check: impl FnMut() -> F,
+) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}

@@ -4,6 +4,7 @@
 
 pub mod pages;
 pub mod session;
+pub mod webhook_logs;
 pub mod webhooks;
 
 use axum::Router;
@@ -44,6 +45,19 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/dashboard/{store}/{mode}/settings/integrations/webhooks/{endpoint}/{action}",
             post(webhooks::act),
+        )
+        .route("/dashboard/{store}/{mode}/settings/integrations/webhook-logs", get(webhook_logs::page))
+        .route(
+            "/dashboard/{store}/{mode}/settings/integrations/webhook-logs/retry-failed",
+            post(webhook_logs::retry_failed),
+        )
+        .route(
+            "/dashboard/{store}/{mode}/settings/integrations/webhook-logs/{delivery}",
+            get(webhook_logs::delivery),
+        )
+        .route(
+            "/dashboard/{store}/{mode}/settings/integrations/webhook-logs/{delivery}/retry",
+            post(webhook_logs::retry),
         )
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| pages::failed()))

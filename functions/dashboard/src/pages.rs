@@ -25,6 +25,10 @@ button{cursor:pointer;border:1px solid #1749b3;background:#1749b3;color:#fff;bor
 button.secondary{background:#fff;color:#1749b3}button.danger{background:#b3261e;border-color:#b3261e}
 .error{color:#b3261e;font-weight:600}.notice{background:#fff4e5;border:1px solid #f0b46b;padding:1rem;border-radius:.5rem}
 code.secret{display:block;word-break:break-all;background:#111;color:#9ef0b0;padding:.75rem;border-radius:.3rem;margin:.5rem 0}
+.badge{padding:.1rem .4rem;border-radius:.3rem;font-size:.9em}.badge.failed{background:#fbe3e1;color:#8a1c14}.badge.delivered{background:#dcf3e3;color:#0b4a22}.badge.scheduled,.badge.sending{background:#e8eefc;color:#1749b3}
+pre{white-space:pre-wrap;word-break:break-all;margin:0}pre.payload{max-height:40rem;overflow:auto}
+form.filters{display:flex;flex-wrap:wrap;gap:0 1rem;align-items:flex-end}form.filters select{max-width:18rem}
+dl.card{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dd{margin:0}
 :focus-visible{outline:3px solid #f0b400;outline-offset:2px}
 "#;
 
@@ -103,12 +107,18 @@ pub fn store_page(p: &StorePage, status: StatusCode, title: &str, body: Markup) 
             nav aria-label="Settings" {
                 "Settings → Integrations → " a href=(here(mode, "/settings/integrations/api-keys")) { "API Keys" }
                 " · " a href=(here(mode, "/settings/integrations/webhooks")) { "Webhooks" }
+                " · " a href=(here(mode, "/settings/integrations/webhook-logs")) { "Webhook Logs" }
             }
             h1 { (title) }
             (body)
         }
     };
     page(status, title, body)
+}
+
+/// A time as the dashboard shows it: `2026-11-30 11:09:05 UTC`.
+pub fn when(t: sellvy_models::time::Timestamp) -> String {
+    format!("{} UTC", t.to_rfc3339()[..19].replace('T', " "))
 }
 
 pub fn not_found() -> Response {
@@ -239,8 +249,8 @@ pub fn api_keys(p: &StorePage, keys: &[ApiKeyObject], form: KeyForm, status: Sta
                         td { (k.name) }
                         td { @if k.kind == sellvy_models::apikey::KeyKind::Publishable { "publishable (storefront)" } @else { (k.permissions.as_str()) } }
                         td { code { (k.redacted_key) } }
-                        td { (k.created_at.to_rfc3339()) }
-                        td { @match k.last_used_at { Some(t) => (t.to_rfc3339()), None => "never" } }
+                        td { (when(k.created_at)) }
+                        td { @match k.last_used_at { Some(t) => (when(t)), None => "never" } }
                         td {
                             form method="post" action=(p.link(&format!("/settings/integrations/api-keys/{}/revoke", k.id)))
                                 onsubmit="return confirm('Revoke this key? Requests with it fail at once.')" {

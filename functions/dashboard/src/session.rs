@@ -81,6 +81,14 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
+/// The dashboard's sections: switching modes stays in the section (a delivery's page goes to
+/// the other mode's log, as the delivery is not there).
+const SECTIONS: [&str; 3] = [
+    "/settings/integrations/api-keys",
+    "/settings/integrations/webhooks",
+    "/settings/integrations/webhook-logs",
+];
+
 /// A page of one store and mode (`/dashboard/{store}/{mode}/…`) the signed-in owner has.
 pub struct StorePage {
     pub me: SignedIn,
@@ -112,10 +120,8 @@ impl FromRequestParts<AppState> for StorePage {
         }
         let store = state.db.get_store(store_id).await?.ok_or(Refusal::NotFound)?;
         let tenant = Tenant { store_id: store.id.clone(), mode };
-        let section = match parts.uri.path().contains("/settings/integrations/webhooks") {
-            true => "/settings/integrations/webhooks",
-            false => "/settings/integrations/api-keys",
-        };
+        let section =
+            SECTIONS.iter().find(|section| parts.uri.path().contains(*section)).copied().unwrap_or_default();
         Ok(StorePage { me, store, tenant, section: section.into() })
     }
 }

@@ -6,11 +6,11 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
-use sellvy_app::{AppState, endpoints, listing};
+use sellvy_app::{AppState, deliveries, endpoints, listing};
 use sellvy_models::PageRequest;
 use sellvy_models::request::{self, Body};
 use sellvy_models::time::Timestamp;
-use sellvy_models::webhook::{DeliveryListQuery, Endpoint, MAX_ATTEMPTS, WebhookDelivery};
+use sellvy_models::webhook::{DeliveryListQuery, Endpoint};
 use sellvy_models::wire::{
     DeliveryData, DeliveryList, DeliveryListParams, EndpointChanges, EndpointData, EndpointInput,
     EndpointList, PageParams, RetryFailedData, RetryFailedInput, RetryFailedObject,
@@ -26,10 +26,6 @@ pub fn routes() -> Routes {
         .routes(routes!(list_deliveries))
         .routes(routes!(show_delivery))
         .routes(routes!(retry_delivery))
-}
-
-fn internal(e: sellvy_webhooks::DispatchError) -> ApiError {
-    ApiError::Internal(e.to_string())
 }
 
 /// List webhook endpoints
@@ -144,19 +140,14 @@ async fn retry_failed(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let endpoint = find(&state, &auth, &id).await?;
+    // An unknown endpoint is a 404 before the body is looked at.
+    endpoints::find(&state, &auth.tenant, &id).await?;
     let Body { fields, mut errors } = request::read::<RetryFailedInput, RetryFailedInput>(body)?;
     let since = fields.since;
     errors.require("since", &since);
     errors.finish()?;
     let since = since.unwrap_or_else(Timestamp::now);
-    let failed = state.db.failed_deliveries(&auth.tenant, &endpoint.id, since).await?;
-    let failed: Vec<_> = failed
-        .iter()
-        .filter(|d| !d.attempts_exhausted())
-        .map(|d| (d.id.clone(), d.attempts.len() as u32))
-        .collect();
-    let queued = state.webhooks.queue_by_hand(&auth.tenant, &failed).await.map_err(internal)?;
+    let queued = deliveries::retry_failed(&state, &auth.tenant, &id, since).await?;
     Ok(sellvy_api::ok(RetryFailedObject { queued: queued as u64 }))
 }
 
@@ -176,17 +167,6 @@ async fn list_deliveries(
     Ok(sellvy_api::list(found.items, page, found.total))
 }
 
-async fn find_delivery(
-    state: &AppState,
-    auth: &Auth,
-    id: &str,
-) -> Result<WebhookDelivery, sellvy_app::AppError> {
-    sellvy_app::lookup(id, async |id: &sellvy_models::id::WebhookDeliveryId| {
-        state.db.get_delivery(&auth.tenant, id).await
-    })
-    .await
-}
-
 /// Get a webhook delivery
 ///
 /// With every attempt: time, status code, duration, error kind, the first KiB of the answer.
@@ -198,7 +178,7 @@ async fn show_delivery(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(sellvy_api::ok(find_delivery(&state, &auth, &id).await?.to_object()))
+    Ok(sellvy_api::ok(deliveries::find(&state, &auth.tenant, &id).await?.to_object()))
 }
 
 /// Retry a webhook delivery by hand
@@ -216,18 +196,5 @@ async fn retry_delivery(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let d = find_delivery(&state, &auth, &id).await?;
-    if d.attempts_exhausted() {
-        return Err(ApiError::invalid(
-            "id",
-            format!("this delivery has had {MAX_ATTEMPTS} attempts, the most one delivery keeps"),
-        ));
-    }
-    match state.webhooks.retry_now(&auth.tenant, &d).await.map_err(internal)? {
-        Some(done) => Ok(sellvy_api::ok(done.to_object())),
-        None => Err(ApiError::invalid(
-            "id",
-            "this delivery is still being retried automatically (or an attempt is in flight); retry it once it is failed",
-        )),
-    }
+    Ok(sellvy_api::ok(deliveries::retry(&state, &auth.tenant, &id).await?.to_object()))
 }

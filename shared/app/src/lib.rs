@@ -19,6 +19,7 @@
 pub mod cancel;
 pub mod catalog;
 pub mod checkout;
+pub mod deliveries;
 pub mod delivery;
 pub mod endpoints;
 mod error;

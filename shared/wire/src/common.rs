@@ -234,4 +234,15 @@ mod vocabulary_tests {
         assert_eq!(parse_word::<crate::EventType>("order.created"), Some(crate::EventType::OrderCreated));
         assert_eq!(parse_word::<crate::Plan>("gold"), None);
     }
+
+    #[test]
+    fn delivery_statuses_are_named_as_serialized() {
+        for s in crate::WebhookDeliveryStatus::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(
+            crate::WebhookDeliveryStatus::ALL.len(),
+            words::<crate::WebhookDeliveryStatus>().split(", ").count()
+        );
+    }
 }

@@ -14,6 +14,25 @@ pub enum WebhookDeliveryStatus {
     Failed,
 }
 
+impl WebhookDeliveryStatus {
+    /// Failed first: what a seller looks for in the log.
+    pub const ALL: [WebhookDeliveryStatus; 4] = [
+        WebhookDeliveryStatus::Failed,
+        WebhookDeliveryStatus::Scheduled,
+        WebhookDeliveryStatus::Sending,
+        WebhookDeliveryStatus::Delivered,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookDeliveryStatus::Scheduled => "scheduled",
+            WebhookDeliveryStatus::Sending => "sending",
+            WebhookDeliveryStatus::Delivered => "delivered",
+            WebhookDeliveryStatus::Failed => "failed",
+        }
+    }
+}
+
 /// One attempt at a delivery, as the log shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AttemptRecord {

@@ -6,7 +6,10 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use sellvy_models::account::{SESSION_SECS, Session, read_session_cookie};
 use sellvy_models::time::Timestamp;
-use sellvy_tests::{StoreKeys, TestApp};
+use sellvy_models::webhook::Ladder;
+use sellvy_tests::{Receiver, StoreKeys, TestApp, WebhookSettings, eventually};
+use serde_json::json;
+use std::time::Duration;
 
 /// A browser without a cookie jar or redirects: each test sees every hop.
 struct Browser {
@@ -516,4 +519,124 @@ async fn webhook_endpoints_are_added_changed_and_deleted_from_the_dashboard() {
     assert_eq!(b.post(&at("delete"), &[("csrf", &csrf)]).await.status, StatusCode::SEE_OTHER);
     assert_eq!(app.get("/webhook_endpoints", &store.test).await.data().as_array().unwrap().len(), 0);
     assert_eq!(b.post(&at("delete"), &[("csrf", &csrf)]).await.status, 404);
+}
+
+fn logs_page(store: &StoreKeys, mode: &str) -> String {
+    format!("/dashboard/{}/{mode}/settings/integrations/webhook-logs", store.store_id)
+}
+
+#[tokio::test]
+async fn the_webhook_log_lists_filters_shows_and_retries_deliveries() {
+    // Two automatic attempts, so a delivery fails within a second or two.
+    let app = TestApp::builder()
+        .webhooks(WebhookSettings { ladder: Ladder::millis(&[0, 100]), ..WebhookSettings::default() })
+        .spawn()
+        .await;
+    let store = app.new_store().await;
+    let receiver = Receiver::start().await;
+    receiver.always(500, "receiver down", Duration::ZERO);
+    let hook = app
+        .post(
+            "/webhook_endpoints",
+            &store.test,
+            json!({"url": receiver.url, "events": ["product.created", "product.updated"]}),
+        )
+        .await;
+    let hook_id = hook.data()["id"].as_str().unwrap().to_string();
+    let quiet = app
+        .post(
+            "/webhook_endpoints",
+            &store.test,
+            json!({"url": "http://127.0.0.1:9/quiet", "events": ["order.created"]}),
+        )
+        .await;
+    let quiet_id = quiet.data()["id"].as_str().unwrap().to_string();
+    let product =
+        app.product(&store.test, json!({"title": "Logged goods", "type": "service", "price": 1})).await;
+    let product_path = format!("/products/{}", product["id"].as_str().unwrap());
+    app.patch(&product_path, &store.test, json!({"price": 2})).await;
+    let failed = || async {
+        app.get("/webhook_deliveries?status=failed", &store.test).await.data().as_array().unwrap().len() == 2
+    };
+    assert!(eventually(Duration::from_secs(20), failed).await, "both deliveries fail");
+
+    let mut b = owner(&app, &store, &email("logs")).await;
+    let log = b.get(&logs_page(&store, "test")).await;
+    assert_eq!(log.status, 200, "{}", log.html);
+    assert!(log.html.contains("2 deliveries, newest first"), "{}", log.html);
+    assert_eq!(log.html.matches("data-status=\"failed\"").count(), 2);
+    assert!(log.html.contains(&receiver.url));
+    let (updated, created) = (
+        log.html.find("<td>product.updated</td>").unwrap(),
+        log.html.find("<td>product.created</td>").unwrap(),
+    );
+    assert!(updated < created, "newest first");
+
+    // Filters: by type, status and endpoint; a bad one is named.
+    let filtered = |q: &str| format!("{}?{q}", logs_page(&store, "test"));
+    assert!(b.get(&filtered("type=product.created")).await.html.contains("1 delivery, newest first"));
+    let none = b.get(&filtered("status=delivered")).await;
+    assert!(none.html.contains("0 deliveries") && none.html.contains("No deliveries match."));
+    assert!(b.get(&filtered(&format!("endpoint_id={quiet_id}"))).await.html.contains("0 deliveries"));
+    assert!(
+        b.get(&filtered(&format!("endpoint_id={hook_id}&status=failed"))).await.html.contains("2 deliveries")
+    );
+    let bad = b.get(&filtered("status=lost")).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.html.contains("Status must be one of scheduled, sending, delivered, failed"), "{}", bad.html);
+
+    // A delivery's page: its payload and every attempt with the receiver's answer.
+    let first = app.get("/webhook_deliveries?type=product.created", &store.test).await;
+    let id = first.data()[0]["id"].as_str().unwrap().to_string();
+    let shown = b.get(&format!("{}/{id}", logs_page(&store, "test"))).await;
+    assert_eq!(shown.status, 200);
+    assert!(shown.html.contains("Logged goods"), "the payload is shown");
+    assert!(shown.html.contains("receiver down") && shown.html.contains("<td>500</td>"));
+    assert!(shown.html.contains("data-attempt=\"1\"") && shown.html.contains("data-attempt=\"2\""));
+    assert!(shown.html.contains("Retry now"));
+
+    // Nobody else sees it: not another owner, not the other mode, not without a session.
+    let mut them = owner(&app, &app.new_store().await, &email("nosy")).await;
+    assert_eq!(them.get(&format!("{}/{id}", logs_page(&store, "test"))).await.status, 404);
+    assert_eq!(them.get(&logs_page(&store, "test")).await.status, 404);
+    assert_eq!(b.get(&format!("{}/{id}", logs_page(&store, "live"))).await.status, 404);
+    assert_eq!(b.get(&format!("{}/whd_nothing", logs_page(&store, "test"))).await.status, 404);
+    let retry = format!("{}/{id}/retry", logs_page(&store, "test"));
+    assert_eq!(Browser::new(&app).post(&retry, &[("csrf", "x")]).await.location, "/dashboard/sign-in");
+    let csrf = shown.input("csrf");
+    assert_eq!(them.post(&retry, &[("csrf", "x")]).await.status, 404);
+    assert_eq!(b.post(&retry, &[]).await.status, 403, "no CSRF token, no retry");
+    assert_eq!(receiver.received().len(), 4, "nothing was sent by the refused retries");
+
+    // Retry now: the receiver is back, the attempt is made while the page waits.
+    receiver.always(200, "thanks", Duration::ZERO);
+    let retried = b.post(&retry, &[("csrf", &csrf)]).await;
+    assert_eq!(retried.status, 200, "{}", retried.html);
+    assert!(retried.html.contains("Attempt 3 delivered (200)."), "{}", retried.html);
+    assert!(retried.html.contains("(by hand)"));
+    assert_eq!(
+        app.get(&format!("/webhook_deliveries/{id}"), &store.test).await.data()["status"],
+        "delivered"
+    );
+    assert_eq!(receiver.received().len(), 5);
+
+    // Retry all failed since…: the other failed delivery of the endpoint.
+    let all = format!("{}/retry-failed", logs_page(&store, "test"));
+    let unreadable =
+        b.post(&all, &[("csrf", &csrf), ("endpoint_id", &hook_id), ("since", "yesterday")]).await;
+    assert_eq!(unreadable.status, 422);
+    assert!(unreadable.html.contains("Since must be a date and time"));
+    let since = Timestamp::now().plus_seconds(-3600).to_rfc3339()[..16].to_string();
+    let unknown = b.post(&all, &[("csrf", &csrf), ("endpoint_id", "we_nothing"), ("since", &since)]).await;
+    assert_eq!(unknown.status, 422);
+    assert!(unknown.html.contains("Endpoint does not exist"));
+    let queued = b.post(&all, &[("csrf", &csrf), ("endpoint_id", &hook_id), ("since", &since)]).await;
+    assert_eq!(queued.status, 200, "{}", queued.html);
+    assert!(queued.html.contains("Queued 1 failed delivery to"), "{}", queued.html);
+    let delivered = || async {
+        app.get("/webhook_deliveries?status=delivered", &store.test).await.data().as_array().unwrap().len()
+            == 2
+    };
+    assert!(eventually(Duration::from_secs(10), delivered).await, "the queued retry delivers it");
+    assert_eq!(receiver.received().len(), 6);
 }

@@ -2,7 +2,7 @@
 //! functions, the retry ladder (scaled), hops past the queue's delay cap, failed deliveries and
 //! retries by hand, duplicates, and the Lambda adapter's partial batch responses.
 
-use sellvy_tests::{Receiver, TestApp, WebhookSettings};
+use sellvy_tests::{Receiver, TestApp, WebhookSettings, eventually};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -11,18 +11,6 @@ async fn endpoint(app: &TestApp, key: &str, url: &str, events: Value) -> Value {
     let r = app.post("/webhook_endpoints", key, json!({"url": url, "events": events})).await;
     assert_eq!(r.status, 201, "{}", r.body);
     r.data().clone()
-}
-
-/// Waits until `check` holds (polling every 50 ms), at most `limit`.
-async fn eventually<F: Future<Output = bool>>(limit: Duration, mut check: impl FnMut() -> F) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
 }
 
 async fn deliveries(app: &TestApp, key: &str, query: &str) -> Vec<Value> {

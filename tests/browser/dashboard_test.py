@@ -4,7 +4,8 @@ in test mode, creates a read-only key (shown once) and uses it against /v1, swit
 mode (unmistakably shown) where a key asks for the password again, revokes the test key (which
 stops working at once), adds and disables a webhook endpoint (and sees live mode refuse a plain
 http URL next to the field), sees a failed delivery to a local receiver in the Webhook Logs with
-the receiver's answer, retries it (delivered) and retries all failed since a time, signs out and back in, and the page reads on a phone's width.
+the receiver's answer, retries it (delivered) and retries all failed since a time, changes the
+store's settings (a bad origin named next to its field), signs out and back in, and the page reads on a phone's width.
 
 Usage: dashboard_test.py BASE SETUP_LINK EMAIL   (a gateway already running)
 Screenshots go to .local/browser/dashboard-*.png.
@@ -219,6 +220,22 @@ def main():
         reload_until(page, page.locator('tr[data-status="delivered"]').nth(1), "both deliveries delivered")
         assert receiver.got == 6, f"2 automatic attempts + 1 retry, twice: {receiver.got}"
 
+        # Store settings: a bad origin is named next to its field; then saved.
+        page.get_by_role("link", name="Store settings").click()
+        expect(page.get_by_role("heading", name="Store settings")).to_be_visible()
+        page.get_by_label("Time zone").fill("Europe/Paris")
+        page.get_by_label("Allowed origins").fill("https://shop.example.com\nshop.example.com/path")
+        page.get_by_role("button", name="Save settings").click()
+        expect(page.locator("#allowed_origins-error")).to_contain_text("item 2: must be an origin")
+        shot(page, "store-settings-refused")
+        page.get_by_label("Allowed origins").fill("https://shop.example.com")
+        page.get_by_label("Blocked countries").fill("kp")
+        page.get_by_role("button", name="Save settings").click()
+        expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+        expect(page.get_by_label("Time zone")).to_have_value("Europe/Paris")
+        expect(page.get_by_label("Blocked countries")).to_have_value("KP")
+        shot(page, "store-settings")
+
         # On a phone's width the page needs no sideways scrolling.
         page.set_viewport_size({"width": 390, "height": 844})
         wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
@@ -239,7 +256,7 @@ def main():
         expect(page.get_by_role("heading", name="API Keys")).to_be_visible()
         browser.close()
     print(f"browser dashboard: setup link, test/live switch, key created/used/revoked, live password asked, "
-          f"webhook added/disabled/refused, webhook log failed/retried/retried-all, phone width, sign-out/in; screenshots in {SHOTS}/dashboard-*.png")
+          f"webhook added/disabled/refused, webhook log failed/retried/retried-all, store settings refused/saved, phone width, sign-out/in; screenshots in {SHOTS}/dashboard-*.png")
 
 
 if __name__ == "__main__":

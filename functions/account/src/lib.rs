@@ -116,8 +116,9 @@ fn shown(auth: &Auth, store: &sellvy_models::apikey::Store) -> sellvy_models::wi
 ///
 /// The key's mode's own `allowed_origins` (browser origins allowed on the storefront; `[]`
 /// allows any), `blocked_countries` and `blocked_ips` (checkouts from them get 403), and
-/// `rotate_delivery_secret`; the other mode's settings never change. `name` is the store's,
-/// shared by both modes: live keys only (422 with a test key). The plan is the operator's.
+/// `rotate_delivery_secret`; the other mode's settings never change. `name` and `time_zone` (an
+/// IANA name; the days of `GET /stats`) are the store's, shared by both modes: live keys only
+/// (422 with a test key). The plan is the operator's.
 /// Full access only.
 #[utoipa::path(patch, path = "/v1/store", operation_id = "update_store", tag = "Store", security(("secret_key" = ["full"])), request_body = StoreSettings,
     responses((status = 200, description = "OK", body = StoreData), WriteErrors, Errors))]

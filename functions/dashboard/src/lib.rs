@@ -4,6 +4,7 @@
 
 pub mod pages;
 pub mod session;
+pub mod settings;
 pub mod webhook_logs;
 pub mod webhooks;
 
@@ -46,6 +47,7 @@ pub fn app(state: AppState) -> Router {
             "/dashboard/{store}/{mode}/settings/integrations/webhooks/{endpoint}/{action}",
             post(webhooks::act),
         )
+        .route("/dashboard/{store}/{mode}/settings/store", get(settings::page).post(settings::save))
         .route("/dashboard/{store}/{mode}/settings/integrations/webhook-logs", get(webhook_logs::page))
         .route(
             "/dashboard/{store}/{mode}/settings/integrations/webhook-logs/retry-failed",

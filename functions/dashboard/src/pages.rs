@@ -20,7 +20,8 @@ table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;
 @media (max-width:40rem){table,thead,tbody,tr,th,td{display:block}thead{display:none}td{border:0;padding:.2rem .5rem}tr{border-bottom:1px solid #ddd;padding:.5rem 0}}
 form.card,.card{background:#fff;border:1px solid #ddd;border-radius:.5rem;padding:1rem;margin:1rem 0}
 label{display:block;margin:.5rem 0 .2rem;font-weight:600}
-input,select,button{font:inherit;padding:.4rem .6rem;max-width:100%}
+input,select,button,textarea{font:inherit;padding:.4rem .6rem;max-width:100%}
+textarea{width:100%;box-sizing:border-box}
 button{cursor:pointer;border:1px solid #1749b3;background:#1749b3;color:#fff;border-radius:.3rem}
 button.secondary{background:#fff;color:#1749b3}button.danger{background:#b3261e;border-color:#b3261e}
 .error{color:#b3261e;font-weight:600}.notice{background:#fff4e5;border:1px solid #f0b46b;padding:1rem;border-radius:.5rem}
@@ -105,7 +106,8 @@ pub fn store_page(p: &StorePage, status: StatusCode, title: &str, body: Markup) 
         }
         main {
             nav aria-label="Settings" {
-                "Settings → Integrations → " a href=(here(mode, "/settings/integrations/api-keys")) { "API Keys" }
+                "Settings: " a href=(here(mode, "/settings/store")) { "Store settings" }
+                " · Integrations → " a href=(here(mode, "/settings/integrations/api-keys")) { "API Keys" }
                 " · " a href=(here(mode, "/settings/integrations/webhooks")) { "Webhooks" }
                 " · " a href=(here(mode, "/settings/integrations/webhook-logs")) { "Webhook Logs" }
             }

@@ -27,7 +27,17 @@ pub struct Store {
     pub rate_limit: crate::RateLimit,
     pub live: ModeSettings,
     pub test: ModeSettings,
+    /// An IANA time zone name (checked when set); `UTC` by default.
+    pub time_zone: String,
     pub created_at: Timestamp,
+}
+
+/// The time zone of stores that never chose one.
+pub const DEFAULT_TIME_ZONE: &str = "UTC";
+
+/// An IANA time zone (from the bundled database), or `None` for a name it does not know.
+pub fn time_zone(name: &str) -> Option<jiff::tz::TimeZone> {
+    jiff::tz::TimeZone::get(name).ok()
 }
 
 /// What each mode of a store sets for itself.
@@ -82,6 +92,8 @@ struct StoredStore {
     blocked_ips: Vec<String>,
     #[serde(default)]
     delivery_secret: String,
+    #[serde(default)]
+    time_zone: Option<String>,
     created_at: Timestamp,
 }
 
@@ -106,6 +118,7 @@ impl From<StoredStore> for Store {
             rate_limit: s.rate_limit,
             live,
             test,
+            time_zone: s.time_zone.unwrap_or_else(|| DEFAULT_TIME_ZONE.into()),
             created_at: s.created_at,
         }
     }
@@ -169,6 +182,7 @@ impl Store {
             rate_limit,
             live: fresh(),
             test: fresh(),
+            time_zone: DEFAULT_TIME_ZONE.into(),
             created_at: Timestamp::now(),
         }
     }
@@ -181,8 +195,8 @@ impl Store {
         }
     }
 
-    /// Applies a `PATCH /store` body sent with a key of `mode`: `name` (live keys only: the
-    /// store's own), and that mode's `allowed_origins`, `blocked_countries`, `blocked_ips`,
+    /// Applies a `PATCH /store` body sent with a key of `mode`: `name` and `time_zone` (live
+    /// keys only: the store's own), and that mode's `allowed_origins`, `blocked_countries`, `blocked_ips`,
     /// `max_open_orders_per_buyer`, `renewal_cooldown_seconds`, `rotate_delivery_secret`. The rest is the operator's.
     pub fn apply_settings(&self, mode: Mode, body: Value) -> Result<Store, ValidationError> {
         let Body { fields: f, mut errors } = request::read::<StoreSettings, StoreSettings>(body)?;
@@ -190,6 +204,14 @@ impl Store {
         let name = request::required_text(e, "name", f.name);
         if name.is_some() && mode == Mode::Test {
             e.add("name", "is the store's own, shared by both modes: change it with a live key");
+        }
+        let zone = request::required_text(e, "time_zone", f.time_zone);
+        if let Some(z) = &zone {
+            if mode == Mode::Test {
+                e.add("time_zone", "is the store's own, shared by both modes: change it with a live key");
+            } else if time_zone(z).is_none() {
+                e.add("time_zone", "must be an IANA time zone name (UTC, Europe/Paris, America/New_York)");
+            }
         }
         let origins = f.allowed_origins;
         let countries: Option<Vec<String>> =
@@ -229,6 +251,9 @@ impl Store {
         let mut store = self.clone();
         if let Some(name) = name {
             store.name = name;
+        }
+        if let Some(zone) = zone.and_then(|z| time_zone(&z)).and_then(|z| z.iana_name().map(str::to_string)) {
+            store.time_zone = zone;
         }
         let settings = match mode {
             Mode::Live => &mut store.live,
@@ -275,6 +300,7 @@ impl Store {
             max_open_orders_per_buyer: settings.open_orders_per_buyer(),
             renewal_cooldown_seconds: settings.renewal_cooldown(),
             delivery_secret: with_secret.then(|| settings.delivery_secret.clone()),
+            time_zone: self.time_zone.clone(),
             created_at: self.created_at,
         }
     }

@@ -253,8 +253,9 @@ export interface paths {
          * Update the store's settings
          * @description The key's mode's own `allowed_origins` (browser origins allowed on the storefront; `[]`
          *     allows any), `blocked_countries` and `blocked_ips` (checkouts from them get 403), and
-         *     `rotate_delivery_secret`; the other mode's settings never change. `name` is the store's,
-         *     shared by both modes: live keys only (422 with a test key). The plan is the operator's.
+         *     `rotate_delivery_secret`; the other mode's settings never change. `name` and `time_zone` (an
+         *     IANA name; the days of `GET /stats`) are the store's, shared by both modes: live keys only
+         *     (422 with a test key). The plan is the operator's.
          *     Full access only.
          */
         patch: operations["update_store"];
@@ -1788,12 +1789,22 @@ export interface components {
              *     signed); each mode has its own. Shown to full-access keys only.
              */
             delivery_secret?: string | null;
+            /**
+             * @description The store's time zone (an IANA name, `Europe/Paris`; default `UTC`): the days of
+             *     `GET /stats` and the dashboard. Shared by both modes.
+             */
+            time_zone: string;
             created_at: components["schemas"]["Timestamp"];
         };
         /** @description `PATCH /store`. */
         StoreSettings: {
             /** @description The store's name, shared by both modes: live keys only. */
             name?: string | null;
+            /**
+             * @description The store's time zone, an IANA name (`America/New_York`, `UTC`), shared by both modes:
+             *     live keys only. Days of `GET /stats` begin at its midnight.
+             */
+            time_zone?: string | null;
             /** @description Up to 20 origins (`https://shop.example.com`); `[]` allows any. */
             allowed_origins?: string[] | null;
             /** @description Up to 250 country codes (ISO 3166-1 alpha-2) whose buyers cannot check out. */

@@ -69,6 +69,9 @@ pub struct StoreObject {
     /// Signs dynamic-delivery requests of this mode to the seller's server (as webhooks are
     /// signed); each mode has its own. Shown to full-access keys only.
     pub delivery_secret: Option<String>,
+    /// The store's time zone (an IANA name, `Europe/Paris`; default `UTC`): the days of
+    /// `GET /stats` and the dashboard. Shared by both modes.
+    pub time_zone: String,
     pub created_at: Timestamp,
 }
 
@@ -86,6 +89,11 @@ pub struct StoreSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
+    /// The store's time zone, an IANA name (`America/New_York`, `UTC`), shared by both modes:
+    /// live keys only. Days of `GET /stats` begin at its midnight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 64)]
+    pub time_zone: Option<String>,
     /// Up to 20 origins (`https://shop.example.com`); `[]` allows any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_items = 20)]

@@ -640,3 +640,77 @@ async fn the_webhook_log_lists_filters_shows_and_retries_deliveries() {
     assert!(eventually(Duration::from_secs(10), delivered).await, "the queued retry delivers it");
     assert_eq!(receiver.received().len(), 6);
 }
+
+#[tokio::test]
+async fn store_settings_are_saved_per_mode_with_the_apis_rules() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let mut b = owner(&app, &store, &email("settings")).await;
+    let path = format!("/dashboard/{}/test/settings/store", store.store_id);
+    let page = b.get(&path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("value=\"UTC\""), "UTC until chosen");
+    let csrf = page.input("csrf");
+
+    // Every bad field is named next to it, and nothing is saved.
+    let bad = b
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("name", "Renamed shop"),
+                ("time_zone", "Mars/Olympus_Mons"),
+                ("allowed_origins", "https://shop.example.com\nftp://nope"),
+                ("blocked_countries", "KP, France"),
+                ("blocked_ips", "203.0.113.0/24"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    for said in [
+        "Time zone must be an IANA time zone name",
+        "Allowed origins item 2: must be an origin",
+        "Blocked countries item 2: must be a country code",
+    ] {
+        assert!(bad.html.contains(said), "{said} in {}", bad.html);
+    }
+    assert!(bad.html.contains("ftp://nope"), "what was sent is kept");
+    assert_eq!(app.get("/store", &store.test).await.data()["allowed_origins"], json!([]));
+    assert_ne!(app.get("/store", &store.live).await.data()["name"], "Renamed shop");
+
+    // Saved from test mode: the name and time zone are the store's, the rest test mode's own.
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("name", "Renamed shop"),
+        ("time_zone", "asia/kolkata"),
+        ("allowed_origins", "https://shop.example.com\n\nhttps://www.example.com:8443"),
+        ("blocked_countries", "kp, ir"),
+        ("blocked_ips", "203.0.113.0/24\n2001:db8::/32"),
+    ];
+    let saved = b.post(&path, &form).await;
+    assert_eq!(
+        (saved.status, saved.location.as_str()),
+        (StatusCode::SEE_OTHER, format!("{path}?saved=1").as_str())
+    );
+    assert!(b.get(&saved.location).await.html.contains("Saved."));
+    let test = app.get("/store", &store.test).await;
+    assert_eq!(
+        test.data()["allowed_origins"],
+        json!(["https://shop.example.com", "https://www.example.com:8443"])
+    );
+    assert_eq!(test.data()["blocked_countries"], json!(["KP", "IR"]));
+    assert_eq!(test.data()["blocked_ips"], json!(["203.0.113.0/24", "2001:db8::/32"]));
+    let live = app.get("/store", &store.live).await;
+    assert_eq!(
+        (live.data()["name"].as_str(), live.data()["time_zone"].as_str()),
+        (Some("Renamed shop"), Some("Asia/Kolkata"))
+    );
+    assert_eq!(live.data()["allowed_origins"], json!([]), "live mode's own settings are untouched");
+    assert_eq!(live.data()["blocked_countries"], json!([]));
+
+    // Another owner, or a form without the token, changes nothing.
+    let mut them = owner(&app, &app.new_store().await, &email("settings-other")).await;
+    assert_eq!(them.post(&path, &form).await.status, 404);
+    assert_eq!(b.post(&path, &[("name", "Hijacked"), ("time_zone", "UTC")]).await.status, 403);
+    assert_eq!(app.get("/store", &store.live).await.data()["name"], "Renamed shop");
+}

@@ -203,4 +203,21 @@ async fn store_settings() {
     );
     assert_eq!(app.patch("/store", &store.live, json!({"name": "Renamed"})).await.data()["name"], "Renamed");
     assert_eq!(app.get("/store", &store.test).await.data()["name"], "Renamed", "the name is the store's");
+
+    // The time zone: UTC until chosen, an IANA name (as the database spells it), the store's.
+    assert_eq!(got.data()["time_zone"], "UTC");
+    let unknown = app.patch("/store", &store.live, json!({"time_zone": "Mars/Olympus_Mons"})).await;
+    assert_eq!(unknown.fields(), ["time_zone"]);
+    assert!(unknown.body.to_string().contains("IANA time zone"));
+    assert_eq!(
+        app.patch("/store", &store.live, json!({"time_zone": "+02:00"})).await.fields(),
+        ["time_zone"]
+    );
+    assert_eq!(
+        app.patch("/store", &store.test, json!({"time_zone": "Europe/Paris"})).await.fields(),
+        ["time_zone"]
+    );
+    let set = app.patch("/store", &store.live, json!({"time_zone": "europe/paris"})).await;
+    assert_eq!(set.data()["time_zone"], "Europe/Paris", "{}", set.body);
+    assert_eq!(app.get("/store", &store.test).await.data()["time_zone"], "Europe/Paris");
 }

@@ -1,5 +1,6 @@
 //! The orders function: `/v1/orders` for the seller: list, get, refund (through Stripe in live
-//! mode), cancel an unpaid order, redeliver dynamic goods. Orders are created by storefront
+//! mode), cancel an unpaid order, redeliver dynamic goods; and `/v1/stats`, the daily figures
+//! the payments and refunds keep. Orders are created by storefront
 //! checkouts; what each action does is the application's (`sellvy_app`).
 
 use axum::extract::{Path, State};
@@ -8,7 +9,7 @@ use sellvy_api::docs::{Errors, GatewayError, NotFound, WriteErrors};
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
 use sellvy_app::{AppState, cancel, delivery, listing, refund};
 use sellvy_models::order::OrderListQuery;
-use sellvy_models::wire::{OrderData, OrderList, OrderListParams, RefundInput};
+use sellvy_models::wire::{OrderData, OrderList, OrderListParams, RefundInput, StatsData, StatsParams};
 use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
@@ -18,6 +19,25 @@ pub fn routes() -> Routes {
         .routes(routes!(refund))
         .routes(routes!(cancel))
         .routes(routes!(redeliver))
+        .routes(routes!(stats))
+}
+
+/// Daily figures
+///
+/// The key's mode's orders paid, revenue and refunds per currency, day by day over the last
+/// `days` days (1–90, default 30; today included), days cut at midnight in the store's
+/// `time_zone` (`PATCH /store`). Kept as payments and refunds happen (a refund counts on the
+/// day it is made), so asking costs the same whatever the store sells. Any secret key.
+#[utoipa::path(get, path = "/v1/stats", operation_id = "get_stats", tag = "Orders", security(("secret_key" = ["read"])),
+    params(StatsParams), responses((status = 200, description = "OK", body = StatsData), Errors))]
+async fn stats(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    let days = sellvy_models::stats::days_param(&params)?;
+    let store = sellvy_app::tenant_store(&state, &auth.tenant).await?;
+    Ok(sellvy_api::ok(sellvy_app::stats::last_days(&state, &auth.tenant, &store.time_zone, days).await?))
 }
 
 /// List orders

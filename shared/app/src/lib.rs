@@ -29,6 +29,7 @@ pub mod payment;
 pub mod refund;
 mod retry;
 mod state;
+pub mod stats;
 pub mod telemetry;
 
 pub use error::AppError;

@@ -20,6 +20,7 @@ pub mod pool;
 pub mod product;
 pub mod ratelimit;
 pub mod request;
+pub mod stats;
 pub use sellvy_wire::signature;
 pub mod store;
 pub use sellvy_wire::time;

@@ -49,7 +49,8 @@ impl QueryParams {
     }
 }
 
-fn positive(params: &QueryParams, name: &str, default: u32, max: u32) -> Result<u32, FieldError> {
+/// A whole-number parameter from 1 to `max`, `default` when absent.
+pub fn positive(params: &QueryParams, name: &str, default: u32, max: u32) -> Result<u32, FieldError> {
     match params.get(name) {
         None => Ok(default),
         Some(raw) => match raw.trim().parse::<u64>() {

@@ -542,6 +542,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Daily figures
+         * @description The key's mode's orders paid, revenue and refunds per currency, day by day over the last
+         *     `days` days (1–90, default 30; today included), days cut at midnight in the store's
+         *     `time_zone` (`PATCH /store`). Kept as payments and refunds happen (a refund counts on the
+         *     day it is made), so asking costs the same whatever the store sells. Any secret key.
+         */
+        get: operations["get_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers": {
         parameters: {
             query?: never;
@@ -1752,6 +1775,47 @@ export interface components {
             info: string;
             /** @description `var_…`: for a product sold in variants, the variant whose serials these are. */
             variant_id?: string | null;
+        };
+        /** @description One currency's figures: the window's totals and every day of it, oldest first. */
+        StatsCurrency: {
+            currency: string;
+            /** Format: int64 */
+            orders: number;
+            revenue: components["schemas"]["Amount"];
+            refunds: components["schemas"]["Amount"];
+            days: components["schemas"]["StatsDay"][];
+        };
+        /** @description `{"data": StatsObject}` */
+        StatsData: {
+            data: components["schemas"]["StatsObject"];
+        };
+        /** @description One day of one currency's figures. */
+        StatsDay: {
+            /** @description The day in the store's time zone (`2026-11-30`). */
+            date: string;
+            /**
+             * Format: int64
+             * @description Orders paid that day.
+             */
+            orders: number;
+            /** @description What those orders paid (after discounts). */
+            revenue: components["schemas"]["Amount"];
+            /** @description What was refunded that day (of orders paid any day). */
+            refunds: components["schemas"]["Amount"];
+        };
+        /** @description The key's mode's figures over the last `days` days, today included, in the store's time zone. */
+        StatsObject: {
+            /** @description The store's time zone (`PATCH /store`), where the days begin and end. */
+            time_zone: string;
+            /** @description The first day (`2026-11-01`). */
+            from: string;
+            /** @description The last day: today. */
+            to: string;
+            /**
+             * @description One entry per currency that had a payment or refund in the window (by code); none
+             *     when nothing happened.
+             */
+            currencies: components["schemas"]["StatsCurrency"][];
         };
         /** @description A count, or "∞" when unlimited */
         StockLevel: number | "∞";
@@ -4792,6 +4856,74 @@ export interface operations {
             };
             /** @description The body is over 1 MiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_stats: {
+        parameters: {
+            query?: {
+                /** @description How many days, today included: 1 to 90 (default 30). */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -91,6 +91,11 @@ pub(crate) fn hold_key(t: &Tenant, product_id: &str, holder: &str) -> (String, S
 }
 
 /// The partition of every item of one store's mode.
+/// One shard of a tenant's daily figures, and a UTC day's item in it (`DAY#2026-11-30`).
+pub(crate) fn stats_key(t: &Tenant, shard: u8, day: &str) -> (String, String) {
+    (format!("{}#STATS#{shard}", tenant_pk(t)), format!("DAY#{day}"))
+}
+
 pub(crate) fn tenant_pk(t: &Tenant) -> String {
     format!("T#{}#{}", t.store_id, t.mode.as_str())
 }
@@ -334,6 +339,10 @@ mod tests {
         assert!(pool_sk("var_1", "KEY-1").starts_with("var_1#") && pool_sk("var_1", "KEY-1").len() == 6 + 32);
         assert_ne!(pool_sk("-", "KEY-1"), pool_sk("-", "KEY-2"));
         assert_eq!(parked_pk(&t, "ord_1"), "T#store_01ABC000000000000000000000#live#PARKED#ord_1");
+        assert_eq!(
+            stats_key(&t, 3, "2026-11-30"),
+            pair("T#store_01ABC000000000000000000000#live#STATS#3", "DAY#2026-11-30")
+        );
         assert_eq!(
             hold_key(&t, "prod_1", "net:203.0.113.9"),
             pair("T#store_01ABC000000000000000000000#live#HOLD#prod_1", "net:203.0.113.9")

@@ -28,6 +28,7 @@ mod orders;
 mod pools;
 mod products;
 mod ratelimit;
+mod stats;
 mod webhooks;
 
 pub use collection::Page;

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValu
 use sellvy_models::coupon::code_key;
 use sellvy_models::hold::HoldCount;
 use sellvy_models::order::{Order, OrderStatus, PaymentStatus};
+use sellvy_models::stats::Tally;
 use sellvy_models::time::Timestamp;
 use sellvy_models::{Coupon, Event, Product, SortOrder, Tenant};
 use serde::{Deserialize, Serialize};
@@ -285,7 +286,7 @@ impl Db {
     /// Completes a paid order: the order (if still as read), its serials leaving the pool (or
     /// their parked chunks), the product's counters (`held` down, `total_sold` up: atomic, no
     /// version check, so buyers of one product never wait on each other's payments), the
-    /// customer's record, and the events, in one transaction.
+    /// customer's record, the day's figures (sharded), and the events, in one transaction.
     pub async fn complete_order(&self, t: &Tenant, c: &Completion<'_>) -> Result<(), StoreError> {
         let Completion { paid, old, product, claimed, customer, events, download, stripe_payment_intent } = c;
         let mut writes = vec![Write::put(
@@ -360,6 +361,7 @@ impl Db {
         if old.status == OrderStatus::Pending {
             writes.extend(self.hold_releases(t, old, None)?);
         }
+        writes.push(self.tally_write(t, &Tally::paid(paid))?);
         for e in events.iter() {
             writes.push(self.record_event(t, e)?);
         }
@@ -467,7 +469,8 @@ impl Db {
         self.transact(writes).await
     }
 
-    /// Records a refund: the order (if still as read), the customer's spend, the event.
+    /// Records a refund: the order (if still as read), the customer's spend, the day's
+    /// figures, the event.
     pub async fn refund_order(
         &self,
         t: &Tenant,
@@ -481,9 +484,11 @@ impl Db {
             Some("version = :v"),
             &[(":v", n(old.version))],
         )?];
+        let amount = refunded.refunded_minor - old.refunded_minor;
         if let Some(c) = &old.customer_id {
-            writes.push(self.customer_refund(t, c, refunded.refunded_minor - old.refunded_minor)?);
+            writes.push(self.customer_refund(t, c, amount)?);
         }
+        writes.push(self.tally_write(t, &Tally::refunded(refunded, amount))?);
         for e in events {
             writes.push(self.record_event(t, e)?);
         }

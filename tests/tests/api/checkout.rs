@@ -633,3 +633,87 @@ async fn one_buyer_cannot_hold_a_stores_stock() {
     assert_eq!(r.status, 201, "{}", r.body);
     println!("checkout with the reservation policy: {}", r.header("x-sellvy-cost").unwrap_or("-"));
 }
+
+#[tokio::test]
+async fn daily_figures_count_every_payment_and_refund_exactly() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let pk = app.publishable_key(&store.test).await;
+    let empty = app.get("/stats", &store.test).await;
+    assert_eq!(empty.status, 200, "{}", empty.body);
+    assert_eq!(empty.data()["time_zone"], "UTC");
+    assert_eq!(empty.data()["currencies"], json!([]), "nothing sold yet");
+    let product = app.product(&store.test, json!({"title": "Svc", "type": "service", "price": 12.5})).await;
+
+    // Ten buyers (each from an address of their own) pay at once: no payment waits on
+    // another's counter, and none is lost.
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..10 {
+        let (app, pk, pid) = (app.clone(), pk.clone(), product["id"].clone());
+        tasks.spawn(async move {
+            let client = buyer(n);
+            let body = json!({"product_id": pid, "quantity": 1, "email": format!("stats{n}@example.com"), "gateway": "stripe"});
+            let r = checkout_as(&client, &app, &pk, body).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            let token = r.data()["access_token"].as_str().unwrap();
+            let paid = pay_as(&client, &app, &pk, &r.data()["order"], token, "succeeded").await;
+            assert_eq!(paid.status, 200, "{}", paid.body);
+            paid.data().clone()
+        });
+    }
+    let orders = tasks.join_all().await;
+    let refund = app
+        .post(
+            &format!("/orders/{}/refund", orders[0]["id"].as_str().unwrap()),
+            &store.test,
+            json!({"amount": 2.25}),
+        )
+        .await;
+    assert_eq!(refund.status, 200, "{}", refund.body);
+    // An unpaid order counts for nothing.
+    let unpaid = checkout(&app, &pk, json!({"product_id": product["id"], "quantity": 1, "email": "later@example.com", "gateway": "stripe"})).await;
+    assert_eq!(unpaid.status, 201);
+
+    let stats = app.get("/stats", &store.test).await;
+    let usd = &stats.data()["currencies"][0];
+    assert_eq!(
+        (usd["currency"].clone(), usd["orders"].clone(), usd["revenue"].clone(), usd["refunds"].clone()),
+        (json!("USD"), json!(10), json!(125), json!(2.25)),
+        "{}",
+        stats.body
+    );
+    let days = usd["days"].as_array().unwrap();
+    assert_eq!(days.len(), 30);
+    assert_eq!(days[29]["date"], stats.data()["to"]);
+    assert_eq!((days[29]["orders"].clone(), days[29]["revenue"].clone()), (json!(10), json!(125)));
+    assert!(days[..29].iter().all(|d| d["orders"] == 0), "everything happened today");
+
+    // The other mode has its own figures; the window and the key are checked.
+    assert_eq!(app.get("/stats", &store.live).await.data()["currencies"], json!([]));
+    let one = app.get("/stats?days=1", &store.test).await;
+    assert_eq!(
+        (one.data()["from"].clone(), one.data()["currencies"][0]["days"].as_array().unwrap().len()),
+        (one.data()["to"].clone(), 1)
+    );
+    for bad in ["0", "91", "many"] {
+        assert_eq!(
+            app.get(&format!("/stats?days={bad}"), &store.test).await.fields(),
+            ["days"],
+            "days={bad}"
+        );
+    }
+    let read = app.key_with(&store.test, "read").await;
+    assert_eq!(app.get("/stats", &read).await.status, 200, "any secret key");
+    assert_eq!(app.get("/stats", &pk).await.status, 403, "not a publishable key");
+
+    // Days begin at the store's midnight: a day ahead in Kiritimati (UTC+14) of Pago Pago (UTC-11).
+    app.patch("/store", &store.live, json!({"time_zone": "Pacific/Kiritimati"})).await;
+    let ahead = app.get("/stats", &store.test).await;
+    app.patch("/store", &store.live, json!({"time_zone": "Pacific/Pago_Pago"})).await;
+    let behind = app.get("/stats", &store.test).await;
+    assert_eq!(ahead.data()["time_zone"], "Pacific/Kiritimati");
+    assert!(ahead.data()["to"].as_str() > behind.data()["to"].as_str(), "{} vs {}", ahead.body, behind.body);
+    for figures in [&ahead, &behind] {
+        assert_eq!(figures.data()["currencies"][0]["orders"], 10, "the same sales, whatever the zone");
+    }
+}

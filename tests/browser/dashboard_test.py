@@ -1,11 +1,12 @@
 """The sellers' dashboard in a real browser (Debian's Chromium, driven by Playwright): the owner
-follows their one-time link and chooses a password, lands on Settings → Integrations → API Keys
-in test mode, creates a read-only key (shown once) and uses it against /v1, switches to live
+follows their one-time link and chooses a password, lands on the store's home in test mode (nothing
+sold yet), goes to Settings → Integrations → API Keys, creates a read-only key (shown once) and uses it against /v1, switches to live
 mode (unmistakably shown) where a key asks for the password again, revokes the test key (which
 stops working at once), adds and disables a webhook endpoint (and sees live mode refuse a plain
 http URL next to the field), sees a failed delivery to a local receiver in the Webhook Logs with
 the receiver's answer, retries it (delivered) and retries all failed since a time, changes the
-store's settings (a bad origin named next to its field), signs out and back in, and the page reads on a phone's width.
+store's settings (a bad origin named next to its field), sees a storefront sale on the home
+page's chart, signs out and back in, and the page reads on a phone's width.
 
 Usage: dashboard_test.py BASE SETUP_LINK EMAIL   (a gateway already running)
 Screenshots go to .local/browser/dashboard-*.png.
@@ -108,7 +109,11 @@ def main():
         page.get_by_label("The same password again").fill(PASSWORD)
         page.get_by_role("button", name="Set password and sign in").click()
 
-        # Signed in: API keys of test mode.
+        # Signed in: the store's home in test mode, with nothing sold yet.
+        expect(page.get_by_role("heading", name="Home")).to_be_visible()
+        expect(page.get_by_role("status")).to_contain_text("TEST MODE")
+        expect(page.get_by_text("No payments or refunds in these days yet.")).to_be_visible()
+        page.get_by_role("link", name="API Keys").click()
         expect(page.get_by_role("heading", name="API Keys")).to_be_visible()
         expect(page.get_by_role("status")).to_contain_text("TEST MODE")
         assert "/test/settings/integrations/api-keys" in page.url, page.url
@@ -183,7 +188,7 @@ def main():
         page.locator("#description").fill("Fulfilment server")
         page.get_by_role("button", name="Add endpoint").click()
         expect(page.get_by_role("alert")).to_contain_text("will not be shown again")
-        api_post("/products", writer, {"title": "Browser goods", "type": "service", "price": 5})
+        goods = api_post("/products", writer, {"title": "Browser goods", "type": "service", "price": 5})
         page.get_by_role("link", name="Webhook Logs").click()
         expect(page.get_by_role("heading", name="Webhook Logs")).to_be_visible()
         page.locator("#filter-endpoint").select_option(label=receiver.url)
@@ -236,6 +241,26 @@ def main():
         expect(page.get_by_label("Blocked countries")).to_have_value("KP")
         shot(page, "store-settings")
 
+        # A storefront sale (with a publishable key made here) shows on the home page's chart.
+        page.get_by_role("link", name="API Keys").click()
+        page.get_by_label("Name").fill("Browser storefront")
+        page.get_by_label("Permissions").select_option("publishable")
+        page.get_by_role("button", name="Create API Key").click()
+        pk = page.locator("#new-secret").inner_text().strip()
+        assert pk.startswith("pk_test_"), pk
+        sale = api_post("/storefront/checkout", pk,
+                        {"product_id": goods["id"], "quantity": 2, "email": "buyer@example.com", "gateway": "stripe"})
+        api_post(f"/storefront/orders/{sale['order']['id']}/sandbox_payment?token={sale['access_token']}", pk,
+                 {"outcome": "succeeded"})
+        page.get_by_role("link", name="Home").click()
+        expect(page.get_by_role("heading", name="Home")).to_be_visible()
+        totals = page.locator('[data-currency="USD"] .totals')
+        expect(totals).to_contain_text("1 order")
+        expect(totals).to_contain_text("10.00 USD revenue")
+        expect(page.get_by_role("img", name="USD: 1 order, 10.00 USD revenue")).to_be_visible()
+        expect(page.get_by_role("row", name="buyer@example.com")).to_have_count(1)
+        shot(page, "home")
+
         # On a phone's width the page needs no sideways scrolling.
         page.set_viewport_size({"width": 390, "height": 844})
         wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
@@ -253,10 +278,10 @@ def main():
         shot(page, "sign-in-refused")
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="API Keys")).to_be_visible()
+        expect(page.get_by_role("heading", name="Home")).to_be_visible()
         browser.close()
     print(f"browser dashboard: setup link, test/live switch, key created/used/revoked, live password asked, "
-          f"webhook added/disabled/refused, webhook log failed/retried/retried-all, store settings refused/saved, phone width, sign-out/in; screenshots in {SHOTS}/dashboard-*.png")
+          f"webhook added/disabled/refused, webhook log failed/retried/retried-all, store settings refused/saved, a sale on the home page's chart, phone width, sign-out/in; screenshots in {SHOTS}/dashboard-*.png")
 
 
 if __name__ == "__main__":

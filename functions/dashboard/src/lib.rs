@@ -1,7 +1,9 @@
 //! The sellers' dashboard under `/dashboard`: sign-in with a password (sessions, not API keys),
-//! and Settings → Integrations → API Keys for each store and mode. It calls the application and
+//! and for each store and mode a home page (the last 30 days, the latest orders, failed
+//! webhooks), Settings → Store, and Settings → Integrations (API Keys, Webhooks, Webhook Logs). It calls the application and
 //! store code directly, never Sellvy's own HTTP API.
 
+pub mod home;
 pub mod pages;
 pub mod session;
 pub mod settings;
@@ -36,7 +38,7 @@ pub fn app(state: AppState) -> Router {
         .route("/dashboard/sign-out", post(sign_out))
         .route("/dashboard/sign-out-everywhere", post(sign_out_everywhere))
         .route("/dashboard/switch", get(switch))
-        .route("/dashboard/{store}/{mode}", get(store_home))
+        .route("/dashboard/{store}/{mode}", get(home::page))
         .route("/dashboard/{store}/{mode}/settings/integrations/api-keys", get(api_keys).post(create_key))
         .route("/dashboard/{store}/{mode}/settings/integrations/api-keys/{key}/revoke", post(revoke_key))
         .route(
@@ -72,7 +74,7 @@ fn see_other(to: &str) -> Response {
 
 async fn home(me: SignedIn) -> Response {
     match me.owner.stores.first() {
-        Some(store) => see_other(&format!("/dashboard/{store}/test/settings/integrations/api-keys")),
+        Some(store) => see_other(&format!("/dashboard/{store}/test")),
         None => pages::not_found(),
     }
 }
@@ -86,11 +88,7 @@ async fn switch(me: SignedIn, Query(to): Query<SwitchTo>) -> Response {
     if !me.owner.owns(&to.store) {
         return pages::not_found();
     }
-    see_other(&format!("/dashboard/{}/test/settings/integrations/api-keys", to.store))
-}
-
-async fn store_home(p: StorePage) -> Response {
-    see_other(&p.link("/settings/integrations/api-keys"))
+    see_other(&format!("/dashboard/{}/test", to.store))
 }
 
 async fn sign_in_page() -> Response {

@@ -29,6 +29,8 @@ code.secret{display:block;word-break:break-all;background:#111;color:#9ef0b0;pad
 .badge{padding:.1rem .4rem;border-radius:.3rem;font-size:.9em}.badge.failed{background:#fbe3e1;color:#8a1c14}.badge.delivered{background:#dcf3e3;color:#0b4a22}.badge.scheduled,.badge.sending{background:#e8eefc;color:#1749b3}
 pre{white-space:pre-wrap;word-break:break-all;margin:0}pre.payload{max-height:40rem;overflow:auto}
 form.filters{display:flex;flex-wrap:wrap;gap:0 1rem;align-items:flex-end}form.filters select{max-width:18rem}
+svg.chart{width:100%;height:8rem;display:block;background:#fafbfc}svg .revenue{fill:#1749b3}svg .refunds{fill:#b3261e}svg .orders{fill:#3a7d44}svg .axis{stroke:#999;stroke-width:1}
+figure{margin:.75rem 0}figcaption{font-size:.9em;color:#555}figcaption.days{display:flex;justify-content:space-between}
 dl.card{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dd{margin:0}
 :focus-visible{outline:3px solid #f0b400;outline-offset:2px}
 "#;
@@ -106,7 +108,8 @@ pub fn store_page(p: &StorePage, status: StatusCode, title: &str, body: Markup) 
         }
         main {
             nav aria-label="Settings" {
-                "Settings: " a href=(here(mode, "/settings/store")) { "Store settings" }
+                a href=(here(mode, "")) { "Home" }
+                " · Settings: " a href=(here(mode, "/settings/store")) { "Store settings" }
                 " · Integrations → " a href=(here(mode, "/settings/integrations/api-keys")) { "API Keys" }
                 " · " a href=(here(mode, "/settings/integrations/webhooks")) { "Webhooks" }
                 " · " a href=(here(mode, "/settings/integrations/webhook-logs")) { "Webhook Logs" }
@@ -116,11 +119,6 @@ pub fn store_page(p: &StorePage, status: StatusCode, title: &str, body: Markup) 
         }
     };
     page(status, title, body)
-}
-
-/// A time as the dashboard shows it: `2026-11-30 11:09:05 UTC`.
-pub fn when(t: sellvy_models::time::Timestamp) -> String {
-    format!("{} UTC", t.to_rfc3339()[..19].replace('T', " "))
 }
 
 pub fn not_found() -> Response {
@@ -251,8 +249,8 @@ pub fn api_keys(p: &StorePage, keys: &[ApiKeyObject], form: KeyForm, status: Sta
                         td { (k.name) }
                         td { @if k.kind == sellvy_models::apikey::KeyKind::Publishable { "publishable (storefront)" } @else { (k.permissions.as_str()) } }
                         td { code { (k.redacted_key) } }
-                        td { (when(k.created_at)) }
-                        td { @match k.last_used_at { Some(t) => (when(t)), None => "never" } }
+                        td { (p.when(k.created_at)) }
+                        td { @match k.last_used_at { Some(t) => (p.when(t)), None => "never" } }
                         td {
                             form method="post" action=(p.link(&format!("/settings/integrations/api-keys/{}/revoke", k.id)))
                                 onsubmit="return confirm('Revoke this key? Requests with it fail at once.')" {

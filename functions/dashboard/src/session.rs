@@ -132,6 +132,15 @@ impl StorePage {
         &self.section
     }
 
+    /// A time as the dashboard shows it, in the store's time zone: `2026-11-30 12:09:05 CET`.
+    pub fn when(&self, t: sellvy_models::time::Timestamp) -> String {
+        let zone = sellvy_models::store::time_zone(&self.store.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+        match jiff::Timestamp::from_millisecond(t.millis()) {
+            Ok(at) => at.to_zoned(zone).strftime("%Y-%m-%d %H:%M:%S %Z").to_string(),
+            Err(_) => t.to_rfc3339(),
+        }
+    }
+
     /// `/dashboard/{store}/{mode}` and `rest`.
     pub fn link(&self, rest: &str) -> String {
         format!("/dashboard/{}/{}{rest}", self.store.id, self.tenant.mode.as_str())

@@ -3,7 +3,7 @@
 //! and one more attempt for every failed delivery of an endpoint since a time. The same
 //! application code as `/v1/webhook_deliveries` runs them.
 
-use crate::pages::{self, when};
+use crate::pages;
 use crate::session::{Refusal, StorePage};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
@@ -143,12 +143,12 @@ async fn render_log(
             tbody {
                 @for d in &found {
                     tr data-delivery=(d.id) data-status=(d.status.as_str()) {
-                        td { a href={(base) "/" (d.id)} aria-label={"Delivery " (d.id)} { (when(d.created_at)) } }
+                        td { a href={(base) "/" (d.id)} aria-label={"Delivery " (d.id)} { (p.when(d.created_at)) } }
                         td { (d.event_type.as_str()) }
                         td { (url_of(&endpoints, &d.endpoint_id)) }
                         td { (status_badge(d.status)) }
                         td { (d.attempt_count) }
-                        td { @match d.next_attempt_at { Some(t) => (when(t)), None => "—" } }
+                        td { @match d.next_attempt_at { Some(t) => (p.when(t)), None => "—" } }
                     }
                 }
                 @if found.is_empty() { tr { td colspan="6" { "No deliveries match." } } }
@@ -331,8 +331,8 @@ async fn render_delivery(
             dt { "Status" } dd { (status_badge(o.status)) }
             dt { "Event" } dd { (o.event_type.as_str()) " " code { (o.event_id) } }
             dt { "Endpoint" } dd { (url_of(&endpoints, &o.endpoint_id)) }
-            dt { "Created" } dd { (when(o.created_at)) }
-            @if let Some(t) = o.next_attempt_at { dt { "Next attempt" } dd { (when(t)) } }
+            dt { "Created" } dd { (p.when(o.created_at)) }
+            @if let Some(t) = o.next_attempt_at { dt { "Next attempt" } dd { (p.when(t)) } }
         }
         @if d.retryable_by_hand() && !d.attempts_exhausted() {
             form method="post" action={(base) "/" (o.id) "/retry"} {
@@ -351,7 +351,7 @@ async fn render_delivery(
                 @for a in &o.attempts {
                     tr data-attempt=(a.number) {
                         td { (a.number) @if a.manual { " (by hand)" } }
-                        td { (when(a.at)) }
+                        td { (p.when(a.at)) }
                         td { @match a.status_code { Some(c) => (c), None => "—" } }
                         td { (a.duration_ms) " ms" }
                         td { @if a.status_code.is_some_and(|c| (200..300).contains(&c)) { "—" } @else { (attempt_error(a)) } }

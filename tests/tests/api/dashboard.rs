@@ -139,7 +139,7 @@ async fn an_owner_sets_a_password_once_then_creates_uses_and_revokes_a_key() {
     assert!(again.html.contains("expired or was used"));
 
     let home = b.get("/dashboard").await;
-    assert_eq!(home.location, keys_page(&store, "test"));
+    assert_eq!(home.location, format!("/dashboard/{}/test", store.store_id), "to the store's home");
     let page = b.get(&keys_page(&store, "test")).await;
     assert_eq!(page.status, 200);
     // A page with a CSRF token is never cached or framed.
@@ -362,7 +362,7 @@ async fn signing_in_and_out_everywhere() {
     let page = laptop.get(&page).await;
     assert!(page.html.contains(second.store_id.as_str()), "the store switcher lists the second store");
     let switched = laptop.get(&format!("/dashboard/switch?store={}", second.store_id)).await;
-    assert_eq!(switched.location, keys_page(&second, "test"));
+    assert_eq!(switched.location, format!("/dashboard/{}/test", second.store_id));
 }
 
 #[tokio::test]
@@ -713,4 +713,79 @@ async fn store_settings_are_saved_per_mode_with_the_apis_rules() {
     assert_eq!(them.post(&path, &form).await.status, 404);
     assert_eq!(b.post(&path, &[("name", "Hijacked"), ("time_zone", "UTC")]).await.status, 403);
     assert_eq!(app.get("/store", &store.live).await.data()["name"], "Renamed shop");
+}
+
+#[tokio::test]
+async fn the_home_page_charts_the_last_30_days_and_lists_what_needs_attention() {
+    let app = TestApp::builder()
+        .webhooks(WebhookSettings { ladder: Ladder::millis(&[0]), ..WebhookSettings::default() })
+        .spawn()
+        .await;
+    let store = app.new_store().await;
+    let mut b = owner(&app, &store, &email("home")).await;
+    let home = format!("/dashboard/{}/test", store.store_id);
+    let empty = b.get(&home).await;
+    assert_eq!(empty.status, 200, "{}", empty.html);
+    assert!(empty.html.contains("No payments or refunds in these days yet."));
+    assert!(empty.html.contains("No orders in this mode yet."));
+
+    // A receiver that is down, two paid orders (one partly refunded), one unpaid.
+    let receiver = Receiver::start().await;
+    receiver.always(500, "down", Duration::ZERO);
+    app.post("/webhook_endpoints", &store.test, json!({"url": receiver.url, "events": ["order.refunded"]}))
+        .await;
+    let pk = app.publishable_key(&store.test).await;
+    let product = app.product(&store.test, json!({"title": "Lessons", "type": "service", "price": 40})).await;
+    let mut paid = Vec::new();
+    for n in 0..3 {
+        let body = json!({"product_id": product["id"], "quantity": 1, "email": format!("home{n}@example.com"), "gateway": "stripe"});
+        let r = app.post("/storefront/checkout", &pk, body).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        if n == 2 {
+            continue;
+        }
+        let (id, token) =
+            (r.data()["order"]["id"].as_str().unwrap(), r.data()["access_token"].as_str().unwrap());
+        let path = format!("/storefront/orders/{id}/sandbox_payment?token={token}");
+        let done =
+            app.call(reqwest::Method::POST, &path, Some(&pk), Some(&json!({"outcome": "succeeded"}))).await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        paid.push(id.to_string());
+    }
+    let refund = app.post(&format!("/orders/{}/refund", paid[0]), &store.test, json!({"amount": 15})).await;
+    assert_eq!(refund.status, 200, "{}", refund.body);
+    let failed = || async {
+        app.get("/webhook_deliveries?status=failed", &store.test).await.data().as_array().unwrap().len() == 1
+    };
+    assert!(eventually(Duration::from_secs(10), failed).await);
+
+    let shown = b.get(&home).await;
+    assert_eq!(shown.status, 200);
+    let html = &shown.html;
+    assert!(html.contains("data-currency=\"USD\""), "{html}");
+    assert!(html.contains("<strong>2</strong> orders · <strong>80.00 USD</strong> revenue · <strong>15.00 USD</strong> refunds"), "{html}");
+    assert_eq!(html.matches("<rect class=\"revenue\"").count(), 30, "a bar a day");
+    let stats = app.get("/stats", &store.test).await;
+    let today = stats.data()["to"].as_str().unwrap();
+    assert!(
+        html.contains(&format!(
+            "<tr data-day=\"{today}\"><td>{today}</td><td>2</td><td>80.00 USD</td><td>15.00 USD</td></tr>"
+        )),
+        "today's row: {html}"
+    );
+    assert!(html.contains("ORD-"), "the latest orders");
+    assert!(
+        html.contains("home2@example.com") && html.contains("3 orders in all."),
+        "unpaid orders are listed too"
+    );
+    assert!(html.contains("1 failed delivery needs attention."), "{html}");
+    assert!(html.contains("order.refunded of "));
+
+    // The other mode has its own figures; another owner sees nothing.
+    let live = b.get(&format!("/dashboard/{}/live", store.store_id)).await;
+    assert!(
+        live.html.contains("No payments or refunds in these days yet.") && live.html.contains("LIVE MODE")
+    );
+    let mut them = owner(&app, &app.new_store().await, &email("home-other")).await;
+    assert_eq!(them.get(&home).await.status, 404);
 }

@@ -1,20 +1,26 @@
 """The sellers' dashboard in a real browser (Debian's Chromium, driven by Playwright): the owner
 follows their one-time link and chooses a password, lands on the store's home in test mode (nothing
-sold yet), goes to Settings → Integrations → API Keys, creates a read-only key (shown once) and uses it against /v1, switches to live
-mode (unmistakably shown) where a key asks for the password again, revokes the test key (which
-stops working at once), adds and disables a webhook endpoint (and sees live mode refuse a plain
-http URL next to the field), sees a failed delivery to a local receiver in the Webhook Logs with
-the receiver's answer, retries it (delivered) and retries all failed since a time, changes the
-store's settings (a bad origin named next to its field), sees a storefront sale on the home
-page's chart, signs out and back in, and the page reads on a phone's width.
+sold yet), goes to Settings → Integrations → API Keys, creates a read-only key (shown once) and uses
+it against /v1, switches to live mode (unmistakably shown) where a key asks for the password again,
+revokes the test key (which stops working at once), adds and disables a webhook endpoint (and sees
+live mode refuse a plain http URL next to the field), sees a failed delivery to a local receiver in
+the Webhook Logs with the receiver's answer, retries it (delivered) and retries all failed since a
+time, changes the store's settings (a bad origin named next to its field), sees a storefront sale on
+the home page's chart, changes the password and turns on the second factor (an authenticator's code
+computed here), signs out and back in (password, then a code), and the page reads on a phone's
+width.
 
 Usage: dashboard_test.py BASE SETUP_LINK EMAIL   (a gateway already running)
 Screenshots go to .local/browser/dashboard-*.png.
 """
+import base64
+import hashlib
+import hmac
 import http.server
 import json
 import os
 import pathlib
+import struct
 import sys
 import threading
 import time
@@ -27,6 +33,16 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 SHOTS = ROOT / ".local" / "browser"
 BASE, LINK, EMAIL = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
 PASSWORD = "browser test password"
+NEW_PASSWORD = "a changed browser password"
+
+
+def totp(secret, offset=0):
+    """The authenticator app's code (RFC 6238: HMAC-SHA1, 30 s, 6 digits), `offset` steps on."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    step = int(time.time()) // 30 + offset
+    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    at = digest[-1] & 15
+    return "%06d" % ((struct.unpack(">I", digest[at:at + 4])[0] & 0x7FFFFFFF) % 1_000_000)
 
 
 def api_status(path, key):
@@ -261,6 +277,25 @@ def main():
         expect(page.get_by_role("row", name="buyer@example.com")).to_have_count(1)
         shot(page, "home")
 
+        # The account: a new password, then the second factor set up with the app's code.
+        page.get_by_role("link", name="Account").click()
+        expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+        page.locator("#current_password").fill(PASSWORD)
+        page.locator("#password").fill(NEW_PASSWORD)
+        page.locator("#password_again").fill(NEW_PASSWORD)
+        page.get_by_role("button", name="Change password").click()
+        expect(page.get_by_role("status")).to_contain_text("Your password was changed")
+        page.locator("#totp_password").fill(NEW_PASSWORD)
+        page.get_by_role("button", name="Set up two-factor authentication").click()
+        secret = page.locator("#totp-secret").inner_text().strip()
+        shot(page, "two-factor-setup")
+        page.locator("#code").fill(totp(secret))
+        page.get_by_role("button", name="Turn on").click()
+        expect(page.get_by_role("status")).to_contain_text("Two-factor authentication is on")
+        shot(page, "account")
+        page.get_by_role("link", name="Back to the dashboard").click()
+        expect(page.get_by_role("heading", name="Home")).to_be_visible()
+
         # On a phone's width the page needs no sideways scrolling.
         page.set_viewport_size({"width": 390, "height": 844})
         wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
@@ -276,12 +311,20 @@ def main():
         page.get_by_role("button", name="Sign in").click()
         expect(page.locator("#sign-in-error")).to_contain_text("do not match")
         shot(page, "sign-in-refused")
-        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_label("Password").fill(NEW_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        # The second factor: a wrong code is refused, the app's next code signs in.
+        expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+        page.get_by_label("Code from your authenticator app").fill("000000" if totp(secret, 1) != "000000" else "111111")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("#code-error")).to_contain_text("not right")
+        shot(page, "sign-in-code")
+        page.get_by_label("Code from your authenticator app").fill(totp(secret, 1))
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("heading", name="Home")).to_be_visible()
         browser.close()
     print(f"browser dashboard: setup link, test/live switch, key created/used/revoked, live password asked, "
-          f"webhook added/disabled/refused, webhook log failed/retried/retried-all, store settings refused/saved, a sale on the home page's chart, phone width, sign-out/in; screenshots in {SHOTS}/dashboard-*.png")
+          f"webhook added/disabled/refused, webhook log failed/retried/retried-all, store settings refused/saved, a sale on the home page's chart, password changed, two-factor on, phone width, sign-out/in with a code; screenshots in {SHOTS}/dashboard-*.png")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 //! webhooks), Settings → Store, and Settings → Integrations (API Keys, Webhooks, Webhook Logs). It calls the application and
 //! store code directly, never Sellvy's own HTTP API.
 
+pub mod account;
 pub mod home;
 pub mod pages;
 pub mod session;
@@ -23,6 +24,7 @@ use sellvy_models::account::{
     sign_in_subjects,
 };
 use sellvy_models::apikey::{ApiKey, MAX_KEYS, NewApiKey};
+use sellvy_models::totp;
 use serde::Deserialize;
 use session::{ClientAddress, Refusal, SignedIn, StorePage};
 
@@ -34,6 +36,12 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/dashboard", get(home))
         .route("/dashboard/sign-in", get(sign_in_page).post(sign_in))
+        .route("/dashboard/sign-in/code", post(sign_in_code))
+        .route("/dashboard/account", get(account::page))
+        .route("/dashboard/account/password", post(account::change_password))
+        .route("/dashboard/account/totp/start", post(account::start_second_factor))
+        .route("/dashboard/account/totp/confirm", post(account::confirm_second_factor))
+        .route("/dashboard/account/totp/disable", post(account::disable_second_factor))
         .route("/dashboard/setup/{token}", get(setup_page).post(setup))
         .route("/dashboard/sign-out", post(sign_out))
         .route("/dashboard/sign-out-everywhere", post(sign_out_everywhere))
@@ -128,6 +136,13 @@ async fn sign_in(
         None => check_without_account(&c.password),
     };
     match owner {
+        // With a second factor, the password only opens the code's step.
+        Some(o) if matches && o.totp.is_some() => {
+            let token = sellvy_models::id::random_base62(43);
+            let ends_at = now.plus_seconds(CHALLENGE_SECS);
+            state.db.put_sign_in_challenge(&secret_hash(&token), &o.id, ends_at).await?;
+            Ok(pages::sign_in_code(StatusCode::OK, &token, None))
+        }
         Some(o) if matches => {
             state.db.sign_in_succeeded(&subjects).await?;
             signed_in(&state, &o.id).await
@@ -137,6 +152,59 @@ async fn sign_in(
             Ok(pages::sign_in(StatusCode::UNAUTHORIZED, &c.email, Some(WRONG)))
         }
     }
+}
+
+/// How long the code's step of a sign-in waits, and the wrong codes it takes.
+const CHALLENGE_SECS: i64 = 300;
+const CHALLENGE_FAILURES: i64 = 5;
+
+#[derive(Deserialize)]
+struct Code {
+    #[serde(default)]
+    challenge: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// The second step of a sign-in with a second factor: a current code, used once.
+async fn sign_in_code(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    Form(c): Form<Code>,
+) -> Result<Response, Refusal> {
+    const EXPIRED: &str = "That sign-in expired or had too many wrong codes: enter your password again.";
+    let now = state.config.clock.now();
+    let challenge = secret_hash(&c.challenge);
+    let owner = match state.db.sign_in_challenge(&challenge, now, CHALLENGE_FAILURES).await? {
+        Some(id) => state.db.owner(&id).await?,
+        None => None,
+    };
+    let Some(owner) = owner.filter(|o| o.totp.is_some()) else {
+        return Ok(pages::sign_in(StatusCode::UNAUTHORIZED, "", Some(EXPIRED)));
+    };
+    // Wrong codes count as failed sign-ins: the same growing waits.
+    let subjects = sign_in_subjects(&owner.email, &address);
+    let wait = state.db.sign_in_wait(&subjects, now).await?;
+    if wait > 0 {
+        return Ok(pages::sign_in_throttled(&owner.email, wait));
+    }
+    let step = owner.totp.as_ref().and_then(|f| totp::verify(&f.secret, &c.code, now, f.last_step));
+    let used = match step {
+        Some(step) => state.db.use_second_factor_step(&owner.id, step).await?,
+        None => false,
+    };
+    if !used {
+        state.db.sign_in_challenge_failed(&challenge).await?;
+        state.db.sign_in_failed(&subjects, now).await?;
+        return Ok(pages::sign_in_code(
+            StatusCode::UNAUTHORIZED,
+            &c.challenge,
+            Some("That code is not right (or was used already): enter the app's current code."),
+        ));
+    }
+    state.db.end_sign_in_challenge(&challenge).await?;
+    state.db.sign_in_succeeded(&subjects).await?;
+    signed_in(&state, &owner.id).await
 }
 
 /// Starts a session and sends the browser home with its cookie.
@@ -178,6 +246,9 @@ async fn setup(
         return Ok(pages::link_used());
     };
     state.db.set_password(&owner, &hash_password(&f.password)).await?;
+    // The operator's link is also the way back in for an owner who lost their authenticator:
+    // it turns the second factor off (the owner may set it up again).
+    state.db.disable_second_factor(&owner).await?;
     // A new password ends the sessions the old one opened.
     state.db.delete_sessions(&owner).await?;
     signed_in(&state, &owner).await
@@ -270,8 +341,8 @@ async fn create_key(
             .collect(),
     };
     // A live key asks for the password again.
-    if p.tenant.mode == Mode::Live && !p.me.owner.password_matches(&f.password) {
-        errors.push(("password".into(), "is not your password".into()));
+    if p.tenant.mode == Mode::Live && !p.me.owner.reauthenticates(&f.password, state.config.clock.now()) {
+        errors.push(("password".into(), pages::not_reauthenticated(&p).into()));
     }
     let new = match parsed {
         Ok(new) if errors.is_empty() => new,

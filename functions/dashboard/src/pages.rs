@@ -97,6 +97,7 @@ pub fn store_page(p: &StorePage, status: StatusCode, title: &str, body: Markup) 
                 }
             }
             a href=(here(other, p.section())) { "Switch to " (other.as_str()) " mode" }
+            a href="/dashboard/account" { "Account" }
             form method="post" action="/dashboard/sign-out" {
                 input type="hidden" name="csrf" value=(p.me.session.csrf);
                 button class="secondary" { "Sign out" }
@@ -208,6 +209,42 @@ pub fn link_used() -> Response {
     )
 }
 
+/// What a live secret asks for again: the password, or a code when a second factor is on.
+pub fn reauthentication_label(p: &StorePage) -> &'static str {
+    match p.me.owner.totp.is_some() {
+        true => "Your password or a code from your authenticator app",
+        false => "Your password",
+    }
+}
+
+/// The refusal when that proof is wrong.
+pub fn not_reauthenticated(p: &StorePage) -> &'static str {
+    match p.me.owner.totp.is_some() {
+        true => "is neither your password nor a current code",
+        false => "is not your password",
+    }
+}
+
+/// The sign-in's second step: a code from the owner's authenticator app.
+pub fn sign_in_code(status: StatusCode, challenge: &str, error: Option<&str>) -> Response {
+    page(
+        status,
+        "Sign in",
+        html! {
+            main {
+                h1 { "Enter your code" }
+                form class="card" method="post" action="/dashboard/sign-in/code" {
+                    @if let Some(e) = error { p class="error" role="alert" id="code-error" { (e) } }
+                    input type="hidden" name="challenge" value=(challenge);
+                    label for="code" { "Code from your authenticator app" }
+                    input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="8" autofocus;
+                    p { button { "Sign in" } }
+                }
+            }
+        },
+    )
+}
+
 /// Field errors of a form: (field, message).
 pub type Errors = Vec<(String, String)>;
 
@@ -280,7 +317,7 @@ pub fn api_keys(p: &StorePage, keys: &[ApiKeyObject], form: KeyForm, status: Sta
             }
             @if let Some(e) = error("access") { p class="error" { "Permissions " (e) } }
             @if live {
-                label for="password" { "Your password (required for live keys)" }
+                label for="password" { (reauthentication_label(p)) " (required for live keys)" }
                 input id="password" name="password" type="password" autocomplete="current-password" aria-describedby="password-error";
                 @if let Some(e) = error("password") { p class="error" id="password-error" { "Password " (e) } }
             }

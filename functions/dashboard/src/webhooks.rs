@@ -40,14 +40,15 @@ fn endpoint_body(f: &Fields) -> Value {
 }
 
 /// In live mode, whether the form carries the owner's password (test mode needs none).
-fn password_ok(p: &StorePage, f: &Fields) -> bool {
-    p.tenant.mode == sellvy_models::Mode::Test || p.me.owner.password_matches(field(f, "password"))
+fn password_ok(state: &AppState, p: &StorePage, f: &Fields) -> bool {
+    p.tenant.mode == sellvy_models::Mode::Test
+        || p.me.owner.reauthenticates(field(f, "password"), state.config.clock.now())
 }
 
 fn password_field(p: &StorePage, id: &str) -> maud::Markup {
     html! {
         @if p.tenant.mode == sellvy_models::Mode::Live {
-            label for=(id) { "Your password (a live secret is shown next)" }
+            label for=(id) { (pages::reauthentication_label(p)) " (a live secret is shown next)" }
             input id=(id) name="password" type="password" autocomplete="current-password";
         }
     }
@@ -100,8 +101,8 @@ pub async fn create(
             Err(e) => e.errors.into_iter().map(|e| (e.field, e.message)).collect(),
         };
     // A live endpoint's secret is a live secret: shown after the password, again.
-    if !password_ok(&p, &f) {
-        errors.push(("password".into(), "is not your password".into()));
+    if !password_ok(&state, &p, &f) {
+        errors.push(("password".into(), pages::not_reauthenticated(&p).into()));
     }
     if !errors.is_empty() {
         return refused(&state, &p, f.clone(), errors).await;
@@ -146,9 +147,10 @@ pub async fn act(
             endpoints::update(&state, &p.tenant, id, json!({"enabled": false})).await.map(|_| None)
         }
         Some("delete") => endpoints::delete(&state, &p.tenant, id).await.map(|_| None),
-        Some("rotate") if !password_ok(&p, &f) => {
-            Err(AppError::invalid("password", "is not your password: a live secret is shown after it"))
-        }
+        Some("rotate") if !password_ok(&state, &p, &f) => Err(AppError::invalid(
+            "password",
+            format!("{}: a live secret is shown after it", pages::not_reauthenticated(&p)),
+        )),
         Some("rotate") => endpoints::rotate(&state, &p.tenant, id).await.map(|e| Some((e.url, e.secret))),
         Some("edit") => endpoints::update(&state, &p.tenant, id, endpoint_body(&f)).await.map(|_| None),
         _ => return Err(Refusal::NotFound),

@@ -24,6 +24,21 @@ pub struct Owner {
     pub password_hash: Option<String>,
     pub stores: Vec<StoreId>,
     pub created_at: Timestamp,
+    /// The second factor, once set up: sign-in asks for a code after the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<SecondFactor>,
+    /// A secret being set up: it becomes the second factor when a code of it is entered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_pending: Option<String>,
+}
+
+/// An owner's authenticator (RFC 6238).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondFactor {
+    /// Base32, as the app was given it.
+    pub secret: String,
+    /// The step of the last code a sign-in used: codes of it and before are refused.
+    pub last_step: Option<i64>,
 }
 
 impl Owner {
@@ -34,7 +49,17 @@ impl Owner {
             password_hash: None,
             stores: vec![store],
             created_at: now,
+            totp: None,
+            totp_pending: None,
         }
+    }
+
+    /// Whether `proof` proves the owner is at the keyboard again (before a live secret is
+    /// made or shown): their password, or a current code of their second factor.
+    pub fn reauthenticates(&self, proof: &str, now: Timestamp) -> bool {
+        let by_code =
+            self.totp.as_ref().is_some_and(|f| crate::totp::verify(&f.secret, proof, now, None).is_some());
+        by_code || self.password_matches(proof)
     }
 
     /// Whether `password` is this owner's, in the time a real check takes even without one.

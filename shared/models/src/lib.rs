@@ -21,6 +21,7 @@ pub mod product;
 pub mod ratelimit;
 pub mod request;
 pub mod stats;
+pub mod totp;
 pub use sellvy_wire::signature;
 pub mod store;
 pub use sellvy_wire::time;

@@ -2,10 +2,12 @@
 //! (under the owner's partition) and one-time setup links.
 
 use crate::cost::{Kind, record};
-use crate::db::{Db, Item, StoreError, Write, n, s};
-use crate::layout::{form_once_key, owner_email_key, owner_key, session_key, setup_link_key, throttle_key};
+use crate::db::{Db, Item, StoreError, Write, n, number, s};
+use crate::layout::{
+    challenge_key, form_once_key, owner_email_key, owner_key, session_key, setup_link_key, throttle_key,
+};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
-use sellvy_models::account::{Owner, Session, SetupLink};
+use sellvy_models::account::{Owner, SecondFactor, Session, SetupLink};
 use sellvy_models::id::{OwnerId, StoreId};
 use sellvy_models::time::Timestamp;
 
@@ -71,6 +73,127 @@ impl Db {
             &[(":h", s(hash))],
         )?;
         self.transact(vec![w]).await
+    }
+
+    /// Keeps a second-factor secret being set up (replacing any earlier one).
+    pub async fn set_pending_second_factor(&self, owner: &OwnerId, secret: &str) -> Result<(), StoreError> {
+        let w = Write::update(
+            &self.table,
+            owner_key(owner),
+            "SET totp_pending = :s",
+            Some("attribute_exists(PK)"),
+            &[(":s", s(secret))],
+        )?;
+        self.transact(vec![w]).await
+    }
+
+    /// Makes the pending secret the owner's second factor, if it is still the one pending
+    /// (a setup restarted in another tab replaced it: [`StoreError::Conflict`]).
+    pub async fn enable_second_factor(
+        &self,
+        owner: &OwnerId,
+        factor: &SecondFactor,
+    ) -> Result<(), StoreError> {
+        let w = Write::update(
+            &self.table,
+            owner_key(owner),
+            "SET totp = :f REMOVE totp_pending",
+            Some("totp_pending = :s"),
+            &[(":f", serde_dynamo::to_attribute_value(factor)?), (":s", s(&factor.secret))],
+        )?;
+        self.transact(vec![w]).await
+    }
+
+    pub async fn disable_second_factor(&self, owner: &OwnerId) -> Result<(), StoreError> {
+        let w = Write::update(
+            &self.table,
+            owner_key(owner),
+            "REMOVE totp, totp_pending",
+            Some("attribute_exists(PK)"),
+            &[],
+        )?;
+        self.transact(vec![w]).await
+    }
+
+    /// Records that a sign-in used the code of `step`: `false` when that step (or a later one)
+    /// was used already, so a code works once.
+    pub async fn use_second_factor_step(&self, owner: &OwnerId, step: i64) -> Result<bool, StoreError> {
+        let w = Write::update(
+            &self.table,
+            owner_key(owner),
+            "SET totp.last_step = :step",
+            Some("attribute_exists(totp) AND (attribute_not_exists(totp.last_step) OR attribute_type(totp.last_step, :null) OR totp.last_step < :step)"),
+            &[(":step", n(step)), (":null", s("NULL"))],
+        )?
+        .or_refuse();
+        match self.transact(vec![w]).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Refused) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A sign-in waiting for its second factor: `token_hash` names it (the form carries the
+    /// token), for `owner`, until `ends_at`.
+    pub async fn put_sign_in_challenge(
+        &self,
+        token_hash: &str,
+        owner: &OwnerId,
+        ends_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut item = Item::new();
+        item.insert("owner_id".into(), s(owner.as_str()));
+        item.insert("ends_ms".into(), n(ends_at.millis()));
+        item.insert("failures".into(), n(0));
+        item.insert("expires_at".into(), n(ends_at.seconds()));
+        let item = with_key(item, challenge_key(token_hash));
+        self.transact(vec![Write::put(&self.table, item, Some("attribute_not_exists(PK)"), &[])?]).await
+    }
+
+    /// The owner a sign-in challenge is for, while it lasts and has failures left.
+    pub async fn sign_in_challenge(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+        max_failures: i64,
+    ) -> Result<Option<OwnerId>, StoreError> {
+        let (pk, sk) = challenge_key(token_hash);
+        let Some(item) = self.get(pk, sk, true).await? else { return Ok(None) };
+        if number(&item, "ends_ms") <= now.millis() || number(&item, "failures") >= max_failures {
+            return Ok(None);
+        }
+        Ok(item.get("owner_id").and_then(|v| v.as_s().ok()).and_then(|i| OwnerId::parse(i)))
+    }
+
+    /// Counts a wrong code against the challenge.
+    pub async fn sign_in_challenge_failed(&self, token_hash: &str) -> Result<(), StoreError> {
+        let w = Write::update(
+            &self.table,
+            challenge_key(token_hash),
+            "ADD failures :one",
+            Some("attribute_exists(PK)"),
+            &[(":one", n(1))],
+        )?;
+        match self.transact(vec![w]).await {
+            Ok(()) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Ends a challenge (its sign-in finished).
+    pub async fn end_sign_in_challenge(&self, token_hash: &str) -> Result<(), StoreError> {
+        let (pk, sk) = challenge_key(token_hash);
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", s(pk))
+            .key("SK", s(sk))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        record(Kind::Write, 1, out.consumed_capacity());
+        Ok(())
     }
 
     pub async fn put_setup_link(&self, link: &SetupLink) -> Result<(), StoreError> {

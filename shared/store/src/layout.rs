@@ -120,6 +120,11 @@ pub(crate) fn setup_link_key(token_hash: &str) -> (String, String) {
     (format!("SETUPLINK#{token_hash}"), "SETUPLINK".into())
 }
 
+/// A sign-in waiting for its second factor.
+pub(crate) fn challenge_key(token_hash: &str) -> (String, String) {
+    (format!("SIGNINCHALLENGE#{token_hash}"), "SIGNINCHALLENGE".into())
+}
+
 /// A form that may be sent once (its nonce's SHA-256), kept a day.
 pub(crate) fn form_once_key(nonce_hash: &str) -> (String, String) {
     (format!("FORMONCE#{nonce_hash}"), "FORMONCE".into())
@@ -330,6 +335,7 @@ mod tests {
         assert_eq!(idempotency_key(&t, "import-1").1, "IDEM#import-1");
         assert_eq!(stripe_payment_key("pi_1"), pair("STRIPEPI#pi_1", "STRIPEPI"));
         assert_eq!(download_key("f00d"), pair("DOWNLOAD#f00d", "DOWNLOAD"));
+        assert_eq!(challenge_key("c0de"), pair("SIGNINCHALLENGE#c0de", "SIGNINCHALLENGE"));
         assert_eq!(
             (rate_bucket_pk(&t).as_str(), RATE_SK),
             ("RATE#store_01ABC000000000000000000000#live", "RATE")

@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use sellvy_models::account::{SESSION_SECS, Session, read_session_cookie};
 use sellvy_models::time::Timestamp;
+use sellvy_models::totp;
 use sellvy_models::webhook::Ladder;
 use sellvy_tests::{Receiver, StoreKeys, TestApp, WebhookSettings, eventually};
 use serde_json::json;
@@ -788,4 +789,176 @@ async fn the_home_page_charts_the_last_30_days_and_lists_what_needs_attention() 
     );
     let mut them = owner(&app, &app.new_store().await, &email("home-other")).await;
     assert_eq!(them.get(&home).await.status, 404);
+}
+
+/// A code `secret` does not make around now.
+fn wrong_code(secret: &str) -> String {
+    let now = totp::step_at(Timestamp::now());
+    let current: Vec<String> = (now - 2..=now + 2).map(|s| totp::code_at(secret, s).unwrap()).collect();
+    (0..10).map(|d| format!("{d}{d}{d}{d}{d}{d}")).find(|c| !current.contains(c)).unwrap()
+}
+
+#[tokio::test]
+async fn a_new_password_ends_other_sessions_and_a_second_factor_guards_sign_in() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let mail = email("factor");
+    let mut b = owner(&app, &store, &mail).await;
+    let mut elsewhere = Browser::new(&app);
+    elsewhere.post("/dashboard/sign-in", &[("email", &mail), ("password", PASSWORD)]).await;
+    assert_eq!(elsewhere.get("/dashboard/account").await.status, 200);
+
+    // A new password: the current one is asked, the rules hold, the form's token is needed.
+    let csrf = b.get("/dashboard/account").await.input("csrf");
+    let change = "/dashboard/account/password";
+    let bad = b
+        .post(
+            change,
+            &[
+                ("csrf", &csrf),
+                ("current_password", "not it"),
+                ("password", "short"),
+                ("password_again", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.html.contains("Current password is not your password"), "{}", bad.html);
+    assert!(bad.html.contains("New password must be at least 12 characters"));
+    const NEW: &str = "an even longer new password";
+    let form = [("current_password", PASSWORD), ("password", NEW), ("password_again", NEW)];
+    assert_eq!(b.post(change, &form).await.status, 403, "no CSRF token");
+    let changed = b.post(change, &[&form[..], &[("csrf", csrf.as_str())]].concat()).await;
+    assert_eq!(changed.location, "/dashboard/account?done=password");
+    assert!(changed.set_cookie.contains("HttpOnly"), "this browser gets a new session");
+    assert!(b.get(&changed.location).await.html.contains("Your password was changed"));
+    assert_eq!(
+        elsewhere.get("/dashboard/account").await.location,
+        "/dashboard/sign-in",
+        "other sessions end"
+    );
+    let mut again = Browser::new(&app);
+    assert_eq!(
+        again.post("/dashboard/sign-in", &[("email", &mail), ("password", PASSWORD)]).await.status,
+        401
+    );
+    assert_eq!(
+        again.post("/dashboard/sign-in", &[("email", &mail), ("password", NEW)]).await.location,
+        "/dashboard"
+    );
+
+    // The second factor: set up with the password, confirmed with a code of the new secret.
+    let csrf = b.get("/dashboard/account").await.input("csrf");
+    let refused = b.post("/dashboard/account/totp/start", &[("csrf", &csrf), ("password", "not it")]).await;
+    assert_eq!(refused.status, 422);
+    let started = b.post("/dashboard/account/totp/start", &[("csrf", &csrf), ("password", NEW)]).await;
+    let at = started.html.find("id=\"totp-secret\">").expect("the secret is shown") + 17;
+    let secret = started.html[at..at + started.html[at..].find('<').unwrap()].to_string();
+    assert!(started.html.contains("otpauth://totp/Sellvy:"));
+    let confirm = "/dashboard/account/totp/confirm";
+    let wrong = b.post(confirm, &[("csrf", &csrf), ("code", &wrong_code(&secret))]).await;
+    assert_eq!(wrong.status, 422);
+    assert!(
+        wrong.html.contains("is not the app&#x27;s current code")
+            || wrong.html.contains("is not the app's current code")
+    );
+    let step = totp::step_at(Timestamp::now());
+    let on = b.post(confirm, &[("csrf", &csrf), ("code", &totp::code_at(&secret, step).unwrap())]).await;
+    assert_eq!(on.location, "/dashboard/account?done=totp-on", "{}", on.html);
+
+    // A live key takes a code instead of the password.
+    let live = keys_page(&store, "live");
+    let page = b.get(&live).await;
+    assert!(page.html.contains("Your password or a code from your authenticator app"));
+    let code_now = totp::code_at(&secret, totp::step_at(Timestamp::now())).unwrap();
+    let made = b
+        .post(
+            &live,
+            &[
+                ("csrf", &csrf),
+                ("nonce", &page.input("nonce")),
+                ("name", "By code"),
+                ("access", "full"),
+                ("password", &code_now),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.html);
+
+    // Sign-in now asks for a code after the password; a code works once.
+    let mut phone = Browser::new(&app);
+    let first = phone.post("/dashboard/sign-in", &[("email", &mail), ("password", NEW)]).await;
+    assert_eq!(first.status, 200);
+    assert!(
+        first.html.contains("Enter your code") && phone.cookie.is_none(),
+        "no session from the password alone"
+    );
+    let challenge = first.input("challenge");
+    let no = phone
+        .post("/dashboard/sign-in/code", &[("challenge", &challenge), ("code", &wrong_code(&secret))])
+        .await;
+    assert_eq!(no.status, 401);
+    assert!(phone.cookie.is_none());
+    let next = totp::code_at(&secret, step + 1).unwrap();
+    let yes = phone.post("/dashboard/sign-in/code", &[("challenge", &challenge), ("code", &next)]).await;
+    assert_eq!(yes.location, "/dashboard", "{}", yes.html);
+    assert!(phone.cookie.is_some());
+    let mut replay = Browser::new(&app);
+    let challenge =
+        replay.post("/dashboard/sign-in", &[("email", &mail), ("password", NEW)]).await.input("challenge");
+    let replayed =
+        replay.post("/dashboard/sign-in/code", &[("challenge", &challenge), ("code", &next)]).await;
+    assert_eq!(replayed.status, 401, "a code is used once");
+    assert!(replay.cookie.is_none());
+
+    // A challenge takes 5 wrong codes, from wherever they come; then even a right one is late.
+    let mut guesser = Browser::new(&app);
+    let challenge =
+        guesser.post("/dashboard/sign-in", &[("email", &mail), ("password", NEW)]).await.input("challenge");
+    for _ in 0..5 {
+        let mut from = Browser::new(&app);
+        from.post("/dashboard/sign-in/code", &[("challenge", &challenge), ("code", &wrong_code(&secret))])
+            .await;
+    }
+    let late = totp::code_at(&secret, totp::step_at(Timestamp::now()) + 1).unwrap();
+    let expired =
+        guesser.post("/dashboard/sign-in/code", &[("challenge", &challenge), ("code", &late)]).await;
+    assert!(expired.html.contains("enter your password again"), "{}", expired.html);
+    assert!(guesser.cookie.is_none());
+
+    // Turned off with the password and a code: sign-in takes the password alone again.
+    let csrf = b.get("/dashboard/account").await.input("csrf");
+    let off = "/dashboard/account/totp/disable";
+    let half = b.post(off, &[("csrf", &csrf), ("password", NEW), ("code", &wrong_code(&secret))]).await;
+    assert_eq!(half.status, 422);
+    let code_now = totp::code_at(&secret, totp::step_at(Timestamp::now())).unwrap();
+    assert_eq!(
+        b.post(off, &[("csrf", &csrf), ("password", NEW), ("code", &code_now)]).await.location,
+        "/dashboard/account?done=totp-off"
+    );
+    let mut plain = Browser::new(&app);
+    assert_eq!(
+        plain.post("/dashboard/sign-in", &[("email", &mail), ("password", NEW)]).await.location,
+        "/dashboard"
+    );
+
+    // An owner who lost their app: the operator's setup link sets a new password and turns the
+    // second factor off.
+    let csrf = b.get("/dashboard/account").await.input("csrf");
+    b.post("/dashboard/account/totp/start", &[("csrf", &csrf), ("password", NEW)]).await;
+    let pending = app.db.owner_by_email(&mail).await.unwrap().unwrap().totp_pending.unwrap();
+    let code = totp::code_at(&pending, totp::step_at(Timestamp::now())).unwrap();
+    b.post("/dashboard/account/totp/confirm", &[("csrf", &csrf), ("code", &code)]).await;
+    assert!(app.db.owner_by_email(&mail).await.unwrap().unwrap().totp.is_some());
+    let mut lost = Browser::new(&app);
+    let link = sellvy_ops::issue_setup_link(&app.db, &mail, &lost.origin).await.unwrap();
+    let path = link["setup_link"].as_str().unwrap().trim_start_matches(&lost.origin).to_string();
+    let reset = lost.post(&path, &[("password", PASSWORD), ("password_again", PASSWORD)]).await;
+    assert_eq!(reset.location, "/dashboard");
+    assert!(app.db.owner_by_email(&mail).await.unwrap().unwrap().totp.is_none());
+    let mut back = Browser::new(&app);
+    assert_eq!(
+        back.post("/dashboard/sign-in", &[("email", &mail), ("password", PASSWORD)]).await.location,
+        "/dashboard"
+    );
 }

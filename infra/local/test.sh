@@ -128,6 +128,11 @@ browser_key=$(./target/debug/sellvy-admin create-store --name Browser --plan pro
   | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["test"]["key"])')
 "$VENV/bin/python" tests/browser/storefront_test.py "http://127.0.0.1:$port" "$browser_key"
 
+# The fuzzing gateway is done: stopped, so that the dashboard's gateway alone consumes the
+# delivery queue (the other one's SSRF guard refuses the test's receiver on loopback).
+kill "$gateway_pid" 2>/dev/null || true
+wait "$gateway_pid" 2>/dev/null || true
+gateway_pid=""
 log "the sellers' dashboard in Chromium (tests/browser), on a gateway set as make dev's"
 # As make dev: webhook endpoints may point at receivers on this machine; a short ladder (two
 # attempts, half a second apart) so a delivery to a receiver that is down fails within the test.

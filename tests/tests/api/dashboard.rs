@@ -962,3 +962,110 @@ async fn a_new_password_ends_other_sessions_and_a_second_factor_guards_sign_in()
         "/dashboard"
     );
 }
+
+#[tokio::test]
+async fn every_dashboard_route_refuses_what_is_not_a_session_of_its_owner() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let mail = email("matrix");
+    let mut me = owner(&app, &store, &mail).await;
+    let mut them = owner(&app, &app.new_store().await, &email("matrix-other")).await;
+    let key_id = app.get("/api_keys", &store.test).await.data()[0]["id"].as_str().unwrap().to_string();
+    let hook = app
+        .post("/webhook_endpoints", &store.test, json!({"url": "http://127.0.0.1:9/m", "events": ["*"]}))
+        .await;
+    let hook_id = hook.data()["id"].as_str().unwrap().to_string();
+    let base = format!("/dashboard/{}/test", store.store_id);
+    let store_gets = [
+        base.clone(),
+        format!("{base}/settings/store"),
+        format!("{base}/settings/integrations/api-keys"),
+        format!("{base}/settings/integrations/webhooks"),
+        format!("{base}/settings/integrations/webhook-logs"),
+        format!("{base}/settings/integrations/webhook-logs/whd_00000000000000000000000000"),
+    ];
+    let store_posts = [
+        format!("{base}/settings/store"),
+        format!("{base}/settings/integrations/api-keys"),
+        format!("{base}/settings/integrations/api-keys/{key_id}/revoke"),
+        format!("{base}/settings/integrations/webhooks"),
+        format!("{base}/settings/integrations/webhooks/{hook_id}/delete"),
+        format!("{base}/settings/integrations/webhooks/{hook_id}/disable"),
+        format!("{base}/settings/integrations/webhooks/{hook_id}/rotate"),
+        format!("{base}/settings/integrations/webhook-logs/retry-failed"),
+        format!("{base}/settings/integrations/webhook-logs/whd_00000000000000000000000000/retry"),
+    ];
+    let account_posts = [
+        "/dashboard/account/password",
+        "/dashboard/account/totp/start",
+        "/dashboard/account/totp/confirm",
+        "/dashboard/account/totp/disable",
+        "/dashboard/sign-out",
+        "/dashboard/sign-out-everywhere",
+    ];
+    let form = |csrf: &str| {
+        vec![
+            ("csrf", csrf.to_string()),
+            ("name", "Changed".to_string()),
+            ("time_zone", "UTC".to_string()),
+            ("access", "full".to_string()),
+            ("nonce", sellvy_models::id::random_base62(32)),
+            ("url", "http://127.0.0.1:9/evil".to_string()),
+            ("all_events", "on".to_string()),
+            ("endpoint_id", hook_id.clone()),
+            ("since", "2026-01-01T00:00".to_string()),
+            ("current_password", PASSWORD.to_string()),
+            ("password", PASSWORD.to_string()),
+            ("password_again", PASSWORD.to_string()),
+            ("code", "123456".to_string()),
+        ]
+    };
+
+    // Without a session (none, made up, expired) or with an API key: to the sign-in page.
+    let (owner_id, _) = read_session_cookie(me.cookie.as_deref().unwrap()).unwrap();
+    let (mut old, expired_cookie) =
+        Session::issue(&owner_id, Timestamp::now().plus_seconds(-SESSION_SECS - 1));
+    old.ends_at = Timestamp::now().plus_seconds(-1);
+    app.db.put_session(&old).await.unwrap();
+    let made_up = format!("{owner_id}.{}", "x".repeat(43));
+    for cookie in [None, Some(made_up), Some(expired_cookie)] {
+        let mut b = Browser::new(&app);
+        b.cookie = cookie.clone();
+        for path in store_gets.iter().map(String::as_str).chain(["/dashboard/account", "/dashboard"]) {
+            assert_eq!(b.get(path).await.location, "/dashboard/sign-in", "GET {path} with {cookie:?}");
+        }
+        for path in store_posts.iter().map(String::as_str).chain(account_posts) {
+            assert_eq!(b.post_owned(path, &form("x")).await.location, "/dashboard/sign-in", "POST {path}");
+        }
+    }
+    let keyed = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for path in &store_gets {
+        let r = keyed.get(format!("{}{path}", me.origin)).bearer_auth(&store.test).send().await.unwrap();
+        assert_eq!(r.headers()[LOCATION], "/dashboard/sign-in", "an API key on {path}");
+    }
+
+    // Another owner: every store route is "not found", with their own valid token too.
+    let their_csrf = them.get("/dashboard/account").await.input("csrf");
+    for path in &store_gets {
+        assert_eq!(them.get(path).await.status, 404, "GET {path}");
+    }
+    for path in &store_posts {
+        assert_eq!(them.post_owned(path, &form(&their_csrf)).await.status, 404, "POST {path}");
+    }
+
+    // The owner without the form's token (or with another session's): 403 everywhere.
+    for path in store_posts.iter().map(String::as_str).chain(account_posts) {
+        assert_eq!(me.post_owned(path, &form("")).await.status, 403, "POST {path} without a token");
+        assert_eq!(me.post_owned(path, &form(&their_csrf)).await.status, 403, "POST {path} with theirs");
+    }
+    // ... and nothing changed.
+    assert_eq!(app.get("/api_keys", &store.test).await.data().as_array().unwrap().len(), 1);
+    let endpoints = app.get("/webhook_endpoints", &store.test).await;
+    assert_eq!(
+        (endpoints.data()[0]["url"].as_str(), endpoints.data()[0]["enabled"].as_bool()),
+        (Some("http://127.0.0.1:9/m"), Some(true))
+    );
+    assert_ne!(app.get("/store", &store.live).await.data()["name"], "Changed");
+    assert_eq!(me.get(&base).await.status, 200, "still signed in");
+    assert!(app.db.owner_by_email(&mail).await.unwrap().unwrap().totp_pending.is_none());
+}

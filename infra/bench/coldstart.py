@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Cold starts of Lambda binaries under a Lambda Runtime API emulator, on this machine.
+
+For each `name=binary` given, `--cold` times: start the process with AWS_LAMBDA_RUNTIME_API
+pointing here, hand it one API Gateway (HTTP API, payload 2.0) request, then `--warm` more.
+Reports per function: binary size, init (process start to its first `next` call), first response
+(process start to its first answer), warm p50, and peak RSS (VmHWM). Ratios are meaningful only
+within one run: these machines are noisy.
+
+    coldstart.py --request 'dashboard=GET /dashboard/sign-in' dashboard=target/release/dashboard ...
+
+The environment (DynamoDB endpoint, table, credentials) is passed to the functions as is:
+source .local/run/stack.env first.
+"""
+import argparse
+import base64
+import http.server
+import json
+import os
+import pathlib
+import queue
+import statistics
+import subprocess
+import threading
+import time
+
+API = "/2018-06-01/runtime"
+
+
+def event(method, path, headers):
+    raw_path, _, query = path.partition("?")
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": {"host": "bench.execute-api.local", **headers},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "bench", "domainName": "bench.execute-api.local",
+            "domainPrefix": "bench", "requestId": "bench", "routeKey": "$default", "stage": "$default",
+            "time": "30/Nov/2026:00:00:00 +0000", "timeEpoch": int(time.time() * 1000),
+            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7",
+                     "userAgent": "coldstart"},
+        },
+        "isBase64Encoded": False,
+    }
+
+
+class Emulator:
+    """The Runtime API: `next` hands out queued events; `response` records the answers."""
+
+    def __init__(self):
+        self.events = queue.Queue()
+        self.answers = queue.Queue()
+        self.first_next = None
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # One segment per answer: no Nagle wait on the runtime's side of a keep-alive.
+            disable_nagle_algorithm = True
+
+            def do_GET(self):
+                if self.path == f"{API}/invocation/next":
+                    if outer.first_next is None:
+                        outer.first_next = time.perf_counter()
+                    body = json.dumps(outer.events.get()).encode()
+                    self.send_response(200)
+                    self.send_header("Lambda-Runtime-Aws-Request-Id", "req-%d" % time.monotonic_ns())
+                    self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000))
+                    self.send_header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:1:function:bench")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                outer.answers.put((time.perf_counter(), self.path, body))
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # A function killed mid-connection is how every run ends, not an error.
+        self.server.handle_error = lambda request, address: None
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.address = f"127.0.0.1:{self.server.server_port}"
+
+
+def peak_rss_mb(pid):
+    try:
+        for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def status_of(answer):
+    _, path, body = answer
+    if path.endswith("/error"):
+        return f"error {body[:200]!r}"
+    try:
+        return json.loads(body).get("statusCode")
+    except ValueError:
+        return f"unreadable {body[:200]!r}"
+
+
+def run_once(binary, request, warm):
+    emulator = Emulator()
+    for _ in range(warm + 1):
+        emulator.events.put(request)
+    env = dict(os.environ, AWS_LAMBDA_RUNTIME_API=emulator.address, AWS_LAMBDA_FUNCTION_NAME="bench",
+               AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256", AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+               AWS_LAMBDA_LOG_STREAM_NAME="bench", AWS_LAMBDA_LOG_GROUP_NAME="bench")
+    started = time.perf_counter()
+    proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        first = emulator.answers.get(timeout=30)
+        times = []
+        last = first[0]
+        statuses = {status_of(first)}
+        for _ in range(warm):
+            answer = emulator.answers.get(timeout=30)
+            statuses.add(status_of(answer))
+            times.append((answer[0] - last) * 1000)
+            last = answer[0]
+        rss = peak_rss_mb(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+        emulator.server.shutdown()
+    init = (emulator.first_next - started) * 1000
+    return init, (first[0] - started) * 1000, times, rss, statuses
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("functions", nargs="+", help="name=path/to/binary")
+    p.add_argument("--request", action="append", default=[],
+                   help="name='METHOD /path' (default GET /); header with --header name='k: v'")
+    p.add_argument("--header", action="append", default=[])
+    p.add_argument("--cold", type=int, default=10)
+    p.add_argument("--warm", type=int, default=100)
+    args = p.parse_args()
+    requests = {r.split("=", 1)[0]: r.split("=", 1)[1] for r in args.request}
+    headers = {}
+    for h in args.header:
+        name, hv = h.split("=", 1)
+        k, v = hv.split(":", 1)
+        headers.setdefault(name, {})[k.strip().lower()] = v.strip()
+    rows = []
+    for spec in args.functions:
+        name, binary = spec.split("=", 1)
+        method, path = requests.get(name, "GET /").split(" ", 1)
+        request = event(method, path, headers.get(name, {}))
+        inits, firsts, warms, rsss, statuses = [], [], [], [], set()
+        for _ in range(args.cold):
+            init, first, times, rss, st = run_once(binary, request, args.warm)
+            inits.append(init)
+            firsts.append(first)
+            warms.extend(times)
+            rsss.append(rss)
+            statuses |= st
+        warms.sort()
+        rows.append((name, os.path.getsize(binary) / 1e6, statistics.median(inits), statistics.median(firsts),
+                     statistics.median(warms) if warms else float("nan"),
+                     warms[int(len(warms) * 0.99) - 1] if warms else float("nan"), max(rsss),
+                     f"{method} {path} -> {sorted(map(str, statuses))}"))
+    print(f"{args.cold} cold starts x {args.warm} warm invocations each")
+    print("| function | binary MB | init p50 ms | first response p50 ms | warm p50 ms | warm p99 ms | peak RSS MB | request -> status |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]:.1f} | {r[2]:.1f} | {r[3]:.1f} | {r[4]:.2f} | {r[5]:.2f} | {r[6]:.1f} | {r[7]} |")
+
+
+if __name__ == "__main__":
+    main()

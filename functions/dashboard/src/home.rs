@@ -50,11 +50,11 @@ pub async fn page(State(state): State<AppState>, p: StorePage) -> Result<Respons
                     @for o in &orders.items {
                         tr data-order=(o.id) {
                             td { (o.order_number) }
-                            td { (o.customer_email) }
-                            td { (o.product.title) }
-                            td { (money(o.total.0, &o.currency)) }
-                            td { (status_word(&o.status)) }
-                            td { (p.when(o.created_at)) }
+                            td data-label="Buyer" { (o.customer_email) }
+                            td data-label="Product" { (o.product.title) }
+                            td data-label="Total" { (money(o.total.0, &o.currency)) }
+                            td data-label="Status" { (status_word(&o.status)) }
+                            td data-label="Created" { (p.when(o.created_at)) }
                         }
                     }
                     @if orders.items.is_empty() { tr { td colspan="6" { "No orders in this mode yet." } } }

@@ -17,7 +17,7 @@ main{max-width:60rem;margin:0 auto;padding:1rem}
 .mode.test{background:#ffe8a3;color:#5c4500}.mode.live{background:#c8f0d4;color:#0b4a22}
 nav a,header a{color:#1749b3}
 table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:.5rem;border-bottom:1px solid #eee;vertical-align:top}
-@media (max-width:40rem){table,thead,tbody,tr,th,td{display:block}thead{display:none}td{border:0;padding:.2rem .5rem}tr{border-bottom:1px solid #ddd;padding:.5rem 0}}
+@media (max-width:40rem){table,thead,tbody,tr,th,td{display:block}thead{display:none}td{border:0;padding:.2rem .5rem}tr{border-bottom:1px solid #ddd;padding:.5rem 0}td[data-label]::before{content:attr(data-label) ": ";font-weight:600}}
 form.card,.card{background:#fff;border:1px solid #ddd;border-radius:.5rem;padding:1rem;margin:1rem 0}
 label{display:block;margin:.5rem 0 .2rem;font-weight:600}
 input,select,button,textarea{font:inherit;padding:.4rem .6rem;max-width:100%}
@@ -284,10 +284,10 @@ pub fn api_keys(p: &StorePage, keys: &[ApiKeyObject], form: KeyForm, status: Sta
                 @for k in keys {
                     tr data-key=(k.id) {
                         td { (k.name) }
-                        td { @if k.kind == sellvy_models::apikey::KeyKind::Publishable { "publishable (storefront)" } @else { (k.permissions.as_str()) } }
+                        td data-label="Access" { @if k.kind == sellvy_models::apikey::KeyKind::Publishable { "publishable (storefront)" } @else { (k.permissions.as_str()) } }
                         td { code { (k.redacted_key) } }
-                        td { (p.when(k.created_at)) }
-                        td { @match k.last_used_at { Some(t) => (p.when(t)), None => "never" } }
+                        td data-label="Created" { (p.when(k.created_at)) }
+                        td data-label="Last used" { @match k.last_used_at { Some(t) => (p.when(t)), None => "never" } }
                         td {
                             form method="post" action=(p.link(&format!("/settings/integrations/api-keys/{}/revoke", k.id)))
                                 onsubmit="return confirm('Revoke this key? Requests with it fail at once.')" {

@@ -144,11 +144,11 @@ async fn render_log(
                 @for d in &found {
                     tr data-delivery=(d.id) data-status=(d.status.as_str()) {
                         td { a href={(base) "/" (d.id)} aria-label={"Delivery " (d.id)} { (p.when(d.created_at)) } }
-                        td { (d.event_type.as_str()) }
-                        td { (url_of(&endpoints, &d.endpoint_id)) }
-                        td { (status_badge(d.status)) }
-                        td { (d.attempt_count) }
-                        td { @match d.next_attempt_at { Some(t) => (p.when(t)), None => "—" } }
+                        td data-label="Event" { (d.event_type.as_str()) }
+                        td data-label="Endpoint" { (url_of(&endpoints, &d.endpoint_id)) }
+                        td data-label="Status" { (status_badge(d.status)) }
+                        td data-label="Attempts" { (d.attempt_count) }
+                        td data-label="Next attempt" { @match d.next_attempt_at { Some(t) => (p.when(t)), None => "—" } }
                     }
                 }
                 @if found.is_empty() { tr { td colspan="6" { "No deliveries match." } } }
@@ -350,11 +350,11 @@ async fn render_delivery(
             tbody {
                 @for a in &o.attempts {
                     tr data-attempt=(a.number) {
-                        td { (a.number) @if a.manual { " (by hand)" } }
-                        td { (p.when(a.at)) }
-                        td { @match a.status_code { Some(c) => (c), None => "—" } }
-                        td { (a.duration_ms) " ms" }
-                        td { @if a.status_code.is_some_and(|c| (200..300).contains(&c)) { "—" } @else { (attempt_error(a)) } }
+                        td data-label="Attempt" { (a.number) @if a.manual { " (by hand)" } }
+                        td data-label="Time" { (p.when(a.at)) }
+                        td data-label="Status code" { @match a.status_code { Some(c) => (c), None => "—" } }
+                        td data-label="Duration" { (a.duration_ms) " ms" }
+                        td data-label="Error" { @if a.status_code.is_some_and(|c| (200..300).contains(&c)) { "—" } @else { (attempt_error(a)) } }
                         td { @if a.response_body.is_empty() { "—" } @else { pre class="body" { (a.response_body) } } }
                     }
                 }

@@ -568,8 +568,8 @@ async fn the_webhook_log_lists_filters_shows_and_retries_deliveries() {
     assert_eq!(log.html.matches("data-status=\"failed\"").count(), 2);
     assert!(log.html.contains(&receiver.url));
     let (updated, created) = (
-        log.html.find("<td>product.updated</td>").unwrap(),
-        log.html.find("<td>product.created</td>").unwrap(),
+        log.html.find("<td data-label=\"Event\">product.updated</td>").unwrap(),
+        log.html.find("<td data-label=\"Event\">product.created</td>").unwrap(),
     );
     assert!(updated < created, "newest first");
 
@@ -592,7 +592,10 @@ async fn the_webhook_log_lists_filters_shows_and_retries_deliveries() {
     let shown = b.get(&format!("{}/{id}", logs_page(&store, "test"))).await;
     assert_eq!(shown.status, 200);
     assert!(shown.html.contains("Logged goods"), "the payload is shown");
-    assert!(shown.html.contains("receiver down") && shown.html.contains("<td>500</td>"));
+    assert!(
+        shown.html.contains("receiver down")
+            && shown.html.contains("<td data-label=\"Status code\">500</td>")
+    );
     assert!(shown.html.contains("data-attempt=\"1\"") && shown.html.contains("data-attempt=\"2\""));
     assert!(shown.html.contains("Retry now"));
 

@@ -1,15 +1,20 @@
 //! The orders function: `/v1/orders` for the seller: list, get, refund (through Stripe in live
 //! mode), cancel an unpaid order, redeliver dynamic goods; and `/v1/stats`, the daily figures
-//! the payments and refunds keep. Orders are created by storefront
+//! the payments and refunds keep; and `/v1/reviews`, the buyers' reviews, replied to and
+//! moderated. Orders are created by storefront
 //! checkouts; what each action does is the application's (`sellvy_app`).
 
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, GatewayError, NotFound, WriteErrors};
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
-use sellvy_app::{AppState, cancel, delivery, listing, refund};
+use sellvy_app::{AppState, cancel, delivery, listing, refund, reviews};
 use sellvy_models::order::OrderListQuery;
-use sellvy_models::wire::{OrderData, OrderList, OrderListParams, RefundInput, StatsData, StatsParams};
+use sellvy_models::review::ReviewListQuery;
+use sellvy_models::wire::{
+    OrderData, OrderList, OrderListParams, RefundInput, ReplyInput, ReviewData, ReviewList, ReviewListParams,
+    StatsData, StatsParams,
+};
 use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
@@ -20,6 +25,96 @@ pub fn routes() -> Routes {
         .routes(routes!(cancel))
         .routes(routes!(redeliver))
         .routes(routes!(stats))
+        .routes(routes!(list_reviews))
+        .routes(routes!(show_review))
+        .routes(routes!(reply_to_review, remove_reply))
+        .routes(routes!(hide_review))
+        .routes(routes!(unhide_review))
+}
+
+/// List reviews
+///
+/// Newest first; filters `product_id` and `rating` (1–5). Each with the buyer's email (the
+/// seller's only), whether it is hidden, and whether its order was refunded since.
+#[utoipa::path(get, path = "/v1/reviews", operation_id = "list_reviews", tag = "Reviews", security(("secret_key" = ["read"])),
+    params(ReviewListParams), responses((status = 200, description = "OK", body = ReviewList), Errors))]
+async fn list_reviews(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    let (page, query) = ReviewListQuery::parse(&params)?;
+    let found = reviews::list(&state, &auth.tenant, page, &query).await?;
+    Ok(sellvy_api::list(found.items, page, found.total))
+}
+
+/// Get a review
+#[utoipa::path(get, path = "/v1/reviews/{id}", operation_id = "get_review", tag = "Reviews", security(("secret_key" = ["read"])),
+    params(("id" = String, Path, description = "rev_…")), responses((status = 200, description = "OK", body = ReviewData), NotFound, Errors))]
+async fn show_review(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(sellvy_api::ok(reviews::find(&state, &auth.tenant, &id).await?.to_object()))
+}
+
+/// Reply to a review
+///
+/// The seller's public reply, shown with the review on the storefront (it replaces an earlier
+/// one). Write access.
+#[utoipa::path(post, path = "/v1/reviews/{id}/reply", operation_id = "reply_to_review", tag = "Reviews", security(("secret_key" = ["write"])),
+    request_body = ReplyInput, params(("id" = String, Path, description = "rev_…"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, description = "OK", body = ReviewData), NotFound, WriteErrors, Errors))]
+async fn reply_to_review(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    Ok(sellvy_api::ok(reviews::reply(&state, &auth.tenant, &id, Some(body)).await?.to_object()))
+}
+
+/// Remove the reply to a review
+///
+/// Write access.
+#[utoipa::path(delete, path = "/v1/reviews/{id}/reply", operation_id = "remove_review_reply", tag = "Reviews", security(("secret_key" = ["write"])),
+    params(("id" = String, Path, description = "rev_…")), responses((status = 200, description = "OK", body = ReviewData), NotFound, Errors))]
+async fn remove_reply(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(sellvy_api::ok(reviews::reply(&state, &auth.tenant, &id, None).await?.to_object()))
+}
+
+/// Hide a review
+///
+/// Moderation: a hidden review leaves the storefront and its product's rating (it stays
+/// listed here, `hidden: true`). Write access.
+#[utoipa::path(post, path = "/v1/reviews/{id}/hide", operation_id = "hide_review", tag = "Reviews", security(("secret_key" = ["write"])),
+    params(("id" = String, Path, description = "rev_…"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, description = "OK", body = ReviewData), NotFound, WriteErrors, Errors))]
+async fn hide_review(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(sellvy_api::ok(reviews::set_hidden(&state, &auth.tenant, &id, true).await?.to_object()))
+}
+
+/// Show a hidden review again
+///
+/// Back on the storefront and in its product's rating. Write access.
+#[utoipa::path(post, path = "/v1/reviews/{id}/unhide", operation_id = "unhide_review", tag = "Reviews", security(("secret_key" = ["write"])),
+    params(("id" = String, Path, description = "rev_…"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, description = "OK", body = ReviewData), NotFound, WriteErrors, Errors))]
+async fn unhide_review(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(sellvy_api::ok(reviews::set_hidden(&state, &auth.tenant, &id, false).await?.to_object()))
 }
 
 /// Daily figures

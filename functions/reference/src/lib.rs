@@ -30,6 +30,7 @@ use utoipa_axum::routes;
         (name = "Store", description = "The store's own settings"),
         (name = "Orders", description = "Orders placed through the storefront"),
         (name = "Customers", description = "Buyers, and the blacklist"),
+        (name = "Reviews", description = "Buyers' reviews of their orders: replies and moderation"),
         (name = "Storefront", description = "Public routes for browsers and apps, with a publishable key"),
         (name = "Contract", description = "This document"),
     )

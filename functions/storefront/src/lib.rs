@@ -12,7 +12,8 @@ use sellvy_api::docs::{Errors, NotFound};
 use sellvy_api::{ApiError, Params, Routes, Shopper};
 use sellvy_app::{AppState, listing};
 use sellvy_models::wire::{
-    PublicCategory, PublicCategoryList, PublicProductData, PublicProductList, PublicProductParams,
+    PageParams, PublicCategory, PublicCategoryList, PublicProductData, PublicProductList,
+    PublicProductParams, PublicReviewData, PublicReviewList, ReviewInput,
 };
 use sellvy_models::{PageRequest, SortOrder};
 use utoipa_axum::routes;
@@ -26,6 +27,26 @@ fn catalog_routes() -> Routes {
         .routes(routes!(list_products))
         .routes(routes!(show_product))
         .routes(routes!(list_categories))
+        .routes(routes!(product_reviews))
+}
+
+/// List a product's reviews
+///
+/// Its visible reviews, newest first: rating, message, the name the buyer chose ("Verified
+/// buyer" otherwise; never an email), the seller's reply, and whether the order was refunded
+/// since. The product's `rating` sums them up. 404 for a product buyers cannot see.
+#[utoipa::path(get, path = "/v1/storefront/products/{id}/reviews", operation_id = "storefront_list_reviews", tag = "Storefront",
+    params(("id" = String, Path, description = "prod_…"), PageParams), security(("publishable_key" = [])),
+    responses((status = 200, description = "OK", body = PublicReviewList), NotFound, Errors))]
+async fn product_reviews(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    Path(id): Path<String>,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    let page = PageRequest::parse(&params)?;
+    let found = sellvy_app::reviews::for_product(&state, &shopper.tenant, &id, page).await?;
+    Ok(sellvy_api::list(found.items, page, found.total))
 }
 
 /// List the store's products
@@ -61,7 +82,10 @@ async fn show_product(
     })
     .await?;
     match product.is_public() {
-        true => Ok(sellvy_api::ok(product.to_public())),
+        true => {
+            let rating = state.db.product_rating(&shopper.tenant, &product.id).await?;
+            Ok(sellvy_api::ok(product.to_public(rating)))
+        }
         false => Err(ApiError::not_found("Product")),
     }
 }
@@ -106,6 +130,7 @@ pub fn order_routes() -> Routes {
         .routes(routes!(checkout))
         .routes(routes!(show_order))
         .routes(routes!(sandbox_payment))
+        .routes(routes!(review_order))
         .routes(routes!(download))
         .routes(routes!(stripe_callbacks::stripe_webhook))
 }
@@ -183,6 +208,30 @@ async fn sandbox_payment(
     let t = &shopper.tenant;
     let order = checkout::order_for_buyer(&state, t, &id, order_token(&headers, &params)).await?;
     Ok(sellvy_api::ok(payment::pay_in_sandbox(&state, t, order, succeeded).await?.to_object()))
+}
+
+/// Review an order
+///
+/// The buyer rates a completed order once, within 90 days of ordering: `rating` 1–5, an
+/// optional `message` (up to 2,000 characters) and the `name` to show (up to 50; "Verified
+/// buyer" if none; never an email). Needs the order's access token. `review.created`.
+#[utoipa::path(post, path = "/v1/storefront/orders/{id}/review", operation_id = "storefront_review_order",
+    tag = "Storefront", request_body = ReviewInput,
+    params(("id" = String, Path, description = "ord_…"), ("X-Order-Token" = Option<String>, Header, description = "The order's access token"),
+        ("token" = Option<String>, Query, description = "The order's access token, if no header")),
+    security(("publishable_key" = [])),
+    responses((status = 201, description = "Created", body = PublicReviewData), NotFound, WriteErrors, Errors))]
+async fn review_order(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Params(params): Params,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let token = order_token(&headers, &params);
+    let review = sellvy_app::reviews::create(&state, &shopper.tenant, &id, token, body).await?;
+    Ok(sellvy_api::created(review.to_public()))
 }
 
 /// Download a purchased file

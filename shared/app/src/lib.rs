@@ -28,6 +28,7 @@ pub mod listing;
 pub mod payment;
 pub mod refund;
 mod retry;
+pub mod reviews;
 mod state;
 pub mod stats;
 pub mod telemetry;

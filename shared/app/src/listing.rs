@@ -13,7 +13,11 @@ use sellvy_models::{PageRequest, Product, ProductListQuery, Tenant};
 use sellvy_store::Page;
 
 /// The ids of `page` among `matching` (already in the list's order), and how many match.
-fn page_ids<S>(matching: Vec<S>, page: PageRequest, id: impl Fn(S) -> String) -> (Vec<String>, u64) {
+pub(crate) fn page_ids<S>(
+    matching: Vec<S>,
+    page: PageRequest,
+    id: impl Fn(S) -> String,
+) -> (Vec<String>, u64) {
     let total = matching.len() as u64;
     let ids =
         matching.into_iter().skip(page.offset() as usize).take(page.per_page as usize).map(id).collect();
@@ -57,8 +61,12 @@ pub async fn storefront_products(
     });
     listed.reverse(); // newest first
     let (ids, total) = page_ids(listed, page, |s| s.id.to_string());
-    let products = state.db.get_products(t, &ids).await?;
-    Ok(Page { items: products.iter().map(Product::to_public).collect(), total })
+    // The products and their ratings (kept apart from them), read at once.
+    let (products, ratings) =
+        tokio::try_join!(state.db.get_products(t, &ids), state.db.product_ratings(t, &ids))?;
+    let rating_of =
+        |p: &Product| ratings.get(p.id.as_str()).copied().unwrap_or(sellvy_models::review::rating(0, 0));
+    Ok(Page { items: products.iter().map(|p| p.to_public(rating_of(p))).collect(), total })
 }
 
 /// The seller's orders, newest first, filtered as `query` asks.

@@ -228,6 +228,8 @@ typed_ids! {
     CouponId = "cpn_", "Coupon";
     OrderId = "ord_", "Order";
     CustomerId = "cus_", "Customer";
+    /// A buyer's review of a completed order (`rev_…`), one per order.
+    ReviewId = "rev_", "Review";
     EventId = "evt_", "Event";
     /// A webhook endpoint (`we_…`).
     EndpointId = "we_", "Webhook endpoint";

@@ -20,6 +20,7 @@ pub mod pool;
 pub mod product;
 pub mod ratelimit;
 pub mod request;
+pub mod review;
 pub mod stats;
 pub mod totp;
 pub use sellvy_wire::signature;

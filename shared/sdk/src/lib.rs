@@ -109,6 +109,9 @@ impl Client {
     pub fn api_keys(&self) -> ApiKeys<'_> {
         ApiKeys(self)
     }
+    pub fn reviews(&self) -> Reviews<'_> {
+        Reviews(self)
+    }
 
     /// Sends one call with its retries; the body of the success (`None` for a 204).
     async fn execute(
@@ -353,6 +356,41 @@ impl<'c> Categories<'c> {
     }
     pub async fn delete(&self, id: &str) -> Result<()> {
         self.0.delete(&format!("/categories/{id}")).await
+    }
+}
+
+/// `/v1/reviews`: buyers' reviews, replied to and moderated by the seller.
+pub struct Reviews<'c>(&'c Client);
+
+impl<'c> Reviews<'c> {
+    /// One page, newest first; `product_id` and `rating` filter.
+    pub async fn list(
+        &self,
+        page: u32,
+        per_page: u32,
+        product_id: Option<&str>,
+        rating: Option<u8>,
+    ) -> Result<Page<ReviewObject>> {
+        let mut q = vec![("page", page.to_string()), ("per_page", per_page.to_string())];
+        q.extend(product_id.map(|p| ("product_id", p.to_string())));
+        q.extend(rating.map(|r| ("rating", r.to_string())));
+        self.0.list_envelope("/reviews", &q).await
+    }
+    pub async fn get(&self, id: &str) -> Result<ReviewObject> {
+        self.0.get(&format!("/reviews/{id}")).await
+    }
+    /// The seller's public reply (replacing an earlier one).
+    pub async fn reply(&self, id: &str, message: &str) -> Result<ReviewObject> {
+        let body = ReplyInput { message: Some(message.to_string()) };
+        self.0.write(Method::POST, &format!("/reviews/{id}/reply"), &body).await
+    }
+    pub async fn remove_reply(&self, id: &str) -> Result<ReviewObject> {
+        self.0.call(Method::DELETE, &format!("/reviews/{id}/reply"), &[], None).await
+    }
+    /// Hides a review from the storefront and its product's rating (`false` shows it again).
+    pub async fn set_hidden(&self, id: &str, hidden: bool) -> Result<ReviewObject> {
+        let action = if hidden { "hide" } else { "unhide" };
+        self.0.write(Method::POST, &format!("/reviews/{id}/{action}"), &serde_json::json!({})).await
     }
 }
 

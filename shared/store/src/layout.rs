@@ -37,6 +37,8 @@ pub(crate) const COUPONS: Collection =
     Collection { prefix: "COUPON#", counter: "COUPON#~COUNT", index: "#COUPON", shards: 1 };
 pub(crate) const ENDPOINTS: Collection =
     Collection { prefix: "WEBHOOK#", counter: "WEBHOOK#~COUNT", index: "#WEBHOOK", shards: 1 };
+pub(crate) const REVIEWS: Collection =
+    Collection { prefix: "REVIEW#", counter: "REVIEW#~COUNT", index: "#REVIEW", shards: 1 };
 pub(crate) const DELIVERIES: Collection =
     Collection { prefix: "WHDELIVERY#", counter: "WHDELIVERY#~COUNT", index: "#WHDELIVERY", shards: 1 };
 
@@ -91,6 +93,11 @@ pub(crate) fn hold_key(t: &Tenant, product_id: &str, holder: &str) -> (String, S
 }
 
 /// The partition of every item of one store's mode.
+/// A product's rating counters (its visible reviews).
+pub(crate) fn rating_key(t: &Tenant, product_id: &str) -> (String, String) {
+    (tenant_pk(t), format!("RATING#{product_id}"))
+}
+
 /// One shard of a tenant's daily figures, and a UTC day's item in it (`DAY#2026-11-30`).
 pub(crate) fn stats_key(t: &Tenant, shard: u8, day: &str) -> (String, String) {
     (format!("{}#STATS#{shard}", tenant_pk(t)), format!("DAY#{day}"))
@@ -335,6 +342,8 @@ mod tests {
         assert_eq!(idempotency_key(&t, "import-1").1, "IDEM#import-1");
         assert_eq!(stripe_payment_key("pi_1"), pair("STRIPEPI#pi_1", "STRIPEPI"));
         assert_eq!(download_key("f00d"), pair("DOWNLOAD#f00d", "DOWNLOAD"));
+        assert_eq!(rating_key(&t, "prod_1").1, "RATING#prod_1");
+        assert_eq!(REVIEWS.key(&t, "rev_1").1, "REVIEW#rev_1");
         assert_eq!(challenge_key("c0de"), pair("SIGNINCHALLENGE#c0de", "SIGNINCHALLENGE"));
         assert_eq!(
             (rate_bucket_pk(&t).as_str(), RATE_SK),

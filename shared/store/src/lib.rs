@@ -28,6 +28,7 @@ mod orders;
 mod pools;
 mod products;
 mod ratelimit;
+mod reviews;
 mod stats;
 mod webhooks;
 
@@ -40,4 +41,5 @@ pub use idempotency::{Claim, StoredResponse};
 pub use orders::{Claimed, Completion, DownloadGrant, OrderSummary};
 pub use pools::{Parked, PoolEntry};
 pub use ratelimit::BucketHints;
+pub use reviews::ReviewSummary;
 pub use webhooks::DeliverySummary;

@@ -470,7 +470,7 @@ impl Db {
     }
 
     /// Records a refund: the order (if still as read), the customer's spend, the day's
-    /// figures, the event.
+    /// figures, its review marked refunded (if it has one), the event.
     pub async fn refund_order(
         &self,
         t: &Tenant,
@@ -489,6 +489,9 @@ impl Db {
             writes.push(self.customer_refund(t, c, amount)?);
         }
         writes.push(self.tally_write(t, &Tally::refunded(refunded, amount))?);
+        if let Some(review) = &refunded.review_id {
+            writes.push(self.review_refunded(t, review)?);
+        }
         for e in events {
             writes.push(self.record_event(t, e)?);
         }

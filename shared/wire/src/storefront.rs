@@ -54,6 +54,8 @@ pub struct PublicProduct {
     pub warranty: Option<String>,
     pub warranty_duration: Option<u64>,
     pub variants: Vec<PublicVariant>,
+    /// From the product's visible reviews.
+    pub rating: ProductRating,
 }
 
 /// A category as buyers see it.

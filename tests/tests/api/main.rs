@@ -16,6 +16,7 @@ mod matrix;
 mod payments;
 mod products;
 mod rate_limits;
+mod reviews;
 mod routes;
 mod sdk;
 mod seed_examples;

@@ -219,3 +219,50 @@ async fn recorded_product_events_parse_as_typed_products() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn reviews_are_read_replied_to_and_moderated_through_the_sdk() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let sellvy = Client::new(app.base.trim_end_matches("/v1"), &store.test);
+    let pk = app.publishable_key(&store.test).await;
+    let product =
+        app.product(&store.test, serde_json::json!({"title": "Course", "type": "service", "price": 3})).await;
+    let r = app
+        .post(
+            "/storefront/checkout",
+            &pk,
+            serde_json::json!({"product_id": product["id"], "quantity": 1, "email": "s@example.com", "gateway": "stripe"}),
+        )
+        .await;
+    let (order, token) =
+        (r.data()["order"]["id"].as_str().unwrap(), r.data()["access_token"].as_str().unwrap());
+    let ok = serde_json::json!({"outcome": "succeeded"});
+    app.call(
+        reqwest::Method::POST,
+        &format!("/storefront/orders/{order}/sandbox_payment?token={token}"),
+        Some(&pk),
+        Some(&ok),
+    )
+    .await;
+    let made = app
+        .post(
+            &format!("/storefront/orders/{order}/review?token={token}"),
+            &pk,
+            serde_json::json!({"rating": 5}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+
+    let page = sellvy.reviews().list(1, 10, product["id"].as_str(), Some(5)).await.unwrap();
+    assert_eq!(page.meta.total, 1);
+    let id = page.data[0].id.clone();
+    assert_eq!((page.data[0].rating, page.data[0].customer_email.as_str()), (5, "s@example.com"));
+    assert!(sellvy.reviews().list(1, 10, None, Some(1)).await.unwrap().data.is_empty());
+    let replied = sellvy.reviews().reply(&id, "Thanks!").await.unwrap();
+    assert_eq!(replied.reply.map(|r| r.message).as_deref(), Some("Thanks!"));
+    assert!(sellvy.reviews().remove_reply(&id).await.unwrap().reply.is_none());
+    assert!(sellvy.reviews().set_hidden(&id, true).await.unwrap().hidden);
+    assert!(sellvy.reviews().get(&id).await.unwrap().hidden, "hidden until shown again");
+    assert!(!sellvy.reviews().set_hidden(&id, false).await.unwrap().hidden);
+}

@@ -224,6 +224,7 @@ impl Order {
             dispute: None,
             stripe_refunds: Vec::new(),
             hold: crate::hold::Hold::default(),
+            review_id: None,
         };
         Ok(Placed { order, access_token: token })
     }

@@ -172,6 +172,9 @@ pub struct Order {
     /// raised, lowered again when it ends.
     #[serde(default, skip_serializing_if = "crate::hold::Hold::is_empty")]
     pub hold: crate::hold::Hold,
+    /// The buyer's review of this order, once written (one per order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_id: Option<crate::id::ReviewId>,
 }
 
 mod checkout;

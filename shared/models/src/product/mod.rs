@@ -330,8 +330,9 @@ impl Product {
     }
 
     /// The product as buyers see it: no serials, file, dynamic URL or seller settings; the
-    /// count replaced by "in stock" / "out of stock" when the seller hides it.
-    pub fn to_public(&self) -> PublicProduct {
+    /// count replaced by "in stock" / "out of stock" when the seller hides it; with its rating
+    /// (kept apart from the product, by its reviews).
+    pub fn to_public(&self, rating: crate::wire::ProductRating) -> PublicProduct {
         let currency = self.currency();
         let amount = |minor: i64| Amount::from_minor(minor, currency.exponent());
         let show = |stock: Stock| match (stock, self.hide_stock) {
@@ -367,6 +368,7 @@ impl Product {
                     stock: show(self.variant_stock(v)),
                 })
                 .collect(),
+            rating,
         }
     }
 

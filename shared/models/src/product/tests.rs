@@ -254,7 +254,7 @@ mod public_tests {
         let p = made(
             json!({"title": "K", "type": "serials", "price": 5, "info": "A,B", "hide_stock": true, "seller_note": "x"}),
         );
-        let public = serde_json::to_value(p.to_public()).unwrap();
+        let public = serde_json::to_value(p.to_public(crate::review::rating(0, 0))).unwrap();
         assert_eq!(public["stock"], "in stock");
         for secret in
             ["info", "file_url", "dynamic_url", "seller_note", "max_risk_level", "private", "unlisted"]
@@ -262,8 +262,11 @@ mod public_tests {
             assert!(public.get(secret).is_none(), "{secret}");
         }
         let empty = changed(&p, json!({"info": ""})).unwrap();
-        assert_eq!(serde_json::to_value(empty.to_public()).unwrap()["stock"], "out of stock");
+        assert_eq!(
+            serde_json::to_value(empty.to_public(crate::review::rating(0, 0))).unwrap()["stock"],
+            "out of stock"
+        );
         let shown = changed(&p, json!({"hide_stock": false})).unwrap();
-        assert_eq!(serde_json::to_value(shown.to_public()).unwrap()["stock"], 2);
+        assert_eq!(serde_json::to_value(shown.to_public(crate::review::rating(0, 0))).unwrap()["stock"], 2);
     }
 }

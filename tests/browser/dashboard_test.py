@@ -56,6 +56,13 @@ def api_status(path, key):
         return e.code
 
 
+def api_get(path, key):
+    req = urllib.request.Request(f"{BASE}/v1{path}")
+    req.add_header("Authorization", f"Bearer {key}")
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)
+
+
 def api_post(path, key, body):
     req = urllib.request.Request(f"{BASE}/v1{path}", data=json.dumps(body).encode(), method="POST")
     req.add_header("Authorization", f"Bearer {key}")
@@ -277,6 +284,27 @@ def main():
         expect(page.get_by_role("row", name="buyer@example.com")).to_have_count(1)
         shot(page, "home")
 
+        # The buyer reviews the order; the seller replies and hides it from the storefront.
+        api_post(f"/storefront/orders/{sale['order']['id']}/review?token={sale['access_token']}", pk,
+                 {"rating": 4, "message": "Quick and friendly", "name": "Dee"})
+        page.get_by_role("link", name="Reviews").click()
+        expect(page.get_by_role("heading", name="Reviews")).to_be_visible()
+        card = page.get_by_role("region", name="Review by Dee")
+        expect(card).to_contain_text("Quick and friendly")
+        card.get_by_text("Reply", exact=True).click()
+        card.get_by_label("Public reply").fill("Thank you, Dee!")
+        card.get_by_role("button", name="Save reply").click()
+        card = page.get_by_role("region", name="Review by Dee")
+        expect(card).to_contain_text("Your reply: Thank you, Dee!")
+        card.get_by_role("button", name="Hide the review by Dee").click()
+        expect(page.get_by_role("region", name="Review by Dee")).to_contain_text("hidden")
+        shot(page, "reviews")
+        public = api_get(f"/storefront/products/{goods['id']}/reviews", pk)
+        assert public["meta"]["total"] == 0, public
+        page.get_by_role("button", name="Show the review by Dee").click()
+        public = api_get(f"/storefront/products/{goods['id']}/reviews", pk)
+        assert public["data"][0]["reply"]["message"] == "Thank you, Dee!", public
+
         # The account: a new password, then the second factor set up with the app's code.
         page.get_by_role("link", name="Account").click()
         expect(page.get_by_role("heading", name="Your account")).to_be_visible()
@@ -299,7 +327,8 @@ def main():
         # On a phone's width no page needs sideways scrolling.
         page.set_viewport_size({"width": 390, "height": 844})
         for link, name in [("Home", "home"), ("Store settings", "store-settings"), ("API Keys", "api-keys"),
-                           ("Webhooks", "webhooks"), ("Webhook Logs", "webhook-logs"), ("Account", "account")]:
+                           ("Webhooks", "webhooks"), ("Webhook Logs", "webhook-logs"), ("Reviews", "reviews"),
+                           ("Account", "account")]:
             page.get_by_role("link", name=link, exact=True).click()
             wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
             assert not wide, f"the {name} page scrolls sideways on a phone"
@@ -328,7 +357,7 @@ def main():
         expect(page.get_by_role("heading", name="Home")).to_be_visible()
         browser.close()
     print(f"browser dashboard: setup link, test/live switch, key created/used/revoked, live password asked, "
-          f"webhook added/disabled/refused, webhook log failed/retried/retried-all, store settings refused/saved, a sale on the home page's chart, password changed, two-factor on, phone width, sign-out/in with a code; screenshots in {SHOTS}/dashboard-*.png")
+          f"webhook added/disabled/refused, webhook log failed/retried/retried-all, store settings refused/saved, a sale on the home page's chart, its review replied to and hidden, password changed, two-factor on, phone width, sign-out/in with a code; screenshots in {SHOTS}/dashboard-*.png")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod home;
 pub mod pages;
+pub mod reviews;
 pub mod session;
 pub mod settings;
 pub mod webhook_logs;
@@ -58,6 +59,8 @@ pub fn app(state: AppState) -> Router {
             post(webhooks::act),
         )
         .route("/dashboard/{store}/{mode}/settings/store", get(settings::page).post(settings::save))
+        .route("/dashboard/{store}/{mode}/reviews", get(reviews::page))
+        .route("/dashboard/{store}/{mode}/reviews/{review}/{action}", post(reviews::act))
         .route("/dashboard/{store}/{mode}/settings/integrations/webhook-logs", get(webhook_logs::page))
         .route(
             "/dashboard/{store}/{mode}/settings/integrations/webhook-logs/retry-failed",

@@ -986,6 +986,7 @@ async fn every_dashboard_route_refuses_what_is_not_a_session_of_its_owner() {
         format!("{base}/settings/integrations/webhooks"),
         format!("{base}/settings/integrations/webhook-logs"),
         format!("{base}/settings/integrations/webhook-logs/whd_00000000000000000000000000"),
+        format!("{base}/reviews"),
     ];
     let store_posts = [
         format!("{base}/settings/store"),
@@ -997,6 +998,8 @@ async fn every_dashboard_route_refuses_what_is_not_a_session_of_its_owner() {
         format!("{base}/settings/integrations/webhooks/{hook_id}/rotate"),
         format!("{base}/settings/integrations/webhook-logs/retry-failed"),
         format!("{base}/settings/integrations/webhook-logs/whd_00000000000000000000000000/retry"),
+        format!("{base}/reviews/rev_00000000000000000000000000/hide"),
+        format!("{base}/reviews/rev_00000000000000000000000000/reply"),
     ];
     let account_posts = [
         "/dashboard/account/password",
@@ -1071,4 +1074,71 @@ async fn every_dashboard_route_refuses_what_is_not_a_session_of_its_owner() {
     assert_ne!(app.get("/store", &store.live).await.data()["name"], "Changed");
     assert_eq!(me.get(&base).await.status, 200, "still signed in");
     assert!(app.db.owner_by_email(&mail).await.unwrap().unwrap().totp_pending.is_none());
+}
+
+#[tokio::test]
+async fn reviews_are_replied_to_hidden_and_shown_from_the_dashboard() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let pk = app.publishable_key(&store.test).await;
+    let product = app.product(&store.test, json!({"title": "Workshop", "type": "service", "price": 8})).await;
+    let r = app
+        .post("/storefront/checkout", &pk, json!({"product_id": product["id"], "quantity": 1, "email": "rev@example.com", "gateway": "stripe"}))
+        .await;
+    let (order, token) =
+        (r.data()["order"]["id"].as_str().unwrap(), r.data()["access_token"].as_str().unwrap());
+    let paid = json!({"outcome": "succeeded"});
+    app.call(
+        reqwest::Method::POST,
+        &format!("/storefront/orders/{order}/sandbox_payment?token={token}"),
+        Some(&pk),
+        Some(&paid),
+    )
+    .await;
+    let made = app
+        .post(
+            &format!("/storefront/orders/{order}/review?token={token}"),
+            &pk,
+            json!({"rating": 3, "message": "Good but long", "name": "Cy"}),
+        )
+        .await;
+    let id = made.data()["id"].as_str().unwrap().to_string();
+
+    let mut b = owner(&app, &store, &email("reviews")).await;
+    let path = format!("/dashboard/{}/test/reviews", store.store_id);
+    let page = b.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("1 review, newest first.") && page.html.contains("Good but long"));
+    assert!(page.html.contains("rev@example.com"), "the seller sees the buyer's email");
+    assert!(b.get(&format!("{path}?rating=5")).await.html.contains("No reviews match."));
+    assert!(b.get(&format!("{path}?rating=3")).await.html.contains("1 review"));
+    let bad = b.get(&format!("{path}?rating=8")).await;
+    assert_eq!(bad.status, 422);
+    let csrf = page.input("csrf");
+    let act = |what: &str| format!("{path}/{id}/{what}");
+
+    let empty = b.post(&act("reply"), &[("csrf", &csrf), ("message", "  ")]).await;
+    assert_eq!(empty.status, 422, "{}", empty.html);
+    let replied = b.post(&act("reply"), &[("csrf", &csrf), ("message", "Thanks, Cy!")]).await;
+    assert_eq!(replied.location, path);
+    let public = |app: &TestApp| {
+        let (app, pk, pid) = (app.clone(), pk.clone(), product["id"].as_str().unwrap().to_string());
+        async move { app.get(&format!("/storefront/products/{pid}/reviews"), &pk).await }
+    };
+    assert_eq!(public(&app).await.data()[0]["reply"]["message"], "Thanks, Cy!");
+    b.post(&act("hide"), &[("csrf", &csrf)]).await;
+    assert_eq!(public(&app).await.body["meta"]["total"], 0, "hidden from buyers");
+    assert!(b.get(&path).await.html.contains("<strong>hidden</strong>"));
+    b.post(&act("unhide"), &[("csrf", &csrf)]).await;
+    assert_eq!(public(&app).await.body["meta"]["total"], 1);
+    b.post(&act("remove-reply"), &[("csrf", &csrf)]).await;
+    assert!(public(&app).await.data()[0]["reply"].is_null());
+
+    // Another owner, the other mode, a form without the token: nothing.
+    let mut them = owner(&app, &app.new_store().await, &email("reviews-other")).await;
+    assert_eq!(them.post(&act("hide"), &[("csrf", &csrf)]).await.status, 404);
+    assert_eq!(b.post(&act("hide"), &[]).await.status, 403);
+    let live = format!("/dashboard/{}/live/reviews/{id}/hide", store.store_id);
+    assert_eq!(b.post(&live, &[("csrf", &csrf)]).await.status, 404, "a test review is not in live mode");
+    assert_eq!(public(&app).await.body["meta"]["total"], 1);
 }

@@ -4,7 +4,7 @@
 //! sign-in asks for a code after the password (`/dashboard/sign-in/code`).
 
 use crate::pages::{self, Errors};
-use crate::session::{self, Refusal, SignedIn};
+use crate::session::{self, ClientAddress, Refusal, SignedIn};
 use axum::extract::{Form, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -54,6 +54,7 @@ fn done(what: &str) -> Response {
 
 pub async fn change_password(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     me: SignedIn,
     Form(f): Form<Fields>,
 ) -> Result<Response, Refusal> {
@@ -61,11 +62,11 @@ pub async fn change_password(
         return Ok(pages::stale_form());
     }
     let mut errors: Errors = Vec::new();
-    if !me.owner.password_matches(field(&f, "current_password")) {
-        errors.push(("current_password".into(), "is not your password".into()));
-    }
     if let Err(e) = check_new_password(field(&f, "password"), field(&f, "password_again")) {
         errors.extend(e.errors.into_iter().map(|e| (e.field, e.message)));
+    }
+    if let Some(wrong) = me.prove(&state, &address, field(&f, "current_password"), false).await? {
+        errors.insert(0, ("current_password".into(), wrong));
     }
     if !errors.is_empty() {
         return Ok(render(&me, Shown { errors, ..Shown::default() }, StatusCode::UNPROCESSABLE_ENTITY));
@@ -82,14 +83,15 @@ pub async fn change_password(
 
 pub async fn start_second_factor(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     me: SignedIn,
     Form(f): Form<Fields>,
 ) -> Result<Response, Refusal> {
     if !me.session.csrf_matches(field(&f, "csrf")) {
         return Ok(pages::stale_form());
     }
-    if !me.owner.password_matches(field(&f, "password")) {
-        let errors = vec![("totp_password".into(), "is not your password".into())];
+    if let Some(wrong) = me.prove(&state, &address, field(&f, "password"), false).await? {
+        let errors = vec![("totp_password".into(), wrong)];
         return Ok(render(&me, Shown { errors, ..Shown::default() }, StatusCode::UNPROCESSABLE_ENTITY));
     }
     let secret = totp::new_secret();
@@ -130,6 +132,7 @@ pub async fn confirm_second_factor(
 
 pub async fn disable_second_factor(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     me: SignedIn,
     Form(f): Form<Fields>,
 ) -> Result<Response, Refusal> {
@@ -138,8 +141,8 @@ pub async fn disable_second_factor(
     }
     let now = state.config.clock.now();
     let mut errors: Errors = Vec::new();
-    if !me.owner.password_matches(field(&f, "password")) {
-        errors.push(("off_password".into(), "is not your password".into()));
+    if let Some(wrong) = me.prove(&state, &address, field(&f, "password"), false).await? {
+        errors.push(("off_password".into(), wrong));
     }
     let code_ok = me
         .owner

@@ -321,6 +321,7 @@ struct NewKeyForm {
 
 async fn create_key(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     p: StorePage,
     Form(f): Form<NewKeyForm>,
 ) -> Result<Response, Refusal> {
@@ -344,8 +345,10 @@ async fn create_key(
             .collect(),
     };
     // A live key asks for the password again.
-    if p.tenant.mode == Mode::Live && !p.me.owner.reauthenticates(&f.password, state.config.clock.now()) {
-        errors.push(("password".into(), pages::not_reauthenticated(&p).into()));
+    if p.tenant.mode == Mode::Live
+        && let Some(wrong) = p.me.prove(&state, &address, &f.password, true).await?
+    {
+        errors.push(("password".into(), wrong));
     }
     let new = match parsed {
         Ok(new) if errors.is_empty() => new,

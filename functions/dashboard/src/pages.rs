@@ -218,14 +218,6 @@ pub fn reauthentication_label(p: &StorePage) -> &'static str {
     }
 }
 
-/// The refusal when that proof is wrong.
-pub fn not_reauthenticated(p: &StorePage) -> &'static str {
-    match p.me.owner.totp.is_some() {
-        true => "is neither your password nor a current code",
-        false => "is not your password",
-    }
-}
-
 /// The sign-in's second step: a code from the owner's authenticator app.
 pub fn sign_in_code(status: StatusCode, challenge: &str, error: Option<&str>) -> Response {
     page(

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use sellvy_app::AppState;
-use sellvy_models::account::{Owner, SESSION_SECS, Session, read_session_cookie};
+use sellvy_models::account::{Owner, SESSION_SECS, Session, read_session_cookie, sign_in_subjects};
 use sellvy_models::apikey::Store;
 use sellvy_models::{Mode, Tenant};
 
@@ -90,6 +90,42 @@ const SECTIONS: [&str; 5] = [
     "/settings/integrations/webhooks",
     "/settings/integrations/webhook-logs",
 ];
+
+impl SignedIn {
+    /// Checks that `proof` is the owner's password (or, with `codes`, a current code of their
+    /// second factor): `None` when it is, else what to say. Wrong proofs count as failed
+    /// sign-ins of the owner from `address`, and while that throttle holds nothing is checked,
+    /// so a stolen session cannot guess the password faster than the sign-in page allows.
+    pub async fn prove(
+        &self,
+        state: &AppState,
+        address: &str,
+        proof: &str,
+        codes: bool,
+    ) -> Result<Option<String>, Refusal> {
+        let now = state.config.clock.now();
+        let subjects = sign_in_subjects(&self.owner.email, address);
+        let wait = state.db.sign_in_wait(&subjects, now).await?;
+        if wait > 0 {
+            return Ok(Some(format!("was tried wrong too many times: try again in {wait} seconds")));
+        }
+        let good = match codes {
+            true => self.owner.reauthenticates(proof, now),
+            false => self.owner.password_matches(proof),
+        };
+        if good {
+            return Ok(None);
+        }
+        state.db.sign_in_failed(&subjects, now).await?;
+        Ok(Some(
+            match codes && self.owner.totp.is_some() {
+                true => "is neither your password nor a current code",
+                false => "is not your password",
+            }
+            .into(),
+        ))
+    }
+}
 
 /// A page of one store and mode (`/dashboard/{store}/{mode}/…`) the signed-in owner has.
 pub struct StorePage {

@@ -3,7 +3,7 @@
 //! endpoint flows (with their SSRF guard, whose refusals show on the form).
 
 use crate::pages::{self, Errors};
-use crate::session::{Refusal, StorePage};
+use crate::session::{ClientAddress, Refusal, StorePage};
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -39,10 +39,18 @@ fn endpoint_body(f: &Fields) -> Value {
     })
 }
 
-/// In live mode, whether the form carries the owner's password (test mode needs none).
-fn password_ok(state: &AppState, p: &StorePage, f: &Fields) -> bool {
-    p.tenant.mode == sellvy_models::Mode::Test
-        || p.me.owner.reauthenticates(field(f, "password"), state.config.clock.now())
+/// In live mode, what is wrong with the owner's password (or code) the form carries, if
+/// anything (test mode needs none).
+async fn password_refused(
+    state: &AppState,
+    address: &str,
+    p: &StorePage,
+    f: &Fields,
+) -> Result<Option<String>, Refusal> {
+    match p.tenant.mode {
+        sellvy_models::Mode::Test => Ok(None),
+        sellvy_models::Mode::Live => p.me.prove(state, address, field(f, "password"), true).await,
+    }
 }
 
 fn password_field(p: &StorePage, id: &str) -> maud::Markup {
@@ -85,6 +93,7 @@ pub async fn page(State(state): State<AppState>, p: StorePage) -> Result<Respons
 
 pub async fn create(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     p: StorePage,
     Form(f): Form<Fields>,
 ) -> Result<Response, Refusal> {
@@ -101,8 +110,11 @@ pub async fn create(
             Err(e) => e.errors.into_iter().map(|e| (e.field, e.message)).collect(),
         };
     // A live endpoint's secret is a live secret: shown after the password, again.
-    if !password_ok(&state, &p, &f) {
-        errors.push(("password".into(), pages::not_reauthenticated(&p).into()));
+    // Only a form otherwise right spends a password try.
+    if errors.is_empty()
+        && let Some(wrong) = password_refused(&state, &address, &p, &f).await?
+    {
+        errors.push(("password".into(), wrong));
     }
     if !errors.is_empty() {
         return refused(&state, &p, f.clone(), errors).await;
@@ -131,6 +143,7 @@ async fn refused(state: &AppState, p: &StorePage, sent: Fields, errors: Errors) 
 /// Enable, disable, delete, rotate: forms with the endpoint's id in their path.
 pub async fn act(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     p: StorePage,
     Path(params): Path<HashMap<String, String>>,
     Form(f): Form<Fields>,
@@ -147,10 +160,9 @@ pub async fn act(
             endpoints::update(&state, &p.tenant, id, json!({"enabled": false})).await.map(|_| None)
         }
         Some("delete") => endpoints::delete(&state, &p.tenant, id).await.map(|_| None),
-        Some("rotate") if !password_ok(&state, &p, &f) => Err(AppError::invalid(
-            "password",
-            format!("{}: a live secret is shown after it", pages::not_reauthenticated(&p)),
-        )),
+        Some("rotate") if let Some(wrong) = password_refused(&state, &address, &p, &f).await? => {
+            Err(AppError::invalid("password", format!("{wrong}: a live secret is shown after it")))
+        }
         Some("rotate") => endpoints::rotate(&state, &p.tenant, id).await.map(|e| Some((e.url, e.secret))),
         Some("edit") => endpoints::update(&state, &p.tenant, id, endpoint_body(&f)).await.map(|_| None),
         _ => return Err(Refusal::NotFound),

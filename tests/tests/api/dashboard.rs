@@ -1142,3 +1142,42 @@ async fn reviews_are_replied_to_hidden_and_shown_from_the_dashboard() {
     assert_eq!(b.post(&live, &[("csrf", &csrf)]).await.status, 404, "a test review is not in live mode");
     assert_eq!(public(&app).await.body["meta"]["total"], 1);
 }
+
+#[tokio::test]
+async fn a_stolen_session_guesses_the_password_no_faster_than_the_sign_in_page() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let mut b = owner(&app, &store, &email("stolen")).await;
+    let csrf = b.get("/dashboard/account").await.input("csrf");
+    let guess = |password: &'static str| [("csrf", csrf.clone()), ("password", password.to_string())];
+    // Three free wrong guesses (as at sign-in), then the forms that ask for the password wait.
+    for _ in 0..3 {
+        let wrong = b.post_owned("/dashboard/account/totp/start", &guess("not the password")).await;
+        assert!(wrong.html.contains("is not your password"), "{}", wrong.html);
+    }
+    let waiting = b.post_owned("/dashboard/account/totp/start", &guess(PASSWORD)).await;
+    assert_eq!(waiting.status, 422);
+    assert!(
+        waiting.html.contains("tried wrong too many times"),
+        "even the right one waits: {}",
+        waiting.html
+    );
+    // So does a live key, which takes the same proof.
+    let live = keys_page(&store, "live");
+    let page = b.get(&live).await;
+    let key = b
+        .post(
+            &live,
+            &[
+                ("csrf", &csrf),
+                ("nonce", &page.input("nonce")),
+                ("name", "Thief"),
+                ("access", "full"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(key.status, 422);
+    assert!(key.html.contains("tried wrong too many times"));
+    assert_eq!(app.get("/api_keys", &store.live).await.data().as_array().unwrap().len(), 1, "no key made");
+}

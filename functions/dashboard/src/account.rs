@@ -4,7 +4,7 @@
 //! sign-in asks for a code after the password (`/dashboard/sign-in/code`).
 
 use crate::pages::{self, Errors};
-use crate::session::{self, ClientAddress, Refusal, SignedIn};
+use crate::session::{self, ClientAddress, Proof, Refusal, SignedIn};
 use axum::extract::{Form, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -41,7 +41,9 @@ pub struct Said {
 pub async fn page(me: SignedIn, Query(q): Query<Said>) -> Response {
     let notice = match q.done.as_deref() {
         Some("password") => Some("Your password was changed; your other sessions were signed out.".into()),
-        Some("totp-on") => Some("Two-factor authentication is on: sign-in now asks for a code.".into()),
+        Some("totp-on") => Some(
+            "Two-factor authentication is on: sign-in now asks for a code; your other sessions were signed out.".into(),
+        ),
         Some("totp-off") => Some("Two-factor authentication is off.".into()),
         _ => None,
     };
@@ -65,7 +67,7 @@ pub async fn change_password(
     if let Err(e) = check_new_password(field(&f, "password"), field(&f, "password_again")) {
         errors.extend(e.errors.into_iter().map(|e| (e.field, e.message)));
     }
-    if let Some(wrong) = me.prove(&state, &address, field(&f, "current_password"), false).await? {
+    if let Some(wrong) = me.prove(&state, &address, Proof::Password(field(&f, "current_password"))).await? {
         errors.insert(0, ("current_password".into(), wrong));
     }
     if !errors.is_empty() {
@@ -90,7 +92,15 @@ pub async fn start_second_factor(
     if !me.session.csrf_matches(field(&f, "csrf")) {
         return Ok(pages::stale_form());
     }
-    if let Some(wrong) = me.prove(&state, &address, field(&f, "password"), false).await? {
+    if me.owner.totp.is_some() {
+        let errors = vec![(
+            "totp_password".into(),
+            "is not asked: two-factor authentication is on already (turn it off first to change the app)"
+                .into(),
+        )];
+        return Ok(render(&me, Shown { errors, ..Shown::default() }, StatusCode::CONFLICT));
+    }
+    if let Some(wrong) = me.prove(&state, &address, Proof::Password(field(&f, "password"))).await? {
         let errors = vec![("totp_password".into(), wrong)];
         return Ok(render(&me, Shown { errors, ..Shown::default() }, StatusCode::UNPROCESSABLE_ENTITY));
     }
@@ -107,7 +117,8 @@ pub async fn confirm_second_factor(
     if !me.session.csrf_matches(field(&f, "csrf")) {
         return Ok(pages::stale_form());
     }
-    let Some(secret) = me.owner.totp_pending.clone() else {
+    let pending = me.owner.totp_pending.clone().filter(|_| me.owner.totp.is_none());
+    let Some(secret) = pending else {
         let errors = vec![("code".into(), "has no setup to confirm: start again".into())];
         return Ok(render(&me, Shown { errors, ..Shown::default() }, StatusCode::UNPROCESSABLE_ENTITY));
     };
@@ -120,7 +131,15 @@ pub async fn confirm_second_factor(
         return Ok(render(&me, shown, StatusCode::UNPROCESSABLE_ENTITY));
     };
     match state.db.enable_second_factor(&me.owner.id, &SecondFactor { secret, last_step: Some(step) }).await {
-        Ok(()) => Ok(done("totp-on")),
+        // Sessions opened without the factor end; this browser gets a new one.
+        Ok(()) => {
+            state.db.delete_sessions(&me.owner.id).await?;
+            let (session, cookie) = Session::issue(&me.owner.id, state.config.clock.now());
+            state.db.put_session(&session).await?;
+            let mut resp = done("totp-on");
+            resp.headers_mut().insert(header::SET_COOKIE, session::set_cookie(&cookie));
+            Ok(resp)
+        }
         Err(sellvy_store::StoreError::Conflict) => {
             let errors =
                 vec![("code".into(), "belongs to a setup started again elsewhere: start again".into())];
@@ -139,18 +158,12 @@ pub async fn disable_second_factor(
     if !me.session.csrf_matches(field(&f, "csrf")) {
         return Ok(pages::stale_form());
     }
-    let now = state.config.clock.now();
+    // Both proofs, each counted as an attempt (a wrong code costs as a wrong password does).
     let mut errors: Errors = Vec::new();
-    if let Some(wrong) = me.prove(&state, &address, field(&f, "password"), false).await? {
+    if let Some(wrong) = me.prove(&state, &address, Proof::Password(field(&f, "password"))).await? {
         errors.push(("off_password".into(), wrong));
-    }
-    let code_ok = me
-        .owner
-        .totp
-        .as_ref()
-        .is_some_and(|t| totp::verify(&t.secret, field(&f, "code"), now, None).is_some());
-    if !code_ok {
-        errors.push(("off_code".into(), "is not the app's current code".into()));
+    } else if let Some(wrong) = me.prove(&state, &address, Proof::Code(field(&f, "code"))).await? {
+        errors.push(("off_code".into(), wrong));
     }
     if !errors.is_empty() {
         return Ok(render(&me, Shown { errors, ..Shown::default() }, StatusCode::UNPROCESSABLE_ENTITY));

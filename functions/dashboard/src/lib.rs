@@ -27,7 +27,7 @@ use sellvy_models::account::{
 use sellvy_models::apikey::{ApiKey, MAX_KEYS, NewApiKey};
 use sellvy_models::totp;
 use serde::Deserialize;
-use session::{ClientAddress, Refusal, SignedIn, StorePage};
+use session::{ClientAddress, Proof, Refusal, SignedIn, StorePage};
 
 /// Form bodies are small.
 const FORM_LIMIT: usize = 16 * 1024;
@@ -124,9 +124,9 @@ async fn sign_in(
     // Not an email (however long) looks up nothing: the same answer as a wrong password.
     let email_fits = email_ok(&c.email);
     let subjects = sign_in_subjects(if email_fits { &c.email } else { "-" }, &address);
-    // Growing waits after failures, checked before any password work.
-    let wait = state.db.sign_in_wait(&subjects, now).await?;
-    if wait > 0 {
+    // Growing waits after failures, checked (and this attempt counted) before any password
+    // work.
+    if let Err(wait) = state.db.sign_in_attempt(&subjects, now).await? {
         return Ok(pages::sign_in_throttled(&c.email, wait));
     }
     let owner = match email_fits {
@@ -139,7 +139,8 @@ async fn sign_in(
         None => check_without_account(&c.password),
     };
     match owner {
-        // With a second factor, the password only opens the code's step.
+        // With a second factor, the password only opens the code's step; the attempt stays
+        // counted until a code succeeds, so every challenge costs a guesser a throttle step.
         Some(o) if matches && o.totp.is_some() => {
             let token = sellvy_models::id::random_base62(43);
             let ends_at = now.plus_seconds(CHALLENGE_SECS);
@@ -151,7 +152,7 @@ async fn sign_in(
             signed_in(&state, &o.id).await
         }
         _ => {
-            state.db.sign_in_failed(&subjects, now).await?;
+            state.db.sign_in_failed_address(&subjects, now).await?;
             Ok(pages::sign_in(StatusCode::UNAUTHORIZED, &c.email, Some(WRONG)))
         }
     }
@@ -185,11 +186,14 @@ async fn sign_in_code(
     let Some(owner) = owner.filter(|o| o.totp.is_some()) else {
         return Ok(pages::sign_in(StatusCode::UNAUTHORIZED, "", Some(EXPIRED)));
     };
-    // Wrong codes count as failed sign-ins: the same growing waits.
+    // Wrong codes count as failed sign-ins: the same growing waits, each attempt counted
+    // before the code is checked, and a slot of the challenge's 5 taken first.
     let subjects = sign_in_subjects(&owner.email, &address);
-    let wait = state.db.sign_in_wait(&subjects, now).await?;
-    if wait > 0 {
+    if let Err(wait) = state.db.sign_in_attempt(&subjects, now).await? {
         return Ok(pages::sign_in_throttled(&owner.email, wait));
+    }
+    if !state.db.sign_in_challenge_try(&challenge, now, CHALLENGE_FAILURES).await? {
+        return Ok(pages::sign_in(StatusCode::UNAUTHORIZED, "", Some(EXPIRED)));
     }
     let step = owner.totp.as_ref().and_then(|f| totp::verify(&f.secret, &c.code, now, f.last_step));
     let used = match step {
@@ -197,8 +201,7 @@ async fn sign_in_code(
         None => false,
     };
     if !used {
-        state.db.sign_in_challenge_failed(&challenge).await?;
-        state.db.sign_in_failed(&subjects, now).await?;
+        state.db.sign_in_failed_address(&subjects, now).await?;
         return Ok(pages::sign_in_code(
             StatusCode::UNAUTHORIZED,
             &c.challenge,
@@ -346,7 +349,7 @@ async fn create_key(
     };
     // A live key asks for the password again.
     if p.tenant.mode == Mode::Live
-        && let Some(wrong) = p.me.prove(&state, &address, &f.password, true).await?
+        && let Some(wrong) = p.me.prove(&state, &address, Proof::PasswordOrCode(&f.password)).await?
     {
         errors.push(("password".into(), wrong));
     }

@@ -82,6 +82,7 @@ async fn render(
 }
 
 fn stars(n: u8) -> String {
+    let n = n.min(5);
     format!("{}{} ({n}/5)", "★".repeat(n as usize), "☆".repeat(5 - n as usize))
 }
 

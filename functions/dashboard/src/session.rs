@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use sellvy_app::AppState;
 use sellvy_models::account::{Owner, SESSION_SECS, Session, read_session_cookie, sign_in_subjects};
 use sellvy_models::apikey::Store;
-use sellvy_models::{Mode, Tenant};
+use sellvy_models::{Mode, Tenant, totp};
 
 pub const COOKIE: &str = "sellvy_session";
 
@@ -91,36 +91,54 @@ const SECTIONS: [&str; 5] = [
     "/settings/integrations/webhook-logs",
 ];
 
+/// What a form offers as proof that the owner is at the keyboard.
+#[derive(Clone, Copy)]
+pub enum Proof<'a> {
+    Password(&'a str),
+    /// The password, or a current code of the second factor when it is on.
+    PasswordOrCode(&'a str),
+    Code(&'a str),
+}
+
 impl SignedIn {
-    /// Checks that `proof` is the owner's password (or, with `codes`, a current code of their
-    /// second factor): `None` when it is, else what to say. Wrong proofs count as failed
-    /// sign-ins of the owner from `address`, and while that throttle holds nothing is checked,
-    /// so a stolen session cannot guess the password faster than the sign-in page allows.
+    /// Checks a proof: `None` when it holds, else what to say. Each try is counted as a
+    /// sign-in attempt of the owner from `address` before anything is checked (and forgotten
+    /// when it succeeds), so a stolen session cannot guess the password or a code faster than
+    /// the sign-in page allows, even with requests sent in parallel. A code works once.
     pub async fn prove(
         &self,
         state: &AppState,
         address: &str,
-        proof: &str,
-        codes: bool,
+        proof: Proof<'_>,
     ) -> Result<Option<String>, Refusal> {
         let now = state.config.clock.now();
         let subjects = sign_in_subjects(&self.owner.email, address);
-        let wait = state.db.sign_in_wait(&subjects, now).await?;
-        if wait > 0 {
+        if let Err(wait) = state.db.sign_in_attempt(&subjects, now).await? {
             return Ok(Some(format!("was tried wrong too many times: try again in {wait} seconds")));
         }
-        let good = match codes {
-            true => self.owner.reauthenticates(proof, now),
-            false => self.owner.password_matches(proof),
+        let (text, password, code) = match proof {
+            Proof::Password(t) => (t, true, false),
+            Proof::PasswordOrCode(t) => (t, true, self.owner.totp.is_some()),
+            Proof::Code(t) => (t, false, true),
         };
+        let mut good = password && self.owner.password_matches(text);
+        if !good
+            && code
+            && let Some(f) = &self.owner.totp
+            && let Some(step) = totp::verify(&f.secret, text, now, f.last_step)
+        {
+            good = state.db.use_second_factor_step(&self.owner.id, step).await?;
+        }
         if good {
+            state.db.sign_in_succeeded(&subjects).await?;
             return Ok(None);
         }
-        state.db.sign_in_failed(&subjects, now).await?;
+        state.db.sign_in_failed_address(&subjects, now).await?;
         Ok(Some(
-            match codes && self.owner.totp.is_some() {
-                true => "is neither your password nor a current code",
-                false => "is not your password",
+            match (password, code) {
+                (true, true) => "is neither your password nor a current code",
+                (true, false) => "is not your password",
+                (false, _) => "is not the app's current code (or was used already)",
             }
             .into(),
         ))

@@ -3,7 +3,7 @@
 //! endpoint flows (with their SSRF guard, whose refusals show on the form).
 
 use crate::pages::{self, Errors};
-use crate::session::{ClientAddress, Refusal, StorePage};
+use crate::session::{ClientAddress, Proof, Refusal, StorePage};
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -49,7 +49,9 @@ async fn password_refused(
 ) -> Result<Option<String>, Refusal> {
     match p.tenant.mode {
         sellvy_models::Mode::Test => Ok(None),
-        sellvy_models::Mode::Live => p.me.prove(state, address, field(f, "password"), true).await,
+        sellvy_models::Mode::Live => {
+            p.me.prove(state, address, Proof::PasswordOrCode(field(f, "password"))).await
+        }
     }
 }
 

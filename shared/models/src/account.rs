@@ -54,14 +54,6 @@ impl Owner {
         }
     }
 
-    /// Whether `proof` proves the owner is at the keyboard again (before a live secret is
-    /// made or shown): their password, or a current code of their second factor.
-    pub fn reauthenticates(&self, proof: &str, now: Timestamp) -> bool {
-        let by_code =
-            self.totp.as_ref().is_some_and(|f| crate::totp::verify(&f.secret, proof, now, None).is_some());
-        by_code || self.password_matches(proof)
-    }
-
     /// Whether `password` is this owner's, in the time a real check takes even without one.
     pub fn password_matches(&self, password: &str) -> bool {
         match &self.password_hash {

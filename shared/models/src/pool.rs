@@ -22,6 +22,9 @@ pub const MAX_POOL_BYTES: u64 = 2 * 1024 * 1024;
 pub const MAX_GOODS_BYTES: u64 = 256 * 1024;
 /// Serials read or written per DynamoDB transaction (its limit is 100 items).
 pub const CHUNK: usize = 90;
+/// The most serials one order may buy: its payment's transaction deletes one parked chunk per
+/// [`CHUNK`] serials beside at most 20 other writes, within DynamoDB's 100 items.
+pub const MAX_SERIALS_PER_ORDER: u64 = 80 * CHUNK as u64;
 /// An order of at most this many serials takes them in its payment's own transaction; a larger
 /// one parks them under the order first, [`CHUNK`] at a time.
 pub const INLINE_SERIALS: usize = 80;

@@ -87,8 +87,9 @@ impl Db {
         self.transact(vec![w]).await
     }
 
-    /// Makes the pending secret the owner's second factor, if it is still the one pending
-    /// (a setup restarted in another tab replaced it: [`StoreError::Conflict`]).
+    /// Makes the pending secret the owner's second factor, if it is still the one pending and
+    /// none is on (a setup restarted in another tab, or a factor already on:
+    /// [`StoreError::Conflict`]).
     pub async fn enable_second_factor(
         &self,
         owner: &OwnerId,
@@ -98,7 +99,7 @@ impl Db {
             &self.table,
             owner_key(owner),
             "SET totp = :f REMOVE totp_pending",
-            Some("totp_pending = :s"),
+            Some("totp_pending = :s AND attribute_not_exists(totp)"),
             &[(":f", serde_dynamo::to_attribute_value(factor)?), (":s", s(&factor.secret))],
         )?;
         self.transact(vec![w]).await
@@ -165,17 +166,26 @@ impl Db {
         Ok(item.get("owner_id").and_then(|v| v.as_s().ok()).and_then(|i| OwnerId::parse(i)))
     }
 
-    /// Counts a wrong code against the challenge.
-    pub async fn sign_in_challenge_failed(&self, token_hash: &str) -> Result<(), StoreError> {
+    /// Takes one of the challenge's tries before its code is checked: `false` when it has
+    /// ended or has no tries left (tries sent in parallel each take their own, so no more than
+    /// `max_tries` codes are ever checked for one challenge).
+    pub async fn sign_in_challenge_try(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+        max_tries: i64,
+    ) -> Result<bool, StoreError> {
         let w = Write::update(
             &self.table,
             challenge_key(token_hash),
             "ADD failures :one",
-            Some("attribute_exists(PK)"),
-            &[(":one", n(1))],
-        )?;
+            Some("attribute_exists(PK) AND failures < :max AND ends_ms > :now"),
+            &[(":one", n(1)), (":max", n(max_tries)), (":now", n(now.millis()))],
+        )?
+        .or_refuse();
         match self.transact(vec![w]).await {
-            Ok(()) | Err(StoreError::Conflict) => Ok(()),
+            Ok(()) => Ok(true),
+            Err(StoreError::Refused) => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -351,6 +361,73 @@ impl Db {
             wait = wait.max(until - now.seconds());
         }
         Ok(wait)
+    }
+
+    /// Reserves one sign-in attempt (a password or a code tried): when no subject must wait,
+    /// the attempt is counted at once against the account's subjects (one account from this
+    /// address, the account from anywhere), each with a condition on the count it read, so
+    /// attempts sent in parallel cannot all pass one read: all but one are refused as if
+    /// waiting. A success forgets the count ([`Db::sign_in_succeeded`]); a failure adds to
+    /// the address's own ([`Db::sign_in_failed_address`]). `Ok(Err(wait))` when refused.
+    pub async fn sign_in_attempt(
+        &self,
+        subjects: &[(String, sellvy_models::account::Throttle)],
+        now: Timestamp,
+    ) -> Result<Result<(), i64>, StoreError> {
+        let wait = self.sign_in_wait(subjects, now).await?;
+        if wait > 0 {
+            return Ok(Err(wait));
+        }
+        let kept = now.seconds() + sellvy_models::account::FAILURES_KEPT_SECS;
+        let cutoff = now.seconds() - sellvy_models::account::FAILURES_KEPT_SECS;
+        let mut writes = Vec::new();
+        for (subject, _) in subjects.iter().filter(|(s, _)| !s.starts_with("ADDR#")) {
+            let (pk, sk) = throttle_key(subject);
+            let Some(item) = self.get(pk, sk, true).await? else {
+                let mut item = Item::new();
+                item.insert("failures".into(), n(1));
+                item.insert("last_at".into(), n(now.seconds()));
+                item.insert("expires_at".into(), n(kept));
+                writes.push(Write::put(
+                    &self.table,
+                    with_key(item, throttle_key(subject)),
+                    Some("attribute_not_exists(PK)"),
+                    &[],
+                )?);
+                continue;
+            };
+            let (failures, last) = (number(&item, "failures"), number(&item, "last_at"));
+            let counted = if last < cutoff { 1 } else { failures + 1 };
+            writes.push(Write::update(
+                &self.table,
+                throttle_key(subject),
+                "SET failures = :next, last_at = :now, expires_at = :kept",
+                Some("failures = :read AND last_at = :last"),
+                &[
+                    (":next", n(counted)),
+                    (":now", n(now.seconds())),
+                    (":kept", n(kept)),
+                    (":read", n(failures)),
+                    (":last", n(last)),
+                ],
+            )?);
+        }
+        match self.transact(writes).await {
+            Ok(()) => Ok(Ok(())),
+            Err(StoreError::Conflict) => Ok(Err(1)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Counts a failed attempt against the client address (whatever the account); the
+    /// account's subjects counted it when it was reserved.
+    pub async fn sign_in_failed_address(
+        &self,
+        subjects: &[(String, sellvy_models::account::Throttle)],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let address: Vec<_> = subjects.iter().filter(|(s, _)| s.starts_with("ADDR#")).cloned().collect();
+        self.sign_in_failed(&address, now).await
     }
 
     /// Counts a failed sign-in against each subject (one write each; two for a subject whose

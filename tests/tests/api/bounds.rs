@@ -360,3 +360,20 @@ async fn countless_mistakes_get_a_short_answer() {
     assert!(r.body.to_string().len() < 4 * 1024, "the answer is {} bytes", r.body.to_string().len());
     assert!(r.fields()[0].starts_with("xxxx") && r.fields()[0].ends_with('…'));
 }
+
+#[tokio::test]
+async fn one_order_buys_no_more_serials_than_its_payment_can_hand_out_in_one_transaction() {
+    // Short serials fit 256 KiB by the tens of thousands, but one payment's transaction deletes
+    // a parked chunk per 90 of them: 7,200 at most, refused at checkout, never after payment.
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let pk = app.publishable_key(&store.test).await;
+    let product = app
+        .product(&store.test, json!({"title": "Tiny keys", "type": "serials", "price": 1, "info": serials(10, 8, "T").join(",")}))
+        .await;
+    let r = app
+        .post("/storefront/checkout", &pk, json!({"product_id": product["id"], "quantity": 7201, "email": "many@example.com", "gateway": "stripe"}))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.to_string().contains("must be at most 7200 serials in one order"), "{}", r.body);
+}

@@ -794,16 +794,19 @@ async fn the_home_page_charts_the_last_30_days_and_lists_what_needs_attention() 
     assert_eq!(them.get(&home).await.status, 404);
 }
 
-/// A code `secret` does not make around now.
-fn wrong_code(secret: &str) -> String {
-    let now = totp::step_at(Timestamp::now());
+/// A code `secret` does not make around `now`.
+fn wrong_code(secret: &str, now: Timestamp) -> String {
+    let now = totp::step_at(now);
     let current: Vec<String> = (now - 2..=now + 2).map(|s| totp::code_at(secret, s).unwrap()).collect();
     (0..10).map(|d| format!("{d}{d}{d}{d}{d}{d}")).find(|c| !current.contains(c)).unwrap()
 }
 
 #[tokio::test]
 async fn a_new_password_ends_other_sessions_and_a_second_factor_guards_sign_in() {
-    let app = TestApp::spawn().await;
+    // Codes go by the app's clock, moved by the test: each use of a code is a step later.
+    let clock = sellvy_app::Clock::manual(Timestamp::now().millis() * 1000);
+    let app = TestApp::builder().clock(clock.clone()).spawn().await;
+    let tick = || clock.advance(totp::STEP_SECS * 1_000_000);
     let store = app.new_store().await;
     let mail = email("factor");
     let mut b = owner(&app, &store, &mail).await;
@@ -859,21 +862,29 @@ async fn a_new_password_ends_other_sessions_and_a_second_factor_guards_sign_in()
     let secret = started.html[at..at + started.html[at..].find('<').unwrap()].to_string();
     assert!(started.html.contains("otpauth://totp/Sellvy:"));
     let confirm = "/dashboard/account/totp/confirm";
-    let wrong = b.post(confirm, &[("csrf", &csrf), ("code", &wrong_code(&secret))]).await;
+    let wrong = b.post(confirm, &[("csrf", &csrf), ("code", &wrong_code(&secret, clock.now()))]).await;
     assert_eq!(wrong.status, 422);
     assert!(
         wrong.html.contains("is not the app&#x27;s current code")
             || wrong.html.contains("is not the app's current code")
     );
-    let step = totp::step_at(Timestamp::now());
-    let on = b.post(confirm, &[("csrf", &csrf), ("code", &totp::code_at(&secret, step).unwrap())]).await;
+    let code = |offset: i64| totp::code_at(&secret, totp::step_at(clock.now()) + offset).unwrap();
+    let on = b.post(confirm, &[("csrf", &csrf), ("code", &code(0))]).await;
     assert_eq!(on.location, "/dashboard/account?done=totp-on", "{}", on.html);
+    assert!(on.set_cookie.contains("HttpOnly"), "sessions opened without the factor end; this one is new");
+    let on_again = b.post("/dashboard/account/totp/start", &[("csrf", &csrf), ("password", NEW)]).await;
+    assert_eq!(on_again.status, 403, "the old session's token is gone with it");
+    let csrf = b.get("/dashboard/account").await.input("csrf");
+    let replace = b.post("/dashboard/account/totp/start", &[("csrf", &csrf), ("password", NEW)]).await;
+    assert_eq!(replace.status, 409, "a factor that is on is not replaced without turning it off");
+    assert!(!replace.html.contains("id=\"totp-secret\""));
 
     // A live key takes a code instead of the password.
     let live = keys_page(&store, "live");
     let page = b.get(&live).await;
     assert!(page.html.contains("Your password or a code from your authenticator app"));
-    let code_now = totp::code_at(&secret, totp::step_at(Timestamp::now())).unwrap();
+    tick();
+    let code_now = code(0);
     let made = b
         .post(
             &live,
@@ -887,6 +898,20 @@ async fn a_new_password_ends_other_sessions_and_a_second_factor_guards_sign_in()
         )
         .await;
     assert_eq!(made.status, 201, "{}", made.html);
+    let nonce = b.get(&live).await.input("nonce");
+    let replayed_key = b
+        .post(
+            &live,
+            &[
+                ("csrf", &csrf),
+                ("nonce", &nonce),
+                ("name", "Again"),
+                ("access", "full"),
+                ("password", &code_now),
+            ],
+        )
+        .await;
+    assert_eq!(replayed_key.status, 422, "a code proves once");
 
     // Sign-in now asks for a code after the password; a code works once.
     let mut phone = Browser::new(&app);
@@ -898,11 +923,15 @@ async fn a_new_password_ends_other_sessions_and_a_second_factor_guards_sign_in()
     );
     let challenge = first.input("challenge");
     let no = phone
-        .post("/dashboard/sign-in/code", &[("challenge", &challenge), ("code", &wrong_code(&secret))])
+        .post(
+            "/dashboard/sign-in/code",
+            &[("challenge", &challenge), ("code", &wrong_code(&secret, clock.now()))],
+        )
         .await;
     assert_eq!(no.status, 401);
     assert!(phone.cookie.is_none());
-    let next = totp::code_at(&secret, step + 1).unwrap();
+    tick();
+    let next = code(0);
     let yes = phone.post("/dashboard/sign-in/code", &[("challenge", &challenge), ("code", &next)]).await;
     assert_eq!(yes.location, "/dashboard", "{}", yes.html);
     assert!(phone.cookie.is_some());
@@ -920,10 +949,13 @@ async fn a_new_password_ends_other_sessions_and_a_second_factor_guards_sign_in()
         guesser.post("/dashboard/sign-in", &[("email", &mail), ("password", NEW)]).await.input("challenge");
     for _ in 0..5 {
         let mut from = Browser::new(&app);
-        from.post("/dashboard/sign-in/code", &[("challenge", &challenge), ("code", &wrong_code(&secret))])
-            .await;
+        from.post(
+            "/dashboard/sign-in/code",
+            &[("challenge", &challenge), ("code", &wrong_code(&secret, clock.now()))],
+        )
+        .await;
     }
-    let late = totp::code_at(&secret, totp::step_at(Timestamp::now()) + 1).unwrap();
+    let late = code(1);
     let expired =
         guesser.post("/dashboard/sign-in/code", &[("challenge", &challenge), ("code", &late)]).await;
     assert!(expired.html.contains("enter your password again"), "{}", expired.html);
@@ -932,9 +964,11 @@ async fn a_new_password_ends_other_sessions_and_a_second_factor_guards_sign_in()
     // Turned off with the password and a code: sign-in takes the password alone again.
     let csrf = b.get("/dashboard/account").await.input("csrf");
     let off = "/dashboard/account/totp/disable";
-    let half = b.post(off, &[("csrf", &csrf), ("password", NEW), ("code", &wrong_code(&secret))]).await;
+    let half =
+        b.post(off, &[("csrf", &csrf), ("password", NEW), ("code", &wrong_code(&secret, clock.now()))]).await;
     assert_eq!(half.status, 422);
-    let code_now = totp::code_at(&secret, totp::step_at(Timestamp::now())).unwrap();
+    tick();
+    let code_now = code(0);
     assert_eq!(
         b.post(off, &[("csrf", &csrf), ("password", NEW), ("code", &code_now)]).await.location,
         "/dashboard/account?done=totp-off"
@@ -950,8 +984,8 @@ async fn a_new_password_ends_other_sessions_and_a_second_factor_guards_sign_in()
     let csrf = b.get("/dashboard/account").await.input("csrf");
     b.post("/dashboard/account/totp/start", &[("csrf", &csrf), ("password", NEW)]).await;
     let pending = app.db.owner_by_email(&mail).await.unwrap().unwrap().totp_pending.unwrap();
-    let code = totp::code_at(&pending, totp::step_at(Timestamp::now())).unwrap();
-    b.post("/dashboard/account/totp/confirm", &[("csrf", &csrf), ("code", &code)]).await;
+    let pending_code = totp::code_at(&pending, totp::step_at(clock.now())).unwrap();
+    b.post("/dashboard/account/totp/confirm", &[("csrf", &csrf), ("code", &pending_code)]).await;
     assert!(app.db.owner_by_email(&mail).await.unwrap().unwrap().totp.is_some());
     let mut lost = Browser::new(&app);
     let link = sellvy_ops::issue_setup_link(&app.db, &mail, &lost.origin).await.unwrap();
@@ -1180,4 +1214,32 @@ async fn a_stolen_session_guesses_the_password_no_faster_than_the_sign_in_page()
     assert_eq!(key.status, 422);
     assert!(key.html.contains("tried wrong too many times"));
     assert_eq!(app.get("/api_keys", &store.live).await.data().as_array().unwrap().len(), 1, "no key made");
+}
+
+#[tokio::test]
+async fn guesses_sent_in_parallel_are_throttled_as_if_sent_one_by_one() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let mail = email("burst");
+    owner(&app, &store, &mail).await;
+    // Twelve wrong passwords at once from one address: no more are checked than one by one
+    // would allow (3 free), the others wait.
+    let address = Browser::new(&app).http;
+    let origin = app.base.trim_end_matches("/v1").to_string();
+    let tries = (0..12).map(|n| {
+        let (http, origin, mail) = (address.clone(), origin.clone(), mail.clone());
+        async move {
+            let form = [("email", mail.as_str()), ("password", &format!("wrong guess {n}"))];
+            http.post(format!("{origin}/dashboard/sign-in")).form(&form).send().await.unwrap().status()
+        }
+    });
+    let mut set = tokio::task::JoinSet::new();
+    for t in tries {
+        set.spawn(t);
+    }
+    let statuses = set.join_all().await;
+    let checked = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let waited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!(checked + waited, 12, "{statuses:?}");
+    assert!(checked <= 3, "{checked} guesses were checked at once: {statuses:?}");
 }

@@ -161,6 +161,11 @@ impl Order {
                         crate::pool::MAX_GOODS_BYTES / 1024
                     ),
                 ));
+            } else if q as u64 > crate::pool::MAX_SERIALS_PER_ORDER {
+                errors.push(FieldError::new(
+                    "quantity",
+                    format!("must be at most {} serials in one order", crate::pool::MAX_SERIALS_PER_ORDER),
+                ));
             }
         }
         let custom = check_custom_fields(product, &req.custom_fields, &mut errors);

@@ -64,12 +64,17 @@ pub async fn for_product(
     if !product.is_public() {
         return Err(AppError::not_found("Product"));
     }
-    let mut matching = state.db.review_summaries(t).await?;
-    matching.retain(|r| r.product_id == product.id.as_str() && r.visible());
-    matching.reverse();
-    let (ids, total) = crate::listing::page_ids(matching, page, |r| r.id);
+    // The product's own partition, and its rating's count as the total: the cost follows the
+    // page asked for, not the store's reviews.
+    let (ids, rating) = tokio::try_join!(
+        state.db.visible_review_ids(t, &product.id, page.offset(), page.per_page),
+        state.db.product_rating(t, &product.id)
+    )?;
     let found = state.db.get_reviews(t, &ids).await?;
-    Ok(Page { items: found.iter().filter(|r| !r.hidden).map(Review::to_public).collect(), total })
+    Ok(Page {
+        items: found.iter().filter(|r| !r.hidden).map(Review::to_public).collect(),
+        total: rating.count,
+    })
 }
 
 async fn change(

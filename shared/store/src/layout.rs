@@ -93,6 +93,12 @@ pub(crate) fn hold_key(t: &Tenant, product_id: &str, holder: &str) -> (String, S
 }
 
 /// The partition of every item of one store's mode.
+/// A product's reviews, newest first (`visible` on each): the storefront's list of them reads
+/// this partition, not the store's every review.
+pub(crate) fn product_reviews_pk(t: &Tenant, product_id: &str) -> String {
+    format!("{}#PRODUCTREVIEWS#{product_id}", tenant_pk(t))
+}
+
 /// A product's rating counters (its visible reviews).
 pub(crate) fn rating_key(t: &Tenant, product_id: &str) -> (String, String) {
     (tenant_pk(t), format!("RATING#{product_id}"))
@@ -343,6 +349,10 @@ mod tests {
         assert_eq!(stripe_payment_key("pi_1"), pair("STRIPEPI#pi_1", "STRIPEPI"));
         assert_eq!(download_key("f00d"), pair("DOWNLOAD#f00d", "DOWNLOAD"));
         assert_eq!(rating_key(&t, "prod_1").1, "RATING#prod_1");
+        assert_eq!(
+            product_reviews_pk(&t, "prod_1"),
+            "T#store_01ABC000000000000000000000#live#PRODUCTREVIEWS#prod_1"
+        );
         assert_eq!(REVIEWS.key(&t, "rev_1").1, "REVIEW#rev_1");
         assert_eq!(challenge_key("c0de"), pair("SIGNINCHALLENGE#c0de", "SIGNINCHALLENGE"));
         assert_eq!(

@@ -5,7 +5,7 @@
 use crate::collection::Page;
 use crate::cost::{Kind, record};
 use crate::db::{Db, Item, StoreError, Write, n, number, s};
-use crate::layout::{ORDERS, REVIEWS, rating_key};
+use crate::layout::{ORDERS, REVIEWS, product_reviews_pk, rating_key};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity};
 use sellvy_models::event::Event;
 use sellvy_models::order::Order;
@@ -26,9 +26,6 @@ pub struct ReviewSummary {
 }
 
 impl ReviewSummary {
-    pub fn visible(&self) -> bool {
-        self.status == "visible"
-    }
     pub fn rating(&self) -> u8 {
         self.kind.parse().unwrap_or(0)
     }
@@ -39,6 +36,15 @@ fn review_item(t: &Tenant, r: &Review) -> Result<Item, StoreError> {
     item.insert("status".into(), s(if r.hidden { "hidden" } else { "visible" }));
     item.insert("kind".into(), s(r.rating.to_string()));
     Ok(item)
+}
+
+/// A review's entry in its product's partition.
+fn product_entry(t: &Tenant, r: &Review) -> Item {
+    HashMap::from([
+        ("PK".to_string(), s(product_reviews_pk(t, &r.product_id))),
+        ("SK".to_string(), s(r.id.as_str())),
+        ("visible".to_string(), AttributeValue::Bool(!r.hidden)),
+    ])
 }
 
 impl Db {
@@ -79,6 +85,7 @@ impl Db {
                 &[(":r", s(r.id.as_str())), (":next", n(order.version + 1)), (":v", n(order.version))],
             )?,
             self.rating_add(t, &r.product_id, r.counts())?,
+            Write::put(&self.table, product_entry(t, r), None, &[])?,
             REVIEWS.count_add(self, t, 1)?,
             self.record_event(t, event)?,
         ])
@@ -101,6 +108,9 @@ impl Db {
         let (before, after) = (old.counts(), new.counts());
         if before != after {
             writes.push(self.rating_add(t, &new.product_id, (after.0 - before.0, after.1 - before.1))?);
+        }
+        if new.hidden != old.hidden {
+            writes.push(Write::put(&self.table, product_entry(t, new), None, &[])?);
         }
         self.transact(writes).await
     }
@@ -132,6 +142,43 @@ impl Db {
 
     pub async fn get_reviews(&self, t: &Tenant, ids: &[String]) -> Result<Vec<Review>, StoreError> {
         self.get_many(REVIEWS, t, ids, |r: &Review| r.id.to_string()).await
+    }
+
+    /// The ids of a product's visible reviews, newest first, from `offset`, at most `limit`:
+    /// Queries of its own partition (tiny entries), reading `offset + limit` visible ones at
+    /// most, whatever the store's other reviews.
+    pub async fn visible_review_ids(
+        &self,
+        t: &Tenant,
+        product_id: &str,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        let wanted = offset as usize + limit as usize;
+        let mut ids = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk")
+                .filter_expression("visible = :yes")
+                .expression_attribute_values(":pk", s(product_reviews_pk(t, product_id)))
+                .expression_attribute_values(":yes", AttributeValue::Bool(true))
+                .scan_index_forward(false)
+                .limit((wanted - ids.len()).clamp(1, 1000) as i32)
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await?;
+            record(Kind::Read, out.items().len(), out.consumed_capacity());
+            ids.extend(out.items().iter().filter_map(|i| i.get("SK").and_then(|v| v.as_s().ok()).cloned()));
+            start = out.last_evaluated_key;
+            if start.is_none() || ids.len() >= wanted {
+                return Ok(ids.into_iter().skip(offset as usize).take(limit as usize).collect());
+            }
+        }
     }
 
     /// A product's rating (one GetItem).

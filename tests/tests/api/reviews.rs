@@ -241,4 +241,16 @@ async fn raced_reviews_of_one_order_make_one_and_ratings_stay_exact() {
     let listed = app.get("/storefront/products", &pk).await;
     assert_eq!(listed.data()[0]["rating"], expected(7, sum - hidden_sum), "{}", listed.body);
     assert_eq!(app.get("/reviews", &store.test).await.body["meta"]["total"], 10);
+
+    // Another product's reviews are read from its own partition: the cost follows its one
+    // review, not the store's ten.
+    let other = app.product(&store.test, json!({"title": "Other", "type": "service", "price": 1})).await;
+    let (order, token) = bought(&app, &pk, &other, "other@example.com").await;
+    review(&app, &pk, &order, &token, json!({"rating": 5})).await;
+    let listed =
+        app.get(&format!("/storefront/products/{}/reviews", other["id"].as_str().unwrap()), &pk).await;
+    assert_eq!(listed.body["meta"]["total"], 1);
+    let read = listed.cost("items_read");
+    println!("one product's reviews in a store of 11: {}", listed.header("x-sellvy-cost").unwrap_or("-"));
+    assert!(read <= 5.0, "{read} items read for one review");
 }

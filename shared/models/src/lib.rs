@@ -22,6 +22,7 @@ pub mod ratelimit;
 pub mod request;
 pub mod review;
 pub mod stats;
+pub mod subscription;
 pub mod totp;
 pub use sellvy_wire::signature;
 pub mod store;

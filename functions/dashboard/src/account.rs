@@ -6,11 +6,11 @@
 use crate::pages::{self, Errors};
 use crate::session::{self, ClientAddress, Proof, Refusal, SignedIn};
 use axum::extract::{Form, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use sellvy_app::AppState;
-use sellvy_models::account::{SecondFactor, Session, check_new_password, hash_password};
+use sellvy_models::account::{SecondFactor, check_new_password, hash_password};
 use sellvy_models::totp;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -50,8 +50,9 @@ pub async fn page(me: SignedIn, Query(q): Query<Said>) -> Response {
     render(&me, Shown { notice, ..Shown::default() }, StatusCode::OK)
 }
 
-fn done(what: &str) -> Response {
-    Redirect::to(&format!("{PATH}?done={what}")).into_response()
+/// The account page saying what was done.
+fn done_path(what: &str) -> String {
+    format!("{PATH}?done={what}")
 }
 
 pub async fn change_password(
@@ -75,12 +76,7 @@ pub async fn change_password(
     }
     state.db.set_password(&me.owner.id, &hash_password(field(&f, "password"))).await?;
     // Every session the old password opened ends; this browser gets a new one.
-    state.db.delete_sessions(&me.owner.id).await?;
-    let (session, cookie) = Session::issue(&me.owner.id, state.config.clock.now());
-    state.db.put_session(&session).await?;
-    let mut resp = done("password");
-    resp.headers_mut().insert(header::SET_COOKIE, session::set_cookie(&cookie));
-    Ok(resp)
+    session::start(&state, &me.owner.id, &done_path("password"), true).await
 }
 
 pub async fn start_second_factor(
@@ -132,14 +128,7 @@ pub async fn confirm_second_factor(
     };
     match state.db.enable_second_factor(&me.owner.id, &SecondFactor { secret, last_step: Some(step) }).await {
         // Sessions opened without the factor end; this browser gets a new one.
-        Ok(()) => {
-            state.db.delete_sessions(&me.owner.id).await?;
-            let (session, cookie) = Session::issue(&me.owner.id, state.config.clock.now());
-            state.db.put_session(&session).await?;
-            let mut resp = done("totp-on");
-            resp.headers_mut().insert(header::SET_COOKIE, session::set_cookie(&cookie));
-            Ok(resp)
-        }
+        Ok(()) => session::start(&state, &me.owner.id, &done_path("totp-on"), true).await,
         Err(sellvy_store::StoreError::Conflict) => {
             let errors =
                 vec![("code".into(), "belongs to a setup started again elsewhere: start again".into())];
@@ -169,7 +158,7 @@ pub async fn disable_second_factor(
         return Ok(render(&me, Shown { errors, ..Shown::default() }, StatusCode::UNPROCESSABLE_ENTITY));
     }
     state.db.disable_second_factor(&me.owner.id).await?;
-    Ok(done("totp-off"))
+    Ok(Redirect::to(&done_path("totp-off")).into_response())
 }
 
 fn render(me: &SignedIn, shown: Shown, status: StatusCode) -> Response {

@@ -21,8 +21,7 @@ use pages::KeyForm;
 use sellvy_app::AppState;
 use sellvy_models::Mode;
 use sellvy_models::account::{
-    Session, check_new_password, check_without_account, email_ok, hash_password, secret_hash,
-    sign_in_subjects,
+    check_new_password, check_without_account, email_ok, hash_password, secret_hash, sign_in_subjects,
 };
 use sellvy_models::apikey::{ApiKey, MAX_KEYS, NewApiKey};
 use sellvy_models::totp;
@@ -215,11 +214,7 @@ async fn sign_in_code(
 
 /// Starts a session and sends the browser home with its cookie.
 async fn signed_in(state: &AppState, owner: &sellvy_models::id::OwnerId) -> Result<Response, Refusal> {
-    let (session, cookie) = Session::issue(owner, state.config.clock.now());
-    state.db.put_session(&session).await?;
-    let mut resp = see_other("/dashboard");
-    resp.headers_mut().insert(header::SET_COOKIE, session::set_cookie(&cookie));
-    Ok(resp)
+    session::start(state, owner, "/dashboard", false).await
 }
 
 async fn setup_page(Path(token): Path<String>) -> Response {
@@ -256,8 +251,7 @@ async fn setup(
     // it turns the second factor off (the owner may set it up again).
     state.db.disable_second_factor(&owner).await?;
     // A new password ends the sessions the old one opened.
-    state.db.delete_sessions(&owner).await?;
-    signed_in(&state, &owner).await
+    session::start(&state, &owner, "/dashboard", true).await
 }
 
 #[derive(Deserialize)]

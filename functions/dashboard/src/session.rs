@@ -22,6 +22,24 @@ pub fn set_cookie(value: &str) -> HeaderValue {
     .expect("a cookie of base62 characters")
 }
 
+/// Starts a session for `owner` and sends the browser to `to` with its cookie; with `alone`,
+/// every other session of the owner ends first (a new password, a second factor turned on).
+pub async fn start(
+    state: &AppState,
+    owner: &sellvy_models::id::OwnerId,
+    to: &str,
+    alone: bool,
+) -> Result<Response, Refusal> {
+    if alone {
+        state.db.delete_sessions(owner).await?;
+    }
+    let (session, cookie) = Session::issue(owner, state.config.clock.now());
+    state.db.put_session(&session).await?;
+    let mut resp = Redirect::to(to).into_response();
+    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&cookie));
+    Ok(resp)
+}
+
 pub fn clear_cookie() -> HeaderValue {
     HeaderValue::from_static("sellvy_session=; Path=/dashboard; HttpOnly; Secure; SameSite=Lax; Max-Age=0")
 }

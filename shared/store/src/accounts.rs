@@ -316,28 +316,9 @@ impl Db {
         subjects: &[(String, sellvy_models::account::Throttle)],
         now: Timestamp,
     ) -> Result<i64, StoreError> {
-        use aws_sdk_dynamodb::types::{AttributeValue as V, KeysAndAttributes};
-        let keys: Vec<_> = subjects
-            .iter()
-            .map(|(subject, _)| {
-                let (pk, sk) = throttle_key(subject);
-                std::collections::HashMap::from([("PK".to_string(), s(pk)), ("SK".to_string(), s(sk))])
-            })
-            .collect();
-        let request = KeysAndAttributes::builder()
-            .set_keys(Some(keys))
-            .consistent_read(true)
-            .build()
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let out = self
-            .client
-            .batch_get_item()
-            .request_items(&self.table, request)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        let items = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
-        record(Kind::Read, items.len(), out.consumed_capacity.as_deref().and_then(|c| c.first()));
+        use aws_sdk_dynamodb::types::AttributeValue as V;
+        let keys = subjects.iter().map(|(subject, _)| throttle_key(subject)).collect();
+        let items = self.batch_get(keys, true).await?;
         let mut wait = 0;
         for item in &items {
             let text = |k: &str| match item.get(k) {

@@ -6,7 +6,7 @@ use crate::cost::{Kind, record};
 use crate::db::{Db, Item, StoreError, Write, n, number, s};
 use crate::layout::tenant_pk;
 pub(crate) use crate::layout::{CATEGORIES, COUPONS, CUSTOMERS, Collection, ORDERS, PRODUCTS};
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use sellvy_models::{SortOrder, Tenant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -229,44 +229,11 @@ impl Db {
         ids: &[String],
         id_of: impl Fn(&T) -> String,
     ) -> Result<Vec<T>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys: Vec<Item> = ids
-            .iter()
-            .map(|id| {
-                let (pk, sk) = c.key(t, id);
-                HashMap::from([("PK".to_string(), s(pk)), ("SK".to_string(), s(sk))])
-            })
-            .collect();
-        let mut pending = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .build()
-                .map_err(|e| StoreError::Backend(e.to_string()))?,
-        );
+        let keys = ids.iter().map(|id| c.key(t, id)).collect();
         let mut found: HashMap<String, T> = HashMap::new();
-        let mut attempt = 0;
-        while let Some(request) = pending.take() {
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await?;
-            let items = out.responses.as_ref().and_then(|r| r.get(&self.table)).cloned().unwrap_or_default();
-            record(Kind::Read, items.len(), out.consumed_capacity());
-            for item in items {
-                let object: T = serde_dynamo::from_item(item)?;
-                found.insert(id_of(&object), object);
-            }
-            pending =
-                out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
-            if pending.is_some() {
-                attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
-            }
+        for item in self.batch_get(keys, false).await? {
+            let object: T = serde_dynamo::from_item(item)?;
+            found.insert(id_of(&object), object);
         }
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }

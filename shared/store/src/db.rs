@@ -2,7 +2,8 @@ use crate::cost::{Kind, record};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, Put, ReturnConsumedCapacity, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnConsumedCapacity,
+    TransactWriteItem, Update,
 };
 use std::collections::HashMap;
 
@@ -248,27 +249,83 @@ impl Db {
         Ok(out.item)
     }
 
+    /// Items by key (at most 100), in no particular order; keys not found are left out. Keys
+    /// DynamoDB leaves unprocessed are asked again after a short growing wait.
+    pub(crate) async fn batch_get(
+        &self,
+        keys: Vec<(String, String)>,
+        consistent: bool,
+    ) -> Result<Vec<Item>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<Item> = keys
+            .into_iter()
+            .map(|(pk, sk)| HashMap::from([("PK".to_string(), s(pk)), ("SK".to_string(), s(sk))]))
+            .collect();
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(consistent)
+                .build()
+                .map_err(|e| StoreError::Backend(e.to_string()))?,
+        );
+        let mut found = Vec::new();
+        let mut attempt = 0;
+        while let Some(request) = pending.take() {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await?;
+            let items = out.responses.as_ref().and_then(|r| r.get(&self.table)).cloned().unwrap_or_default();
+            record(Kind::Read, items.len(), out.consumed_capacity());
+            found.extend(items);
+            pending =
+                out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
+            if pending.is_some() {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
+            }
+        }
+        Ok(found)
+    }
+
     /// Every entry of GSI1 under `gsi1pk`, in key order (all pages).
     pub(crate) async fn index_entries(
         &self,
         gsi1pk: String,
         projection: Option<&str>,
     ) -> Result<Vec<Item>, StoreError> {
+        self.query_all(Some("GSI1"), "GSI1PK = :pk", &[(":pk", s(gsi1pk))], projection).await
+    }
+
+    /// Every item a key condition matches, in key order (all pages), from the table or an index.
+    pub(crate) async fn query_all(
+        &self,
+        index: Option<&str>,
+        key_condition: &str,
+        values: &[(&str, AttributeValue)],
+        projection: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let out = self
+            let mut q = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .index_name("GSI1")
-                .key_condition_expression("GSI1PK = :pk")
-                .expression_attribute_values(":pk", s(&gsi1pk))
+                .set_index_name(index.map(String::from))
+                .key_condition_expression(key_condition)
                 .set_projection_expression(projection.map(String::from))
                 .set_exclusive_start_key(start)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await?;
+                .return_consumed_capacity(ReturnConsumedCapacity::Total);
+            for (k, v) in values {
+                q = q.expression_attribute_values(*k, v.clone());
+            }
+            let out = q.send().await?;
             record(Kind::Read, out.items().len(), out.consumed_capacity());
             start = out.last_evaluated_key;
             items.extend(out.items.unwrap_or_default());

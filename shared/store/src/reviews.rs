@@ -6,7 +6,7 @@ use crate::collection::Page;
 use crate::cost::{Kind, record};
 use crate::db::{Db, Item, StoreError, Write, n, number, s};
 use crate::layout::{ORDERS, REVIEWS, product_reviews_pk, rating_key};
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use sellvy_models::event::Event;
 use sellvy_models::order::Order;
 use sellvy_models::review::{Review, rating};
@@ -196,45 +196,13 @@ impl Db {
     ) -> Result<HashMap<String, ProductRating>, StoreError> {
         let mut out: HashMap<String, ProductRating> =
             product_ids.iter().map(|id| (id.clone(), rating(0, 0))).collect();
-        if product_ids.is_empty() {
-            return Ok(out);
-        }
-        let mut keys: Vec<Item> = product_ids
-            .iter()
-            .map(|id| {
-                let (pk, sk) = rating_key(t, id);
-                HashMap::from([("PK".to_string(), s(pk)), ("SK".to_string(), s(sk))])
-            })
-            .collect();
+        let mut keys: Vec<(String, String)> = product_ids.iter().map(|id| rating_key(t, id)).collect();
+        keys.sort();
         keys.dedup();
-        let mut pending = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .build()
-                .map_err(|e| StoreError::Backend(e.to_string()))?,
-        );
-        let mut attempt = 0u32;
-        while let Some(ask) = pending.take() {
-            let got = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, ask)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await?;
-            let items = got.responses.as_ref().and_then(|r| r.get(&self.table)).cloned().unwrap_or_default();
-            record(Kind::Read, items.len(), got.consumed_capacity());
-            for item in items {
-                let Some(AttributeValue::S(sk)) = item.get("SK") else { continue };
-                if let Some(id) = sk.strip_prefix("RATING#") {
-                    out.insert(id.to_string(), rating(number(&item, "count"), number(&item, "sum")));
-                }
-            }
-            pending =
-                got.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
-            if pending.is_some() {
-                attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt.min(5))).await;
+        for item in self.batch_get(keys, false).await? {
+            let Some(AttributeValue::S(sk)) = item.get("SK") else { continue };
+            if let Some(id) = sk.strip_prefix("RATING#") {
+                out.insert(id.to_string(), rating(number(&item, "count"), number(&item, "sum")));
             }
         }
         Ok(out)

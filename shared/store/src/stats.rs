@@ -1,10 +1,9 @@
 //! A tenant's daily figures: quarter-hour counters added in the payment's and the refund's own
 //! transactions, spread over [`SHARDS`] partitions, read back with one Query per shard.
 
-use crate::cost::{Kind, record};
 use crate::db::{Db, Item, StoreError, Write, n, s};
 use crate::layout::stats_key;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::AttributeValue;
 use sellvy_models::Tenant;
 use sellvy_models::stats::{KEEP_DAYS, SHARDS, SLOT_SECS, SlotFigures, Tally};
 use sellvy_models::time::Timestamp;
@@ -58,28 +57,8 @@ impl Db {
     }
 
     async fn stats_shard(&self, pk: String, from: String, to: String) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND SK BETWEEN :from AND :to")
-                .expression_attribute_values(":pk", s(&pk))
-                .expression_attribute_values(":from", s(&from))
-                .expression_attribute_values(":to", s(&to))
-                .set_exclusive_start_key(start)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await?;
-            record(Kind::Read, out.items().len(), out.consumed_capacity());
-            start = out.last_evaluated_key;
-            items.extend(out.items.unwrap_or_default());
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        let values = [(":pk", s(pk)), (":from", s(from)), (":to", s(to))];
+        self.query_all(None, "PK = :pk AND SK BETWEEN :from AND :to", &values, None).await
     }
 }
 

@@ -1179,7 +1179,10 @@ async fn reviews_are_replied_to_hidden_and_shown_from_the_dashboard() {
 
 #[tokio::test]
 async fn a_stolen_session_guesses_the_password_no_faster_than_the_sign_in_page() {
-    let app = TestApp::spawn().await;
+    // Waits are whole seconds: the app's clock stands still, so the first wait is not over by
+    // the time the next try comes.
+    let clock = sellvy_app::Clock::manual(Timestamp::now().millis() * 1000);
+    let app = TestApp::builder().clock(clock).spawn().await;
     let store = app.new_store().await;
     let mut b = owner(&app, &store, &email("stolen")).await;
     let csrf = b.get("/dashboard/account").await.input("csrf");
@@ -1218,7 +1221,9 @@ async fn a_stolen_session_guesses_the_password_no_faster_than_the_sign_in_page()
 
 #[tokio::test]
 async fn guesses_sent_in_parallel_are_throttled_as_if_sent_one_by_one() {
-    let app = TestApp::spawn().await;
+    // The app's clock stands still: no wait runs out during the burst.
+    let clock = sellvy_app::Clock::manual(Timestamp::now().millis() * 1000);
+    let app = TestApp::builder().clock(clock).spawn().await;
     let store = app.new_store().await;
     let mail = email("burst");
     owner(&app, &store, &mail).await;

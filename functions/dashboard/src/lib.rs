@@ -28,8 +28,9 @@ use sellvy_models::totp;
 use serde::Deserialize;
 use session::{ClientAddress, Proof, Refusal, SignedIn, StorePage};
 
-/// Form bodies are small.
-const FORM_LIMIT: usize = 16 * 1024;
+/// Form bodies: the largest is the store settings' (500 blocked addresses, 250 countries, 20
+/// origins), well under this.
+const FORM_LIMIT: usize = 128 * 1024;
 
 /// The dashboard's routes (full paths), for its Lambda and the local gateway alike.
 pub fn app(state: AppState) -> Router {

@@ -712,6 +712,28 @@ async fn store_settings_are_saved_per_mode_with_the_apis_rules() {
     assert_eq!(live.data()["allowed_origins"], json!([]), "live mode's own settings are untouched");
     assert_eq!(live.data()["blocked_countries"], json!([]));
 
+    // The most the API takes fits the form: 500 addresses (long IPv6 ranges), 250 countries.
+    let many_ips: Vec<String> =
+        (0..500).map(|n| format!("2001:db8:{n:x}:ffff:ffff:ffff:ffff:0/112")).collect();
+    let countries: Vec<String> = (0..250)
+        .map(|n| format!("{}{}", (b'A' + (n / 26) as u8) as char, (b'A' + (n % 26) as u8) as char))
+        .collect();
+    let biggest = b
+        .post(
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "Renamed shop"),
+                ("time_zone", "Asia/Kolkata"),
+                ("allowed_origins", ""),
+                ("blocked_countries", &countries.join(", ")),
+                ("blocked_ips", &many_ips.join("\n")),
+            ],
+        )
+        .await;
+    assert_eq!(biggest.status, StatusCode::SEE_OTHER, "{}", biggest.html);
+    assert_eq!(app.get("/store", &store.test).await.data()["blocked_ips"].as_array().unwrap().len(), 500);
+
     // Another owner, or a form without the token, changes nothing.
     let mut them = owner(&app, &app.new_store().await, &email("settings-other")).await;
     assert_eq!(them.post(&path, &form).await.status, 404);

@@ -41,7 +41,6 @@ gateway_pid=""
 stop_stack=0
 cleanup() {
   [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null
-  [ -n "${dash_pid:-}" ] && { kill "$dash_pid" 2>/dev/null || true; }
   [ "$stop_stack" = 1 ] && bash "$ROOT/infra/local/stack.sh" stop
   return 0
 }
@@ -128,25 +127,32 @@ browser_key=$(./target/debug/sellvy-admin create-store --name Browser --plan pro
   | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["test"]["key"])')
 "$VENV/bin/python" tests/browser/storefront_test.py "http://127.0.0.1:$port" "$browser_key"
 
-# The fuzzing gateway is done: stopped, so that the dashboard's gateway alone consumes the
-# delivery queue (the other one's SSRF guard refuses the test's receiver on loopback).
+# The fuzzing gateway is done: stopped (its poller would otherwise keep polling the queue).
 kill "$gateway_pid" 2>/dev/null || true
 wait "$gateway_pid" 2>/dev/null || true
 gateway_pid=""
 log "the sellers' dashboard in Chromium (tests/browser), on a gateway set as make dev's"
 # As make dev: webhook endpoints may point at receivers on this machine; a short ladder (two
 # attempts, half a second apart) so a delivery to a receiver that is down fails within the test.
-dash_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-SELLVY_ALLOW_LOOPBACK=1 SELLVY_WEBHOOK_LADDER=0,0.5 ./target/debug/sellvy-gateway --port "$dash_port" > "$LOCAL/contract/dashboard-gateway.log" 2>&1 &
-dash_pid=$!
-wait_http "http://127.0.0.1:$dash_port/v1/openapi.json" 30
-owner_email="owner-$(date +%s%N)@example.com"
-owner_link=$(./target/debug/sellvy-admin create-store --name "Dashboard shop" --plan pro --json \
-  --owner-email "$owner_email" --dashboard-url "http://127.0.0.1:$dash_port" \
-  | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["owner"]["setup_link"])')
-"$VENV/bin/python" tests/browser/dashboard_test.py "http://127.0.0.1:$dash_port" "$owner_link" "$owner_email"
-kill "$dash_pid" 2>/dev/null || true
-dash_pid=""
+# Its own table and queues: the browser always signs in from 127.0.0.1, whose sign-in throttle
+# a stack kept running between test runs would otherwise carry over from one run to the next.
+(
+  suffix="$(date +%s)-$$"
+  export SELLVY_TABLE_NAME="sellvy-dashboard-$suffix" SELLVY_DELIVERY_QUEUE_NAME="sellvy-dashboard-$suffix" \
+    SELLVY_DELIVERY_DLQ_NAME="sellvy-dashboard-dlq-$suffix"
+  "$VENV/bin/python" infra/local/create_resources.py template.yaml > /dev/null
+  dash_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  SELLVY_ALLOW_LOOPBACK=1 SELLVY_WEBHOOK_LADDER=0,0.5 ./target/debug/sellvy-gateway --port "$dash_port" \
+    > "$LOCAL/contract/dashboard-gateway.log" 2>&1 &
+  dash_pid=$!
+  trap 'kill "$dash_pid" 2>/dev/null || true' EXIT
+  wait_http "http://127.0.0.1:$dash_port/v1/openapi.json" 30
+  owner_email="owner-$(date +%s%N)@example.com"
+  owner_link=$(./target/debug/sellvy-admin create-store --name "Dashboard shop" --plan pro --json \
+    --owner-email "$owner_email" --dashboard-url "http://127.0.0.1:$dash_port" \
+    | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["owner"]["setup_link"])')
+  "$VENV/bin/python" tests/browser/dashboard_test.py "http://127.0.0.1:$dash_port" "$owner_link" "$owner_email"
+)
 
 bash infra/local/reference.sh "$LOCAL/contract/openapi.json"
 log "all tests passed in $((SECONDS - started)) s"

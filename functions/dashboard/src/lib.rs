@@ -140,8 +140,10 @@ async fn sign_in(
     };
     match owner {
         // With a second factor, the password only opens the code's step; the attempt stays
-        // counted until a code succeeds, so every challenge costs a guesser a throttle step.
+        // counted against the account until a code succeeds, so every challenge costs a
+        // guesser a step.
         Some(o) if matches && o.totp.is_some() => {
+            state.db.sign_in_password_right(&subjects).await?;
             let token = sellvy_models::id::random_base62(43);
             let ends_at = now.plus_seconds(CHALLENGE_SECS);
             state.db.put_sign_in_challenge(&secret_hash(&token), &o.id, ends_at).await?;

@@ -448,6 +448,22 @@ impl Db {
         Ok(())
     }
 
+    /// A right password that opens the code's step: this address's count for the account is
+    /// forgotten (its owner may now mistype a code as freely as a password), while the
+    /// account's count from anywhere keeps the attempt until a code succeeds, so challenges
+    /// cannot be had without limit.
+    pub async fn sign_in_password_right(
+        &self,
+        subjects: &[(String, sellvy_models::account::Throttle)],
+    ) -> Result<(), StoreError> {
+        let writes = subjects
+            .iter()
+            .filter(|(subject, _)| subject.starts_with("PAIR#"))
+            .map(|(subject, _)| Write::delete(&self.table, throttle_key(subject), None, &[]))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.transact(writes).await
+    }
+
     /// A successful sign-in forgets its failures but the address's own.
     pub async fn sign_in_succeeded(
         &self,

@@ -88,6 +88,7 @@ async fn a_buyer_reviews_a_completed_order_once_and_the_seller_replies_and_moder
         review(&app, &pk, &order, &token, json!({"rating": 4, "message": "  Clear lessons ", "name": "Ann"}))
             .await;
     assert_eq!(made.status, 201, "{}", made.body);
+    println!("a review written: {}", made.header("x-sellvy-cost").unwrap_or("-"));
     assert_eq!(
         (made.data()["rating"].clone(), made.data()["message"].clone(), made.data()["name"].clone()),
         (json!(4), json!("Clear lessons"), json!("Ann"))
@@ -153,6 +154,7 @@ async fn a_buyer_reviews_a_completed_order_once_and_the_seller_replies_and_moder
 
     let hidden = app.post(&format!("/reviews/{id}/hide"), &write, json!({})).await;
     assert_eq!(hidden.data()["hidden"], true);
+    println!("a review hidden: {}", hidden.header("x-sellvy-cost").unwrap_or("-"));
     assert_eq!(
         rating_of(&app, &pk, &product).await,
         json!({"average": 2.0, "count": 1}),

@@ -675,6 +675,7 @@ async fn daily_figures_count_every_payment_and_refund_exactly() {
     assert_eq!(unpaid.status, 201);
 
     let stats = app.get("/stats", &store.test).await;
+    println!("GET /v1/stats (30 days): {}", stats.header("x-sellvy-cost").unwrap_or("-"));
     let usd = &stats.data()["currencies"][0];
     assert_eq!(
         (usd["currency"].clone(), usd["orders"].clone(), usd["revenue"].clone(), usd["refunds"].clone()),

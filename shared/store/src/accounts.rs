@@ -309,41 +309,33 @@ impl Db {
 }
 
 impl Db {
-    /// How long a sign-in must still wait, by the longest of its subjects' throttles (one
-    /// BatchGetItem).
-    pub async fn sign_in_wait(
+    /// The subjects' counts as read (`(failures, last_at)` by subject, absent when none) and
+    /// the longest wait they impose at `now` (one consistent BatchGetItem).
+    async fn throttle_counts(
         &self,
         subjects: &[(String, sellvy_models::account::Throttle)],
         now: Timestamp,
-    ) -> Result<i64, StoreError> {
-        use aws_sdk_dynamodb::types::AttributeValue as V;
+    ) -> Result<(i64, std::collections::HashMap<String, (i64, i64)>), StoreError> {
         let keys = subjects.iter().map(|(subject, _)| throttle_key(subject)).collect();
-        let items = self.batch_get(keys, true).await?;
+        let mut counts = std::collections::HashMap::new();
         let mut wait = 0;
-        for item in &items {
-            let text = |k: &str| match item.get(k) {
-                Some(V::S(v)) => v.clone(),
-                _ => String::new(),
-            };
-            let num = |k: &str| match item.get(k) {
-                Some(V::N(v)) => v.parse::<i64>().unwrap_or(0),
-                _ => 0,
-            };
-            let Some((_, throttle)) =
-                subjects.iter().find(|(subject, _)| throttle_key(subject).0 == text("PK"))
+        for item in self.batch_get(keys, true).await? {
+            let pk = item.get("PK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let Some((subject, throttle)) =
+                subjects.iter().find(|(subject, _)| throttle_key(subject).0 == pk)
             else {
                 continue;
             };
-            let last = num("last_at");
+            let (failures, last) = (number(&item, "failures"), number(&item, "last_at"));
+            counts.insert(subject.clone(), (failures, last));
             if now.seconds() - last > sellvy_models::account::FAILURES_KEPT_SECS {
                 continue;
             }
-            let until = last + throttle.wait_secs(num("failures").max(0) as u64);
+            let until = last + throttle.wait_secs(failures.max(0) as u64);
             wait = wait.max(until - now.seconds());
         }
-        Ok(wait)
+        Ok((wait, counts))
     }
-
     /// Reserves one sign-in attempt (a password or a code tried): when no subject must wait,
     /// the attempt is counted at once against the account's subjects (one account from this
     /// address, the account from anywhere), each with a condition on the count it read, so
@@ -355,7 +347,7 @@ impl Db {
         subjects: &[(String, sellvy_models::account::Throttle)],
         now: Timestamp,
     ) -> Result<Result<(), i64>, StoreError> {
-        let wait = self.sign_in_wait(subjects, now).await?;
+        let (wait, counts) = self.throttle_counts(subjects, now).await?;
         if wait > 0 {
             return Ok(Err(wait));
         }
@@ -363,21 +355,20 @@ impl Db {
         let cutoff = now.seconds() - sellvy_models::account::FAILURES_KEPT_SECS;
         let mut writes = Vec::new();
         for (subject, _) in subjects.iter().filter(|(s, _)| !s.starts_with("ADDR#")) {
-            let (pk, sk) = throttle_key(subject);
-            let Some(item) = self.get(pk, sk, true).await? else {
+            let Some(&(failures, last)) = counts.get(subject) else {
                 let mut item = Item::new();
                 item.insert("failures".into(), n(1));
                 item.insert("last_at".into(), n(now.seconds()));
                 item.insert("expires_at".into(), n(kept));
+                let key = throttle_key(subject);
                 writes.push(Write::put(
                     &self.table,
-                    with_key(item, throttle_key(subject)),
+                    with_key(item, key),
                     Some("attribute_not_exists(PK)"),
                     &[],
                 )?);
                 continue;
             };
-            let (failures, last) = (number(&item, "failures"), number(&item, "last_at"));
             let counted = if last < cutoff { 1 } else { failures + 1 };
             writes.push(Write::update(
                 &self.table,
@@ -413,7 +404,7 @@ impl Db {
 
     /// Counts a failed sign-in against each subject (one write each; two for a subject whose
     /// last failure is older than a day, which starts again from one).
-    pub async fn sign_in_failed(
+    async fn sign_in_failed(
         &self,
         subjects: &[(String, sellvy_models::account::Throttle)],
         now: Timestamp,

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
-use sellvy_app::{AppError, AppState, listing, stats};
+use sellvy_app::{AppState, listing, stats};
 use sellvy_models::PageRequest;
 use sellvy_models::order::OrderListQuery;
 use sellvy_models::stats::DEFAULT_DAYS;
@@ -19,21 +19,14 @@ use sellvy_models::wire::{StatsCurrency, WebhookDeliveryStatus};
 const LATEST: u32 = 10;
 const FAILED: u32 = 5;
 
-fn failed(e: AppError) -> Refusal {
-    Refusal::Failed(e.to_string())
-}
-
 pub async fn page(State(state): State<AppState>, p: StorePage) -> Result<Response, Refusal> {
-    let figures =
-        stats::last_days(&state, &p.tenant, &p.store.time_zone, DEFAULT_DAYS).await.map_err(failed)?;
+    let figures = stats::last_days(&state, &p.tenant, &p.store.time_zone, DEFAULT_DAYS).await?;
     let latest = PageRequest { page: 1, per_page: LATEST };
-    let orders =
-        listing::orders(&state, &p.tenant, latest, &OrderListQuery::default()).await.map_err(failed)?;
+    let orders = listing::orders(&state, &p.tenant, latest, &OrderListQuery::default()).await?;
     let failing =
         DeliveryListQuery { status: Some(WebhookDeliveryStatus::Failed), ..DeliveryListQuery::default() };
     let first_failed = PageRequest { page: 1, per_page: FAILED };
-    let failed_deliveries =
-        listing::deliveries(&state, &p.tenant, first_failed, &failing).await.map_err(failed)?;
+    let failed_deliveries = listing::deliveries(&state, &p.tenant, first_failed, &failing).await?;
     let logs = p.link("/settings/integrations/webhook-logs");
     let body = html! {
         p { "The last " (DEFAULT_DAYS) " days, " (figures.from) " to " (figures.to) ", in " (figures.time_zone)

@@ -16,13 +16,6 @@ use std::collections::HashMap;
 const SECTION: &str = "/reviews";
 const PER_PAGE: u32 = 25;
 
-fn failed(e: AppError) -> Refusal {
-    match e {
-        AppError::NotFound(_) => Refusal::NotFound,
-        other => Refusal::Failed(other.to_string()),
-    }
-}
-
 pub async fn page(
     State(state): State<AppState>,
     p: StorePage,
@@ -48,7 +41,7 @@ async fn render(
     let chosen = |name: &str| kept.iter().rev().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
     let (found, total, status) = match ReviewListQuery::parse(&params) {
         Ok((page, q)) => {
-            let found = reviews::list(state, &p.tenant, page, &q).await.map_err(failed)?;
+            let found = reviews::list(state, &p.tenant, page, &q).await?;
             (found.items, found.total, status)
         }
         Err(e) => {
@@ -151,6 +144,6 @@ pub async fn act(
             let errors = v.errors.into_iter().map(|e| (format!("Reply {}", e.field), e.message)).collect();
             render(&state, &p, &[], errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(e) => Err(failed(e)),
+        Err(e) => Err(e.into()),
     }
 }

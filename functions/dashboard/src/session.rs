@@ -81,6 +81,17 @@ impl IntoResponse for Refusal {
     }
 }
 
+/// An application refusal that is not the form's to show: "not found" stays that, anything
+/// else is ours to fix.
+impl From<sellvy_app::AppError> for Refusal {
+    fn from(e: sellvy_app::AppError) -> Refusal {
+        match e {
+            sellvy_app::AppError::NotFound(_) => Refusal::NotFound,
+            other => Refusal::Failed(other.to_string()),
+        }
+    }
+}
+
 impl From<sellvy_store::StoreError> for Refusal {
     fn from(e: sellvy_store::StoreError) -> Refusal {
         Refusal::Failed(e.to_string())

@@ -99,7 +99,7 @@ async fn render_log(
     let endpoints = endpoint_list(state, p).await?;
     let (found, total, page, mut errors, status) = match filters.parse() {
         Ok((page, query)) => {
-            let found = listing::deliveries(state, &p.tenant, page, &query).await.map_err(failed)?;
+            let found = listing::deliveries(state, &p.tenant, page, &query).await?;
             (found.items, found.total, page, shown.errors, status)
         }
         Err(e) => (Vec::new(), 0, PageRequest::default(), e, StatusCode::UNPROCESSABLE_ENTITY),
@@ -212,13 +212,6 @@ fn parse_local_input(s: &str) -> Option<Timestamp> {
     Timestamp::parse(&format!("{with_seconds}Z"))
 }
 
-fn failed(e: AppError) -> Refusal {
-    match e {
-        AppError::NotFound(_) => Refusal::NotFound,
-        other => Refusal::Failed(other.to_string()),
-    }
-}
-
 pub async fn retry_failed(
     State(state): State<AppState>,
     p: StorePage,
@@ -244,7 +237,7 @@ pub async fn retry_failed(
             return render_log(&state, &p, &Filters::default(), shown, StatusCode::UNPROCESSABLE_ENTITY)
                 .await;
         }
-        Err(e) => return Err(failed(e)),
+        Err(e) => return Err(e.into()),
     };
     let notice = format!(
         "Queued {queued} failed {} to {} (created since {} UTC) for another attempt.",
@@ -264,7 +257,7 @@ pub async fn delivery(
     p: StorePage,
     Path(params): Path<HashMap<String, String>>,
 ) -> Result<Response, Refusal> {
-    let d = deliveries::find(&state, &p.tenant, delivery_id(&params)).await.map_err(failed)?;
+    let d = deliveries::find(&state, &p.tenant, delivery_id(&params)).await?;
     render_delivery(&state, &p, &d, None, StatusCode::OK).await
 }
 
@@ -291,11 +284,11 @@ pub async fn retry(
             render_delivery(&state, &p, &done, Some(Ok(said)), StatusCode::OK).await
         }
         Err(AppError::Invalid(v)) => {
-            let d = deliveries::find(&state, &p.tenant, id).await.map_err(failed)?;
+            let d = deliveries::find(&state, &p.tenant, id).await?;
             let said = v.errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; ");
             render_delivery(&state, &p, &d, Some(Err(said)), StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(e) => Err(failed(e)),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -1,19 +1,21 @@
 //! The orders function: `/v1/orders` for the seller: list, get, refund (through Stripe in live
 //! mode), cancel an unpaid order, redeliver dynamic goods; and `/v1/stats`, the daily figures
-//! the payments and refunds keep; and `/v1/reviews`, the buyers' reviews, replied to and
-//! moderated. Orders are created by storefront
+//! the payments and refunds keep; `/v1/reviews`, the buyers' reviews, replied to and
+//! moderated; and `/v1/subscriptions`, listed, cancelled, and moved through time in test mode. Orders are created by storefront
 //! checkouts; what each action does is the application's (`sellvy_app`).
 
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, GatewayError, NotFound, WriteErrors};
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
-use sellvy_app::{AppState, cancel, delivery, listing, refund, reviews};
+use sellvy_app::{AppState, cancel, delivery, listing, refund, reviews, subscriptions};
 use sellvy_models::order::OrderListQuery;
 use sellvy_models::review::ReviewListQuery;
+use sellvy_models::subscription::SubscriptionListQuery;
 use sellvy_models::wire::{
-    OrderData, OrderList, OrderListParams, RefundInput, ReplyInput, ReviewData, ReviewList, ReviewListParams,
-    StatsData, StatsParams,
+    CancelSubscriptionInput, OrderData, OrderList, OrderListParams, RefundInput, ReplyInput, ReviewData,
+    ReviewList, ReviewListParams, StatsData, StatsParams, SubscriptionData, SubscriptionList,
+    SubscriptionListParams, TestClockInput,
 };
 use utoipa_axum::routes;
 
@@ -30,6 +32,77 @@ pub fn routes() -> Routes {
         .routes(routes!(reply_to_review, remove_reply))
         .routes(routes!(hide_review))
         .routes(routes!(unhide_review))
+        .routes(routes!(list_subscriptions))
+        .routes(routes!(show_subscription))
+        .routes(routes!(cancel_subscription))
+        .routes(routes!(move_test_clock))
+}
+
+/// List subscriptions
+///
+/// Newest first; filters `status`, `product_id` and `customer_email`.
+#[utoipa::path(get, path = "/v1/subscriptions", operation_id = "list_subscriptions", tag = "Subscriptions", security(("secret_key" = ["read"])),
+    params(SubscriptionListParams), responses((status = 200, description = "OK", body = SubscriptionList), Errors))]
+async fn list_subscriptions(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    let (page, query) = SubscriptionListQuery::parse(&params)?;
+    let found = subscriptions::list(&state, &auth.tenant, page, &query).await?;
+    Ok(sellvy_api::list(found.items, page, found.total))
+}
+
+/// Get a subscription
+#[utoipa::path(get, path = "/v1/subscriptions/{id}", operation_id = "get_subscription", tag = "Subscriptions", security(("secret_key" = ["read"])),
+    params(("id" = String, Path, description = "sub_…")), responses((status = 200, description = "OK", body = SubscriptionData), NotFound, Errors))]
+async fn show_subscription(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(sellvy_api::ok(subscriptions::find(&state, &auth.tenant, &id).await?.to_object()))
+}
+
+/// Cancel a subscription
+///
+/// At the end of the paid period (`at_period_end`, the default: it stays `active` until then,
+/// then `expired`) or at once (`cancelled`); a `past_due` subscription ends at once either
+/// way. `subscription.cancelled`, with `cancellation.by` `seller` and the `reason` given
+/// (default `requested`); again when a cancellation at period end takes effect. Nothing is
+/// refunded: refund its orders for that. Write access.
+#[utoipa::path(post, path = "/v1/subscriptions/{id}/cancel", operation_id = "cancel_subscription", tag = "Subscriptions", security(("secret_key" = ["write"])),
+    request_body = CancelSubscriptionInput, params(("id" = String, Path, description = "sub_…"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, description = "OK", body = SubscriptionData), NotFound, WriteErrors, Errors))]
+async fn cancel_subscription(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let sub = subscriptions::cancel(&state, &auth.tenant, &id, subscriptions::Canceller::Seller, body, None)
+        .await?;
+    Ok(sellvy_api::ok(sub.to_object()))
+}
+
+/// Move a test subscription's clock
+///
+/// Test mode only (as Stripe's test clocks): the subscription's own clock moves forward to
+/// `advance_to`, and every renewal, dunning retry and expiry due by then runs now, charged
+/// through the sandbox (`renewals`: `succeeded`, the default, or `failed` from now on), with
+/// their orders and events. At most 100 steps a call: a call with more due runs the rest on
+/// the next move. From then on only its clock moves it (the sweeper leaves it alone). Write
+/// access.
+#[utoipa::path(post, path = "/v1/subscriptions/{id}/test_clock", operation_id = "move_subscription_test_clock", tag = "Subscriptions", security(("secret_key" = ["write"])),
+    request_body = TestClockInput, params(("id" = String, Path, description = "sub_…")),
+    responses((status = 200, description = "OK", body = SubscriptionData), NotFound, WriteErrors, Errors))]
+async fn move_test_clock(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    Ok(sellvy_api::ok(subscriptions::move_clock(&state, &auth.tenant, &id, body).await?.to_object()))
 }
 
 /// List reviews

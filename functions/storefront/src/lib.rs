@@ -133,6 +133,84 @@ pub fn order_routes() -> Routes {
         .routes(routes!(review_order))
         .routes(routes!(download))
         .routes(routes!(stripe_callbacks::stripe_webhook))
+        .routes(routes!(show_subscription))
+        .routes(routes!(cancel_subscription))
+        .routes(routes!(pay_subscription))
+}
+
+// ---------------------------------------------------------------- the buyer's subscriptions
+
+use sellvy_app::subscriptions;
+use sellvy_models::wire::{CancelSubscriptionInput, PublicSubscriptionData};
+
+/// A buyer's subscription
+///
+/// The buyer's own page of a subscription (`order.subscription_id`): its status, the current
+/// period, the next charge, why the last renewal failed, and its orders (each opens with the
+/// same token). Needs the access token of the order that started it.
+#[utoipa::path(get, path = "/v1/storefront/subscriptions/{id}", operation_id = "storefront_get_subscription", tag = "Storefront",
+    params(("id" = String, Path, description = "sub_…"), ("X-Order-Token" = Option<String>, Header, description = "The access token of the order that started it"),
+        ("token" = Option<String>, Query, description = "The access token, if no header")),
+    security(("publishable_key" = [])),
+    responses((status = 200, description = "OK", body = PublicSubscriptionData), NotFound, Errors))]
+async fn show_subscription(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Params(params): Params,
+) -> Result<Response, ApiError> {
+    let sub = subscriptions::for_buyer(&state, &shopper.tenant, &id, order_token(&headers, &params)).await?;
+    Ok(sellvy_api::ok(sub.to_public()))
+}
+
+/// Cancel a subscription (buyer)
+///
+/// The buyer ends it at the end of the paid period (`at_period_end`, the default) or at once.
+/// `subscription.cancelled` with `cancellation.by` `buyer`. Needs the access token.
+#[utoipa::path(post, path = "/v1/storefront/subscriptions/{id}/cancel", operation_id = "storefront_cancel_subscription", tag = "Storefront",
+    request_body = CancelSubscriptionInput,
+    params(("id" = String, Path, description = "sub_…"), ("X-Order-Token" = Option<String>, Header, description = "The access token of the order that started it"),
+        ("token" = Option<String>, Query, description = "The access token, if no header")),
+    security(("publishable_key" = [])),
+    responses((status = 200, description = "OK", body = PublicSubscriptionData), NotFound, WriteErrors, Errors))]
+async fn cancel_subscription(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Params(params): Params,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let token = order_token(&headers, &params);
+    let by = subscriptions::Canceller::Buyer;
+    let sub = subscriptions::cancel(&state, &shopper.tenant, &id, by, body, Some(token)).await?;
+    Ok(sellvy_api::ok(sub.to_public()))
+}
+
+/// Pay a failed renewal (test mode)
+///
+/// While `past_due`, the buyer pays the failed renewal now, through the sandbox
+/// (`{"outcome": "succeeded"}` or `"failed"`): paid, the subscription is `active` again from
+/// where its period ended, with the renewal's order and `subscription.renewed`; failed, the
+/// dunning schedule stays as it was. Needs the access token.
+#[utoipa::path(post, path = "/v1/storefront/subscriptions/{id}/sandbox_payment", operation_id = "storefront_pay_subscription", tag = "Storefront",
+    request_body = SandboxPaymentInput,
+    params(("id" = String, Path, description = "sub_…"), ("X-Order-Token" = Option<String>, Header, description = "The access token of the order that started it"),
+        ("token" = Option<String>, Query, description = "The access token, if no header")),
+    security(("publishable_key" = [])),
+    responses((status = 200, description = "OK", body = PublicSubscriptionData), NotFound, WriteErrors, Errors))]
+async fn pay_subscription(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Params(params): Params,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let token = order_token(&headers, &params);
+    let sub = subscriptions::buyer_pays(&state, &shopper.tenant, &id, token, body).await?;
+    Ok(sellvy_api::ok(sub.to_public()))
 }
 
 /// Create a checkout

@@ -100,6 +100,13 @@ async fn place(
         holders: hold::holders(buyer.client, &req.email),
         cooldown_secs: settings.renewal_cooldown(),
     };
+    if live && product.recurring.is_some() {
+        return Err(AppError::invalid(
+            "product_id",
+            "is sold as a subscription, and subscriptions are sold in test mode only for now",
+        )
+        .into());
+    }
     if live && let Some(why) = stripe::refuses_amount(placed.order.total_minor, &placed.order.currency) {
         return Err(AppError::invalid("gateway", why).into());
     }

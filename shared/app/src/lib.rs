@@ -31,6 +31,7 @@ mod retry;
 pub mod reviews;
 mod state;
 pub mod stats;
+pub mod subscriptions;
 pub mod telemetry;
 
 pub use error::AppError;

@@ -19,11 +19,14 @@ use sellvy_models::order::{
 };
 use sellvy_models::pool::{CHUNK, INLINE_SERIALS};
 use sellvy_models::product::Stock;
+use sellvy_models::subscription::{Status as SubStatus, Subscription};
 use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{GatewayCallback, StockLevel};
 use sellvy_models::{Event, EventType, Mode, ProductType, Tenant};
 use sellvy_payments::stripe::{self, StripeSettings};
-use sellvy_store::{Claimed, Completion, CustomerUpdate, DownloadGrant, Parked, StoreError};
+use sellvy_store::{
+    Claimed, Completion, CustomerUpdate, DownloadGrant, Parked, StoreError, SubscriptionWrite,
+};
 use serde_json::Value;
 
 /// The refusal for an order that no longer awaits payment.
@@ -158,9 +161,30 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
     };
     // Dynamic goods are fetched right after this write; should this process die first, the
     // sweeper fetches them once the grace has passed.
-    let paid = order
+    let mut paid = order
         .paid(goods, payment, &customer_id, now)
         .goods_due_by(now.plus_seconds(state.config.goods_grace_secs));
+    // A recurring product's first order starts its subscription; a renewal's moves it on,
+    // only while this order is the renewal due.
+    let subscription = match (&order.recurring, &order.subscription_id) {
+        (Some(recurring), None) => {
+            let sub = Subscription::start(&paid, *recurring, now);
+            paid.subscription_id = Some(sub.id.clone());
+            Some((sub, None))
+        }
+        (_, Some(id)) => {
+            let sub = state.db.get_subscription(t, id).await?.ok_or_else(|| {
+                AppError::invalid("id", "the subscription of this renewal no longer exists")
+            })?;
+            if sub.renewal_order_id() != order.id
+                || !matches!(sub.status(), SubStatus::Active | SubStatus::PastDue)
+            {
+                return Err(AppError::invalid("id", "this renewal is no longer due").into());
+            }
+            Some((sub.renewed(&order.id, now), Some(sub)))
+        }
+        _ => None,
+    };
     let data = paid.to_object();
     let mut events = vec![Event::new(EventType::PaymentReceived, &data)?];
     if paid.status == OrderStatus::Completed {
@@ -168,6 +192,11 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
     }
     if buyer.is_none() {
         events.push(Event::new(EventType::CustomerCreated, &new_customer.to_object())?);
+    }
+    match &subscription {
+        Some((sub, None)) => events.push(Event::new(EventType::SubscriptionCreated, &sub.to_object())?),
+        Some((sub, Some(_))) => events.push(Event::new(EventType::SubscriptionRenewed, &sub.to_object())?),
+        None => {}
     }
     // Stock falling below the seller's threshold (serials leave the product now).
     if let (Some(threshold), Stock::Count(before)) = (product.low_stock_threshold, product.stock()) {
@@ -201,6 +230,10 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
             max_downloads: MAX_DOWNLOADS,
         }),
         stripe_payment_intent,
+        subscription: subscription.as_ref().map(|(new, old)| match old {
+            None => SubscriptionWrite::Start(new),
+            Some(old) => SubscriptionWrite::Renew { new, old },
+        }),
     };
     state.db.complete_order(t, &completion).await?;
     Ok(paid)

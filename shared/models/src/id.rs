@@ -230,6 +230,8 @@ typed_ids! {
     CustomerId = "cus_", "Customer";
     /// A buyer's review of a completed order (`rev_…`), one per order.
     ReviewId = "rev_", "Review";
+    /// A subscription (`sub_…`), derived from the order that started it.
+    SubscriptionId = "sub_", "Subscription";
     EventId = "evt_", "Event";
     /// A webhook endpoint (`we_…`).
     EndpointId = "we_", "Webhook endpoint";

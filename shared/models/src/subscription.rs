@@ -13,84 +13,56 @@
 //!   last retry fails, the subscription is cancelled (`payment_failed`).
 //! - **A product deleted or made private** ends its subscriptions at the end of their period.
 
-use crate::error::{FieldError, ValidationError};
+use crate::error::ValidationError;
+use crate::id::{CustomerId, OrderId, ProductId, SubscriptionId, TypedId, derived_id};
+use crate::order::Order;
+use crate::page::{PageRequest, QueryParams, enum_param};
 use crate::time::Timestamp;
+use crate::wire::{
+    Amount, CustomerDetails, OrderProduct, OrderVariant, PublicSubscription, SubscriptionCancellation,
+    SubscriptionObject,
+};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-/// How often a recurring product renews.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Interval {
-    Day,
-    Week,
-    Month,
-    Year,
-}
+pub use crate::wire::{Interval, Recurring, SubscriptionStatus as Status};
 
-/// The most intervals one period may span (a period stays within about ten years).
-pub const MAX_INTERVAL_COUNT: u32 = 120;
 /// Retries of a failed renewal, in days after the first failure.
 pub const DUNNING_DAYS: [i64; 3] = [1, 3, 5];
 
-/// A product's renewal rule: every `interval_count` `interval`s.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recurring {
-    pub interval: Interval,
-    pub interval_count: u32,
+/// Why a recurring rule is refused (its `interval_count`), if it is: a period spans at most
+/// ten years.
+pub fn recurring_error(r: &Recurring) -> Option<String> {
+    let most = match r.interval {
+        Interval::Day => 3650,
+        Interval::Week => 520,
+        Interval::Month => 120,
+        Interval::Year => 10,
+    };
+    let unit = format!("{:?}", r.interval).to_lowercase();
+    (r.interval_count == 0 || r.interval_count > most)
+        .then(|| format!("must be from 1 to {most} for a {unit} interval"))
 }
 
-impl Recurring {
-    /// Checks the rule; errors name `field.interval_count` (no period over ten years).
-    pub fn check(&self, field: &str) -> Result<(), ValidationError> {
-        let most = match self.interval {
-            Interval::Day => 3650,
-            Interval::Week => 520,
-            Interval::Month => MAX_INTERVAL_COUNT,
-            Interval::Year => 10,
-        };
-        if self.interval_count == 0 || self.interval_count > most {
-            return Err(ValidationError {
-                errors: vec![FieldError::new(
-                    format!("{field}.interval_count"),
-                    format!("must be from 1 to {most} for a {:?} interval", self.interval).to_lowercase(),
-                )],
-            });
-        }
-        Ok(())
+/// The end of the `n`th period (1 = the first) of a subscription that started at `start`:
+/// months and years keep the start's day of the month, clamped to shorter months (a
+/// subscription from 31 January renews on 28 or 29 February, then on 31 March), and keep its
+/// time of day (UTC).
+pub fn period_end(r: &Recurring, start: Timestamp, n: u32) -> Timestamp {
+    let steps = i64::from(r.interval_count) * i64::from(n);
+    let Ok(at) = jiff::Timestamp::from_millisecond(start.millis()) else { return start };
+    let utc = at.to_zoned(jiff::tz::TimeZone::UTC);
+    let span = match r.interval {
+        Interval::Day => jiff::Span::new().try_days(steps),
+        Interval::Week => jiff::Span::new().try_weeks(steps),
+        Interval::Month => jiff::Span::new().try_months(steps),
+        Interval::Year => jiff::Span::new().try_years(steps),
+    };
+    // jiff adds months to the civil date and clamps to the month's last day.
+    match span.and_then(|s| utc.checked_add(s)) {
+        Ok(end) => Timestamp::from_millis(end.timestamp().as_millisecond()),
+        Err(_) => start,
     }
-
-    /// The end of the `n`th period (1 = the first) of a subscription that started at `start`:
-    /// months and years keep the start's day of the month, clamped to shorter months (a
-    /// subscription from 31 January renews on 28 or 29 February, then on 31 March), and keep its
-    /// time of day (UTC).
-    pub fn period_end(&self, start: Timestamp, n: u32) -> Timestamp {
-        let steps = i64::from(self.interval_count) * i64::from(n);
-        let Ok(at) = jiff::Timestamp::from_millisecond(start.millis()) else { return start };
-        let utc = at.to_zoned(jiff::tz::TimeZone::UTC);
-        let span = match self.interval {
-            Interval::Day => jiff::Span::new().try_days(steps),
-            Interval::Week => jiff::Span::new().try_weeks(steps),
-            Interval::Month => jiff::Span::new().try_months(steps),
-            Interval::Year => jiff::Span::new().try_years(steps),
-        };
-        // jiff adds months to the civil date and clamps to the month's last day.
-        match span.and_then(|s| utc.checked_add(s)) {
-            Ok(end) => Timestamp::from_millis(end.timestamp().as_millisecond()),
-            Err(_) => start,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Active,
-    /// A renewal failed (or could not be delivered): retried on the dunning schedule.
-    PastDue,
-    /// Ended before its period's end: by the seller or the buyer at once, or after dunning.
-    Cancelled,
-    /// Reached the end of its last period (cancelled at period end, or its product gone).
-    Expired,
 }
 
 /// Who ended a subscription, and why.
@@ -141,7 +113,7 @@ impl Schedule {
             started_at: now,
             periods: 1,
             current_period_start: now,
-            current_period_end: recurring.period_end(now, 1),
+            current_period_end: period_end(&recurring, now, 1),
             cancel_at_period_end: false,
             cancellation: None,
             failed_at: None,
@@ -180,7 +152,7 @@ impl Schedule {
             status: Status::Active,
             periods,
             current_period_start: self.current_period_end,
-            current_period_end: self.recurring.period_end(self.started_at, periods),
+            current_period_end: period_end(&self.recurring, self.started_at, periods),
             failed_at: None,
             retries: 0,
             failure: None,
@@ -235,6 +207,343 @@ impl Schedule {
     }
 }
 
+/// The order ids a subscription keeps (newest first); `order_count` counts them all.
+pub const KEPT_ORDER_IDS: usize = 100;
+/// How far one move of a test clock may go.
+pub const TEST_CLOCK_MAX_SECS: i64 = 5 * 366 * 86_400;
+
+/// A subscription: what its first order bought, bought again every period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub id: SubscriptionId,
+    pub product_id: ProductId,
+    pub product_title: String,
+    pub variant: Option<OrderVariant>,
+    pub quantity: u32,
+    /// What each renewal charges per unit (the price when it started).
+    pub unit_price_minor: i64,
+    pub currency: String,
+    pub customer_email: String,
+    pub customer_id: Option<CustomerId>,
+    /// The first order's answers, given again to every renewal order.
+    pub custom_fields: Map<String, Value>,
+    pub customer: Option<CustomerDetails>,
+    pub gateway: String,
+    /// SHA-256 of the first order's access token: it opens the subscription and every order
+    /// of it on the storefront.
+    pub token_hash: String,
+    pub schedule: Schedule,
+    /// Newest first, at most [`KEPT_ORDER_IDS`].
+    pub orders: Vec<OrderId>,
+    pub order_count: u32,
+    /// Test mode: the subscription's clock, once moved forward; the sweeper leaves such a
+    /// subscription to its clock.
+    pub test_clock: Option<Timestamp>,
+    /// Test mode: whether the sandbox declines its renewals.
+    pub sandbox_declines: bool,
+    /// Payments of a failed renewal the buyer started: each is a renewal order of its own.
+    #[serde(default)]
+    pub payment_attempts: u32,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: u64,
+}
+
+impl Subscription {
+    /// The subscription `first` (paid at `now`) starts. Its id is derived from the order's, so
+    /// a payment recorded twice starts it once.
+    pub fn start(first: &Order, recurring: Recurring, now: Timestamp) -> Subscription {
+        Subscription {
+            id: SubscriptionId::from_checked(derived_id(
+                SubscriptionId::PREFIX,
+                first.created_at.millis(),
+                format!("subscription of {}", first.id).as_bytes(),
+            )),
+            product_id: first.product_id.clone(),
+            product_title: first.product_title.clone(),
+            variant: first.variant.clone(),
+            quantity: first.quantity,
+            unit_price_minor: first.unit_price_minor,
+            currency: first.currency.clone(),
+            customer_email: first.customer_email.clone(),
+            customer_id: first.customer_id.clone(),
+            custom_fields: first.custom_fields.clone(),
+            customer: first.customer.clone(),
+            gateway: first.gateway.clone(),
+            token_hash: first.token_hash.clone(),
+            schedule: Schedule::start(recurring, now),
+            orders: vec![first.id.clone()],
+            order_count: 1,
+            test_clock: None,
+            sandbox_declines: false,
+            payment_attempts: 0,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        self.schedule.status
+    }
+
+    /// The time this subscription lives by: its test clock once moved, else `real`.
+    pub fn clock(&self, real: Timestamp) -> Timestamp {
+        self.test_clock.unwrap_or(real)
+    }
+
+    /// When the sweeper must look at it next: `None` once it has ended, or while a test clock
+    /// drives it.
+    pub fn watch_at(&self) -> Option<Timestamp> {
+        match self.test_clock {
+            Some(_) => None,
+            None => self.schedule.next_due(),
+        }
+    }
+
+    /// The id of the order that pays what is due now: one per period and try, derived from
+    /// both, so however many sweeps run, one order is placed for it.
+    pub fn renewal_order_id(&self) -> OrderId {
+        let attempt = match self.schedule.status {
+            Status::PastDue => self.schedule.retries + 1,
+            _ => 0,
+        };
+        let due = self.schedule.next_due().unwrap_or(self.schedule.current_period_end);
+        OrderId::from_checked(derived_id(
+            OrderId::PREFIX,
+            due.millis(),
+            format!(
+                "renewal {} of {} try {attempt}.{}",
+                self.schedule.periods + 1,
+                self.id,
+                self.payment_attempts
+            )
+            .as_bytes(),
+        ))
+    }
+
+    fn changed(&self, schedule: Schedule, now: Timestamp) -> Subscription {
+        Subscription { schedule, updated_at: now, version: self.version + 1, ..self.clone() }
+    }
+
+    /// The next period was paid by `order`.
+    pub fn renewed(&self, order: &OrderId, now: Timestamp) -> Subscription {
+        let mut orders = vec![order.clone()];
+        orders.extend(self.orders.iter().take(KEPT_ORDER_IDS - 1).cloned());
+        Subscription {
+            orders,
+            order_count: self.order_count + 1,
+            ..self.changed(self.schedule.renewed(), now)
+        }
+    }
+
+    /// The renewal due at `at` (the subscription's clock) failed for `why`.
+    pub fn renewal_failed(&self, at: Timestamp, why: &str, now: Timestamp) -> Subscription {
+        self.changed(self.schedule.renewal_failed(at, why), now)
+    }
+
+    /// The buyer pays a failed renewal now: a renewal order of its own (the dunning schedule
+    /// stays as it is should this payment fail too). Only while `past_due`.
+    pub fn buyer_pays(&self, now: Timestamp) -> Result<Subscription, ValidationError> {
+        if self.status() != Status::PastDue {
+            return Err(ValidationError::one(
+                "id",
+                format!(
+                    "only a past_due subscription has a renewal to pay (this one is {})",
+                    self.status().as_str()
+                ),
+            ));
+        }
+        Ok(Subscription {
+            payment_attempts: self.payment_attempts + 1,
+            updated_at: now,
+            version: self.version + 1,
+            ..self.clone()
+        })
+    }
+
+    /// A payment the buyer started failed for `why`: said, without moving the dunning.
+    pub fn buyer_payment_failed(&self, why: &str, now: Timestamp) -> Subscription {
+        let schedule = Schedule { failure: Some(why.into()), ..self.schedule.clone() };
+        self.changed(schedule, now)
+    }
+
+    /// Ended (or to end at its period's end) by `by` for `reason`; an ended one is refused.
+    pub fn cancelled(
+        &self,
+        by: &str,
+        reason: &str,
+        at_period_end: bool,
+        now: Timestamp,
+    ) -> Result<Subscription, ValidationError> {
+        if matches!(self.status(), Status::Cancelled | Status::Expired) {
+            return Err(ValidationError::one(
+                "id",
+                format!("this subscription has already ended ({})", self.status().as_str()),
+            ));
+        }
+        let at = self.clock(now);
+        Ok(self.changed(self.schedule.cancelled(by, reason, at_period_end, at), now))
+    }
+
+    /// Its last period is over (it was cancelled at period end).
+    pub fn expired(&self, now: Timestamp) -> Subscription {
+        self.changed(self.schedule.expired(), now)
+    }
+
+    /// Its product is no longer sold: it ends now, at the end of its paid period.
+    pub fn product_unavailable(&self, now: Timestamp) -> Subscription {
+        let at = self.clock(now);
+        let ended = Schedule {
+            cancellation: Some(Cancellation {
+                by: "sellvy".into(),
+                reason: "product_unavailable".into(),
+                at,
+            }),
+            ..self.schedule.expired()
+        };
+        self.changed(ended, now)
+    }
+
+    /// Test mode: the clock moved forward to `to`, and the sandbox's answer to renewals.
+    pub fn clock_moved(
+        &self,
+        to: Timestamp,
+        declines: Option<bool>,
+        now: Timestamp,
+    ) -> Result<Subscription, ValidationError> {
+        let from = self.clock(now);
+        if to <= from {
+            return Err(ValidationError::one(
+                "advance_to",
+                format!("must be later than the clock's time ({})", from.to_rfc3339()),
+            ));
+        }
+        if to.seconds() - from.seconds() > TEST_CLOCK_MAX_SECS {
+            return Err(ValidationError::one("advance_to", "must be at most 5 years after the clock's time"));
+        }
+        Ok(Subscription {
+            test_clock: Some(to),
+            sandbox_declines: declines.unwrap_or(self.sandbox_declines),
+            updated_at: now,
+            version: self.version + 1,
+            ..self.clone()
+        })
+    }
+
+    fn amount(&self, minor: i64) -> Amount {
+        let c = crate::money::Currency::parse(&self.currency).unwrap_or(crate::money::Currency::USD);
+        Amount::from_minor(minor, c.exponent())
+    }
+
+    fn product(&self) -> OrderProduct {
+        OrderProduct { id: self.product_id.to_string(), title: self.product_title.clone() }
+    }
+
+    fn cancelled_at(&self) -> Option<Timestamp> {
+        match self.status() {
+            Status::Cancelled | Status::Expired => {
+                Some(self.schedule.cancellation.as_ref().map_or(self.updated_at, |c| c.at))
+            }
+            _ => None,
+        }
+    }
+
+    fn next_charge_at(&self) -> Option<Timestamp> {
+        self.schedule.next_due().filter(|_| !self.schedule.cancel_at_period_end)
+    }
+
+    pub fn to_object(&self) -> SubscriptionObject {
+        SubscriptionObject {
+            id: self.id.to_string(),
+            status: self.status(),
+            product: self.product(),
+            variant: self.variant.clone(),
+            quantity: self.quantity,
+            renewal_price: self.amount(self.unit_price_minor.saturating_mul(i64::from(self.quantity))),
+            currency: self.currency.clone(),
+            recurring: self.schedule.recurring,
+            customer_email: self.customer_email.clone(),
+            customer_id: self.customer_id.as_ref().map(ToString::to_string),
+            payment_method: self.gateway.clone(),
+            current_period_start: self.schedule.current_period_start,
+            current_period_end: self.schedule.current_period_end,
+            periods: self.schedule.periods,
+            next_charge_at: self.next_charge_at(),
+            cancel_at_period_end: self.schedule.cancel_at_period_end,
+            cancelled_at: self.cancelled_at(),
+            cancellation: self.schedule.cancellation.as_ref().map(|c| SubscriptionCancellation {
+                by: c.by.clone(),
+                reason: c.reason.clone(),
+                at: c.at,
+            }),
+            renewal_error: self.schedule.failure.clone(),
+            orders: self.orders.iter().map(ToString::to_string).collect(),
+            order_count: self.order_count,
+            test_clock: self.test_clock,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
+    /// What its buyer sees: no email, customer record or seller's notes.
+    pub fn to_public(&self) -> PublicSubscription {
+        let o = self.to_object();
+        PublicSubscription {
+            id: o.id,
+            status: o.status,
+            product: o.product,
+            variant: o.variant,
+            quantity: o.quantity,
+            renewal_price: o.renewal_price,
+            currency: o.currency,
+            recurring: o.recurring,
+            current_period_start: o.current_period_start,
+            current_period_end: o.current_period_end,
+            next_charge_at: o.next_charge_at,
+            cancel_at_period_end: o.cancel_at_period_end,
+            cancelled_at: o.cancelled_at,
+            renewal_error: o.renewal_error,
+            orders: o.orders,
+            created_at: o.created_at,
+        }
+    }
+}
+
+/// The filters of `GET /subscriptions`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubscriptionListQuery {
+    pub status: Option<Status>,
+    pub product_id: Option<String>,
+    pub customer_email: Option<String>,
+}
+
+impl SubscriptionListQuery {
+    pub fn parse(params: &QueryParams) -> Result<(PageRequest, SubscriptionListQuery), ValidationError> {
+        let mut errors = Vec::new();
+        let page = PageRequest::parse(params).map_err(|e| errors.extend(e.errors)).unwrap_or_default();
+        let status = enum_param("status", params.get("status"), &mut errors);
+        if !errors.is_empty() {
+            return Err(ValidationError { errors });
+        }
+        let text = |k: &str| params.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        Ok((
+            page,
+            SubscriptionListQuery {
+                status,
+                product_id: text("product_id"),
+                customer_email: text("customer_email").map(|e| e.to_lowercase()),
+            },
+        ))
+    }
+
+    pub fn matches(&self, status: &str, product_id: &str, customer_email: &str) -> bool {
+        self.status.is_none_or(|s| s.as_str() == status)
+            && self.product_id.as_deref().is_none_or(|p| p == product_id)
+            && self.customer_email.as_deref().is_none_or(|e| e == customer_email)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,17 +560,17 @@ mod tests {
     fn months_keep_their_day_clamped_to_shorter_months() {
         let start = at("2027-01-31T10:00:00Z");
         let ends: Vec<String> =
-            (1..=4).map(|n| monthly().period_end(start, n).to_rfc3339()[..10].to_string()).collect();
+            (1..=4).map(|n| period_end(&monthly(), start, n).to_rfc3339()[..10].to_string()).collect();
         assert_eq!(ends, ["2027-02-28", "2027-03-31", "2027-04-30", "2027-05-31"]);
         assert_eq!(
-            monthly().period_end(at("2028-01-31T00:00:00Z"), 1).to_rfc3339()[..10],
+            period_end(&monthly(), at("2028-01-31T00:00:00Z"), 1).to_rfc3339()[..10],
             *"2028-02-29",
             "a leap year"
         );
         let weekly = Recurring { interval: Interval::Week, interval_count: 2 };
-        assert_eq!(weekly.period_end(start, 1), start.plus_seconds(14 * 86_400));
+        assert_eq!(period_end(&weekly, start, 1), start.plus_seconds(14 * 86_400));
         let yearly = Recurring { interval: Interval::Year, interval_count: 1 };
-        assert_eq!(yearly.period_end(at("2028-02-29T00:00:00Z"), 1).to_rfc3339()[..10], *"2029-02-28");
+        assert_eq!(period_end(&yearly, at("2028-02-29T00:00:00Z"), 1).to_rfc3339()[..10], *"2029-02-28");
     }
 
     #[test]
@@ -326,10 +635,9 @@ mod tests {
 
     #[test]
     fn intervals_are_bounded() {
-        assert!(Recurring { interval: Interval::Month, interval_count: 0 }.check("recurring").is_err());
-        let too_long =
-            Recurring { interval: Interval::Year, interval_count: 11 }.check("recurring").unwrap_err();
-        assert_eq!(too_long.errors[0].field, "recurring.interval_count");
-        assert!(Recurring { interval: Interval::Day, interval_count: 3650 }.check("recurring").is_ok());
+        assert!(recurring_error(&Recurring { interval: Interval::Month, interval_count: 0 }).is_some());
+        let too_long = recurring_error(&Recurring { interval: Interval::Year, interval_count: 11 });
+        assert_eq!(too_long.as_deref(), Some("must be from 1 to 10 for a year interval"));
+        assert!(recurring_error(&Recurring { interval: Interval::Day, interval_count: 3650 }).is_none());
     }
 }

@@ -477,6 +477,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/storefront/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A buyer's subscription
+         * @description The buyer's own page of a subscription (`order.subscription_id`): its status, the current
+         *     period, the next charge, why the last renewal failed, and its orders (each opens with the
+         *     same token). Needs the access token of the order that started it.
+         */
+        get: operations["storefront_get_subscription"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storefront/subscriptions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a subscription (buyer)
+         * @description The buyer ends it at the end of the paid period (`at_period_end`, the default) or at once.
+         *     `subscription.cancelled` with `cancellation.by` `buyer`. Needs the access token.
+         */
+        post: operations["storefront_cancel_subscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storefront/subscriptions/{id}/sandbox_payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay a failed renewal (test mode)
+         * @description While `past_due`, the buyer pays the failed renewal now, through the sandbox
+         *     (`{"outcome": "succeeded"}` or `"failed"`): paid, the subscription is `active` again from
+         *     where its period ended, with the renewal's order and `subscription.renewed`; failed, the
+         *     dunning schedule stays as it was. Needs the access token.
+         */
+        post: operations["storefront_pay_subscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orders": {
         parameters: {
             query?: never;
@@ -707,6 +773,92 @@ export interface paths {
          * @description Back on the storefront and in its product's rating. Write access.
          */
         post: operations["unhide_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List subscriptions
+         * @description Newest first; filters `status`, `product_id` and `customer_email`.
+         */
+        get: operations["list_subscriptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a subscription */
+        get: operations["get_subscription"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a subscription
+         * @description At the end of the paid period (`at_period_end`, the default: it stays `active` until then,
+         *     then `expired`) or at once (`cancelled`); a `past_due` subscription ends at once either
+         *     way. `subscription.cancelled`, with `cancellation.by` `seller` and the `reason` given
+         *     (default `requested`); again when a cancellation at period end takes effect. Nothing is
+         *     refunded: refund its orders for that. Write access.
+         */
+        post: operations["cancel_subscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/test_clock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a test subscription's clock
+         * @description Test mode only (as Stripe's test clocks): the subscription's own clock moves forward to
+         *     `advance_to`, and every renewal, dunning retry and expiry due by then runs now, charged
+         *     through the sandbox (`renewals`: `succeeded`, the default, or `failed` from now on), with
+         *     their orders and events. At most 100 steps a call: a call with more due runs the rest on
+         *     the next move. From then on only its clock moves it (the sweeper leaves it alone). Write
+         *     access.
+         */
+        post: operations["move_subscription_test_clock"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1274,6 +1426,16 @@ export interface components {
         BlacklistInput: {
             reason?: string | null;
         };
+        /** @description `POST /subscriptions/{id}/cancel` and the storefront's cancel. */
+        CancelSubscriptionInput: {
+            /**
+             * @description Keep it until the paid period ends, then it expires (default true). A `past_due`
+             *     subscription, whose period is unpaid, ends at once either way.
+             */
+            at_period_end?: boolean | null;
+            /** @description The seller's words (default `requested`); the storefront takes none. */
+            reason?: string | null;
+        };
         CategoryData: {
             data: components["schemas"]["CategoryObject"];
         };
@@ -1538,6 +1700,11 @@ export interface components {
         /** @enum {string} */
         GoodsStatus: "pending" | "sending" | "delivered" | "failed";
         /**
+         * @description How often a recurring product renews.
+         * @enum {string}
+         */
+        Interval: "day" | "week" | "month" | "year";
+        /**
          * @description Secret keys (`sk_…`) drive the seller API from the seller's servers; publishable keys
          *     (`pk_…`) are safe to embed in storefronts and reach only the storefront routes.
          * @enum {string}
@@ -1658,6 +1825,8 @@ export interface components {
             /** @description Why the last payment attempt failed, while the order can still be paid. */
             payment_error?: string | null;
             dispute?: components["schemas"]["Dispute"] | null;
+            /** @description The subscription this order started or renewed (`sub_…`). */
+            subscription_id?: string | null;
         };
         OrderProduct: {
             id: string;
@@ -1762,6 +1931,7 @@ export interface components {
             /** Format: int64 */
             low_stock_threshold?: number | null;
             variants?: components["schemas"]["VariantInput"][] | null;
+            recurring?: components["schemas"]["RecurringInput"] | null;
         };
         ProductData: {
             data: components["schemas"]["ProductObject"];
@@ -1821,6 +1991,7 @@ export interface components {
             /** Format: int64 */
             low_stock_threshold?: number | null;
             variants: components["schemas"]["VariantObject"][];
+            recurring?: components["schemas"]["Recurring"] | null;
             /** Format: int64 */
             total_sold: number;
             created_at: components["schemas"]["Timestamp"];
@@ -1872,6 +2043,7 @@ export interface components {
             /** Format: int64 */
             warranty_duration?: number | null;
             variants: components["schemas"]["PublicVariant"][];
+            recurring?: components["schemas"]["Recurring"] | null;
             /** @description From the product's visible reviews. */
             rating: components["schemas"]["ProductRating"];
         };
@@ -1901,6 +2073,30 @@ export interface components {
             meta: components["schemas"]["PageMeta"];
         };
         PublicStock: number | ("∞" | "in stock" | "out of stock");
+        /** @description A subscription as its buyer sees it (the storefront, with the first order's access token). */
+        PublicSubscription: {
+            id: string;
+            status: components["schemas"]["SubscriptionStatus"];
+            product: components["schemas"]["OrderProduct"];
+            variant?: components["schemas"]["OrderVariant"] | null;
+            /** Format: int32 */
+            quantity: number;
+            renewal_price: components["schemas"]["Amount"];
+            currency: string;
+            recurring: components["schemas"]["Recurring"];
+            current_period_start: components["schemas"]["Timestamp"];
+            current_period_end: components["schemas"]["Timestamp"];
+            next_charge_at?: components["schemas"]["Timestamp"] | null;
+            cancel_at_period_end: boolean;
+            cancelled_at?: components["schemas"]["Timestamp"] | null;
+            renewal_error?: string | null;
+            /** @description The orders of its periods, newest first (each opens with the same access token). */
+            orders: string[];
+            created_at: components["schemas"]["Timestamp"];
+        };
+        PublicSubscriptionData: {
+            data: components["schemas"]["PublicSubscription"];
+        };
         PublicVariant: {
             id: string;
             title: string;
@@ -1912,6 +2108,27 @@ export interface components {
             per_minute: number;
             /** Format: int32 */
             burst: number;
+        };
+        /**
+         * @description A product sold recurring: renewed every `interval_count` `interval`s. Months keep the day
+         *     of the month the subscription started on, clamped to shorter months.
+         */
+        Recurring: {
+            interval: components["schemas"]["Interval"];
+            /**
+             * Format: int32
+             * @description 1 or more; a period spans at most ten years (3650 days, 520 weeks, 120 months, 10 years).
+             */
+            interval_count: number;
+        };
+        /** @description A product's `recurring` as sent. */
+        RecurringInput: {
+            interval: components["schemas"]["Interval"];
+            /**
+             * Format: int32
+             * @description A period spans at most ten years (3650 days, 520 weeks, 120 months, 10 years).
+             */
+            interval_count: number;
         };
         /** @description `POST /orders/{id}/refund`. */
         RefundInput: {
@@ -2127,6 +2344,72 @@ export interface components {
             client_secret: string;
             /** @description The Stripe publishable key to initialise Stripe.js with, when the deployment sets one. */
             publishable_key?: string | null;
+        };
+        /** @description Who ended a subscription (or asked for it to end at its period's end), and why. */
+        SubscriptionCancellation: {
+            /** @description `seller`, `buyer` or `sellvy` (dunning spent, the product no longer sold). */
+            by: string;
+            /** @description `requested`, `payment_failed`, `product_unavailable`, or the words the seller gave. */
+            reason: string;
+            at: components["schemas"]["Timestamp"];
+        };
+        SubscriptionData: {
+            data: components["schemas"]["SubscriptionObject"];
+        };
+        SubscriptionList: {
+            data: components["schemas"]["SubscriptionObject"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** @description A subscription, as its seller and its webhook events see it. */
+        SubscriptionObject: {
+            /** @description `sub_…` */
+            id: string;
+            status: components["schemas"]["SubscriptionStatus"];
+            product: components["schemas"]["OrderProduct"];
+            variant?: components["schemas"]["OrderVariant"] | null;
+            /** Format: int32 */
+            quantity: number;
+            /**
+             * @description What each renewal charges (fixed when the subscription started; coupons apply to the
+             *     first period only).
+             */
+            renewal_price: components["schemas"]["Amount"];
+            currency: string;
+            recurring: components["schemas"]["Recurring"];
+            customer_email: string;
+            customer_id?: string | null;
+            payment_method: string;
+            current_period_start: components["schemas"]["Timestamp"];
+            current_period_end: components["schemas"]["Timestamp"];
+            /**
+             * Format: int32
+             * @description Periods paid so far (1 during the first).
+             */
+            periods: number;
+            next_charge_at?: components["schemas"]["Timestamp"] | null;
+            cancel_at_period_end: boolean;
+            cancelled_at?: components["schemas"]["Timestamp"] | null;
+            cancellation?: components["schemas"]["SubscriptionCancellation"] | null;
+            /** @description Why the last renewal failed, while `past_due` (and after dunning cancelled it). */
+            renewal_error?: string | null;
+            /** @description The orders of its periods, newest first (the last 100; `order_count` counts them all). */
+            orders: string[];
+            /** Format: int32 */
+            order_count: number;
+            test_clock?: components["schemas"]["Timestamp"] | null;
+            created_at: components["schemas"]["Timestamp"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        /** @enum {string} */
+        SubscriptionStatus: "active" | "past_due" | "cancelled" | "expired";
+        /**
+         * @description `POST /subscriptions/{id}/test_clock` (test mode): moves the subscription's clock forward to
+         *     `advance_to`, running every renewal, dunning retry and expiry due by then.
+         */
+        TestClockInput: {
+            /** @description Later than the clock's current time (which starts at the real time), at most 5 years on. */
+            advance_to: components["schemas"]["Timestamp"];
+            renewals?: components["schemas"]["SandboxOutcome"] | null;
         };
         /**
          * Format: date-time
@@ -4846,6 +5129,299 @@ export interface operations {
             };
         };
     };
+    storefront_get_subscription: {
+        parameters: {
+            query?: {
+                /** @description The access token, if no header */
+                token?: string;
+            };
+            header?: {
+                /** @description The access token of the order that started it */
+                "X-Order-Token"?: string | null;
+            };
+            path: {
+                /** @description sub_… */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicSubscriptionData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in this store and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    storefront_cancel_subscription: {
+        parameters: {
+            query?: {
+                /** @description The access token, if no header */
+                token?: string;
+            };
+            header?: {
+                /** @description The access token of the order that started it */
+                "X-Order-Token"?: string | null;
+            };
+            path: {
+                /** @description sub_… */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelSubscriptionInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicSubscriptionData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in this store and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A request with the same `Idempotency-Key` is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    storefront_pay_subscription: {
+        parameters: {
+            query?: {
+                /** @description The access token, if no header */
+                token?: string;
+            };
+            header?: {
+                /** @description The access token of the order that started it */
+                "X-Order-Token"?: string | null;
+            };
+            path: {
+                /** @description sub_… */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SandboxPaymentInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicSubscriptionData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in this store and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A request with the same `Idempotency-Key` is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_orders: {
         parameters: {
             query?: {
@@ -5824,6 +6400,356 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in this store and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A request with the same `Idempotency-Key` is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_subscriptions: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+                status?: components["schemas"]["SubscriptionStatus"];
+                /** @description `prod_…` */
+                product_id?: string;
+                customer_email?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionList"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sub_… */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in this store and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancel_subscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description sub_… */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelSubscriptionInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionData"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key's permission does not cover this request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such object in this store and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A request with the same `Idempotency-Key` is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter or the body failed validation; `errors` names every field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over the plan's rate limit; `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Our fault; quote the `X-Request-Id`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    move_subscription_test_clock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sub_… */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestClockInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionData"];
                 };
             };
             /** @description Missing, malformed, unknown or revoked API key. */

@@ -39,6 +39,8 @@ pub(crate) const ENDPOINTS: Collection =
     Collection { prefix: "WEBHOOK#", counter: "WEBHOOK#~COUNT", index: "#WEBHOOK", shards: 1 };
 pub(crate) const REVIEWS: Collection =
     Collection { prefix: "REVIEW#", counter: "REVIEW#~COUNT", index: "#REVIEW", shards: 1 };
+pub(crate) const SUBSCRIPTIONS: Collection =
+    Collection { prefix: "SUBSCRIPTION#", counter: "SUBSCRIPTION#~COUNT", index: "#SUBSCRIPTION", shards: 1 };
 pub(crate) const DELIVERIES: Collection =
     Collection { prefix: "WHDELIVERY#", counter: "WHDELIVERY#~COUNT", index: "#WHDELIVERY", shards: 1 };
 
@@ -236,6 +238,8 @@ pub(crate) enum Watch {
     Deliveries,
     /// Paid orders whose dynamic goods the sweeper fetches (again) at `delivery.retry_at`.
     Goods,
+    /// Subscriptions, by when their next renewal, dunning retry or expiry is due.
+    Renewals,
 }
 
 impl Watch {
@@ -245,6 +249,7 @@ impl Watch {
             Watch::Outbox => "OUTBOX",
             Watch::Deliveries => "WEBHOOK",
             Watch::Goods => "GOODS",
+            Watch::Renewals => "RENEWAL",
         }
     }
 }
@@ -306,7 +311,7 @@ mod tests {
     #[test]
     fn collections_sort_their_counter_after_every_id() {
         let t = tenant(Mode::Test);
-        for c in [PRODUCTS, CATEGORIES, ORDERS, CUSTOMERS, COUPONS, ENDPOINTS, DELIVERIES] {
+        for c in [PRODUCTS, CATEGORIES, ORDERS, CUSTOMERS, COUPONS, ENDPOINTS, DELIVERIES, SUBSCRIPTIONS] {
             let (_, object) = c.key(&t, "zzzzzzzzzzzzzzzzzzzzzzzzzz");
             let (_, counter) = c.counter_key(&t);
             assert!(counter > object, "{counter} sorts after {object}");
@@ -354,6 +359,7 @@ mod tests {
             "T#store_01ABC000000000000000000000#live#PRODUCTREVIEWS#prod_1"
         );
         assert_eq!(REVIEWS.key(&t, "rev_1").1, "REVIEW#rev_1");
+        assert_eq!(SUBSCRIPTIONS.key(&t, "sub_1").1, "SUBSCRIPTION#sub_1");
         assert_eq!(challenge_key("c0de"), pair("SIGNINCHALLENGE#c0de", "SIGNINCHALLENGE"));
         assert_eq!(
             (rate_bucket_pk(&t).as_str(), RATE_SK),
@@ -377,8 +383,9 @@ mod tests {
             "RATE#store_01ABC000000000000000000000#live#client#203.0.113.9"
         );
         assert_eq!(
-            [Watch::UnpaidOrders, Watch::Outbox, Watch::Deliveries, Watch::Goods].map(Watch::partition),
-            ["PENDING", "OUTBOX", "WEBHOOK", "GOODS"]
+            [Watch::UnpaidOrders, Watch::Outbox, Watch::Deliveries, Watch::Goods, Watch::Renewals]
+                .map(Watch::partition),
+            ["PENDING", "OUTBOX", "WEBHOOK", "GOODS", "RENEWAL"]
         );
     }
 

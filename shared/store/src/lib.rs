@@ -30,6 +30,7 @@ mod products;
 mod ratelimit;
 mod reviews;
 mod stats;
+mod subscriptions;
 mod webhooks;
 
 pub use collection::Page;
@@ -42,4 +43,5 @@ pub use orders::{Claimed, Completion, DownloadGrant, OrderSummary};
 pub use pools::{Parked, PoolEntry};
 pub use ratelimit::BucketHints;
 pub use reviews::ReviewSummary;
+pub use subscriptions::{SubscriptionSummary, SubscriptionWrite};
 pub use webhooks::DeliverySummary;

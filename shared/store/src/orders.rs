@@ -30,6 +30,8 @@ pub struct Completion<'a> {
     /// Stripe payments: the PaymentIntent, recorded so that Stripe's later callbacks about it
     /// (disputes) find the order.
     pub stripe_payment_intent: Option<&'a str>,
+    /// The subscription this payment starts or renews.
+    pub subscription: Option<crate::SubscriptionWrite<'a>>,
 }
 
 /// Where a paid order's serials come from.
@@ -288,7 +290,17 @@ impl Db {
     /// version check, so buyers of one product never wait on each other's payments), the
     /// customer's record, the day's figures (sharded), and the events, in one transaction.
     pub async fn complete_order(&self, t: &Tenant, c: &Completion<'_>) -> Result<(), StoreError> {
-        let Completion { paid, old, product, claimed, customer, events, download, stripe_payment_intent } = c;
+        let Completion {
+            paid,
+            old,
+            product,
+            claimed,
+            customer,
+            events,
+            download,
+            stripe_payment_intent,
+            subscription,
+        } = c;
         let mut writes = vec![Write::put(
             &self.table,
             order_item(t, paid)?,
@@ -362,6 +374,9 @@ impl Db {
             writes.extend(self.hold_releases(t, old, None)?);
         }
         writes.push(self.tally_write(t, &Tally::paid(paid))?);
+        if let Some(w) = subscription {
+            writes.extend(self.subscription_writes(t, w)?);
+        }
         for e in events.iter() {
             writes.push(self.record_event(t, e)?);
         }

@@ -54,6 +54,7 @@ mod reviews;
 mod stats;
 mod store;
 mod storefront;
+mod subscriptions;
 mod webhooks;
 
 pub use api_keys::*;
@@ -67,5 +68,6 @@ pub use reviews::*;
 pub use stats::*;
 pub use store::*;
 pub use storefront::*;
+pub use subscriptions::*;
 pub use time::Timestamp;
 pub use webhooks::*;

@@ -99,6 +99,8 @@ pub struct OrderObject {
     pub payment_error: Option<String>,
     /// A chargeback opened on this order.
     pub dispute: Option<crate::Dispute>,
+    /// The subscription this order started or renewed (`sub_…`).
+    pub subscription_id: Option<String>,
 }
 
 /// An order's goods. Lists (`GET /orders`) leave the goods themselves out (`items` and

@@ -117,6 +117,8 @@ pub struct ProductObject {
     pub seller_note: Option<String>,
     pub low_stock_threshold: Option<u64>,
     pub variants: Vec<VariantObject>,
+    /// Sold as a subscription: each checkout starts one, renewed every period.
+    pub recurring: Option<crate::Recurring>,
     pub total_sold: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -278,6 +280,10 @@ pub struct ProductChanges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_items = 50)]
     pub variants: Option<Vec<VariantInput>>,
+    /// Sell it as a subscription (`null`: a one-off purchase, the default). Subscriptions
+    /// already started keep the rule they started with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurring: Option<crate::RecurringInput>,
 }
 
 /// An http or https URL.

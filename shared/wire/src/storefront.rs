@@ -54,6 +54,8 @@ pub struct PublicProduct {
     pub warranty: Option<String>,
     pub warranty_duration: Option<u64>,
     pub variants: Vec<PublicVariant>,
+    /// Sold as a subscription, renewed every period.
+    pub recurring: Option<crate::Recurring>,
     /// From the product's visible reviews.
     pub rating: ProductRating,
 }

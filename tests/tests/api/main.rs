@@ -21,5 +21,6 @@ mod routes;
 mod sdk;
 mod seed_examples;
 mod storefront;
+mod subscriptions;
 mod trust;
 mod webhooks;

@@ -230,6 +230,8 @@ impl Order {
             stripe_refunds: Vec::new(),
             hold: crate::hold::Hold::default(),
             review_id: None,
+            recurring: product.recurring,
+            subscription_id: None,
         };
         Ok(Placed { order, access_token: token })
     }
@@ -378,4 +380,46 @@ fn check_customer(
         }
     }
     Some(CustomerDetails { name: name?, address: address?, country: country? })
+}
+
+impl Order {
+    /// The order that renews `sub` for its next period (or retries a failed renewal), checked
+    /// against the product as it is now (it must still be sold, in stock, payable), at the
+    /// price and quantity the subscription started with, without a coupon. Its id is the
+    /// subscription's for this period and try; its access token is the subscription's.
+    pub fn renewal(
+        sub: &crate::subscription::Subscription,
+        product: &Product,
+        number: u64,
+        now: Timestamp,
+    ) -> Result<Order, ValidationError> {
+        let req = CheckoutRequest {
+            product_id: product.id.to_string(),
+            variant_id: sub.variant.as_ref().map(|v| v.id.clone()),
+            quantity: sub.quantity,
+            email: sub.customer_email.clone(),
+            gateway: sub.gateway.clone(),
+            coupon: None,
+            custom_fields: sub.custom_fields.clone(),
+            customer: sub.customer.as_ref().and_then(|c| serde_json::to_value(c).ok()).and_then(
+                |v| match v {
+                    Value::Object(m) => Some(m),
+                    _ => None,
+                },
+            ),
+        };
+        let placed = Order::place(&req, product, None, number, now, false)?;
+        let subtotal = sub.unit_price_minor.saturating_mul(i64::from(sub.quantity));
+        Ok(Order {
+            id: sub.renewal_order_id(),
+            unit_price_minor: sub.unit_price_minor,
+            subtotal_minor: subtotal,
+            discount_minor: 0,
+            total_minor: subtotal,
+            token_hash: sub.token_hash.clone(),
+            recurring: Some(sub.schedule.recurring),
+            subscription_id: Some(sub.id.clone()),
+            ..placed.order
+        })
+    }
 }

@@ -175,6 +175,13 @@ pub struct Order {
     /// The buyer's review of this order, once written (one per order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_id: Option<crate::id::ReviewId>,
+    /// A recurring product's rule, as it was at checkout: paying the order starts a
+    /// subscription (a renewal order carries its subscription's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurring: Option<crate::wire::Recurring>,
+    /// The subscription this order started (set when paid) or renews.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<crate::id::SubscriptionId>,
 }
 
 mod checkout;
@@ -474,7 +481,13 @@ impl Order {
             payment_id: self.payment_id.clone(),
             payment_error: self.payment_error.clone(),
             dispute: self.dispute.clone(),
+            subscription_id: self.subscription_id.as_ref().map(ToString::to_string),
         }
+    }
+
+    /// Whether paying this order starts a subscription (a recurring product's first order).
+    pub fn starts_subscription(&self) -> bool {
+        self.recurring.is_some() && self.subscription_id.is_none()
     }
 }
 

@@ -101,6 +101,9 @@ pub struct Product {
     pub seller_note: Option<String>,
     pub low_stock_threshold: Option<u64>,
     pub variants: Vec<Variant>,
+    /// Sold as a subscription (see [`crate::subscription`]).
+    #[serde(default)]
+    pub recurring: Option<crate::wire::Recurring>,
     pub total_sold: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -317,6 +320,7 @@ impl Product {
             seller_note: self.seller_note.clone(),
             low_stock_threshold: self.low_stock_threshold,
             variants,
+            recurring: self.recurring,
             total_sold: self.total_sold,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -368,6 +372,7 @@ impl Product {
                     stock: show(self.variant_stock(v)),
                 })
                 .collect(),
+            recurring: self.recurring,
             rating,
         }
     }

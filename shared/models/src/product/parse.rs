@@ -288,6 +288,15 @@ fn parse_product(
     let max_risk_level = f.max_risk_level.unwrap_or(100);
     let seller_note = request::trimmed(f.seller_note);
     let low_stock_threshold = f.low_stock_threshold;
+    let recurring = f.recurring.and_then(|r| {
+        e.require("recurring.interval", &r.interval);
+        e.require("recurring.interval_count", &r.interval_count);
+        let r = crate::wire::Recurring { interval: r.interval?, interval_count: r.interval_count? };
+        if let Some(why) = crate::subscription::recurring_error(&r) {
+            e.add("recurring.interval_count", why);
+        }
+        Some(r)
+    });
 
     // Rules that tie fields to the product type.
     let mut serial_seen = HashSet::new();
@@ -375,6 +384,7 @@ fn parse_product(
         seller_note,
         low_stock_threshold,
         variants,
+        recurring,
         total_sold: 0,
         created_at: now,
         updated_at: now,

@@ -1,0 +1,366 @@
+//! Subscriptions: started by paying a recurring product's order ([`crate::payment`] writes
+//! the subscription with the payment), renewed by the sweeper from due times in the table, by
+//! a test clock moved forward, or by the buyer paying a failed renewal; cancelled by the
+//! seller or the buyer.
+//!
+//! A renewal is an order like any other (placed with its stock, paid, delivered, with its
+//! events and the customer's totals), whose id is derived from the subscription, its period
+//! and its try: however many sweeps, retries or callbacks run, one order is placed for a
+//! period's try, and its payment renews the subscription in the payment's own transaction
+//! only while that order is still the one due ([`Subscription::renewal_order_id`]).
+
+use crate::retry::{FirstRead, Retry, until_committed};
+use crate::{AppError, AppState, cancel, lookup, payment};
+use sellvy_models::order::{Order, Payment, token_hash};
+use sellvy_models::subscription::{Due, Status, Subscription, SubscriptionListQuery};
+use sellvy_models::time::Timestamp;
+use sellvy_models::wire::{
+    CancelSubscriptionInput, SandboxOutcome, SandboxPaymentInput, SubscriptionObject, TestClockInput,
+};
+use sellvy_models::{Event, EventType, Mode, PageRequest, Tenant};
+use sellvy_store::{Page, StoreError};
+use serde_json::Value;
+
+/// Subscriptions one sweep looks at (the rest wait for the next run).
+const SWEEP_BATCH: u32 = 500;
+/// Due steps one subscription takes in one sweep (a sweeper that was down catches up a few
+/// periods a run).
+const STEPS_PER_SWEEP: usize = 3;
+/// Due steps one move of a test clock runs; a move with more left runs the rest on the next.
+pub const STEPS_PER_CLOCK_MOVE: usize = 100;
+
+pub async fn find(state: &AppState, t: &Tenant, id: &str) -> Result<Subscription, AppError> {
+    lookup(id, async |id: &sellvy_models::id::SubscriptionId| state.db.get_subscription(t, id).await).await
+}
+
+/// The subscription `id`, for a buyer holding its access token (its first order's); anyone
+/// else finds nothing. Compared in constant time.
+pub async fn for_buyer(
+    state: &AppState,
+    t: &Tenant,
+    id: &str,
+    token: &str,
+) -> Result<Subscription, AppError> {
+    let sub = match sellvy_models::id::SubscriptionId::parse(id) {
+        Some(id) => state.db.get_subscription(t, &id).await?,
+        None => None,
+    };
+    let expected = sub.as_ref().map(|s| s.token_hash.as_str()).unwrap_or_default();
+    let matches = sellvy_models::signature::same(expected.as_bytes(), token_hash(token).as_bytes());
+    match sub {
+        Some(s) if matches => Ok(s),
+        _ => Err(AppError::not_found("Subscription")),
+    }
+}
+
+/// The seller's subscriptions, newest first, filtered as `query` asks.
+pub async fn list(
+    state: &AppState,
+    t: &Tenant,
+    page: PageRequest,
+    query: &SubscriptionListQuery,
+) -> Result<Page<SubscriptionObject>, AppError> {
+    if query == &SubscriptionListQuery::default() {
+        let found = state.db.subscription_page(t, page.offset(), page.per_page).await?;
+        return Ok(Page {
+            items: found.items.iter().map(Subscription::to_object).collect(),
+            total: found.total,
+        });
+    }
+    let mut matching = state.db.subscription_summaries(t).await?;
+    matching.retain(|s| query.matches(&s.status, &s.product_id, &s.customer_email));
+    matching.reverse();
+    let (ids, total) = crate::listing::page_ids(matching, page, |s| s.id);
+    let found = state.db.get_subscriptions(t, &ids).await?;
+    Ok(Page { items: found.iter().map(Subscription::to_object).collect(), total })
+}
+
+/// Who cancels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Canceller {
+    Seller,
+    Buyer,
+}
+
+/// Ends `sub` at once or at its period's end (`at_period_end`, the default):
+/// `subscription.cancelled`, with who and why. Asking again for an end already asked for
+/// changes nothing.
+pub async fn cancel(
+    state: &AppState,
+    t: &Tenant,
+    id: &str,
+    by: Canceller,
+    body: Value,
+    token: Option<&str>,
+) -> Result<Subscription, AppError> {
+    let body = if body.is_null() { Value::Object(Default::default()) } else { body };
+    let sellvy_models::request::Body { fields, mut errors } =
+        sellvy_models::request::read::<CancelSubscriptionInput, CancelSubscriptionInput>(body)?;
+    let reason = sellvy_models::request::trimmed(fields.reason);
+    if by == Canceller::Buyer && reason.is_some() {
+        errors.add("reason", "is the seller's to give");
+    }
+    errors.finish()?;
+    let at_period_end = fields.at_period_end.unwrap_or(true);
+    let reason = reason.unwrap_or_else(|| "requested".into());
+    let who = match by {
+        Canceller::Seller => "seller",
+        Canceller::Buyer => "buyer",
+    };
+    until_committed(|| async {
+        let old = match token {
+            Some(token) => for_buyer(state, t, id, token).await?,
+            None => find(state, t, id).await?,
+        };
+        if old.schedule.cancel_at_period_end && at_period_end && old.status() == Status::Active {
+            return Ok(old);
+        }
+        let new = old.cancelled(who, &reason, at_period_end, state.config.clock.now())?;
+        let event = Event::new(EventType::SubscriptionCancelled, &new.to_object())?;
+        state.db.update_subscription(t, &new, &old, &[event]).await?;
+        Ok(new)
+    })
+    .await
+}
+
+/// What one step of a subscription did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stepped {
+    /// Nothing was due.
+    Nothing,
+    Renewed,
+    /// The renewal failed: `past_due`, or cancelled when dunning was spent.
+    Failed,
+    /// Its last period ended (expired, or its product is no longer sold).
+    Ended,
+}
+
+/// How a renewal is charged.
+#[derive(Debug, Clone, Copy)]
+struct Charge {
+    /// The sandbox declines it.
+    declines: bool,
+    /// The buyer started it (a failure does not move the dunning schedule).
+    by_buyer: bool,
+}
+
+/// Does what is due on subscription `id` at its clock (`now` unless a test clock drives it).
+pub async fn step(state: &AppState, t: &Tenant, id: &str, now: Timestamp) -> Result<Stepped, AppError> {
+    until_committed(|| async {
+        let Some(sub) = state.db.get_subscription(t, id).await? else { return Ok(Stepped::Nothing) };
+        let at = sub.clock(now);
+        match sub.schedule.due(at) {
+            Due::Nothing => Ok(Stepped::Nothing),
+            Due::Expiry => {
+                let ended = sub.expired(now);
+                let event = Event::new(EventType::SubscriptionCancelled, &ended.to_object())?;
+                state.db.update_subscription(t, &ended, &sub, &[event]).await?;
+                Ok(Stepped::Ended)
+            }
+            Due::Renewal => {
+                renew(state, t, &sub, at, now, Charge { declines: sub.sandbox_declines, by_buyer: false })
+                    .await
+            }
+        }
+    })
+    .await
+}
+
+/// One try at charging what `sub` (as read) has due at `at`.
+async fn renew(
+    state: &AppState,
+    t: &Tenant,
+    sub: &Subscription,
+    at: Timestamp,
+    now: Timestamp,
+    charge: Charge,
+) -> Result<Stepped, Retry> {
+    let product = state.db.get_product(t, &sub.product_id).await?.filter(|p| p.is_public());
+    let Some(product) = product else {
+        let ended = sub.product_unavailable(now);
+        let event = Event::new(EventType::SubscriptionCancelled, &ended.to_object())?;
+        state.db.update_subscription(t, &ended, sub, &[event]).await?;
+        return Ok(Stepped::Ended);
+    };
+    let id = sub.renewal_order_id();
+    let order = match state.db.get_order(t, &id).await? {
+        Some(order) => order,
+        None => {
+            let number = state.db.next_order_number(t).await?;
+            let order = match Order::renewal(sub, &product, number, now) {
+                Ok(order) => order,
+                Err(why) => return failed(state, t, sub, at, now, &reason(&why), charge).await,
+            };
+            let event = Event::new(EventType::OrderCreated, &order.to_object())?;
+            match state.db.place_order(t, &order, &product, None, &event, u32::MAX).await {
+                Ok(()) => order,
+                // The stock went between the read and the write.
+                Err(StoreError::Rejected { field, message }) => {
+                    return failed(state, t, sub, at, now, &format!("{field} {message}"), charge).await;
+                }
+                // Another sweep placed it first: read it next try.
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    if !order.awaits_payment() {
+        return match order.subscription_id.is_some() && order.payment_id.is_some() {
+            // Paid: the subscription moved on in the same transaction; read it again.
+            true => Err(Retry::Conflict),
+            false => {
+                let why = order.payment_error.clone().unwrap_or_else(|| "the payment was declined".into());
+                failed(state, t, sub, at, now, &why, charge).await
+            }
+        };
+    }
+    if t.mode == Mode::Live {
+        return Err(AppError::Refused("Renewals in live mode are not available yet".into()).into());
+    }
+    let outcome = match charge.declines {
+        false => payment::pay(state, t, order.clone(), &Payment::Sandbox).await,
+        true => Err(AppError::invalid("payment", "the sandbox declined the renewal")),
+    };
+    match outcome {
+        Ok(_) => Ok(Stepped::Renewed),
+        Err(AppError::Invalid(why)) => {
+            // Declined, or no longer deliverable: the order ends and gives its stock back.
+            if let Err(e) = cancel::payment_failed(state, t, order.clone()).await
+                && !matches!(e, AppError::Invalid(_))
+            {
+                return Err(e.into());
+            }
+            failed(state, t, sub, at, now, &reason(&why), charge).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn reason(e: &sellvy_models::ValidationError) -> String {
+    e.errors.first().map_or_else(|| "the renewal failed".into(), |f| format!("{}: {}", f.field, f.message))
+}
+
+/// Records a failed renewal: `past_due` until the next dunning retry, or cancelled
+/// (`payment_failed`) when they are spent; a failed payment the buyer started is only said.
+async fn failed(
+    state: &AppState,
+    t: &Tenant,
+    sub: &Subscription,
+    at: Timestamp,
+    now: Timestamp,
+    why: &str,
+    charge: Charge,
+) -> Result<Stepped, Retry> {
+    let new = match charge.by_buyer {
+        true => sub.buyer_payment_failed(why, now),
+        false => sub.renewal_failed(at, why, now),
+    };
+    let events = match new.status() {
+        Status::Cancelled => vec![Event::new(EventType::SubscriptionCancelled, &new.to_object())?],
+        _ => Vec::new(),
+    };
+    state.db.update_subscription(t, &new, sub, &events).await?;
+    Ok(Stepped::Failed)
+}
+
+/// The sweeper's run at `now`: every subscription with something due (in the tenants `keep`
+/// accepts) takes its steps. Returns how many renewed.
+pub async fn renew_due(
+    state: &AppState,
+    now: Timestamp,
+    keep: impl Fn(&Tenant) -> bool,
+) -> Result<usize, AppError> {
+    let due = state.db.due_subscriptions(now, SWEEP_BATCH).await?;
+    let mut renewed = 0;
+    for (t, id) in due.into_iter().filter(|(t, _)| keep(t)) {
+        for _ in 0..STEPS_PER_SWEEP {
+            match step(state, &t, &id, now).await {
+                Ok(Stepped::Nothing) => break,
+                Ok(Stepped::Renewed) => renewed += 1,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(subscription = %id, error = ?e, "could not renew; the next run retries");
+                    break;
+                }
+            }
+        }
+    }
+    if renewed > 0 {
+        tracing::info!(renewed, "renewed subscriptions");
+    }
+    Ok(renewed)
+}
+
+/// Test mode: moves the subscription's clock forward and runs what falls due by then (at most
+/// [`STEPS_PER_CLOCK_MOVE`] steps).
+pub async fn move_clock(
+    state: &AppState,
+    t: &Tenant,
+    id: &str,
+    body: Value,
+) -> Result<Subscription, AppError> {
+    find(state, t, id).await?;
+    if t.mode != Mode::Test {
+        return Err(AppError::Refused("Test clocks exist in test mode only (sk_test_… keys)".into()));
+    }
+    let sellvy_models::request::Body { fields, mut errors } =
+        sellvy_models::request::read::<TestClockInput, TestClockInput>(body)?;
+    errors.require("advance_to", &fields.advance_to);
+    errors.finish()?;
+    let to = fields.advance_to.unwrap_or_else(Timestamp::now);
+    let declines = fields.renewals.map(|o| o == sellvy_models::wire::SandboxOutcome::Failed);
+    until_committed(|| async {
+        let old = find(state, t, id).await?;
+        let moved = old.clock_moved(to, declines, state.config.clock.now())?;
+        state.db.update_subscription(t, &moved, &old, &[]).await?;
+        Ok(())
+    })
+    .await?;
+    for _ in 0..STEPS_PER_CLOCK_MOVE {
+        if step(state, t, id, state.config.clock.now()).await? == Stepped::Nothing {
+            break;
+        }
+    }
+    find(state, t, id).await
+}
+
+/// The buyer pays a `past_due` subscription's failed renewal now (test mode: through the
+/// sandbox, `succeeded` or not). Renewed, it is `active` again from where its period ended.
+pub async fn buyer_pays(
+    state: &AppState,
+    t: &Tenant,
+    id: &str,
+    token: &str,
+    body: Value,
+) -> Result<Subscription, AppError> {
+    let first = FirstRead::new(for_buyer(state, t, id, token).await?);
+    if t.mode != Mode::Test {
+        return Err(AppError::Refused("Sandbox payments exist in test mode only (pk_test_… keys)".into()));
+    }
+    let sellvy_models::request::Body { fields, mut errors } =
+        sellvy_models::request::read::<SandboxPaymentInput, SandboxPaymentInput>(body)?;
+    errors.require("outcome", &fields.outcome);
+    errors.finish()?;
+    let succeeded = fields.outcome == Some(SandboxOutcome::Succeeded);
+    let sub = until_committed(|| async {
+        let old = match first.take() {
+            Some(s) => s,
+            None => for_buyer(state, t, id, token).await?,
+        };
+        let paying = old.buyer_pays(state.config.clock.now())?;
+        state.db.update_subscription(t, &paying, &old, &[]).await?;
+        Ok(paying)
+    })
+    .await?;
+    let now = state.config.clock.now();
+    let charge = Charge { declines: !succeeded, by_buyer: true };
+    until_committed(|| async {
+        let current = match state.db.get_subscription(t, &sub.id).await? {
+            Some(s) if s.version == sub.version => s,
+            // Changed since (another payment, the sweeper): nothing more to do here.
+            _ => return Ok(Stepped::Nothing),
+        };
+        renew(state, t, &current, current.clock(now), now, charge).await
+    })
+    .await?;
+    find(state, t, id).await
+}

@@ -1,0 +1,498 @@
+//! Subscriptions: a recurring product's checkout starts one; renewals are orders of their own,
+//! charged once per period whatever runs them (the sweeper, a test clock, the buyer); a failed
+//! renewal goes through dunning; the seller and the buyer cancel.
+
+use sellvy_models::time::Timestamp;
+use sellvy_tests::{Receiver, StoreKeys, TestApp, eventually};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+async fn app() -> TestApp {
+    TestApp::builder()
+        .storefront_client_limit(sellvy_tests::RateLimit::custom(1_000_000, 100_000).unwrap())
+        .spawn()
+        .await
+}
+
+fn monthly(title: &str, more: Value) -> Value {
+    let mut body = json!({"title": title, "type": "service", "price": 10,
+        "recurring": {"interval": "month", "interval_count": 1}});
+    body.as_object_mut().unwrap().extend(more.as_object().unwrap().clone());
+    body
+}
+
+/// Checks out one unit and pays it (sandbox): the first order and its access token.
+async fn subscribe(app: &TestApp, pk: &str, product: &Value, extra: Value) -> (Value, String) {
+    let mut body =
+        json!({"product_id": product["id"], "quantity": 1, "email": "sub@example.com", "gateway": "stripe"});
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    let r = app.post("/storefront/checkout", pk, body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (order, token) = (r.data()["order"].clone(), r.data()["access_token"].as_str().unwrap().to_string());
+    let path = format!("/storefront/orders/{}/sandbox_payment?token={token}", order["id"].as_str().unwrap());
+    let paid = app.post(&path, pk, json!({"outcome": "succeeded"})).await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    (paid.data().clone(), token)
+}
+
+fn at(v: &Value) -> Timestamp {
+    Timestamp::parse(v.as_str().unwrap_or_else(|| panic!("a time, not {v}"))).unwrap()
+}
+
+async fn sub(app: &TestApp, key: &str, id: &str) -> Value {
+    let r = app.get(&format!("/subscriptions/{id}"), key).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.data().clone()
+}
+
+async fn move_clock(
+    app: &TestApp,
+    key: &str,
+    id: &str,
+    to: Timestamp,
+    renewals: &str,
+) -> sellvy_tests::Reply {
+    app.post(
+        &format!("/subscriptions/{id}/test_clock"),
+        key,
+        json!({"advance_to": to.to_rfc3339(), "renewals": renewals}),
+    )
+    .await
+}
+
+async fn setup(app: &TestApp, product: Value) -> (StoreKeys, String, Value) {
+    let store = app.new_store().await;
+    let pk = app.publishable_key(&store.test).await;
+    let product = app.product(&store.test, product).await;
+    (store, pk, product)
+}
+
+#[tokio::test]
+async fn a_year_of_monthly_renewals_runs_in_seconds_each_an_order_with_the_next_serials() {
+    let app = app().await;
+    let serials: Vec<String> = (1..=14).map(|n| format!("KEY-{n:02}")).collect();
+    let (store, pk, product) = setup(
+        &app,
+        json!({"title": "Licence", "type": "serials", "price": "10.00", "info": serials.join(","),
+            "recurring": {"interval": "month", "interval_count": 1}}),
+    )
+    .await;
+    let receiver = Receiver::start().await;
+    let events = ["subscription.created", "subscription.renewed"];
+    app.post("/webhook_endpoints", &store.test, json!({"url": receiver.url, "events": events})).await;
+    app.post("/coupons", &store.test, json!({"code": "HALF", "type": "percentage", "value": 50})).await;
+
+    // Buyers see the rule; the first order (half price with the coupon) starts the subscription.
+    let public = app.get(&format!("/storefront/products/{}", product["id"].as_str().unwrap()), &pk).await;
+    assert_eq!(public.data()["recurring"], json!({"interval": "month", "interval_count": 1}));
+    let (first, token) = subscribe(&app, &pk, &product, json!({"coupon": "HALF"})).await;
+    assert_eq!(first["total"].as_f64(), Some(5.0));
+    let id = first["subscription_id"].as_str().expect("the order names its subscription").to_string();
+    assert!(id.starts_with("sub_"));
+    let s = sub(&app, &store.test, &id).await;
+    assert_eq!(
+        (s["status"].as_str(), s["periods"].as_u64(), s["renewal_price"].as_f64(), s["order_count"].as_u64()),
+        (Some("active"), Some(1), Some(10.0), Some(1)),
+        "{s}"
+    );
+    let start = at(&s["current_period_start"]);
+    assert_eq!(at(&s["next_charge_at"]), at(&s["current_period_end"]));
+    assert!(eventually(Duration::from_secs(10), || async { !receiver.received().is_empty() }).await);
+    assert_eq!(receiver.received()[0].json()["data"], s, "subscription.created carries the API's object");
+
+    // A year later (one move of its clock): twelve renewals, each an order of its own.
+    let started = Instant::now();
+    let year = Timestamp::parse(&format!(
+        "{}{}",
+        start.to_rfc3339()[..4].parse::<i32>().unwrap() + 1,
+        &start.to_rfc3339()[4..]
+    ))
+    .unwrap();
+    let r = move_clock(&app, &store.test, &id, year.plus_seconds(60), "succeeded").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let took = started.elapsed();
+    println!("a year of monthly renewals took {took:?}");
+    assert!(took < Duration::from_secs(30), "in seconds: {took:?}");
+    let s = r.data().clone();
+    assert_eq!(
+        (s["status"].as_str(), s["periods"].as_u64(), s["order_count"].as_u64()),
+        (Some("active"), Some(13), Some(13)),
+        "{s}"
+    );
+    assert_eq!(at(&s["current_period_start"]), year);
+    let orders = s["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), 13);
+    assert_eq!(orders.last().unwrap(), &first["id"], "newest first");
+    let mut delivered = Vec::new();
+    for o in &orders[..12] {
+        // The buyer's one token opens every order of the subscription.
+        let path = format!("/storefront/orders/{}?token={token}", o.as_str().unwrap());
+        let order = app.get(&path, &pk).await;
+        assert_eq!(order.status, 200, "{}", order.body);
+        let order = order.data();
+        assert_eq!(
+            (order["status"].as_str(), order["total"].as_f64(), order["coupon"].as_str()),
+            (Some("completed"), Some(10.0), None)
+        );
+        assert_eq!(order["subscription_id"], json!(id));
+        delivered.extend(
+            order["delivery"]["items"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()),
+        );
+    }
+    delivered.sort();
+    delivered.dedup();
+    assert_eq!(delivered.len(), 12, "twelve different serials, one a period");
+    let product = app.get(&format!("/products/{}", product["id"].as_str().unwrap()), &store.test).await;
+    assert_eq!(
+        (product.data()["stock"].as_u64(), product.data()["total_sold"].as_u64()),
+        (Some(1), Some(13))
+    );
+    let customer =
+        app.get(&format!("/customers/{}", first["customer_id"].as_str().unwrap()), &store.test).await;
+    assert_eq!(customer.data()["total_orders"], 13, "{}", customer.body);
+
+    assert!(eventually(Duration::from_secs(20), || async { receiver.received().len() == 13 }).await);
+    let renewed: Vec<Value> = receiver.received().iter().skip(1).map(|r| r.json()["data"].clone()).collect();
+    let periods: Vec<u64> = renewed.iter().map(|d| d["periods"].as_u64().unwrap()).collect();
+    let mut sorted = periods.clone();
+    sorted.sort();
+    assert_eq!(sorted, (2..=13).collect::<Vec<u64>>(), "subscription.renewed once a period");
+}
+
+#[tokio::test]
+async fn a_failed_renewal_goes_through_dunning_to_cancellation_or_is_paid_by_the_buyer() {
+    let app = app().await;
+    let (store, pk, product) = setup(&app, monthly("Membership", json!({}))).await;
+    let receiver = Receiver::start().await;
+    app.post(
+        "/webhook_endpoints",
+        &store.test,
+        json!({"url": receiver.url, "events": ["subscription.cancelled"]}),
+    )
+    .await;
+    let (first, _) = subscribe(&app, &pk, &product, json!({})).await;
+    let id = first["subscription_id"].as_str().unwrap();
+    let end = at(&sub(&app, &store.test, id).await["current_period_end"]);
+
+    // Declined at the period's end: past_due, retried 1, 3 and 5 days later, then cancelled.
+    let s = move_clock(&app, &store.test, id, end.plus_seconds(1), "failed").await.data().clone();
+    assert_eq!(s["status"], "past_due", "{s}");
+    assert!(s["renewal_error"].as_str().unwrap().contains("declined"), "{s}");
+    let mut retries = vec![];
+    while s_status(&app, &store.test, id).await == "past_due" {
+        let s = sub(&app, &store.test, id).await;
+        let next = at(&s["next_charge_at"]);
+        retries.push((next.seconds() - end.seconds()) / 86_400);
+        move_clock(&app, &store.test, id, next, "failed").await;
+    }
+    assert_eq!(retries, [1, 3, 5]);
+    let s = sub(&app, &store.test, id).await;
+    assert_eq!(s["status"], "cancelled");
+    assert_eq!(
+        (s["cancellation"]["by"].as_str(), s["cancellation"]["reason"].as_str()),
+        (Some("sellvy"), Some("payment_failed"))
+    );
+    assert_eq!(
+        (s["periods"].as_u64(), s["order_count"].as_u64(), s["next_charge_at"].clone()),
+        (Some(1), Some(1), Value::Null)
+    );
+    // Each try was an order that was cancelled, its payment failed: nothing was charged.
+    let orders =
+        app.get(&format!("/orders?product_id={}", product["id"].as_str().unwrap()), &store.test).await;
+    let statuses: Vec<&str> =
+        orders.data().as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(
+        statuses,
+        ["cancelled", "cancelled", "cancelled", "cancelled", "completed"],
+        "{}",
+        orders.body
+    );
+    assert!(eventually(Duration::from_secs(10), || async { receiver.received().len() == 1 }).await);
+    assert_eq!(receiver.received()[0].json()["data"], s, "subscription.cancelled carries the API's object");
+
+    // Another buyer pays the failed renewal from their own page: a decline leaves the dunning
+    // as it was, a payment renews from where the period ended.
+    let (first, token) = subscribe(&app, &pk, &product, json!({"email": "late@example.com"})).await;
+    let id = first["subscription_id"].as_str().unwrap();
+    let end = at(&sub(&app, &store.test, id).await["current_period_end"]);
+    move_clock(&app, &store.test, id, end.plus_seconds(1), "failed").await;
+    let page = format!("/storefront/subscriptions/{id}?token={token}");
+    let before = app.get(&page, &pk).await.data().clone();
+    assert_eq!(before["status"], "past_due");
+    assert!(before.get("customer_email").is_none(), "the buyer's page names no email");
+    let pay = |outcome: &'static str| {
+        let (app, pk, token) = (&app, &pk, &token);
+        async move {
+            let path = format!("/storefront/subscriptions/{id}/sandbox_payment?token={token}");
+            app.post(&path, pk, json!({"outcome": outcome})).await
+        }
+    };
+    let declined = pay("failed").await;
+    assert_eq!(declined.status, 200, "{}", declined.body);
+    assert_eq!(
+        (declined.data()["status"].as_str(), &declined.data()["next_charge_at"]),
+        (Some("past_due"), &before["next_charge_at"])
+    );
+    let paid = pay("succeeded").await;
+    assert_eq!(paid.data()["status"], "active", "{}", paid.body);
+    assert_eq!(at(&paid.data()["current_period_start"]), end);
+    assert_eq!(paid.data()["orders"].as_array().unwrap().len(), 2);
+    let again = pay("succeeded").await;
+    assert_eq!(
+        (again.status.as_u16(), again.fields()),
+        (422, vec!["id".to_string()]),
+        "nothing left to pay: {}",
+        again.body
+    );
+    assert_eq!(app.get(&format!("/storefront/subscriptions/{id}?token=wrong"), &pk).await.status, 404);
+}
+
+async fn s_status(app: &TestApp, key: &str, id: &str) -> String {
+    sub(app, key, id).await["status"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_renewal_that_cannot_be_delivered_is_not_charged_and_a_product_withdrawn_ends_them() {
+    let app = app().await;
+    let (store, pk, product) = setup(
+        &app,
+        json!({"title": "Keys", "type": "serials", "price": 3, "info": "ONLY-ONE",
+            "recurring": {"interval": "week", "interval_count": 2}}),
+    )
+    .await;
+    let (first, _) = subscribe(&app, &pk, &product, json!({})).await;
+    let id = first["subscription_id"].as_str().unwrap();
+    let s = sub(&app, &store.test, id).await;
+    let end = at(&s["current_period_end"]);
+    assert_eq!(end.seconds() - at(&s["current_period_start"]).seconds(), 14 * 86_400);
+    let s = move_clock(&app, &store.test, id, end.plus_seconds(1), "succeeded").await.data().clone();
+    assert_eq!(s["status"], "past_due", "{s}");
+    assert!(s["renewal_error"].as_str().unwrap().contains("out of stock"), "{s}");
+    assert_eq!(s["order_count"], 1, "no order, no charge");
+    let orders =
+        app.get(&format!("/orders?product_id={}", product["id"].as_str().unwrap()), &store.test).await;
+    assert_eq!(orders.data().as_array().unwrap().len(), 1);
+    // Restocked before the retry: the retry renews.
+    let pid = product["id"].as_str().unwrap();
+    assert_eq!(
+        app.post(&format!("/products/{pid}/serials"), &store.test, json!({"info": "TWO,THREE"})).await.status,
+        200
+    );
+    let s = move_clock(&app, &store.test, id, at(&s["next_charge_at"]), "succeeded").await.data().clone();
+    assert_eq!((s["status"].as_str(), s["periods"].as_u64()), (Some("active"), Some(2)), "{s}");
+
+    // Made private: at its period's end it expires, by Sellvy, the product unavailable.
+    assert_eq!(
+        app.patch(&format!("/products/{pid}"), &store.test, json!({"private": true})).await.status,
+        200
+    );
+    let s = move_clock(&app, &store.test, id, at(&s["current_period_end"]), "succeeded").await.data().clone();
+    assert_eq!(s["status"], "expired", "{s}");
+    assert_eq!(
+        (s["cancellation"]["by"].as_str(), s["cancellation"]["reason"].as_str()),
+        (Some("sellvy"), Some("product_unavailable"))
+    );
+    assert_eq!(s["periods"], 2);
+}
+
+#[tokio::test]
+async fn ten_concurrent_sweeps_charge_a_due_renewal_exactly_once() {
+    let app = app().await;
+    let (store, pk, product) = setup(
+        &app,
+        json!({"title": "Daily", "type": "digital_download", "price": 2, "file_url": "https://files.example/a.zip",
+            "stock_amount": 100, "recurring": {"interval": "day", "interval_count": 1}}),
+    )
+    .await;
+    let (first, _) = subscribe(&app, &pk, &product, json!({})).await;
+    let id = first["subscription_id"].as_str().unwrap().to_string();
+    let end = at(&sub(&app, &store.test, &id).await["current_period_end"]);
+    let mine = store.tenant(sellvy_models::Mode::Test);
+    let state = &app.state;
+    let not_yet =
+        sellvy_app::subscriptions::renew_due(state, end.plus_seconds(-1), |t| *t == mine).await.unwrap();
+    assert_eq!(not_yet, 0, "nothing before its time");
+    let mut sweeps = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let (state, mine) = (state.clone(), mine.clone());
+        sweeps.spawn(async move {
+            let sweep = sellvy_app::subscriptions::renew_due(&state, end.plus_seconds(1), |t| *t == mine);
+            sellvy_app::committing(&state, sweep).await
+        });
+    }
+    while let Some(r) = sweeps.join_next().await {
+        r.unwrap().unwrap();
+    }
+    let s = sub(&app, &store.test, &id).await;
+    assert_eq!(
+        (s["status"].as_str(), s["periods"].as_u64(), s["order_count"].as_u64()),
+        (Some("active"), Some(2), Some(2)),
+        "{s}"
+    );
+    let orders =
+        app.get(&format!("/orders?product_id={}", product["id"].as_str().unwrap()), &store.test).await;
+    let paid: Vec<&Value> =
+        orders.data().as_array().unwrap().iter().filter(|o| o["payment_status"] == "paid").collect();
+    assert_eq!(paid.len(), 2, "the first order and one renewal: {}", orders.body);
+    assert_eq!(orders.data().as_array().unwrap().len(), 2, "one renewal order was placed");
+    let product = app.get(&format!("/products/{}", product["id"].as_str().unwrap()), &store.test).await;
+    assert_eq!(
+        (product.data()["total_sold"].as_u64(), product.data()["stock"].as_u64()),
+        (Some(2), Some(98))
+    );
+    // The renewal gave a fresh download link.
+    let renewal = orders.data().as_array().unwrap().iter().find(|o| o["id"] != first["id"]).unwrap();
+    assert_ne!(renewal["delivery"]["download_url"], first["delivery"]["download_url"]);
+    assert!(renewal["delivery"]["download_url"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn the_seller_and_the_buyer_cancel_and_only_the_owner_reaches_a_subscription() {
+    let app = app().await;
+    let (store, pk, product) = setup(&app, monthly("Club", json!({}))).await;
+    let receiver = Receiver::start().await;
+    app.post(
+        "/webhook_endpoints",
+        &store.test,
+        json!({"url": receiver.url, "events": ["subscription.cancelled"]}),
+    )
+    .await;
+    let (a, _) = subscribe(&app, &pk, &product, json!({"email": "a@example.com"})).await;
+    let (b, token_b) = subscribe(&app, &pk, &product, json!({"email": "b@example.com"})).await;
+    let (a, b) = (a["subscription_id"].as_str().unwrap(), b["subscription_id"].as_str().unwrap());
+
+    // The seller: at period end (the default), with a reason; asking twice changes nothing.
+    let path = format!("/subscriptions/{a}/cancel");
+    let r = app.post(&path, &store.test, json!({"reason": "moved to the yearly plan"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let s = r.data().clone();
+    assert_eq!(
+        (s["status"].as_str(), s["cancel_at_period_end"].as_bool(), &s["next_charge_at"]),
+        (Some("active"), Some(true), &Value::Null)
+    );
+    assert_eq!(
+        (s["cancellation"]["by"].as_str(), s["cancellation"]["reason"].as_str()),
+        (Some("seller"), Some("moved to the yearly plan"))
+    );
+    assert_eq!(app.post(&path, &store.test, json!({})).await.data()["updated_at"], s["updated_at"]);
+    assert_eq!(
+        app.post(&path, &store.test, json!({"at_period_end": "soon"})).await.fields(),
+        ["at_period_end"]
+    );
+    let end = at(&s["current_period_end"]);
+    let s = move_clock(&app, &store.test, a, end, "succeeded").await.data().clone();
+    assert_eq!((s["status"].as_str(), s["periods"].as_u64()), (Some("expired"), Some(1)), "not renewed: {s}");
+    assert_eq!(app.post(&path, &store.test, json!({"at_period_end": false})).await.fields(), ["id"]);
+
+    // The buyer: at once, from their own page; a reason is the seller's to give.
+    let buyer = format!("/storefront/subscriptions/{b}/cancel?token={token_b}");
+    assert_eq!(app.post(&buyer, &pk, json!({"reason": "x"})).await.fields(), ["reason"]);
+    let r = app.post(&buyer, &pk, json!({"at_period_end": false})).await;
+    assert_eq!((r.status.as_u16(), r.data()["status"].as_str()), (200, Some("cancelled")), "{}", r.body);
+    let s = sub(&app, &store.test, b).await;
+    assert_eq!(s["cancellation"]["by"], "buyer");
+    assert!(eventually(Duration::from_secs(10), || async { receiver.received().len() == 3 }).await);
+    let whos: Vec<(String, String)> = receiver
+        .received()
+        .iter()
+        .map(|r| r.json()["data"].clone())
+        .map(|d| {
+            (d["status"].as_str().unwrap().to_string(), d["cancellation"]["by"].as_str().unwrap().to_string())
+        })
+        .collect();
+    for expected in [("active", "seller"), ("expired", "seller"), ("cancelled", "buyer")] {
+        assert!(whos.contains(&(expected.0.into(), expected.1.into())), "{whos:?}");
+    }
+
+    // Lists and filters.
+    let list = app.get("/subscriptions?status=cancelled", &store.test).await;
+    assert_eq!(list.data().as_array().unwrap().len(), 1);
+    assert_eq!(list.data()[0]["id"], json!(b));
+    let list = app.get("/subscriptions?customer_email=A@example.com", &store.test).await;
+    assert_eq!(list.data()[0]["id"], json!(a));
+    assert_eq!(
+        app.get(&format!("/subscriptions?product_id={}", product["id"].as_str().unwrap()), &store.test)
+            .await
+            .data()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(app.get("/subscriptions", &store.test).await.body["meta"]["total"], 2);
+    assert_eq!(app.get("/subscriptions?status=paused", &store.test).await.fields(), ["status"]);
+
+    // Nobody else reaches them: another store, the live mode, a publishable key, a read key's write.
+    let other = app.new_store().await;
+    assert_eq!(app.get(&format!("/subscriptions/{a}"), &other.test).await.status, 404);
+    assert_eq!(app.get(&format!("/subscriptions/{a}"), &store.live).await.status, 404);
+    assert_eq!(app.get("/subscriptions", &pk).await.status.as_u16() / 100, 4);
+    let read = app.key_with(&store.test, "read").await;
+    assert_eq!(app.get(&format!("/subscriptions/{a}"), &read).await.status, 200);
+    assert_eq!(app.post(&format!("/subscriptions/{b}/cancel"), &read, json!({})).await.status, 403);
+    let other_pk = app.publishable_key(&other.test).await;
+    assert_eq!(
+        app.get(&format!("/storefront/subscriptions/{b}?token={token_b}"), &other_pk).await.status,
+        404
+    );
+    // Test clocks are test mode's.
+    let live = app
+        .post(
+            &format!("/subscriptions/{a}/test_clock"),
+            &store.live,
+            json!({"advance_to": "2030-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(live.status, 404, "a live key finds no test subscription: {}", live.body);
+    assert_eq!(
+        app.post(&format!("/subscriptions/{b}/test_clock"), &store.test, json!({})).await.fields(),
+        ["advance_to"]
+    );
+    let past = app
+        .post(
+            &format!("/subscriptions/{b}/test_clock"),
+            &store.test,
+            json!({"advance_to": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(past.fields(), ["advance_to"]);
+}
+
+#[tokio::test]
+async fn recurring_rules_are_checked_and_live_checkouts_of_them_are_refused_for_now() {
+    let app = app().await;
+    let store = app.new_store().await;
+    let bad = |r: Value| {
+        app.post(
+            "/products",
+            &store.test,
+            json!({"title": "X", "type": "service", "price": 1, "recurring": r}),
+        )
+    };
+    assert_eq!(
+        bad(json!({"interval": "month", "interval_count": 0})).await.fields(),
+        ["recurring.interval_count"]
+    );
+    assert_eq!(
+        bad(json!({"interval": "year", "interval_count": 11})).await.fields(),
+        ["recurring.interval_count"]
+    );
+    assert_eq!(bad(json!({"interval": "fortnight", "interval_count": 1})).await.status, 422);
+    let p = app.product(&store.test, monthly("M", json!({}))).await;
+    let cleared = app
+        .patch(&format!("/products/{}", p["id"].as_str().unwrap()), &store.test, json!({"recurring": null}))
+        .await;
+    assert_eq!(cleared.data()["recurring"], Value::Null, "{}", cleared.body);
+
+    let live = app.product(&store.live, monthly("Live", json!({}))).await;
+    let pk = app.publishable_key(&store.live).await;
+    let r = app
+        .post(
+            "/storefront/checkout",
+            &pk,
+            json!({"product_id": live["id"], "quantity": 1, "email": "l@example.com", "gateway": "stripe"}),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.fields()), (422, vec!["product_id".to_string()]), "{}", r.body);
+    assert!(r.body.to_string().contains("test mode only"), "{}", r.body);
+}

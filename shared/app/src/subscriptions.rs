@@ -217,7 +217,8 @@ async fn renew(
         return Err(AppError::Refused("Renewals in live mode are not available yet".into()).into());
     }
     let outcome = match charge.declines {
-        false => payment::pay(state, t, order.clone(), &Payment::Sandbox).await,
+        // Boxed: a payment's future is large, and a sweep nests it in loops.
+        false => Box::pin(payment::pay(state, t, order.clone(), &Payment::Sandbox)).await,
         true => Err(AppError::invalid("payment", "the sandbox declined the renewal")),
     };
     match outcome {
@@ -273,7 +274,7 @@ pub async fn renew_due(
     let mut renewed = 0;
     for (t, id) in due.into_iter().filter(|(t, _)| keep(t)) {
         for _ in 0..STEPS_PER_SWEEP {
-            match step(state, &t, &id, now).await {
+            match Box::pin(step(state, &t, &id, now)).await {
                 Ok(Stepped::Nothing) => break,
                 Ok(Stepped::Renewed) => renewed += 1,
                 Ok(_) => {}
@@ -316,7 +317,7 @@ pub async fn move_clock(
     })
     .await?;
     for _ in 0..STEPS_PER_CLOCK_MOVE {
-        if step(state, t, id, state.config.clock.now()).await? == Stepped::Nothing {
+        if Box::pin(step(state, t, id, state.config.clock.now())).await? == Stepped::Nothing {
             break;
         }
     }

@@ -112,6 +112,9 @@ impl Client {
     pub fn reviews(&self) -> Reviews<'_> {
         Reviews(self)
     }
+    pub fn subscriptions(&self) -> Subscriptions<'_> {
+        Subscriptions(self)
+    }
 
     /// Sends one call with its retries; the body of the success (`None` for a 204).
     async fn execute(
@@ -391,6 +394,60 @@ impl<'c> Reviews<'c> {
     pub async fn set_hidden(&self, id: &str, hidden: bool) -> Result<ReviewObject> {
         let action = if hidden { "hide" } else { "unhide" };
         self.0.write(Method::POST, &format!("/reviews/{id}/{action}"), &serde_json::json!({})).await
+    }
+}
+
+/// `/v1/subscriptions`: what recurring products' checkouts started.
+pub struct Subscriptions<'c>(&'c Client);
+
+/// The filters of [`Subscriptions::list`].
+#[derive(Debug, Clone, Default)]
+pub struct SubscriptionFilter<'a> {
+    pub status: Option<SubscriptionStatus>,
+    pub product_id: Option<&'a str>,
+    pub customer_email: Option<&'a str>,
+}
+
+impl<'c> Subscriptions<'c> {
+    /// One page, newest first.
+    pub async fn list(
+        &self,
+        page: u32,
+        per_page: u32,
+        filter: &SubscriptionFilter<'_>,
+    ) -> Result<Page<SubscriptionObject>> {
+        let mut q = vec![("page", page.to_string()), ("per_page", per_page.to_string())];
+        q.extend(filter.status.map(|s| ("status", s.as_str().to_string())));
+        q.extend(filter.product_id.map(|p| ("product_id", p.to_string())));
+        q.extend(filter.customer_email.map(|e| ("customer_email", e.to_string())));
+        self.0.list_envelope("/subscriptions", &q).await
+    }
+    pub async fn get(&self, id: &str) -> Result<SubscriptionObject> {
+        self.0.get(&format!("/subscriptions/{id}")).await
+    }
+    /// Ends it at its period's end (`at_period_end`) or at once, with the seller's reason.
+    pub async fn cancel(
+        &self,
+        id: &str,
+        at_period_end: bool,
+        reason: Option<&str>,
+    ) -> Result<SubscriptionObject> {
+        let body = CancelSubscriptionInput {
+            at_period_end: Some(at_period_end),
+            reason: reason.map(str::to_string),
+        };
+        self.0.write(Method::POST, &format!("/subscriptions/{id}/cancel"), &body).await
+    }
+    /// Test mode: moves its clock forward to `to`, running what falls due by then, with the
+    /// sandbox answering renewals as `renewals` says.
+    pub async fn move_test_clock(
+        &self,
+        id: &str,
+        to: Timestamp,
+        renewals: Option<SandboxOutcome>,
+    ) -> Result<SubscriptionObject> {
+        let body = TestClockInput { advance_to: Some(to), renewals };
+        self.0.write(Method::POST, &format!("/subscriptions/{id}/test_clock"), &body).await
     }
 }
 

@@ -266,3 +266,55 @@ async fn reviews_are_read_replied_to_and_moderated_through_the_sdk() {
     assert!(sellvy.reviews().get(&id).await.unwrap().hidden, "hidden until shown again");
     assert!(!sellvy.reviews().set_hidden(&id, false).await.unwrap().hidden);
 }
+
+#[tokio::test]
+async fn subscriptions_are_listed_moved_through_time_and_cancelled_through_the_sdk() {
+    use sellvy_sdk::SubscriptionFilter;
+    use sellvy_sdk::wire::{SandboxOutcome, SubscriptionStatus};
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let sellvy = Client::new(app.base.trim_end_matches("/v1"), &store.test);
+    let pk = app.publishable_key(&store.test).await;
+    let product = app
+        .product(
+            &store.test,
+            serde_json::json!({"title": "Club", "type": "service", "price": 4,
+                "recurring": {"interval": "week", "interval_count": 1}}),
+        )
+        .await;
+    let r = app
+        .post(
+            "/storefront/checkout",
+            &pk,
+            serde_json::json!({"product_id": product["id"], "quantity": 1, "email": "w@example.com", "gateway": "stripe"}),
+        )
+        .await;
+    let (order, token) =
+        (r.data()["order"]["id"].as_str().unwrap(), r.data()["access_token"].as_str().unwrap());
+    let paid = app
+        .call(
+            reqwest::Method::POST,
+            &format!("/storefront/orders/{order}/sandbox_payment?token={token}"),
+            Some(&pk),
+            Some(&serde_json::json!({"outcome": "succeeded"})),
+        )
+        .await;
+    let id = paid.data()["subscription_id"].as_str().unwrap().to_string();
+
+    let filter = SubscriptionFilter { status: Some(SubscriptionStatus::Active), ..Default::default() };
+    let page = sellvy.subscriptions().list(1, 10, &filter).await.unwrap();
+    assert_eq!((page.meta.total, page.data[0].id.as_str()), (1, id.as_str()));
+    let s = sellvy.subscriptions().get(&id).await.unwrap();
+    let three_weeks = s.current_period_end.plus_seconds(14 * 86_400);
+    let moved = sellvy
+        .subscriptions()
+        .move_test_clock(&id, three_weeks, Some(SandboxOutcome::Succeeded))
+        .await
+        .unwrap();
+    assert_eq!((moved.periods, moved.order_count, moved.test_clock), (4, 4, Some(three_weeks)));
+    let cancelled = sellvy.subscriptions().cancel(&id, false, Some("fraud")).await.unwrap();
+    assert_eq!(cancelled.status, SubscriptionStatus::Cancelled);
+    assert_eq!(cancelled.cancellation.map(|c| c.reason).as_deref(), Some("fraud"));
+    let none = SubscriptionFilter { status: Some(SubscriptionStatus::Active), ..Default::default() };
+    assert!(sellvy.subscriptions().list(1, 10, &none).await.unwrap().data.is_empty());
+}

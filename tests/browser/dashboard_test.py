@@ -305,6 +305,24 @@ def main():
         public = api_get(f"/storefront/products/{goods['id']}/reviews", pk)
         assert public["data"][0]["reply"]["message"] == "Thank you, Dee!", public
 
+        # A monthly membership sold; the seller cancels it at the period's end.
+        club = api_post("/products", writer, {"title": "Browser club", "type": "service", "price": 7,
+                                              "recurring": {"interval": "month", "interval_count": 1}})
+        member = api_post("/storefront/checkout", pk,
+                          {"product_id": club["id"], "quantity": 1, "email": "member@example.com", "gateway": "stripe"})
+        api_post(f"/storefront/orders/{member['order']['id']}/sandbox_payment?token={member['access_token']}", pk,
+                 {"outcome": "succeeded"})
+        page.get_by_role("link", name="Subscriptions").click()
+        expect(page.get_by_role("heading", name="Subscriptions")).to_be_visible()
+        card = page.get_by_role("region", name="Subscription of member@example.com")
+        expect(card).to_contain_text("7.00 USD every month")
+        card.get_by_label("Reason (optional)").fill("moving away")
+        card.get_by_role("button", name="Cancel the subscription of member@example.com").click()
+        card = page.get_by_role("region", name="Subscription of member@example.com")
+        expect(card).to_contain_text("ends at the period's end")
+        expect(card).to_contain_text("Cancelled by seller (moving away)")
+        shot(page, "subscriptions")
+
         # The account: a new password, then the second factor set up with the app's code.
         page.get_by_role("link", name="Account").click()
         expect(page.get_by_role("heading", name="Your account")).to_be_visible()
@@ -328,7 +346,7 @@ def main():
         page.set_viewport_size({"width": 390, "height": 844})
         for link, name in [("Home", "home"), ("Store settings", "store-settings"), ("API Keys", "api-keys"),
                            ("Webhooks", "webhooks"), ("Webhook Logs", "webhook-logs"), ("Reviews", "reviews"),
-                           ("Account", "account")]:
+                           ("Subscriptions", "subscriptions"), ("Account", "account")]:
             page.get_by_role("link", name=link, exact=True).click()
             wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
             assert not wide, f"the {name} page scrolls sideways on a phone"
@@ -357,7 +375,7 @@ def main():
         expect(page.get_by_role("heading", name="Home")).to_be_visible()
         browser.close()
     print(f"browser dashboard: setup link, test/live switch, key created/used/revoked, live password asked, "
-          f"webhook added/disabled/refused, webhook log failed/retried/retried-all, store settings refused/saved, a sale on the home page's chart, its review replied to and hidden, password changed, two-factor on, phone width, sign-out/in with a code; screenshots in {SHOTS}/dashboard-*.png")
+          f"webhook added/disabled/refused, webhook log failed/retried/retried-all, store settings refused/saved, a sale on the home page's chart, its review replied to and hidden, a subscription cancelled, password changed, two-factor on, phone width, sign-out/in with a code; screenshots in {SHOTS}/dashboard-*.png")
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ fn status_word<T: serde::Serialize>(status: &T) -> String {
 }
 
 /// An amount with its currency's decimals: `125.00 USD`.
-fn money(amount: f64, currency: &str) -> String {
+pub(crate) fn money(amount: f64, currency: &str) -> String {
     let decimals = sellvy_models::Currency::parse(currency).map_or(2, |c| c.exponent()) as usize;
     format!("{amount:.decimals$} {currency}")
 }

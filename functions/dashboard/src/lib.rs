@@ -9,6 +9,7 @@ pub mod pages;
 pub mod reviews;
 pub mod session;
 pub mod settings;
+pub mod subscriptions;
 pub mod webhook_logs;
 pub mod webhooks;
 
@@ -61,6 +62,8 @@ pub fn app(state: AppState) -> Router {
         .route("/dashboard/{store}/{mode}/settings/store", get(settings::page).post(settings::save))
         .route("/dashboard/{store}/{mode}/reviews", get(reviews::page))
         .route("/dashboard/{store}/{mode}/reviews/{review}/{action}", post(reviews::act))
+        .route("/dashboard/{store}/{mode}/subscriptions", get(subscriptions::page))
+        .route("/dashboard/{store}/{mode}/subscriptions/{subscription}/cancel", post(subscriptions::cancel))
         .route("/dashboard/{store}/{mode}/settings/integrations/webhook-logs", get(webhook_logs::page))
         .route(
             "/dashboard/{store}/{mode}/settings/integrations/webhook-logs/retry-failed",

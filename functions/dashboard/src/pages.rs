@@ -111,6 +111,7 @@ pub fn store_page(p: &StorePage, status: StatusCode, title: &str, body: Markup) 
             nav aria-label="Settings" {
                 a href=(here(mode, "")) { "Home" }
                 " · " a href=(here(mode, "/reviews")) { "Reviews" }
+                " · " a href=(here(mode, "/subscriptions")) { "Subscriptions" }
                 " · Settings: " a href=(here(mode, "/settings/store")) { "Store settings" }
                 " · Integrations → " a href=(here(mode, "/settings/integrations/api-keys")) { "API Keys" }
                 " · " a href=(here(mode, "/settings/integrations/webhooks")) { "Webhooks" }

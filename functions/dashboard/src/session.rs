@@ -112,8 +112,9 @@ impl FromRequestParts<AppState> for SignedIn {
 
 /// The dashboard's sections: switching modes stays in the section (a delivery's page goes to
 /// the other mode's log, as the delivery is not there).
-const SECTIONS: [&str; 5] = [
+const SECTIONS: [&str; 6] = [
     "/reviews",
+    "/subscriptions",
     "/settings/store",
     "/settings/integrations/api-keys",
     "/settings/integrations/webhooks",

@@ -1043,6 +1043,7 @@ async fn every_dashboard_route_refuses_what_is_not_a_session_of_its_owner() {
         format!("{base}/settings/integrations/webhook-logs"),
         format!("{base}/settings/integrations/webhook-logs/whd_00000000000000000000000000"),
         format!("{base}/reviews"),
+        format!("{base}/subscriptions"),
     ];
     let store_posts = [
         format!("{base}/settings/store"),
@@ -1056,6 +1057,7 @@ async fn every_dashboard_route_refuses_what_is_not_a_session_of_its_owner() {
         format!("{base}/settings/integrations/webhook-logs/whd_00000000000000000000000000/retry"),
         format!("{base}/reviews/rev_00000000000000000000000000/hide"),
         format!("{base}/reviews/rev_00000000000000000000000000/reply"),
+        format!("{base}/subscriptions/sub_00000000000000000000000000/cancel"),
     ];
     let account_posts = [
         "/dashboard/account/password",
@@ -1197,6 +1199,81 @@ async fn reviews_are_replied_to_hidden_and_shown_from_the_dashboard() {
     let live = format!("/dashboard/{}/live/reviews/{id}/hide", store.store_id);
     assert_eq!(b.post(&live, &[("csrf", &csrf)]).await.status, 404, "a test review is not in live mode");
     assert_eq!(public(&app).await.body["meta"]["total"], 1);
+}
+
+#[tokio::test]
+async fn subscriptions_are_listed_filtered_and_cancelled_from_the_dashboard() {
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let pk = app.publishable_key(&store.test).await;
+    let product = app
+        .product(
+            &store.test,
+            json!({"title": "Coaching", "type": "service", "price": 30,
+                "recurring": {"interval": "month", "interval_count": 3}}),
+        )
+        .await;
+    let mut ids = Vec::new();
+    for buyer in ["one@example.com", "two@example.com"] {
+        let r = app
+            .post(
+                "/storefront/checkout",
+                &pk,
+                json!({"product_id": product["id"], "quantity": 1, "email": buyer, "gateway": "stripe"}),
+            )
+            .await;
+        let (order, token) =
+            (r.data()["order"]["id"].as_str().unwrap(), r.data()["access_token"].as_str().unwrap());
+        let paid = app
+            .call(
+                reqwest::Method::POST,
+                &format!("/storefront/orders/{order}/sandbox_payment?token={token}"),
+                Some(&pk),
+                Some(&json!({"outcome": "succeeded"})),
+            )
+            .await;
+        ids.push(paid.data()["subscription_id"].as_str().unwrap().to_string());
+    }
+
+    let mut b = owner(&app, &store, &email("subscriptions")).await;
+    let path = format!("/dashboard/{}/test/subscriptions", store.store_id);
+    let page = b.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("2 subscriptions, newest first."), "{}", page.html);
+    assert!(page.html.contains("30.00 USD every 3 months") && page.html.contains("one@example.com"));
+    let only = b.get(&format!("{path}?customer_email=two@example.com")).await;
+    assert!(only.html.contains("1 subscription,") && !only.html.contains("one@example.com"));
+    assert_eq!(b.get(&format!("{path}?status=paused")).await.status, 422);
+    let csrf = page.input("csrf");
+    let cancel = |id: &str| format!("{path}/{id}/cancel");
+
+    // At the period's end, with a reason; then the other at once.
+    let done = b
+        .post(&cancel(&ids[0]), &[("csrf", &csrf), ("when", "period_end"), ("reason", "asked by phone")])
+        .await;
+    assert_eq!(done.location, path);
+    let s = app.get(&format!("/subscriptions/{}", ids[0]), &store.test).await;
+    assert_eq!(
+        (s.data()["status"].as_str(), s.data()["cancel_at_period_end"].as_bool()),
+        (Some("active"), Some(true))
+    );
+    assert_eq!(s.data()["cancellation"]["reason"], "asked by phone");
+    assert!(b.get(&path).await.html.contains("ends at the period"));
+    b.post(&cancel(&ids[1]), &[("csrf", &csrf), ("when", "now")]).await;
+    let cancelled = b.get(&format!("{path}?status=cancelled")).await;
+    assert!(cancelled.html.contains("1 subscription,") && cancelled.html.contains("two@example.com"));
+    let again = b.post(&cancel(&ids[1]), &[("csrf", &csrf), ("when", "now")]).await;
+    assert_eq!(again.status, 422, "an ended subscription: {}", again.html);
+    assert!(again.html.contains("already ended"));
+
+    // Another owner, the other mode, a form without the token: nothing.
+    let mut them = owner(&app, &app.new_store().await, &email("subscriptions-other")).await;
+    assert_eq!(them.post(&cancel(&ids[0]), &[("csrf", &csrf)]).await.status, 404);
+    assert_eq!(b.post(&cancel(&ids[0]), &[]).await.status, 403);
+    let live = format!("/dashboard/{}/live/subscriptions/{}/cancel", store.store_id, ids[0]);
+    assert_eq!(b.post(&live, &[("csrf", &csrf), ("when", "now")]).await.status, 404);
+    let s = app.get(&format!("/subscriptions/{}", ids[0]), &store.test).await;
+    assert_eq!(s.data()["status"], "active", "still active until its period ends");
 }
 
 #[tokio::test]

@@ -9,6 +9,8 @@ DYNAMODB_SIMULATOR_VERSION="2.9.30"
 
 export SELLVY_DYNAMODB_PORT="${SELLVY_DYNAMODB_PORT:-8000}"
 export SELLVY_SQS_PORT="${SELLVY_SQS_PORT:-9324}"
+# The Stripe emulator (localstripe) the tests' live-mode payments go through.
+export SELLVY_LOCALSTRIPE_PORT="${SELLVY_LOCALSTRIPE_PORT:-8420}"
 export SELLVY_PORT="${SELLVY_PORT:-3000}"
 export SELLVY_TABLE_NAME="${SELLVY_TABLE_NAME:-sellvy-local}"
 export SELLVY_DELIVERY_QUEUE_NAME="${SELLVY_DELIVERY_QUEUE_NAME:-sellvy-webhook-deliveries}"

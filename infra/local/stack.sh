@@ -34,6 +34,20 @@ start_sqs() {
   wait_http "$SELLVY_SQS_ENDPOINT" 30 || { log "moto did not start: see .local/run/sqs.log"; exit 1; }
 }
 
+start_localstripe() {
+  local pidfile="$RUN_DIR/localstripe.pid"
+  if is_alive "$pidfile"; then
+    log "Stripe emulator already running (pid $(cat "$pidfile"), port $SELLVY_LOCALSTRIPE_PORT)"
+    return
+  fi
+  log "starting the Stripe emulator (localstripe) on 127.0.0.1:$SELLVY_LOCALSTRIPE_PORT"
+  ("$VENV/bin/python" "$ROOT/infra/local/localstripe_server.py" --port "$SELLVY_LOCALSTRIPE_PORT" \
+      > "$RUN_DIR/localstripe.log" 2>&1) &
+  echo $! > "$pidfile"
+  wait_http "http://127.0.0.1:$SELLVY_LOCALSTRIPE_PORT/js.stripe.com/v3/" 30 \
+    || { log "localstripe did not start: see .local/run/localstripe.log"; exit 1; }
+}
+
 stop_one() {
   local name=$1 pidfile="$RUN_DIR/$1.pid"
   if is_alive "$pidfile"; then
@@ -53,18 +67,21 @@ case "${1:-}" in
     bash "$ROOT/infra/local/setup.sh"
     start_dynamodb
     start_sqs
+    start_localstripe
     # Where this checkout's stack listens, for scripts that reuse it.
-    printf 'SELLVY_DYNAMODB_PORT=%s\nSELLVY_SQS_PORT=%s\n' "$SELLVY_DYNAMODB_PORT" "$SELLVY_SQS_PORT" > "$RUN_DIR/stack.env"
+    printf 'SELLVY_DYNAMODB_PORT=%s\nSELLVY_SQS_PORT=%s\nSELLVY_LOCALSTRIPE_PORT=%s\n' \
+      "$SELLVY_DYNAMODB_PORT" "$SELLVY_SQS_PORT" "$SELLVY_LOCALSTRIPE_PORT" > "$RUN_DIR/stack.env"
     "$VENV/bin/python" "$ROOT/infra/local/create_resources.py" "$ROOT/template.yaml"
     ;;
   stop)
     stop_one gateway
+    stop_one localstripe
     stop_one sqs
     stop_one dynamodb
     rm -f "$RUN_DIR/stack.env"
     ;;
   status)
-    for n in dynamodb sqs gateway; do
+    for n in dynamodb sqs localstripe gateway; do
       if is_alive "$RUN_DIR/$n.pid"; then echo "$n: running (pid $(cat "$RUN_DIR/$n.pid"))"; else echo "$n: stopped"; fi
     done
     ;;

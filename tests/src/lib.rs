@@ -3,9 +3,11 @@
 //! `infra/local/stack.sh`, and talks to it over HTTP. [`TestApp::builder`] changes what a test
 //! needs changed (a manual clock, the webhook ladder).
 
+pub mod localstripe;
 pub mod receiver;
 pub mod stripe_fake;
 
+pub use localstripe::Localstripe;
 pub use receiver::Receiver;
 use reqwest::{Method, StatusCode};
 pub use sellvy_app::Clock;
@@ -23,8 +25,11 @@ pub struct TestApp {
     /// `http://127.0.0.1:PORT/v1`
     pub base: String,
     pub db: Db,
-    /// The app's Stripe: a local fake speaking Stripe's format.
+    /// The app's Stripe: a local fake speaking Stripe's format (see
+    /// [`TestAppBuilder::localstripe`] for the stateful emulator).
     pub stripe: FakeStripe,
+    /// The app's account on the stack's Stripe emulator, when built with it.
+    pub localstripe: Option<Localstripe>,
     /// The app's webhook machinery (its own delivery queue, consumed in the background as the
     /// Lambda event source would), for tests that run the forwarder themselves.
     pub webhooks: sellvy_webhooks::Webhooks,
@@ -134,6 +139,7 @@ pub struct TestAppBuilder {
     clock: Clock,
     webhooks: WebhookSettings,
     client_limit: Option<RateLimit>,
+    localstripe: bool,
 }
 
 impl TestAppBuilder {
@@ -150,6 +156,13 @@ impl TestAppBuilder {
         self
     }
 
+    /// Stripe is the local stack's emulator (localstripe), an account of this app's own whose
+    /// signed callbacks come to this app's gateway, instead of the hand-written fake.
+    pub fn localstripe(mut self) -> Self {
+        self.localstripe = true;
+        self
+    }
+
     /// The webhook ladder, queue cap, forwarder grace and timeout.
     pub fn webhooks(mut self, settings: WebhookSettings) -> Self {
         self.webhooks = settings;
@@ -162,15 +175,25 @@ impl TestAppBuilder {
         local_env();
         let db = Db::from_env().await;
         let stripe = FakeStripe::start().await;
-        let config = Config {
-            cost_headers: true,
-            clock: self.clock,
-            stripe: Some(sellvy_app::StripeSettings {
+        let localstripe = self.localstripe.then(Localstripe::account);
+        let stripe_settings = match &localstripe {
+            Some(ls) => sellvy_app::StripeSettings {
+                api_base: ls.base.clone(),
+                secret_key: ls.secret_key.clone(),
+                webhook_secret: ls.webhook_secret.clone(),
+                publishable_key: Some("pk_test_localstripe".into()),
+            },
+            None => sellvy_app::StripeSettings {
                 api_base: stripe.base.clone(),
                 secret_key: stripe_fake::SECRET_KEY.into(),
                 webhook_secret: stripe_fake::WEBHOOK_SECRET.into(),
                 publishable_key: Some("pk_test_fakestripe".into()),
-            }),
+            },
+        };
+        let config = Config {
+            cost_headers: true,
+            clock: self.clock,
+            stripe: Some(stripe_settings),
             // Dynamic goods and webhooks are served by receivers on loopback in the tests.
             reach: sellvy_webhooks::Reach::AllowLoopback,
             ..Config::default()
@@ -194,10 +217,14 @@ impl TestAppBuilder {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
         let addr = listener.local_addr().expect("local addr");
         tokio::spawn(sellvy_ops::serve(listener, state.clone()));
+        if let Some(ls) = &localstripe {
+            ls.listen(&format!("http://{addr}/v1/gateways/stripe/webhook")).await;
+        }
         TestApp {
             base: format!("http://{addr}/v1"),
             db,
             stripe,
+            localstripe,
             webhooks,
             state,
             http: reqwest::Client::new(),

@@ -141,7 +141,9 @@ pub fn order_routes() -> Routes {
 // ---------------------------------------------------------------- the buyer's subscriptions
 
 use sellvy_app::subscriptions;
-use sellvy_models::wire::{CancelSubscriptionInput, PublicSubscriptionData};
+use sellvy_models::wire::{
+    CancelSubscriptionInput, PublicSubscriptionData, SubscriptionPayment, SubscriptionPaymentData,
+};
 
 /// A buyer's subscription
 ///
@@ -188,29 +190,33 @@ async fn cancel_subscription(
     Ok(sellvy_api::ok(sub.to_public()))
 }
 
-/// Pay a failed renewal (test mode)
+/// Pay a failed renewal
 ///
-/// While `past_due`, the buyer pays the failed renewal now, through the sandbox
-/// (`{"outcome": "succeeded"}` or `"failed"`): paid, the subscription is `active` again from
-/// where its period ended, with the renewal's order and `subscription.renewed`; failed, the
-/// dunning schedule stays as it was. Needs the access token.
-#[utoipa::path(post, path = "/v1/storefront/subscriptions/{id}/sandbox_payment", operation_id = "storefront_pay_subscription", tag = "Storefront",
-    request_body = SandboxPaymentInput,
+/// While `past_due`, the buyer pays the failed renewal now: a renewal order of its own, paid as
+/// a checkout's is (test mode: `POST /storefront/orders/{order}/sandbox_payment` with the same
+/// token; live mode: the PaymentIntent's `client_secret` with Stripe.js, and the card used is
+/// the one later renewals charge). Paid, the subscription is `active` again from where its
+/// period ended (`subscription.renewed`); not paid, the dunning schedule stays as it was. A 422
+/// naming `id` when there is nothing to pay. Needs the access token.
+#[utoipa::path(post, path = "/v1/storefront/subscriptions/{id}/payment", operation_id = "storefront_pay_subscription", tag = "Storefront",
     params(("id" = String, Path, description = "sub_…"), ("X-Order-Token" = Option<String>, Header, description = "The access token of the order that started it"),
         ("token" = Option<String>, Query, description = "The access token, if no header")),
     security(("publishable_key" = [])),
-    responses((status = 200, description = "OK", body = PublicSubscriptionData), NotFound, WriteErrors, Errors))]
+    responses((status = 201, description = "Created", body = SubscriptionPaymentData), NotFound, WriteErrors, GatewayError, Errors))]
 async fn pay_subscription(
     State(state): State<AppState>,
     shopper: Shopper,
     Path(id): Path<String>,
     headers: HeaderMap,
     Params(params): Params,
-    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let token = order_token(&headers, &params);
-    let sub = subscriptions::buyer_pays(&state, &shopper.tenant, &id, token, body).await?;
-    Ok(sellvy_api::ok(sub.to_public()))
+    let (sub, order, payment) = subscriptions::buyer_payment(&state, &shopper.tenant, &id, token).await?;
+    Ok(sellvy_api::created(SubscriptionPayment {
+        subscription: sub.to_public(),
+        order: order.to_object(),
+        payment,
+    }))
 }
 
 /// Create a checkout

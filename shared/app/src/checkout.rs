@@ -52,7 +52,7 @@ pub async fn checkout(
         until_committed(|| place(state, buyer, &req, number, known.is_none(), stripe.is_some())).await?;
     let stripe = match stripe {
         None => None,
-        Some(settings) => Some(match stripe::create_payment_intent(settings, t, &placed.order).await {
+        Some(settings) => Some(match live_payment(settings, t, &placed.order).await {
             Ok(pi) => StripePayment {
                 client_secret: pi.client_secret.unwrap_or_default(),
                 payment_intent: pi.id,
@@ -64,6 +64,20 @@ pub async fn checkout(
     let payment =
         PaymentInstructions { gateway: placed.order.gateway.clone(), sandbox: t.mode == Mode::Test, stripe };
     Ok(CheckoutObject { order: placed.order.to_object(), access_token: placed.access_token, payment })
+}
+
+/// The PaymentIntent of a live order; a recurring product's first order saves the card on a
+/// Stripe customer of its own, for the renewals.
+async fn live_payment(
+    settings: &stripe::StripeSettings,
+    t: &Tenant,
+    order: &Order,
+) -> Result<stripe::PaymentIntent, StripeError> {
+    let customer = match order.starts_subscription() {
+        true => Some(stripe::create_customer(settings, t, order).await?.id),
+        false => None,
+    };
+    stripe::create_payment_intent(settings, t, order, customer.as_deref()).await
 }
 
 /// One try at writing the order: the product (and coupon) read, the order priced and checked
@@ -100,13 +114,6 @@ async fn place(
         holders: hold::holders(buyer.client, &req.email),
         cooldown_secs: settings.renewal_cooldown(),
     };
-    if live && product.recurring.is_some() {
-        return Err(AppError::invalid(
-            "product_id",
-            "is sold as a subscription, and subscriptions are sold in test mode only for now",
-        )
-        .into());
-    }
     if live && let Some(why) = stripe::refuses_amount(placed.order.total_minor, &placed.order.currency) {
         return Err(AppError::invalid("gateway", why).into());
     }

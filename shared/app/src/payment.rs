@@ -14,7 +14,7 @@ use crate::retry::{FirstRead, Retry, until_committed};
 use crate::state::AppState;
 use sellvy_models::Product;
 use sellvy_models::order::{
-    Customer, DOWNLOAD_TTL_SECS, Dispute, Goods, MAX_DOWNLOADS, Order, OrderStatus, Payment,
+    Customer, DOWNLOAD_TTL_SECS, Dispute, Goods, MAX_DOWNLOADS, Order, OrderStatus, Payment, SavedCard,
     new_download_token,
 };
 use sellvy_models::pool::{CHUNK, INLINE_SERIALS};
@@ -168,7 +168,8 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
     // only while this order is the renewal due.
     let subscription = match (&order.recurring, &order.subscription_id) {
         (Some(recurring), None) => {
-            let sub = Subscription::start(&paid, *recurring, now);
+            let mut sub = Subscription::start(&paid, *recurring, now);
+            sub.card = payment.saved_card();
             paid.subscription_id = Some(sub.id.clone());
             Some((sub, None))
         }
@@ -181,7 +182,10 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
             {
                 return Err(AppError::invalid("id", "this renewal is no longer due").into());
             }
-            Some((sub.renewed(&order.id, now), Some(sub)))
+            let mut renewed = sub.renewed(&order.id, now);
+            // A card the buyer paid with now is the one later renewals charge.
+            renewed.card = payment.saved_card().or(renewed.card);
+            Some((renewed, Some(sub)))
         }
         _ => None,
     };
@@ -208,7 +212,7 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
         }
     }
     let stripe_payment_intent = match payment {
-        Payment::Stripe { payment_intent } => Some(payment_intent.as_str()),
+        Payment::Stripe { payment_intent, .. } => Some(payment_intent.as_str()),
         Payment::Sandbox => None,
     };
     let claimed = match (picked.is_empty(), parked.is_empty()) {
@@ -328,7 +332,14 @@ async fn stripe_succeeded(
     let Some(pi) = intent["id"].as_str() else { return Ok("no payment intent id") };
     let amount = intent["amount_received"].as_i64().or(intent["amount"].as_i64()).unwrap_or(0);
     let currency = intent["currency"].as_str().unwrap_or_default();
-    let payment = Payment::Stripe { payment_intent: pi.to_string() };
+    let card = match (intent["customer"].as_str(), intent["payment_method"].as_str()) {
+        // A PaymentIntent that saved its card for later (a subscription's).
+        (Some(customer), Some(pm)) if intent["setup_future_usage"].as_str() == Some("off_session") => {
+            Some(SavedCard { customer: customer.into(), payment_method: pm.into() })
+        }
+        _ => None,
+    };
+    let payment = Payment::Stripe { payment_intent: pi.to_string(), card };
     if order.payment_id.as_deref() == Some(pi) {
         return Ok("already recorded");
     }

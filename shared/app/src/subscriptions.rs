@@ -15,9 +15,10 @@ use sellvy_models::order::{Order, Payment, token_hash};
 use sellvy_models::subscription::{Due, Status, Subscription, SubscriptionListQuery};
 use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{
-    CancelSubscriptionInput, SandboxOutcome, SandboxPaymentInput, SubscriptionObject, TestClockInput,
+    CancelSubscriptionInput, PaymentInstructions, StripePayment, SubscriptionObject, TestClockInput,
 };
 use sellvy_models::{Event, EventType, Mode, PageRequest, Tenant};
+use sellvy_payments::stripe::{self, StripeError};
 use sellvy_store::{Page, StoreError};
 use serde_json::Value;
 
@@ -135,15 +136,6 @@ pub enum Stepped {
     Ended,
 }
 
-/// How a renewal is charged.
-#[derive(Debug, Clone, Copy)]
-struct Charge {
-    /// The sandbox declines it.
-    declines: bool,
-    /// The buyer started it (a failure does not move the dunning schedule).
-    by_buyer: bool,
-}
-
 /// Does what is due on subscription `id` at its clock (`now` unless a test clock drives it).
 pub async fn step(state: &AppState, t: &Tenant, id: &str, now: Timestamp) -> Result<Stepped, AppError> {
     until_committed(|| async {
@@ -157,10 +149,7 @@ pub async fn step(state: &AppState, t: &Tenant, id: &str, now: Timestamp) -> Res
                 state.db.update_subscription(t, &ended, &sub, &[event]).await?;
                 Ok(Stepped::Ended)
             }
-            Due::Renewal => {
-                renew(state, t, &sub, at, now, Charge { declines: sub.sandbox_declines, by_buyer: false })
-                    .await
-            }
+            Due::Renewal => renew(state, t, &sub, at, now).await,
         }
     })
     .await
@@ -173,7 +162,6 @@ async fn renew(
     sub: &Subscription,
     at: Timestamp,
     now: Timestamp,
-    charge: Charge,
 ) -> Result<Stepped, Retry> {
     let product = state.db.get_product(t, &sub.product_id).await?.filter(|p| p.is_public());
     let Some(product) = product else {
@@ -189,14 +177,14 @@ async fn renew(
             let number = state.db.next_order_number(t).await?;
             let order = match Order::renewal(sub, &product, number, now) {
                 Ok(order) => order,
-                Err(why) => return failed(state, t, sub, at, now, &reason(&why), charge).await,
+                Err(why) => return failed(state, t, sub, at, now, &reason(&why)).await,
             };
             let event = Event::new(EventType::OrderCreated, &order.to_object())?;
             match state.db.place_order(t, &order, &product, None, &event, u32::MAX).await {
                 Ok(()) => order,
                 // The stock went between the read and the write.
                 Err(StoreError::Rejected { field, message }) => {
-                    return failed(state, t, sub, at, now, &format!("{field} {message}"), charge).await;
+                    return failed(state, t, sub, at, now, &format!("{field} {message}")).await;
                 }
                 // Another sweep placed it first: read it next try.
                 Err(e) => return Err(e.into()),
@@ -209,17 +197,17 @@ async fn renew(
             true => Err(Retry::Conflict),
             false => {
                 let why = order.payment_error.clone().unwrap_or_else(|| "the payment was declined".into());
-                failed(state, t, sub, at, now, &why, charge).await
+                failed(state, t, sub, at, now, &why).await
             }
         };
     }
-    if t.mode == Mode::Live {
-        return Err(AppError::Refused("Renewals in live mode are not available yet".into()).into());
-    }
-    let outcome = match charge.declines {
+    let outcome = match t.mode {
         // Boxed: a payment's future is large, and a sweep nests it in loops.
-        false => Box::pin(payment::pay(state, t, order.clone(), &Payment::Sandbox)).await,
-        true => Err(AppError::invalid("payment", "the sandbox declined the renewal")),
+        Mode::Test if !sub.sandbox_declines => {
+            Box::pin(payment::pay(state, t, order.clone(), &Payment::Sandbox)).await
+        }
+        Mode::Test => Err(AppError::invalid("payment", "the sandbox declined the renewal")),
+        Mode::Live => Box::pin(charge_saved_card(state, t, sub, &order)).await,
     };
     match outcome {
         Ok(_) => Ok(Stepped::Renewed),
@@ -230,7 +218,7 @@ async fn renew(
             {
                 return Err(e.into());
             }
-            failed(state, t, sub, at, now, &reason(&why), charge).await
+            failed(state, t, sub, at, now, &reason(&why)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -241,7 +229,7 @@ fn reason(e: &sellvy_models::ValidationError) -> String {
 }
 
 /// Records a failed renewal: `past_due` until the next dunning retry, or cancelled
-/// (`payment_failed`) when they are spent; a failed payment the buyer started is only said.
+/// (`payment_failed`) when they are spent.
 async fn failed(
     state: &AppState,
     t: &Tenant,
@@ -249,12 +237,8 @@ async fn failed(
     at: Timestamp,
     now: Timestamp,
     why: &str,
-    charge: Charge,
 ) -> Result<Stepped, Retry> {
-    let new = match charge.by_buyer {
-        true => sub.buyer_payment_failed(why, now),
-        false => sub.renewal_failed(at, why, now),
-    };
+    let new = sub.renewal_failed(at, why, now);
     let events = match new.status() {
         Status::Cancelled => vec![Event::new(EventType::SubscriptionCancelled, &new.to_object())?],
         _ => Vec::new(),
@@ -324,44 +308,132 @@ pub async fn move_clock(
     find(state, t, id).await
 }
 
-/// The buyer pays a `past_due` subscription's failed renewal now (test mode: through the
-/// sandbox, `succeeded` or not). Renewed, it is `active` again from where its period ended.
-pub async fn buyer_pays(
+/// Live mode: charges a renewal to the subscription's saved card, without the buyer, then
+/// records the payment. A decline is [`AppError::Invalid`] (the renewal failed); money taken
+/// for an order that can no longer be delivered goes back at once.
+async fn charge_saved_card(
+    state: &AppState,
+    t: &Tenant,
+    sub: &Subscription,
+    order: &Order,
+) -> Result<Order, AppError> {
+    let Some(settings) = state.stripe() else {
+        return Err(AppError::invalid(
+            "payment",
+            "card payments (stripe) are not configured on this deployment",
+        ));
+    };
+    let Some(card) = &sub.card else {
+        return Err(AppError::invalid("payment", "no card is saved for this subscription"));
+    };
+    let pi = match stripe::charge_saved_card(settings, t, order, &card.customer, &card.payment_method).await {
+        Ok(pi) => pi,
+        Err(StripeError::Refused { message, .. }) => return Err(AppError::invalid("payment", message)),
+        Err(e) => return Err(AppError::Gateway(e.to_string())),
+    };
+    if pi.status != "succeeded" {
+        return Err(AppError::invalid(
+            "payment",
+            format!("the card needs the buyer ({}): they can pay from their subscription's page", pi.status),
+        ));
+    }
+    let paid =
+        payment::pay(state, t, order.clone(), &Payment::Stripe { payment_intent: pi.id.clone(), card: None })
+            .await;
+    if let Err(AppError::Invalid(_)) = &paid {
+        let key = format!("sellvy-return-{}", pi.id);
+        if let Err(e) =
+            stripe::refund(settings, &pi.id, pi.amount, &key, &[("sellvy_order", &order.id)]).await
+        {
+            tracing::error!(order = %order.id, error = %e, "could not return a renewal's payment; Stripe's callback will");
+        }
+    }
+    paid
+}
+
+/// The buyer pays a `past_due` subscription's failed renewal now, from their own page: a
+/// renewal order of its own (the dunning schedule stays as it is should it fail), paid like a
+/// checkout's (the sandbox in test mode; in live mode a PaymentIntent whose card, once it
+/// succeeds, is the one later renewals charge). Its payment renews the subscription from where
+/// its period ended.
+pub async fn buyer_payment(
     state: &AppState,
     t: &Tenant,
     id: &str,
     token: &str,
-    body: Value,
-) -> Result<Subscription, AppError> {
+) -> Result<(Subscription, Order, PaymentInstructions), AppError> {
     let first = FirstRead::new(for_buyer(state, t, id, token).await?);
-    if t.mode != Mode::Test {
-        return Err(AppError::Refused("Sandbox payments exist in test mode only (pk_test_… keys)".into()));
-    }
-    let sellvy_models::request::Body { fields, mut errors } =
-        sellvy_models::request::read::<SandboxPaymentInput, SandboxPaymentInput>(body)?;
-    errors.require("outcome", &fields.outcome);
-    errors.finish()?;
-    let succeeded = fields.outcome == Some(SandboxOutcome::Succeeded);
-    let sub = until_committed(|| async {
+    let stripe_settings = match t.mode {
+        Mode::Test => None,
+        Mode::Live => Some(state.stripe().ok_or_else(|| {
+            AppError::invalid("id", "card payments (stripe) are not configured on this deployment")
+        })?),
+    };
+    let now = state.config.clock.now();
+    let paying = until_committed(|| async {
         let old = match first.take() {
             Some(s) => s,
             None => for_buyer(state, t, id, token).await?,
         };
-        let paying = old.buyer_pays(state.config.clock.now())?;
+        let paying = old.buyer_pays(now)?;
         state.db.update_subscription(t, &paying, &old, &[]).await?;
         Ok(paying)
     })
     .await?;
-    let now = state.config.clock.now();
-    let charge = Charge { declines: !succeeded, by_buyer: true };
-    until_committed(|| async {
-        let current = match state.db.get_subscription(t, &sub.id).await? {
-            Some(s) if s.version == sub.version => s,
-            // Changed since (another payment, the sweeper): nothing more to do here.
-            _ => return Ok(Stepped::Nothing),
-        };
-        renew(state, t, &current, current.clock(now), now, charge).await
-    })
-    .await?;
-    find(state, t, id).await
+    let product = state
+        .db
+        .get_product(t, &paying.product_id)
+        .await?
+        .filter(|p| p.is_public())
+        .ok_or_else(|| AppError::invalid("id", "its product is no longer sold"))?;
+    let number = state.db.next_order_number(t).await?;
+    let order = Order::renewal(&paying, &product, number, now)?;
+    let event = Event::new(EventType::OrderCreated, &order.to_object())?;
+    match state.db.place_order(t, &order, &product, None, &event, u32::MAX).await {
+        Ok(()) => {}
+        Err(StoreError::Rejected { field, message }) => return Err(AppError::invalid(&field, message)),
+        Err(e) => return Err(e.into()),
+    }
+    let stripe = match stripe_settings {
+        None => None,
+        Some(settings) => match card_payment(settings, t, &order, paying.card.as_ref()).await {
+            Ok(pi) => Some(StripePayment {
+                client_secret: pi.client_secret.unwrap_or_default(),
+                payment_intent: pi.id,
+                publishable_key: settings.publishable_key.clone(),
+            }),
+            Err(e) => return Err(abandon(state, t, &order, e).await),
+        },
+    };
+    let payment =
+        PaymentInstructions { gateway: order.gateway.clone(), sandbox: t.mode == Mode::Test, stripe };
+    Ok((paying, order, payment))
+}
+
+/// The PaymentIntent the buyer confirms, on the subscription's Stripe customer so the card is
+/// saved for later renewals; a customer Stripe no longer has (deleted in its dashboard) is made
+/// anew.
+async fn card_payment(
+    settings: &stripe::StripeSettings,
+    t: &Tenant,
+    order: &Order,
+    card: Option<&sellvy_models::order::SavedCard>,
+) -> Result<stripe::PaymentIntent, StripeError> {
+    if let Some(card) = card {
+        match stripe::create_payment_intent(settings, t, order, Some(&card.customer)).await {
+            Err(StripeError::Refused { status, .. }) if status == 400 || status == 404 => {}
+            done => return done,
+        }
+    }
+    let customer = stripe::create_customer(settings, t, order).await?;
+    // Another key than the refused one's: Stripe keeps the answer to a key.
+    stripe::create_payment_intent_with_key(settings, t, order, Some(&customer.id), "new-customer").await
+}
+
+/// Stripe could not take the buyer's payment: its order ends at once.
+async fn abandon(state: &AppState, t: &Tenant, order: &Order, e: StripeError) -> AppError {
+    if let Err(err) = cancel::payment_failed(state, t, order.clone()).await {
+        tracing::error!(order = %order.id, error = ?err, "could not end an order Stripe refused; the sweeper will");
+    }
+    AppError::Gateway(format!("The payment gateway failed; nothing was charged ({e})"))
 }

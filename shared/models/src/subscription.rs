@@ -241,6 +241,10 @@ pub struct Subscription {
     pub test_clock: Option<Timestamp>,
     /// Test mode: whether the sandbox declines its renewals.
     pub sandbox_declines: bool,
+    /// Live mode: the card its renewals are charged to (saved by the first payment, replaced
+    /// by a payment the buyer makes later).
+    #[serde(default)]
+    pub card: Option<crate::order::SavedCard>,
     /// Payments of a failed renewal the buyer started: each is a renewal order of its own.
     #[serde(default)]
     pub payment_attempts: u32,
@@ -276,6 +280,7 @@ impl Subscription {
             order_count: 1,
             test_clock: None,
             sandbox_declines: false,
+            card: None,
             payment_attempts: 0,
             created_at: now,
             updated_at: now,
@@ -343,7 +348,8 @@ impl Subscription {
     }
 
     /// The buyer pays a failed renewal now: a renewal order of its own (the dunning schedule
-    /// stays as it is should this payment fail too). Only while `past_due`.
+    /// stays as it is should this payment fail too), whose id this changes. Only while
+    /// `past_due`.
     pub fn buyer_pays(&self, now: Timestamp) -> Result<Subscription, ValidationError> {
         if self.status() != Status::PastDue {
             return Err(ValidationError::one(
@@ -360,12 +366,6 @@ impl Subscription {
             version: self.version + 1,
             ..self.clone()
         })
-    }
-
-    /// A payment the buyer started failed for `why`: said, without moving the dunning.
-    pub fn buyer_payment_failed(&self, why: &str, now: Timestamp) -> Subscription {
-        let schedule = Schedule { failure: Some(why.into()), ..self.schedule.clone() };
-        self.changed(schedule, now)
     }
 
     /// Ended (or to end at its period's end) by `by` for `reason`; an ended one is refused.

@@ -152,25 +152,89 @@ pub fn refuses_amount(minor: i64, currency: &str) -> Option<String> {
     })
 }
 
-/// Creates the PaymentIntent an order is paid with. Its metadata names the store, mode and
-/// order, so the `payment_intent.*` callbacks find the order; the order id is the idempotency
-/// key, so a retried checkout never creates a second payment.
-pub async fn create_payment_intent(
-    s: &StripeSettings,
-    t: &Tenant,
-    order: &Order,
-) -> Result<PaymentIntent, StripeError> {
+#[derive(Debug, Clone, Deserialize)]
+pub struct Customer {
+    pub id: String,
+}
+
+/// The Stripe customer a subscription's card is saved on, made for its first order (the order
+/// id is the idempotency key).
+pub async fn create_customer(s: &StripeSettings, t: &Tenant, order: &Order) -> Result<Customer, StripeError> {
     let form: Vec<(String, String)> = vec![
+        ("email".into(), order.customer_email.clone()),
+        ("metadata[sellvy_store]".into(), t.store_id.to_string()),
+        ("metadata[sellvy_mode]".into(), t.mode.as_str().into()),
+        ("metadata[sellvy_order]".into(), order.id.to_string()),
+    ];
+    post(s, "/v1/customers", &format!("sellvy-cus-{}", order.id), &form).await
+}
+
+fn payment_form(t: &Tenant, order: &Order) -> Vec<(String, String)> {
+    vec![
         ("amount".into(), amount_for_stripe(order.total_minor, &order.currency).to_string()),
         ("currency".into(), order.currency.to_lowercase()),
-        ("automatic_payment_methods[enabled]".into(), "true".into()),
         ("description".into(), format!("{} · {}", order.order_number(), order.product_title)),
         ("receipt_email".into(), order.customer_email.clone()),
         ("metadata[sellvy_store]".into(), t.store_id.to_string()),
         ("metadata[sellvy_mode]".into(), t.mode.as_str().into()),
         ("metadata[sellvy_order]".into(), order.id.to_string()),
         ("metadata[order_number]".into(), order.order_number()),
-    ];
+    ]
+}
+
+/// Creates the PaymentIntent an order is paid with. Its metadata names the store, mode and
+/// order, so the `payment_intent.*` callbacks find the order; the order id is the idempotency
+/// key, so a retried checkout never creates a second payment. With a `customer` (a
+/// subscription's), the card the buyer pays with is saved on it for the renewals
+/// (`setup_future_usage: off_session`).
+pub async fn create_payment_intent(
+    s: &StripeSettings,
+    t: &Tenant,
+    order: &Order,
+    customer: Option<&str>,
+) -> Result<PaymentIntent, StripeError> {
+    create_payment_intent_with_key(s, t, order, customer, "").await
+}
+
+/// [`create_payment_intent`] under an idempotency key of its own (`sellvy-pi-<order>-<suffix>`),
+/// for a second try whose parameters differ from the first's (a customer made anew).
+pub async fn create_payment_intent_with_key(
+    s: &StripeSettings,
+    t: &Tenant,
+    order: &Order,
+    customer: Option<&str>,
+    suffix: &str,
+) -> Result<PaymentIntent, StripeError> {
+    let mut form = payment_form(t, order);
+    form.push(("automatic_payment_methods[enabled]".into(), "true".into()));
+    if let Some(customer) = customer {
+        form.push(("customer".into(), customer.into()));
+        form.push(("setup_future_usage".into(), "off_session".into()));
+    }
+    let key = match suffix {
+        "" => format!("sellvy-pi-{}", order.id),
+        _ => format!("sellvy-pi-{}-{suffix}", order.id),
+    };
+    post(s, "/v1/payment_intents", &key, &form).await
+}
+
+/// Charges a renewal `order` to the card saved on `customer`, without the buyer
+/// (`off_session`, confirmed at once). The order id is the idempotency key: however many
+/// sweeps try, one charge. A declined card is [`StripeError::Refused`] (402).
+pub async fn charge_saved_card(
+    s: &StripeSettings,
+    t: &Tenant,
+    order: &Order,
+    customer: &str,
+    payment_method: &str,
+) -> Result<PaymentIntent, StripeError> {
+    let mut form = payment_form(t, order);
+    form.extend([
+        ("customer".into(), customer.into()),
+        ("payment_method".into(), payment_method.into()),
+        ("off_session".into(), "true".into()),
+        ("confirm".into(), "true".into()),
+    ]);
     post(s, "/v1/payment_intents", &format!("sellvy-pi-{}", order.id), &form).await
 }
 

@@ -144,6 +144,21 @@ pub struct PublicSubscription {
 
 envelopes!(PublicSubscriptionData, PublicSubscriptionList, PublicSubscription);
 
+/// `POST /storefront/subscriptions/{id}/payment`: the renewal order the buyer pays now, and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SubscriptionPayment {
+    pub subscription: PublicSubscription,
+    /// Opens with the subscription's access token.
+    pub order: OrderObject,
+    pub payment: PaymentInstructions,
+}
+
+/// `{"data": SubscriptionPayment}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SubscriptionPaymentData {
+    pub data: SubscriptionPayment,
+}
+
 /// `POST /subscriptions/{id}/cancel` and the storefront's cancel.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -220,15 +220,23 @@ async fn a_failed_renewal_goes_through_dunning_to_cancellation_or_is_paid_by_the
     let before = app.get(&page, &pk).await.data().clone();
     assert_eq!(before["status"], "past_due");
     assert!(before.get("customer_email").is_none(), "the buyer's page names no email");
+    // The buyer's page answers a renewal order of its own, paid as a checkout's is.
     let pay = |outcome: &'static str| {
         let (app, pk, token) = (&app, &pk, &token);
         async move {
-            let path = format!("/storefront/subscriptions/{id}/sandbox_payment?token={token}");
-            app.post(&path, pk, json!({"outcome": outcome})).await
+            let started = app
+                .post(&format!("/storefront/subscriptions/{id}/payment?token={token}"), pk, json!({}))
+                .await;
+            assert_eq!(started.status, 201, "{}", started.body);
+            assert_eq!(started.data()["payment"]["sandbox"], true);
+            let order = started.data()["order"]["id"].as_str().unwrap().to_string();
+            let path = format!("/storefront/orders/{order}/sandbox_payment?token={token}");
+            let r = app.post(&path, pk, json!({"outcome": outcome})).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            app.get(&format!("/storefront/subscriptions/{id}?token={token}"), pk).await
         }
     };
     let declined = pay("failed").await;
-    assert_eq!(declined.status, 200, "{}", declined.body);
     assert_eq!(
         (declined.data()["status"].as_str(), &declined.data()["next_charge_at"]),
         (Some("past_due"), &before["next_charge_at"])
@@ -237,7 +245,8 @@ async fn a_failed_renewal_goes_through_dunning_to_cancellation_or_is_paid_by_the
     assert_eq!(paid.data()["status"], "active", "{}", paid.body);
     assert_eq!(at(&paid.data()["current_period_start"]), end);
     assert_eq!(paid.data()["orders"].as_array().unwrap().len(), 2);
-    let again = pay("succeeded").await;
+    let again =
+        app.post(&format!("/storefront/subscriptions/{id}/payment?token={token}"), &pk, json!({})).await;
     assert_eq!(
         (again.status.as_u16(), again.fields()),
         (422, vec!["id".to_string()]),
@@ -485,7 +494,7 @@ async fn the_seller_and_the_buyer_cancel_and_only_the_owner_reaches_a_subscripti
 }
 
 #[tokio::test]
-async fn recurring_rules_are_checked_and_live_checkouts_of_them_are_refused_for_now() {
+async fn recurring_rules_are_checked() {
     let app = app().await;
     let store = app.new_store().await;
     let bad = |r: Value| {
@@ -503,22 +512,104 @@ async fn recurring_rules_are_checked_and_live_checkouts_of_them_are_refused_for_
         bad(json!({"interval": "year", "interval_count": 11})).await.fields(),
         ["recurring.interval_count"]
     );
-    assert_eq!(bad(json!({"interval": "fortnight", "interval_count": 1})).await.status, 422);
+    assert_eq!(bad(json!({"interval": "month"})).await.fields(), ["recurring.interval_count"]);
+    assert_eq!(
+        bad(json!({"interval": "fortnight", "interval_count": 1})).await.fields(),
+        ["recurring.interval"]
+    );
     let p = app.product(&store.test, monthly("M", json!({}))).await;
     let cleared = app
         .patch(&format!("/products/{}", p["id"].as_str().unwrap()), &store.test, json!({"recurring": null}))
         .await;
     assert_eq!(cleared.data()["recurring"], Value::Null, "{}", cleared.body);
+}
 
-    let live = app.product(&store.live, monthly("Live", json!({}))).await;
-    let pk = app.publishable_key(&store.live).await;
-    let r = app
-        .post(
-            "/storefront/checkout",
-            &pk,
-            json!({"product_id": live["id"], "quantity": 1, "email": "l@example.com", "gateway": "stripe"}),
-        )
+/// Live mode through the Stripe emulator: the first payment saves the card on a customer of
+/// the subscription's; renewals charge it off-session, once per period whatever runs them; a
+/// renewal Stripe refuses goes past_due, and the buyer pays it from their page with a new card,
+/// which later renewals charge.
+#[tokio::test]
+async fn a_live_subscription_saves_the_card_and_renews_off_session_through_stripe() {
+    use sellvy_tests::localstripe::CARD_OK;
+    let app = TestApp::builder()
+        .localstripe()
+        .storefront_client_limit(sellvy_tests::RateLimit::custom(1_000_000, 100_000).unwrap())
+        .spawn()
         .await;
-    assert_eq!((r.status.as_u16(), r.fields()), (422, vec!["product_id".to_string()]), "{}", r.body);
-    assert!(r.body.to_string().contains("test mode only"), "{}", r.body);
+    let stripe = app.localstripe.clone().unwrap();
+    let store = app.new_store().await;
+    let pk = app.publishable_key(&store.live).await;
+    let product = app.product(&store.live, monthly("Pro plan", json!({"price": 12}))).await;
+    let live = store.tenant(sellvy_models::Mode::Live);
+    let r = app
+        .post("/storefront/checkout", &pk, json!({"product_id": product["id"], "quantity": 1, "email": "pro@example.com", "gateway": "stripe"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (order, token) = (
+        r.data()["order"]["id"].as_str().unwrap().to_string(),
+        r.data()["access_token"].as_str().unwrap().to_string(),
+    );
+    let first_pi = r.data()["payment"]["stripe"]["payment_intent"].as_str().unwrap().to_string();
+    let confirmed = stripe.buyer_pays(&first_pi, CARD_OK).await;
+    assert_eq!(confirmed["status"], "succeeded", "{confirmed}");
+    let customer = confirmed["customer"].as_str().expect("a customer of the subscription's").to_string();
+    // Stripe's signed callback pays the order and starts the subscription.
+    let paid =
+        || async { app.get(&format!("/orders/{order}"), &store.live).await.data()["status"] == "completed" };
+    assert!(eventually(Duration::from_secs(15), paid).await, "Stripe's callback paid the order");
+    let id = app.get(&format!("/orders/{order}"), &store.live).await.data()["subscription_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let s = sub(&app, &store.live, &id).await;
+    assert_eq!((s["status"].as_str(), s["payment_method"].as_str()), (Some("active"), Some("stripe")));
+    let end = at(&s["current_period_end"]);
+
+    // The renewal: charged off-session to the saved card, once, however many sweeps run.
+    let mut sweeps = tokio::task::JoinSet::new();
+    for _ in 0..5 {
+        let (state, live, id) = (app.state.clone(), live.clone(), id.clone());
+        sweeps.spawn(async move {
+            sellvy_app::subscriptions::step(&state, &live, &id, end.plus_seconds(1)).await
+        });
+    }
+    while let Some(r) = sweeps.join_next().await {
+        r.unwrap().unwrap();
+    }
+    let s = sub(&app, &store.live, &id).await;
+    assert_eq!((s["status"].as_str(), s["periods"].as_u64()), (Some("active"), Some(2)), "{s}");
+    let intents = stripe.payment_intents_of(&customer).await;
+    assert_eq!(intents.len(), 2, "one charge for the renewal: {intents:?}");
+    assert!(intents.iter().all(|pi| pi["status"] == "succeeded" && pi["amount"] == 1200));
+    let renewal = app.get(&format!("/orders/{}", s["orders"][0].as_str().unwrap()), &store.live).await;
+    assert_eq!(renewal.data()["status"], "completed");
+    assert!(renewal.data()["payment_id"].as_str().unwrap().starts_with("pi_"));
+
+    // The customer deleted at Stripe: the next renewal is refused and the subscription is
+    // past_due; the buyer pays it from their page with a card saved anew.
+    stripe.delete_customer(&customer).await;
+    let next = at(&s["current_period_end"]);
+    let stepped =
+        sellvy_app::subscriptions::step(&app.state, &live, &id, next.plus_seconds(1)).await.unwrap();
+    assert_eq!(stepped, sellvy_app::subscriptions::Stepped::Failed);
+    let s = sub(&app, &store.live, &id).await;
+    assert_eq!(s["status"], "past_due", "{s}");
+    assert!(s["renewal_error"].as_str().is_some_and(|e| !e.is_empty()), "{s}");
+    let started =
+        app.post(&format!("/storefront/subscriptions/{id}/payment?token={token}"), &pk, json!({})).await;
+    assert_eq!(started.status, 201, "{}", started.body);
+    let pi = started.data()["payment"]["stripe"]["payment_intent"].as_str().unwrap().to_string();
+    assert!(started.data()["payment"]["stripe"]["client_secret"].as_str().is_some());
+    let confirmed = stripe.buyer_pays(&pi, CARD_OK).await;
+    let new_customer = confirmed["customer"].as_str().unwrap().to_string();
+    assert_ne!(new_customer, customer, "a customer made anew");
+    let active = || async { sub(&app, &store.live, &id).await["status"] == "active" };
+    assert!(eventually(Duration::from_secs(15), active).await, "Stripe's callback renewed it");
+    let s = sub(&app, &store.live, &id).await;
+    assert_eq!((s["periods"].as_u64(), at(&s["current_period_start"])), (Some(3), next));
+    // The renewal after charges the new card, off-session.
+    let later = at(&s["current_period_end"]).plus_seconds(1);
+    let stepped = sellvy_app::subscriptions::step(&app.state, &live, &id, later).await.unwrap();
+    assert_eq!(stepped, sellvy_app::subscriptions::Stepped::Renewed);
+    assert_eq!(stripe.payment_intents_of(&new_customer).await.len(), 2);
 }

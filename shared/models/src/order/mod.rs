@@ -78,15 +78,33 @@ impl GoodsDelivery {
 pub enum Payment {
     /// Test mode's sandbox gateway.
     Sandbox,
-    /// A Stripe PaymentIntent (`pi_…`).
-    Stripe { payment_intent: String },
+    /// A Stripe PaymentIntent (`pi_…`), with the card it saved for later charges (a
+    /// subscription's), if it did.
+    Stripe { payment_intent: String, card: Option<SavedCard> },
+}
+
+/// A card saved on a Stripe customer, charged off-session for a subscription's renewals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedCard {
+    /// `cus_…`
+    pub customer: String,
+    /// `pm_…`
+    pub payment_method: String,
 }
 
 impl Payment {
+    /// The card this payment saved for later charges, if it did.
+    pub fn saved_card(&self) -> Option<SavedCard> {
+        match self {
+            Payment::Stripe { card, .. } => card.clone(),
+            Payment::Sandbox => None,
+        }
+    }
+
     pub fn reference(&self) -> String {
         match self {
             Payment::Sandbox => "sandbox".into(),
-            Payment::Stripe { payment_intent } => payment_intent.clone(),
+            Payment::Stripe { payment_intent, .. } => payment_intent.clone(),
         }
     }
 }

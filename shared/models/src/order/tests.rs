@@ -93,7 +93,7 @@ fn paying_delivers_each_kind_of_goods_and_releases_the_hold() {
     assert_eq!(paid.customer_id.as_ref(), Some(&buyer));
     assert!(!paid.awaits_payment(), "a paid order takes no second payment");
 
-    let stripe = Payment::Stripe { payment_intent: "pi_1".into() };
+    let stripe = Payment::Stripe { payment_intent: "pi_1".into(), card: None };
     let note =
         order.paid(Goods::Note(Some("See you Monday".into())), &stripe, &crate::id::CustomerId::new(), at(5));
     assert_eq!(note.delivery.note.as_deref(), Some("See you Monday"));
@@ -204,7 +204,7 @@ fn refunds_never_exceed_what_was_paid_and_a_dispute_is_recorded() {
     let (order, _) = pending_order("service", serde_json::json!({}));
     let paid = order.paid(
         Goods::Note(None),
-        &Payment::Stripe { payment_intent: "pi_1".into() },
+        &Payment::Stripe { payment_intent: "pi_1".into(), card: None },
         &crate::id::CustomerId::new(),
         at(1),
     );

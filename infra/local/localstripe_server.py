@@ -1,0 +1,110 @@
+"""The local stack's Stripe: localstripe (PyPI), a stateful Stripe emulator, with what Sellvy's
+calls need and it lacks:
+
+- **Accounts.** Each secret key is a Stripe account of its own: a webhook registered with
+  `POST /_config/webhooks/<secret key>` receives the events of what that key did, and nothing
+  else, so test processes sharing one emulator never see each other's callbacks.
+- **Idempotency keys.** A POST repeated with the same `Idempotency-Key` (per account) answers
+  what the first answered, without doing it again, as Stripe does for 24 hours.
+- **PaymentIntent parameters** Sellvy sends that localstripe refuses: `description`,
+  `receipt_email`, `automatic_payment_methods`, and `setup_future_usage`, which, once the
+  payment succeeds, attaches the payment method to the PaymentIntent's customer (so it can be
+  charged off-session later).
+
+Nothing is kept on disk: each start is from scratch.
+
+    python infra/local/localstripe_server.py --port 8420
+"""
+
+import base64
+import contextvars
+import sys
+
+from aiohttp import web
+from localstripe import resources, server, webhooks
+from localstripe.errors import UserError
+
+ACCOUNT = contextvars.ContextVar("account", default=None)
+# (account, Idempotency-Key) -> (status, body bytes, content type)
+ANSWERS = {}
+
+
+def account_of(request):
+    """The secret key of a call (Bearer, or Basic as curl's `-u key:` sends it)."""
+    header = request.headers.get("Authorization", "")
+    kind, _, key = header.partition(" ")
+    if kind == "Basic":
+        key = base64.b64decode(key.encode()).decode(errors="replace").split(":")[0]
+    return key if key.startswith("sk_") else None
+
+
+@web.middleware
+async def accounts_and_idempotency(request, handler):
+    account = account_of(request)
+    ACCOUNT.set(account)
+    key = request.headers.get("Idempotency-Key")
+    if request.method != "POST" or not key or not account:
+        return await handler(request)
+    remembered = ANSWERS.get((account, key))
+    if remembered:
+        status, body, content_type = remembered
+        return web.Response(status=status, body=body, content_type=content_type)
+    try:
+        response = await handler(request)
+    except UserError as e:
+        response = e.to_response()
+    if response.status < 500:
+        ANSWERS[(account, key)] = (response.status, response.body, response.content_type)
+    return response
+
+
+original_send = webhooks._send_webhook
+
+
+async def send_to_the_account(event):
+    """Sends an event to the webhook of the account whose call caused it, only."""
+    account = ACCOUNT.get()
+    everyone = dict(webhooks._webhooks)
+    webhooks._webhooks.clear()
+    if account in everyone:
+        webhooks._webhooks[account] = everyone[account]
+    try:
+        await original_send(event)
+    finally:
+        webhooks._webhooks.clear()
+        webhooks._webhooks.update(everyone)
+
+
+original_init = resources.PaymentIntent.__init__
+original_on_success = resources.PaymentIntent._on_success
+
+
+def payment_intent_init(self, description=None, receipt_email=None, automatic_payment_methods=None,
+                        setup_future_usage=None, **kwargs):
+    if setup_future_usage not in (None, "off_session", "on_session"):
+        raise UserError(400, "Bad request")
+    original_init(self, **kwargs)
+    self.description = description
+    self.receipt_email = receipt_email
+    self.setup_future_usage = setup_future_usage
+
+
+def payment_intent_on_success(self):
+    if getattr(self, "setup_future_usage", None) and self.customer and self.payment_method:
+        resources.PaymentMethod._api_retrieve(self.payment_method).customer = self.customer
+    original_on_success(self)
+
+
+def main():
+    resources.PaymentIntent.__init__ = payment_intent_init
+    resources.PaymentIntent._on_success = payment_intent_on_success
+    webhooks._send_webhook = send_to_the_account
+    resources.store.dump_to_disk = lambda *a, **k: None
+    server.app.middlewares.insert(0, accounts_and_idempotency)
+    if "--from-scratch" not in sys.argv:
+        sys.argv.append("--from-scratch")
+    server.start()
+
+
+if __name__ == "__main__":
+    main()

@@ -12,12 +12,12 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # Reuse this checkout's running stack if there is one; otherwise start one on free ports, so
 # a stack of another checkout (or anything else on the default ports) is never in the way.
-if [ -f "$here/../../.local/run/stack.env" ] && [ "$(bash "$here/stack.sh" status | grep -c running || true)" -ge 2 ]; then
+if [ -f "$here/../../.local/run/stack.env" ] && [ "$(bash "$here/stack.sh" status | grep -c running || true)" -ge 3 ]; then
   set -a; source "$here/../../.local/run/stack.env"; set +a
   reuse=1
 else
   free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-  export SELLVY_DYNAMODB_PORT=$(free_port) SELLVY_SQS_PORT=$(free_port)
+  export SELLVY_DYNAMODB_PORT=$(free_port) SELLVY_SQS_PORT=$(free_port) SELLVY_LOCALSTRIPE_PORT=$(free_port)
   reuse=0
 fi
 source "$here/lib.sh"

@@ -84,6 +84,13 @@ impl Localstripe {
         self.call(reqwest::Method::DELETE, &format!("/v1/customers/{id}"), &[]).await
     }
 
+    /// What was refunded of a PaymentIntent, in minor units.
+    pub async fn refunded(&self, payment_intent: &str) -> i64 {
+        let path = format!("/v1/refunds?payment_intent={payment_intent}");
+        let all = self.call(reqwest::Method::GET, &path, &[]).await;
+        all["data"].as_array().into_iter().flatten().filter_map(|r| r["amount"].as_i64()).sum()
+    }
+
     pub async fn payment_intent(&self, id: &str) -> Value {
         self.call(reqwest::Method::GET, &format!("/v1/payment_intents/{id}"), &[]).await
     }

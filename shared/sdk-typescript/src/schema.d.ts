@@ -520,7 +520,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/storefront/subscriptions/{id}/sandbox_payment": {
+    "/v1/storefront/subscriptions/{id}/payment": {
         parameters: {
             query?: never;
             header?: never;
@@ -530,11 +530,13 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Pay a failed renewal (test mode)
-         * @description While `past_due`, the buyer pays the failed renewal now, through the sandbox
-         *     (`{"outcome": "succeeded"}` or `"failed"`): paid, the subscription is `active` again from
-         *     where its period ended, with the renewal's order and `subscription.renewed`; failed, the
-         *     dunning schedule stays as it was. Needs the access token.
+         * Pay a failed renewal
+         * @description While `past_due`, the buyer pays the failed renewal now: a renewal order of its own, paid as
+         *     a checkout's is (test mode: `POST /storefront/orders/{order}/sandbox_payment` with the same
+         *     token; live mode: the PaymentIntent's `client_secret` with Stripe.js, and the card used is
+         *     the one later renewals charge). Paid, the subscription is `active` again from where its
+         *     period ended (`subscription.renewed`); not paid, the dunning schedule stays as it was. A 422
+         *     naming `id` when there is nothing to pay. Needs the access token.
          */
         post: operations["storefront_pay_subscription"];
         delete?: never;
@@ -2399,6 +2401,17 @@ export interface components {
             test_clock?: components["schemas"]["Timestamp"] | null;
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
+        };
+        /** @description `POST /storefront/subscriptions/{id}/payment`: the renewal order the buyer pays now, and how. */
+        SubscriptionPayment: {
+            subscription: components["schemas"]["PublicSubscription"];
+            /** @description Opens with the subscription's access token. */
+            order: components["schemas"]["OrderObject"];
+            payment: components["schemas"]["PaymentInstructions"];
+        };
+        /** @description `{"data": SubscriptionPayment}` */
+        SubscriptionPaymentData: {
+            data: components["schemas"]["SubscriptionPayment"];
         };
         /** @enum {string} */
         SubscriptionStatus: "active" | "past_due" | "cancelled" | "expired";
@@ -5333,19 +5346,15 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SandboxPaymentInput"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
+            /** @description Created */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PublicSubscriptionData"];
+                    "application/json": components["schemas"]["SubscriptionPaymentData"];
                 };
             };
             /** @description Missing, malformed, unknown or revoked API key. */
@@ -5413,6 +5422,15 @@ export interface operations {
             };
             /** @description Our fault; quote the `X-Request-Id`. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The payment gateway failed; nothing was charged or refunded */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

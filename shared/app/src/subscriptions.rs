@@ -370,30 +370,45 @@ pub async fn buyer_payment(
         })?),
     };
     let now = state.config.clock.now();
-    let paying = until_committed(|| async {
+    let (paying, open) = until_committed(|| async {
         let old = match first.take() {
             Some(s) => s,
             None => for_buyer(state, t, id, token).await?,
         };
+        // The buyer's last payment, still open, is answered again: asking twice holds the
+        // stock once.
+        if old.payment_attempts > 0 && old.status() == Status::PastDue {
+            let last = state.db.get_order(t, &old.renewal_order_id()).await?;
+            if let Some(order) = last.filter(Order::awaits_payment) {
+                return Ok((old, Some(order)));
+            }
+        }
         let paying = old.buyer_pays(now)?;
         state.db.update_subscription(t, &paying, &old, &[]).await?;
-        Ok(paying)
+        Ok((paying, None))
     })
     .await?;
-    let product = state
-        .db
-        .get_product(t, &paying.product_id)
-        .await?
-        .filter(|p| p.is_public())
-        .ok_or_else(|| AppError::invalid("id", "its product is no longer sold"))?;
-    let number = state.db.next_order_number(t).await?;
-    let order = Order::renewal(&paying, &product, number, now)?;
-    let event = Event::new(EventType::OrderCreated, &order.to_object())?;
-    match state.db.place_order(t, &order, &product, None, &event, u32::MAX).await {
-        Ok(()) => {}
-        Err(StoreError::Rejected { field, message }) => return Err(AppError::invalid(&field, message)),
-        Err(e) => return Err(e.into()),
-    }
+    let order = match open {
+        Some(order) => order,
+        None => {
+            let product = state
+                .db
+                .get_product(t, &paying.product_id)
+                .await?
+                .filter(|p| p.is_public())
+                .ok_or_else(|| AppError::invalid("id", "its product is no longer sold"))?;
+            let number = state.db.next_order_number(t).await?;
+            let order = Order::renewal(&paying, &product, number, now)?;
+            let event = Event::new(EventType::OrderCreated, &order.to_object())?;
+            match state.db.place_order(t, &order, &product, None, &event, u32::MAX).await {
+                Ok(()) => order,
+                Err(StoreError::Rejected { field, message }) => {
+                    return Err(AppError::invalid(&field, message));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
     let stripe = match stripe_settings {
         None => None,
         Some(settings) => match card_payment(settings, t, &order, paying.card.as_ref()).await {

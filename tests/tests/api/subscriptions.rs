@@ -236,6 +236,12 @@ async fn a_failed_renewal_goes_through_dunning_to_cancellation_or_is_paid_by_the
             app.get(&format!("/storefront/subscriptions/{id}?token={token}"), pk).await
         }
     };
+    // Asking twice before paying answers the same order (the stock is held once).
+    let payment = format!("/storefront/subscriptions/{id}/payment?token={token}");
+    let once = app.post(&payment, &pk, json!({})).await;
+    let twice = app.post(&payment, &pk, json!({})).await;
+    assert_eq!((once.status.as_u16(), twice.status.as_u16()), (201, 201), "{}", twice.body);
+    assert_eq!(once.data()["order"]["id"], twice.data()["order"]["id"]);
     let declined = pay("failed").await;
     assert_eq!(
         (declined.data()["status"].as_str(), &declined.data()["next_charge_at"]),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs into .local/ (idempotent: a second run reuses it).
 #   - DynamoDB Local: the DynamoDBLocal.jar shipped in the npm package amplify-dynamodb-simulator
-#   - a Python virtualenv with moto[server] (SQS), cfn-lint, boto3, requests, standardwebhooks
+#   - a Python virtualenv with moto[server] (SQS), localstripe (Stripe), cfn-lint, boto3, requests,
+#     standardwebhooks
 #   - the tests' receivers' npm packages (tests/receivers)
 #   - Debian's chromium, for the browser tests (Playwright for Python is in the virtualenv)
 set -euo pipefail

@@ -10,18 +10,25 @@ calls need and it lacks:
   `receipt_email`, `automatic_payment_methods`, and `setup_future_usage`, which, once the
   payment succeeds, attaches the payment method to the PaymentIntent's customer (so it can be
   charged off-session later).
+- **SetupIntents that save a card**: a confirmed SetupIntent attaches its payment method to
+  its customer and sends `setup_intent.succeeded`, as Stripe does.
 
 Nothing is kept on disk: each start is from scratch.
 
     python infra/local/localstripe_server.py --port 8420
 """
 
+import asyncio
 import base64
 import contextvars
+import hashlib
+import hmac
+import json
 import sys
 
+import aiohttp
 from aiohttp import web
-from localstripe import resources, server, webhooks
+from localstripe import resources, webhooks
 from localstripe.errors import UserError
 
 ACCOUNT = contextvars.ContextVar("account", default=None)
@@ -58,21 +65,22 @@ async def accounts_and_idempotency(request, handler):
     return response
 
 
-original_send = webhooks._send_webhook
-
-
 async def send_to_the_account(event):
-    """Sends an event to the webhook of the account whose call caused it, only."""
-    account = ACCOUNT.get()
-    everyone = dict(webhooks._webhooks)
-    webhooks._webhooks.clear()
-    if account in everyone:
-        webhooks._webhooks[account] = everyone[account]
+    """Sends an event, signed as Stripe signs (`t=<time>,v1=<HMAC-SHA256 of "<time>.<body>">`),
+    to the webhook of the account whose call caused it, and to no other."""
+    hook = webhooks._webhooks.get(ACCOUNT.get())
+    if hook is None or (hook.events is not None and event.type not in hook.events):
+        return
+    body = json.dumps(event._export(), sort_keys=True).encode()
+    mac = hmac.new(hook.secret.encode(), b"%d.%s" % (event.created, body), hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "Stripe-Signature": f"t={event.created},v1={mac}"}
+    await asyncio.sleep(1)  # as Stripe, a moment after the call that caused it
     try:
-        await original_send(event)
-    finally:
-        webhooks._webhooks.clear()
-        webhooks._webhooks.update(everyone)
+        async with aiohttp.ClientSession() as session:
+            async with session.post(hook.url, data=body, headers=headers) as r:
+                print(f"webhook {event.type} to {hook.url}: {r.status}", flush=True)
+    except aiohttp.ClientError as e:
+        print(f"webhook {event.type} to {hook.url} failed: {e}", flush=True)
 
 
 original_init = resources.PaymentIntent.__init__
@@ -95,11 +103,29 @@ def payment_intent_on_success(self):
     original_on_success(self)
 
 
+original_setup_confirm = resources.SetupIntent._api_confirm
+
+
+def setup_intent_confirm(id, **kwargs):
+    setup = original_setup_confirm(id, **kwargs)
+    if setup.status == "succeeded" and setup.customer and setup.payment_method:
+        resources.PaymentMethod._api_retrieve(setup.payment_method).customer = setup.customer
+        webhooks.schedule_webhook(resources.Event("setup_intent.succeeded", setup))
+    return setup
+
+
 def main():
     resources.PaymentIntent.__init__ = payment_intent_init
     resources.PaymentIntent._on_success = payment_intent_on_success
+    resources.SetupIntent._api_confirm = setup_intent_confirm
+    for i, (method, url, func) in enumerate(resources.extra_apis):
+        if url == "/v1/setup_intents/{id}/confirm":
+            resources.extra_apis[i] = (method, url, setup_intent_confirm)
     webhooks._send_webhook = send_to_the_account
     resources.store.dump_to_disk = lambda *a, **k: None
+    # The server registers its routes when imported: after the changes above.
+    from localstripe import server
+
     server.app.middlewares.insert(0, accounts_and_idempotency)
     if "--from-scratch" not in sys.argv:
         sys.argv.append("--from-scratch")

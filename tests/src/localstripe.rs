@@ -91,6 +91,27 @@ impl Localstripe {
         all["data"].as_array().into_iter().flatten().filter_map(|r| r["amount"].as_i64()).sum()
     }
 
+    /// The buyer enters `card` to confirm a SetupIntent (a free trial's): the card is saved, and
+    /// Stripe's `setup_intent.succeeded` follows.
+    pub async fn buyer_saves_card(&self, setup_intent: &str, card: &str) -> Value {
+        let pm = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/payment_methods",
+                &[
+                    ("type", "card"),
+                    ("card[number]", card),
+                    ("card[exp_month]", "12"),
+                    ("card[exp_year]", "2034"),
+                    ("card[cvc]", "123"),
+                ],
+            )
+            .await;
+        let pm = pm["id"].as_str().expect("a payment method").to_string();
+        let path = format!("/v1/setup_intents/{setup_intent}/confirm");
+        self.call(reqwest::Method::POST, &path, &[("payment_method", &pm)]).await
+    }
+
     pub async fn payment_intent(&self, id: &str) -> Value {
         self.call(reqwest::Method::GET, &format!("/v1/payment_intents/{id}"), &[]).await
     }

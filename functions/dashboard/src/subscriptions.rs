@@ -55,6 +55,7 @@ async fn render(
     let base = p.link(SECTION);
     let csrf = &p.me.session.csrf;
     let statuses = [
+        SubscriptionStatus::Trialing,
         SubscriptionStatus::Active,
         SubscriptionStatus::PastDue,
         SubscriptionStatus::Cancelled,
@@ -96,7 +97,10 @@ fn every(s: &SubscriptionObject) -> String {
 }
 
 fn card(p: &StorePage, base: &str, csrf: &str, s: &SubscriptionObject) -> maud::Markup {
-    let open = matches!(s.status, SubscriptionStatus::Active | SubscriptionStatus::PastDue);
+    let open = matches!(
+        s.status,
+        SubscriptionStatus::Trialing | SubscriptionStatus::Active | SubscriptionStatus::PastDue
+    );
     html! {
         section class="card" data-subscription=(s.id) aria-label={"Subscription of " (s.customer_email)} {
             p {
@@ -106,6 +110,7 @@ fn card(p: &StorePage, base: &str, csrf: &str, s: &SubscriptionObject) -> maud::
             }
             p {
                 "Period " (s.periods) ": " (p.when(s.current_period_start)) " to " (p.when(s.current_period_end))
+                @if s.status == SubscriptionStatus::Trialing { " · free trial" }
                 @if let Some(next) = s.next_charge_at { " · next charge " (p.when(next)) }
                 @if s.cancel_at_period_end && open { " · ends at the period's end" }
             }

@@ -53,11 +53,7 @@ pub async fn checkout(
     let stripe = match stripe {
         None => None,
         Some(settings) => Some(match live_payment(settings, t, &placed.order).await {
-            Ok(pi) => StripePayment {
-                client_secret: pi.client_secret.unwrap_or_default(),
-                payment_intent: pi.id,
-                publishable_key: settings.publishable_key.clone(),
-            },
+            Ok(payment) => payment,
             Err(e) => return Err(abandon(state, t, &placed.order, e).await),
         }),
     };
@@ -66,18 +62,34 @@ pub async fn checkout(
     Ok(CheckoutObject { order: placed.order.to_object(), access_token: placed.access_token, payment })
 }
 
-/// The PaymentIntent of a live order; a recurring product's first order saves the card on a
-/// Stripe customer of its own, for the renewals.
+/// How a live order is paid: a PaymentIntent; a recurring product's first order saves the
+/// card on a Stripe customer of its own, for the renewals, and a free trial's (which charges
+/// nothing) only saves it, with a SetupIntent.
 async fn live_payment(
     settings: &stripe::StripeSettings,
     t: &Tenant,
     order: &Order,
-) -> Result<stripe::PaymentIntent, StripeError> {
+) -> Result<StripePayment, StripeError> {
     let customer = match order.starts_subscription() {
         true => Some(stripe::create_customer(settings, t, order).await?.id),
         false => None,
     };
-    stripe::create_payment_intent(settings, t, order, customer.as_deref()).await
+    if let (Some(customer), Some(_)) = (&customer, order.trial_days) {
+        let setup = stripe::create_setup_intent(settings, t, order, customer).await?;
+        return Ok(StripePayment {
+            client_secret: setup.client_secret.unwrap_or_default(),
+            payment_intent: setup.id,
+            mode: "setup".into(),
+            publishable_key: settings.publishable_key.clone(),
+        });
+    }
+    let pi = stripe::create_payment_intent(settings, t, order, customer.as_deref()).await?;
+    Ok(StripePayment {
+        client_secret: pi.client_secret.unwrap_or_default(),
+        payment_intent: pi.id,
+        mode: "payment".into(),
+        publishable_key: settings.publishable_key.clone(),
+    })
 }
 
 /// One try at writing the order: the product (and coupon) read, the order priced and checked

@@ -178,7 +178,7 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
                 AppError::invalid("id", "the subscription of this renewal no longer exists")
             })?;
             if sub.renewal_order_id() != order.id
-                || !matches!(sub.status(), SubStatus::Active | SubStatus::PastDue)
+                || !matches!(sub.status(), SubStatus::Trialing | SubStatus::Active | SubStatus::PastDue)
             {
                 return Err(AppError::invalid("id", "this renewal is no longer due").into());
             }
@@ -280,7 +280,8 @@ async fn park(
 /// One of Stripe's signed callbacks (`POST /v1/gateways/stripe/webhook`, raw body and
 /// `Stripe-Signature`): `payment_intent.succeeded` pays the order, `payment_intent.payment_failed`
 /// records `payment.failed` (the buyer may try again until the order expires),
-/// `charge.dispute.created` records `order.disputed`; other types are acknowledged and ignored.
+/// `charge.dispute.created` records `order.disputed`, `setup_intent.succeeded` starts a free
+/// trial with the card it saved; other types are acknowledged and ignored.
 pub async fn stripe_callback(
     state: &AppState,
     body: &[u8],
@@ -296,6 +297,7 @@ pub async fn stripe_callback(
     let object = &event["data"]["object"];
     let outcome = match kind.as_str() {
         "payment_intent.succeeded" => stripe_succeeded(state, settings, object).await?,
+        "setup_intent.succeeded" => stripe_setup_succeeded(state, object).await?,
         "payment_intent.payment_failed" => stripe_attempt_failed(state, object).await?,
         "charge.dispute.created" => stripe_disputed(state, object).await?,
         _ => "ignored",
@@ -364,6 +366,29 @@ async fn stripe_succeeded(
         .await
         .map_err(|e| AppError::Gateway(format!("could not return a payment for order {}: {e}", order.id)))?;
     Ok("refunded: the order could not take this payment")
+}
+
+/// A free trial's SetupIntent saved the buyer's card: its order (which charges nothing) is
+/// paid, and the subscription starts its trial with the card saved for the renewals.
+async fn stripe_setup_succeeded(state: &AppState, setup: &Value) -> Result<&'static str, AppError> {
+    let Some((t, order)) = order_of(state, setup).await? else { return Ok("unknown order") };
+    let (Some(seti), Some(customer), Some(pm)) =
+        (setup["id"].as_str(), setup["customer"].as_str(), setup["payment_method"].as_str())
+    else {
+        return Ok("no card saved");
+    };
+    if order.payment_id.as_deref() == Some(seti) {
+        return Ok("already recorded");
+    }
+    if order.total_minor != 0 || !order.awaits_payment() {
+        return Ok("the order does not await a free trial's card");
+    }
+    let card = Some(SavedCard { customer: customer.into(), payment_method: pm.into() });
+    match pay(state, &t, order, &Payment::Stripe { payment_intent: seti.to_string(), card }).await {
+        Ok(_) => Ok("trial started"),
+        Err(AppError::Invalid(_)) => Ok("the order no longer awaits payment"),
+        Err(e) => Err(e),
+    }
 }
 
 async fn stripe_attempt_failed(state: &AppState, intent: &Value) -> Result<&'static str, AppError> {

@@ -113,7 +113,8 @@ pub async fn cancel(
             Some(token) => for_buyer(state, t, id, token).await?,
             None => find(state, t, id).await?,
         };
-        if old.schedule.cancel_at_period_end && at_period_end && old.status() == Status::Active {
+        let in_period = matches!(old.status(), Status::Active | Status::Trialing);
+        if old.schedule.cancel_at_period_end && at_period_end && in_period {
             return Ok(old);
         }
         let new = old.cancelled(who, &reason, at_period_end, state.config.clock.now())?;
@@ -415,6 +416,7 @@ pub async fn buyer_payment(
             Ok(pi) => Some(StripePayment {
                 client_secret: pi.client_secret.unwrap_or_default(),
                 payment_intent: pi.id,
+                mode: "payment".into(),
                 publishable_key: settings.publishable_key.clone(),
             }),
             Err(e) => return Err(abandon(state, t, &order, e).await),

@@ -30,9 +30,12 @@ pub use crate::wire::{Interval, Recurring, SubscriptionStatus as Status};
 /// Retries of a failed renewal, in days after the first failure.
 pub const DUNNING_DAYS: [i64; 3] = [1, 3, 5];
 
-/// Why a recurring rule is refused (its `interval_count`), if it is: a period spans at most
-/// ten years.
-pub fn recurring_error(r: &Recurring) -> Option<String> {
+/// The longest free trial.
+pub const MAX_TRIAL_DAYS: u32 = 730;
+
+/// Why a recurring rule is refused, if it is, as (field under `recurring`, message): a period
+/// spans at most ten years, a trial at most [`MAX_TRIAL_DAYS`].
+pub fn recurring_error(r: &Recurring) -> Option<(&'static str, String)> {
     let most = match r.interval {
         Interval::Day => 3650,
         Interval::Week => 520,
@@ -40,8 +43,12 @@ pub fn recurring_error(r: &Recurring) -> Option<String> {
         Interval::Year => 10,
     };
     let unit = format!("{:?}", r.interval).to_lowercase();
-    (r.interval_count == 0 || r.interval_count > most)
-        .then(|| format!("must be from 1 to {most} for a {unit} interval"))
+    if r.interval_count == 0 || r.interval_count > most {
+        return Some(("interval_count", format!("must be from 1 to {most} for a {unit} interval")));
+    }
+    r.trial_days
+        .filter(|d| *d == 0 || *d > MAX_TRIAL_DAYS)
+        .map(|_| ("trial_days", format!("must be from 1 to {MAX_TRIAL_DAYS}")))
 }
 
 /// The end of the `n`th period (1 = the first) of a subscription that started at `start`:
@@ -88,6 +95,9 @@ pub struct Schedule {
     pub current_period_end: Timestamp,
     pub cancel_at_period_end: bool,
     pub cancellation: Option<Cancellation>,
+    /// When its free trial ends, if it began with one.
+    #[serde(default)]
+    pub trial_end: Option<Timestamp>,
     /// While `past_due`: when the renewal first failed, the retries made, and why.
     pub failed_at: Option<Timestamp>,
     pub retries: u32,
@@ -116,16 +126,31 @@ impl Schedule {
             current_period_end: period_end(&recurring, now, 1),
             cancel_at_period_end: false,
             cancellation: None,
+            trial_end: None,
             failed_at: None,
             retries: 0,
             failure: None,
         }
     }
 
+    /// The schedule of a subscription whose free trial of `days` began at `now`: its first
+    /// paid period starts when the trial ends, and every period counts from then.
+    pub fn start_trial(recurring: Recurring, days: u32, now: Timestamp) -> Schedule {
+        let end = now.plus_seconds(i64::from(days) * 86_400);
+        Schedule {
+            status: Status::Trialing,
+            started_at: end,
+            periods: 0,
+            current_period_end: end,
+            trial_end: Some(end),
+            ..Schedule::start(recurring, now)
+        }
+    }
+
     /// When something is next due (the sweep's watch time), `None` once it has ended.
     pub fn next_due(&self) -> Option<Timestamp> {
         match self.status {
-            Status::Active => Some(self.current_period_end),
+            Status::Active | Status::Trialing => Some(self.current_period_end),
             Status::PastDue => {
                 let failed = self.failed_at.unwrap_or(self.current_period_end);
                 DUNNING_DAYS.get(self.retries as usize).map(|days| failed.plus_seconds(days * 86_400))
@@ -136,7 +161,7 @@ impl Schedule {
 
     pub fn due(&self, now: Timestamp) -> Due {
         match self.next_due() {
-            Some(at) if at <= now => match self.cancel_at_period_end && self.status == Status::Active {
+            Some(at) if at <= now => match self.cancel_at_period_end && self.in_period() {
                 true => Due::Expiry,
                 false => Due::Renewal,
             },
@@ -195,10 +220,15 @@ impl Schedule {
             return self.clone();
         }
         let cancellation = Some(Cancellation { by: by.into(), reason: reason.into(), at: now });
-        match at_period_end && self.status == Status::Active {
+        match at_period_end && self.in_period() {
             true => Schedule { cancel_at_period_end: true, cancellation, ..self.clone() },
             false => Schedule { status: Status::Cancelled, cancellation, ..self.clone() },
         }
+    }
+
+    /// Whether it is within a period it may keep to the end (paid, or a trial).
+    fn in_period(&self) -> bool {
+        matches!(self.status, Status::Active | Status::Trialing)
     }
 
     /// Its last period is over.
@@ -275,7 +305,10 @@ impl Subscription {
             customer: first.customer.clone(),
             gateway: first.gateway.clone(),
             token_hash: first.token_hash.clone(),
-            schedule: Schedule::start(recurring, now),
+            schedule: match first.trial_days {
+                Some(days) => Schedule::start_trial(recurring, days, now),
+                None => Schedule::start(recurring, now),
+            },
             orders: vec![first.id.clone()],
             order_count: 1,
             test_clock: None,
@@ -468,6 +501,7 @@ impl Subscription {
             payment_method: self.gateway.clone(),
             current_period_start: self.schedule.current_period_start,
             current_period_end: self.schedule.current_period_end,
+            trial_end: self.schedule.trial_end,
             periods: self.schedule.periods,
             next_charge_at: self.next_charge_at(),
             cancel_at_period_end: self.schedule.cancel_at_period_end,
@@ -500,6 +534,7 @@ impl Subscription {
             recurring: o.recurring,
             current_period_start: o.current_period_start,
             current_period_end: o.current_period_end,
+            trial_end: o.trial_end,
             next_charge_at: o.next_charge_at,
             cancel_at_period_end: o.cancel_at_period_end,
             cancelled_at: o.cancelled_at,
@@ -553,7 +588,7 @@ mod tests {
     }
 
     fn monthly() -> Recurring {
-        Recurring { interval: Interval::Month, interval_count: 1 }
+        Recurring { interval: Interval::Month, interval_count: 1, trial_days: None }
     }
 
     #[test]
@@ -567,9 +602,9 @@ mod tests {
             *"2028-02-29",
             "a leap year"
         );
-        let weekly = Recurring { interval: Interval::Week, interval_count: 2 };
+        let weekly = Recurring { interval: Interval::Week, interval_count: 2, trial_days: None };
         assert_eq!(period_end(&weekly, start, 1), start.plus_seconds(14 * 86_400));
-        let yearly = Recurring { interval: Interval::Year, interval_count: 1 };
+        let yearly = Recurring { interval: Interval::Year, interval_count: 1, trial_days: None };
         assert_eq!(period_end(&yearly, at("2028-02-29T00:00:00Z"), 1).to_rfc3339()[..10], *"2029-02-28");
     }
 
@@ -634,10 +669,49 @@ mod tests {
     }
 
     #[test]
+    fn a_trial_ends_into_the_first_paid_period_and_periods_count_from_then() {
+        let start = at("2027-01-20T09:00:00Z");
+        let s = Schedule::start_trial(monthly(), 14, start);
+        assert_eq!(
+            (s.status, s.periods, s.trial_end),
+            (Status::Trialing, 0, Some(at("2027-02-03T09:00:00Z")))
+        );
+        assert_eq!(s.next_due(), s.trial_end);
+        assert_eq!(s.due(at("2027-02-03T08:59:59Z")), Due::Nothing);
+        let paid = s.renewed();
+        assert_eq!((paid.status, paid.periods), (Status::Active, 1));
+        assert_eq!(
+            (paid.current_period_start, paid.current_period_end),
+            (at("2027-02-03T09:00:00Z"), at("2027-03-03T09:00:00Z"))
+        );
+        // Cancelled during the trial at its end: it expires then, never charged.
+        let leaving = s.cancelled("buyer", "requested", true, start);
+        assert_eq!(
+            (leaving.status, leaving.due(at("2027-02-03T09:00:00Z"))),
+            (Status::Trialing, Due::Expiry)
+        );
+        // A first charge that fails after the trial: dunning as for any renewal.
+        let late = s.renewal_failed(at("2027-02-03T09:00:00Z"), "card_declined");
+        assert_eq!((late.status, late.next_due()), (Status::PastDue, Some(at("2027-02-04T09:00:00Z"))));
+    }
+
+    #[test]
     fn intervals_are_bounded() {
-        assert!(recurring_error(&Recurring { interval: Interval::Month, interval_count: 0 }).is_some());
-        let too_long = recurring_error(&Recurring { interval: Interval::Year, interval_count: 11 });
-        assert_eq!(too_long.as_deref(), Some("must be from 1 to 10 for a year interval"));
-        assert!(recurring_error(&Recurring { interval: Interval::Day, interval_count: 3650 }).is_none());
+        assert!(
+            recurring_error(&Recurring { interval: Interval::Month, interval_count: 0, trial_days: None })
+                .is_some()
+        );
+        let too_long =
+            recurring_error(&Recurring { interval: Interval::Year, interval_count: 11, trial_days: None });
+        assert_eq!(
+            too_long,
+            Some(("interval_count", "must be from 1 to 10 for a year interval".to_string()))
+        );
+        let trial = Recurring { interval: Interval::Month, interval_count: 1, trial_days: Some(731) };
+        assert_eq!(recurring_error(&trial).map(|e| e.0), Some("trial_days"));
+        assert!(
+            recurring_error(&Recurring { interval: Interval::Day, interval_count: 3650, trial_days: None })
+                .is_none()
+        );
     }
 }

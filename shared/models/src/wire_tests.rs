@@ -47,7 +47,7 @@ fn every_product_field() -> ProductChanges {
             price: Some(5.0.into()),
             info: Some("A\nB".into()),
         }]),
-        recurring: Some(Recurring { interval: Interval::Month, interval_count: 1 }.into()),
+        recurring: Some(Recurring { interval: Interval::Month, interval_count: 1, trial_days: None }.into()),
     }
 }
 

@@ -218,6 +218,34 @@ pub async fn create_payment_intent_with_key(
     post(s, "/v1/payment_intents", &key, &form).await
 }
 
+#[derive(Debug, Clone, Deserialize)]
+pub struct SetupIntent {
+    pub id: String,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    pub status: String,
+}
+
+/// A free trial's first order charges nothing: the buyer's card is saved on `customer` for the
+/// renewals by a SetupIntent (its metadata names the order, as a PaymentIntent's does; the
+/// order id is the idempotency key).
+pub async fn create_setup_intent(
+    s: &StripeSettings,
+    t: &Tenant,
+    order: &Order,
+    customer: &str,
+) -> Result<SetupIntent, StripeError> {
+    let form: Vec<(String, String)> = vec![
+        ("customer".into(), customer.into()),
+        ("usage".into(), "off_session".into()),
+        ("metadata[sellvy_store]".into(), t.store_id.to_string()),
+        ("metadata[sellvy_mode]".into(), t.mode.as_str().into()),
+        ("metadata[sellvy_order]".into(), order.id.to_string()),
+        ("metadata[order_number]".into(), order.order_number()),
+    ];
+    post(s, "/v1/setup_intents", &format!("sellvy-seti-{}", order.id), &form).await
+}
+
 /// Charges a renewal `order` to the card saved on `customer`, without the buyer
 /// (`off_session`, confirmed at once). The order id is the idempotency key: however many
 /// sweeps try, one charge. A declined card is [`StripeError::Refused`] (402).

@@ -2088,6 +2088,7 @@ export interface components {
             recurring: components["schemas"]["Recurring"];
             current_period_start: components["schemas"]["Timestamp"];
             current_period_end: components["schemas"]["Timestamp"];
+            trial_end?: components["schemas"]["Timestamp"] | null;
             next_charge_at?: components["schemas"]["Timestamp"] | null;
             cancel_at_period_end: boolean;
             cancelled_at?: components["schemas"]["Timestamp"] | null;
@@ -2122,6 +2123,12 @@ export interface components {
              * @description 1 or more; a period spans at most ten years (3650 days, 520 weeks, 120 months, 10 years).
              */
             interval_count: number;
+            /**
+             * Format: int32
+             * @description A free trial before the first paid period, for buyers new to the store (1 to 730 days;
+             *     not for serials, which every period hands out).
+             */
+            trial_days?: number | null;
         };
         /** @description A product's `recurring` as sent. */
         RecurringInput: {
@@ -2131,6 +2138,12 @@ export interface components {
              * @description A period spans at most ten years (3650 days, 520 weeks, 120 months, 10 years).
              */
             interval_count: number;
+            /**
+             * Format: int32
+             * @description A free trial before the first paid period, for buyers new to the store (not for
+             *     serials).
+             */
+            trial_days?: number | null;
         };
         /** @description `POST /orders/{id}/refund`. */
         RefundInput: {
@@ -2340,8 +2353,13 @@ export interface components {
         };
         /** @description A Stripe PaymentIntent the storefront confirms in the browser. */
         StripePayment: {
-            /** @description `pi_…` */
+            /** @description `pi_…`; for a free trial, `seti_…`: a SetupIntent that saves the card without charging. */
             payment_intent: string;
+            /**
+             * @description `payment` (confirm with `stripe.confirmPayment`), or `setup` for a free trial's
+             *     SetupIntent (`stripe.confirmSetup`).
+             */
+            mode?: string;
             /** @description Give it to Stripe.js only; it lets the buyer pay this one order. */
             client_secret: string;
             /** @description The Stripe publishable key to initialise Stripe.js with, when the deployment sets one. */
@@ -2383,9 +2401,10 @@ export interface components {
             payment_method: string;
             current_period_start: components["schemas"]["Timestamp"];
             current_period_end: components["schemas"]["Timestamp"];
+            trial_end?: components["schemas"]["Timestamp"] | null;
             /**
              * Format: int32
-             * @description Periods paid so far (1 during the first).
+             * @description Periods paid so far (1 during the first; 0 during a trial).
              */
             periods: number;
             next_charge_at?: components["schemas"]["Timestamp"] | null;
@@ -2414,7 +2433,7 @@ export interface components {
             data: components["schemas"]["SubscriptionPayment"];
         };
         /** @enum {string} */
-        SubscriptionStatus: "active" | "past_due" | "cancelled" | "expired";
+        SubscriptionStatus: "trialing" | "active" | "past_due" | "cancelled" | "expired";
         /**
          * @description `POST /subscriptions/{id}/test_clock` (test mode): moves the subscription's clock forward to
          *     `advance_to`, running every renewal, dunning retry and expiry due by then.

@@ -160,12 +160,21 @@ pub struct PaymentInstructions {
 /// A Stripe PaymentIntent the storefront confirms in the browser.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct StripePayment {
-    /// `pi_…`
+    /// `pi_…`; for a free trial, `seti_…`: a SetupIntent that saves the card without charging.
     pub payment_intent: String,
+    /// `payment` (confirm with `stripe.confirmPayment`), or `setup` for a free trial's
+    /// SetupIntent (`stripe.confirmSetup`).
+    #[serde(default = "payment_mode")]
+    #[schema(pattern = "^(payment|setup)$")]
+    pub mode: String,
     /// Give it to Stripe.js only; it lets the buyer pay this one order.
     pub client_secret: String,
     /// The Stripe publishable key to initialise Stripe.js with, when the deployment sets one.
     pub publishable_key: Option<String>,
+}
+
+fn payment_mode() -> String {
+    "payment".into()
 }
 
 /// What Sellvy did with a payment gateway's callback.

@@ -21,6 +21,11 @@ pub struct Recurring {
     /// 1 or more; a period spans at most ten years (3650 days, 520 weeks, 120 months, 10 years).
     #[schema(minimum = 1, maximum = 3650)]
     pub interval_count: u32,
+    /// A free trial before the first paid period, for buyers new to the store (1 to 730 days;
+    /// not for serials, which every period hands out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 730)]
+    pub trial_days: Option<u32>,
 }
 
 /// A product's `recurring` as sent.
@@ -34,17 +39,29 @@ pub struct RecurringInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(required = true, nullable = false, minimum = 1, maximum = 3650)]
     pub interval_count: Option<u32>,
+    /// A free trial before the first paid period, for buyers new to the store (not for
+    /// serials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 730)]
+    pub trial_days: Option<u32>,
 }
 
 impl From<Recurring> for RecurringInput {
     fn from(r: Recurring) -> RecurringInput {
-        RecurringInput { interval: Some(r.interval), interval_count: Some(r.interval_count) }
+        RecurringInput {
+            interval: Some(r.interval),
+            interval_count: Some(r.interval_count),
+            trial_days: r.trial_days,
+        }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SubscriptionStatus {
+    /// In its free trial, until `current_period_end` (`trial_end`), when the first period is
+    /// charged.
+    Trialing,
     /// Paid up to `current_period_end`.
     Active,
     /// A renewal failed (declined, or nothing left to deliver): retried on the dunning schedule.
@@ -61,6 +78,7 @@ impl SubscriptionStatus {
     }
     pub fn as_str(self) -> &'static str {
         match self {
+            SubscriptionStatus::Trialing => "trialing",
             SubscriptionStatus::Active => "active",
             SubscriptionStatus::PastDue => "past_due",
             SubscriptionStatus::Cancelled => "cancelled",
@@ -98,7 +116,9 @@ pub struct SubscriptionObject {
     pub payment_method: String,
     pub current_period_start: Timestamp,
     pub current_period_end: Timestamp,
-    /// Periods paid so far (1 during the first).
+    /// When its free trial ends (or ended), if it had one.
+    pub trial_end: Option<Timestamp>,
+    /// Periods paid so far (1 during the first; 0 during a trial).
     pub periods: u32,
     /// When the next renewal (or dunning retry) is charged; null once nothing more will be.
     pub next_charge_at: Option<Timestamp>,
@@ -133,6 +153,7 @@ pub struct PublicSubscription {
     pub recurring: Recurring,
     pub current_period_start: Timestamp,
     pub current_period_end: Timestamp,
+    pub trial_end: Option<Timestamp>,
     pub next_charge_at: Option<Timestamp>,
     pub cancel_at_period_end: bool,
     pub cancelled_at: Option<Timestamp>,

@@ -619,3 +619,118 @@ async fn a_live_subscription_saves_the_card_and_renews_off_session_through_strip
     assert_eq!(stepped, sellvy_app::subscriptions::Stepped::Renewed);
     assert_eq!(stripe.payment_intents_of(&new_customer).await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_free_trial_charges_nothing_until_it_ends_and_only_buyers_new_to_the_store_get_one() {
+    let app = app().await;
+    let (store, pk, product) = setup(
+        &app,
+        monthly(
+            "Newsletter",
+            json!({"price": 9, "recurring": {"interval": "month", "interval_count": 1, "trial_days": 14}}),
+        ),
+    )
+    .await;
+    assert_eq!(product["recurring"]["trial_days"], 14);
+    app.post("/coupons", &store.test, json!({"code": "TEN", "type": "percentage", "value": 10})).await;
+    let with_coupon = app
+        .post("/storefront/checkout", &pk, json!({"product_id": product["id"], "quantity": 1, "email": "new@example.com", "gateway": "stripe", "coupon": "TEN"}))
+        .await;
+    assert_eq!(with_coupon.fields(), ["coupon"], "{}", with_coupon.body);
+
+    let (first, _) = subscribe(&app, &pk, &product, json!({"email": "new@example.com"})).await;
+    assert_eq!((first["total"].as_f64(), first["discount"].as_f64()), (Some(0.0), Some(9.0)));
+    let id = first["subscription_id"].as_str().unwrap();
+    let s = sub(&app, &store.test, id).await;
+    assert_eq!((s["status"].as_str(), s["periods"].as_u64()), (Some("trialing"), Some(0)), "{s}");
+    let trial_end = at(&s["trial_end"]);
+    assert_eq!(trial_end.seconds() - at(&s["current_period_start"]).seconds(), 14 * 86_400);
+    assert_eq!(at(&s["next_charge_at"]), trial_end);
+
+    // The trial ends: the first period is charged, at the full price; periods count from then.
+    let s = move_clock(&app, &store.test, id, trial_end.plus_seconds(1), "succeeded").await.data().clone();
+    assert_eq!((s["status"].as_str(), s["periods"].as_u64()), (Some("active"), Some(1)), "{s}");
+    assert_eq!(at(&s["current_period_start"]), trial_end);
+    let renewal = app.get(&format!("/orders/{}", s["orders"][0].as_str().unwrap()), &store.test).await;
+    assert_eq!(renewal.data()["total"].as_f64(), Some(9.0));
+
+    // A buyer who has paid in the store before gets no trial.
+    let (again, _) = subscribe(&app, &pk, &product, json!({"email": "new@example.com"})).await;
+    assert_eq!(again["total"].as_f64(), Some(9.0));
+    assert_eq!(sub(&app, &store.test, again["subscription_id"].as_str().unwrap()).await["status"], "active");
+
+    // Cancelled during its trial at the period's end: it ends with the trial, never charged.
+    let (other, token) = subscribe(&app, &pk, &product, json!({"email": "tryer@example.com"})).await;
+    let other = other["subscription_id"].as_str().unwrap();
+    let r =
+        app.post(&format!("/storefront/subscriptions/{other}/cancel?token={token}"), &pk, json!({})).await;
+    assert_eq!(
+        (r.data()["status"].as_str(), r.data()["cancel_at_period_end"].as_bool()),
+        (Some("trialing"), Some(true))
+    );
+    let end = at(&r.data()["trial_end"]);
+    let s = move_clock(&app, &store.test, other, end.plus_seconds(1), "succeeded").await.data().clone();
+    assert_eq!((s["status"].as_str(), s["order_count"].as_u64()), (Some("expired"), Some(1)), "{s}");
+
+    // Serials hand out goods every period: no trials for them.
+    let refused = app
+        .post(
+            "/products",
+            &store.test,
+            json!({"title": "Keys", "type": "serials", "price": 1, "info": "A",
+            "recurring": {"interval": "month", "interval_count": 1, "trial_days": 7}}),
+        )
+        .await;
+    assert_eq!(refused.fields(), ["recurring.trial_days"]);
+}
+
+/// A live free trial: a SetupIntent saves the card without charging; its end charges it.
+#[tokio::test]
+async fn a_live_free_trial_saves_the_card_with_a_setup_intent_and_charges_when_it_ends() {
+    use sellvy_tests::localstripe::CARD_OK;
+    let app = TestApp::builder().localstripe().spawn().await;
+    let stripe = app.localstripe.clone().unwrap();
+    let store = app.new_store().await;
+    let pk = app.publishable_key(&store.live).await;
+    let product = app
+        .product(
+            &store.live,
+            monthly(
+                "Trial plan",
+                json!({"price": 7, "recurring": {"interval": "week", "interval_count": 1, "trial_days": 3}}),
+            ),
+        )
+        .await;
+    let r = app
+        .post("/storefront/checkout", &pk, json!({"product_id": product["id"], "quantity": 1, "email": "t@example.com", "gateway": "stripe"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let payment = &r.data()["payment"]["stripe"];
+    assert_eq!(payment["mode"], "setup");
+    let seti = payment["payment_intent"].as_str().unwrap();
+    assert!(seti.starts_with("seti_"), "{payment}");
+    let order = r.data()["order"]["id"].as_str().unwrap().to_string();
+    let saved = stripe.buyer_saves_card(seti, CARD_OK).await;
+    assert_eq!(saved["status"], "succeeded", "{saved}");
+    let customer = saved["customer"].as_str().unwrap().to_string();
+    let started =
+        || async { app.get(&format!("/orders/{order}"), &store.live).await.data()["status"] == "completed" };
+    assert!(eventually(Duration::from_secs(15), started).await, "setup_intent.succeeded started the trial");
+    let id = app.get(&format!("/orders/{order}"), &store.live).await.data()["subscription_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let s = sub(&app, &store.live, &id).await;
+    assert_eq!(s["status"], "trialing");
+    assert!(stripe.payment_intents_of(&customer).await.is_empty(), "nothing charged during the trial");
+
+    let live = store.tenant(sellvy_models::Mode::Live);
+    let stepped =
+        sellvy_app::subscriptions::step(&app.state, &live, &id, at(&s["trial_end"]).plus_seconds(1))
+            .await
+            .unwrap();
+    assert_eq!(stepped, sellvy_app::subscriptions::Stepped::Renewed);
+    let charged = stripe.payment_intents_of(&customer).await;
+    assert_eq!((charged.len(), charged[0]["amount"].as_i64()), (1, Some(700)));
+    assert_eq!(sub(&app, &store.live, &id).await["status"], "active");
+}

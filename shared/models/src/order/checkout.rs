@@ -181,9 +181,21 @@ impl Order {
         let currency = product.currency();
         let unit = variant.map_or(product.price_minor, |v| v.price_minor);
         let subtotal = unit.saturating_mul(q as i64);
-        let discount = match coupon {
-            None => 0,
-            Some(c) => coupon_discount(c, product, subtotal, currency, now, &mut errors),
+        // A free trial (buyers new to the store): the first period is the trial, charged nothing.
+        let trial_days = product.recurring.and_then(|r| r.trial_days).filter(|_| first_purchase);
+        let discount = match (coupon, trial_days) {
+            (None, None) => 0,
+            (None, Some(_)) => subtotal,
+            (Some(_), Some(days)) => {
+                errors.push(FieldError::new(
+                    "coupon",
+                    format!(
+                        "does not apply to a free trial ({days} days free; renewals are at the full price)"
+                    ),
+                ));
+                0
+            }
+            (Some(c), None) => coupon_discount(c, product, subtotal, currency, now, &mut errors),
         };
         if !errors.is_empty() {
             return Err(ValidationError { errors });
@@ -232,6 +244,7 @@ impl Order {
             review_id: None,
             recurring: product.recurring,
             subscription_id: None,
+            trial_days,
         };
         Ok(Placed { order, access_token: token })
     }
@@ -419,6 +432,7 @@ impl Order {
             token_hash: sub.token_hash.clone(),
             recurring: Some(sub.schedule.recurring),
             subscription_id: Some(sub.id.clone()),
+            trial_days: None,
             ..placed.order
         })
     }

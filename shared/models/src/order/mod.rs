@@ -200,6 +200,9 @@ pub struct Order {
     /// The subscription this order started (set when paid) or renews.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<crate::id::SubscriptionId>,
+    /// A recurring product's free trial this order starts (it charges nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_days: Option<u32>,
 }
 
 mod checkout;

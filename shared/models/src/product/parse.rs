@@ -291,9 +291,19 @@ fn parse_product(
     let recurring = f.recurring.and_then(|r| {
         e.require("recurring.interval", &r.interval);
         e.require("recurring.interval_count", &r.interval_count);
-        let r = crate::wire::Recurring { interval: r.interval?, interval_count: r.interval_count? };
-        if let Some(why) = crate::subscription::recurring_error(&r) {
-            e.add("recurring.interval_count", why);
+        let r = crate::wire::Recurring {
+            interval: r.interval?,
+            interval_count: r.interval_count?,
+            trial_days: r.trial_days,
+        };
+        if let Some((field, why)) = crate::subscription::recurring_error(&r) {
+            e.add(format!("recurring.{field}"), why);
+        }
+        if r.trial_days.is_some() && product_type == Some(ProductType::Serials) {
+            e.add(
+                "recurring.trial_days",
+                "a serials product hands out serials every period: trials are for other types",
+            );
         }
         Some(r)
     });

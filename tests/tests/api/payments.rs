@@ -1,6 +1,7 @@
-//! Live payments through Stripe (a local fake speaking Stripe's format), Stripe's signed
-//! callbacks, refunds through Stripe, disputes; buying variants; the store's blacklist of
-//! countries and networks.
+//! Live payments through Stripe: paid, declined and refunded through the stack's Stripe
+//! emulator (localstripe); what it cannot produce (forged and stale callbacks, outages, a
+//! retry after a decline, disputes) through a hand-written fake speaking Stripe's format.
+//! Buying variants; the store's blacklist of countries and networks.
 
 use sellvy_tests::stripe_fake::WEBHOOK_SECRET;
 use sellvy_tests::{Reply, TestApp};
@@ -220,8 +221,10 @@ async fn a_declined_card_can_try_again_and_a_dispute_is_recorded() {
     }
 }
 
+/// Stripe down during a refund (the emulator cannot be made to fail; partial, raced and
+/// excess refunds run through it in `a_live_purchase_is_paid_declined_and_refunded…`).
 #[tokio::test]
-async fn live_refunds_go_through_stripe_and_never_exceed_what_was_paid() {
+async fn a_refund_while_stripe_is_down_changes_nothing() {
     let app = TestApp::spawn().await;
     let store = app.new_store().await;
     let pk = app.publishable_key(&store.live).await;
@@ -229,40 +232,15 @@ async fn live_refunds_go_through_stripe_and_never_exceed_what_was_paid() {
     let (order, pi) = live_checkout(&app, &pk, &product, 1).await;
     app.stripe_callback(&app.stripe.pay(&pi), WEBHOOK_SECRET, 0).await;
     let refund = format!("{}/refund", order_path(&order));
-
-    let part = app.post(&refund, &store.live, json!({"amount": 5, "reason": "late"})).await;
-    assert_eq!(part.status, 200, "{}", part.body);
-    assert_eq!(part.data()["refunded"], json!(5));
-    assert_eq!(app.stripe.refunded(&pi), 500);
-
-    // Stripe down: 502, nothing refunded on either side.
     app.stripe.set_failing(true);
     let down = app.post(&refund, &store.live, json!({"amount": 1})).await;
     assert_eq!((down.status.as_u16(), down.code()), (502, "gateway_error"), "{}", down.body);
     app.stripe.set_failing(false);
-    assert_eq!(app.get(&order_path(&order), &store.live).await.data()["refunded"], json!(5));
-
-    // Two raced full refunds: Stripe refunds the rest once, and it is recorded once. (The
-    // second request either saw the order refunded, 422, or shared the first's Stripe refund
-    // and found it recorded, 200 with the same order.)
-    let (a, b) =
-        tokio::join!(app.post(&refund, &store.live, json!({})), app.post(&refund, &store.live, json!({})));
-    let mut codes = [a.status.as_u16(), b.status.as_u16()];
-    codes.sort();
-    assert!(codes == [200, 422] || codes == [200, 200], "{} / {}", a.body, b.body);
-    for r in [&a, &b].into_iter().filter(|r| r.status == 200) {
-        assert_eq!(r.data()["refunded"], json!(20), "{}", r.body);
-    }
-    assert_eq!(app.stripe.refunded(&pi), 2000);
-    let done = app.get(&order_path(&order), &store.live).await;
-    assert_eq!(
-        (done.data()["status"].clone(), done.data()["refunded"].to_string()),
-        (json!("refunded"), "20".into())
-    );
-    let calls = app.stripe.requests("/v1/refunds").len();
-    let over = app.post(&refund, &store.live, json!({"amount": 1})).await;
-    assert_eq!(over.status, 422);
-    assert_eq!(app.stripe.requests("/v1/refunds").len(), calls, "the over-refund never reached Stripe");
+    assert_eq!(app.stripe.refunded(&pi), 0);
+    assert_eq!(app.get(&order_path(&order), &store.live).await.data()["refunded"], json!(0));
+    let after = app.post(&refund, &store.live, json!({"amount": 5})).await;
+    assert_eq!((after.status.as_u16(), &after.data()["refunded"]), (200, &json!(5)), "{}", after.body);
+    assert_eq!(app.stripe.refunded(&pi), 500);
 }
 
 #[tokio::test]

@@ -111,7 +111,7 @@ async fn a_year_of_monthly_renewals_runs_in_seconds_each_an_order_with_the_next_
     let r = move_clock(&app, &store.test, &id, year.plus_seconds(60), "succeeded").await;
     assert_eq!(r.status, 200, "{}", r.body);
     let took = started.elapsed();
-    println!("a year of monthly renewals took {took:?}");
+    println!("a year of monthly renewals took {took:?}: {}", r.header("x-sellvy-cost").unwrap_or("-"));
     assert!(took < Duration::from_secs(30), "in seconds: {took:?}");
     let s = r.data().clone();
     assert_eq!(
@@ -175,7 +175,9 @@ async fn a_failed_renewal_goes_through_dunning_to_cancellation_or_is_paid_by_the
     let end = at(&sub(&app, &store.test, id).await["current_period_end"]);
 
     // Declined at the period's end: past_due, retried 1, 3 and 5 days later, then cancelled.
-    let s = move_clock(&app, &store.test, id, end.plus_seconds(1), "failed").await.data().clone();
+    let declined = move_clock(&app, &store.test, id, end.plus_seconds(1), "failed").await;
+    println!("a clock move whose renewal is declined: {}", declined.header("x-sellvy-cost").unwrap_or("-"));
+    let s = declined.data().clone();
     assert_eq!(s["status"], "past_due", "{s}");
     assert!(s["renewal_error"].as_str().unwrap().contains("declined"), "{s}");
     let mut retries = vec![];

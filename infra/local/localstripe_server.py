@@ -5,7 +5,9 @@ calls need and it lacks:
   `POST /_config/webhooks/<secret key>` receives the events of what that key did, and nothing
   else, so test processes sharing one emulator never see each other's callbacks.
 - **Idempotency keys.** A POST repeated with the same `Idempotency-Key` (per account) answers
-  what the first answered, without doing it again, as Stripe does for 24 hours.
+  what the first answered, without doing it again; with other parameters it is a 400, and
+  while the first still runs a 409, as Stripe answers.
+- **Callbacks retried** until the endpoint answers 2xx (a few times), as Stripe retries them.
 - **PaymentIntent parameters** Sellvy sends that localstripe refuses: `description`,
   `receipt_email`, `automatic_payment_methods`, and `setup_future_usage`, which, once the
   payment succeeds, attaches the payment method to the PaymentIntent's customer (so it can be
@@ -47,22 +49,39 @@ def account_of(request):
 
 @web.middleware
 async def accounts_and_idempotency(request, handler):
+    """As Stripe: a POST repeated with the same key answers what the first answered; with
+    other parameters it is a 400, and while the first is still running a 409."""
     account = account_of(request)
     ACCOUNT.set(account)
     key = request.headers.get("Idempotency-Key")
     if request.method != "POST" or not key or not account:
         return await handler(request)
+    fingerprint = hashlib.sha256(request.path.encode() + b"?" + await request.read()).hexdigest()
     remembered = ANSWERS.get((account, key))
+    if remembered == "running":
+        return error(409, "idempotency_key_in_use", "A request with this idempotency key is running")
     if remembered:
-        status, body, content_type = remembered
+        first, status, body, content_type = remembered
+        if first != fingerprint:
+            return error(400, "idempotency_error", "Keys for idempotent requests can only be used with the same parameters")
         return web.Response(status=status, body=body, content_type=content_type)
+    ANSWERS[(account, key)] = "running"
     try:
         response = await handler(request)
     except UserError as e:
         response = e.to_response()
+    except BaseException:
+        ANSWERS.pop((account, key), None)
+        raise
     if response.status < 500:
-        ANSWERS[(account, key)] = (response.status, response.body, response.content_type)
+        ANSWERS[(account, key)] = (fingerprint, response.status, response.body, response.content_type)
+    else:
+        ANSWERS.pop((account, key), None)
     return response
+
+
+def error(status, code, message):
+    return web.json_response({"error": {"type": "idempotency_error", "code": code, "message": message}}, status=status)
 
 
 async def send_to_the_account(event):
@@ -74,13 +93,20 @@ async def send_to_the_account(event):
     body = json.dumps(event._export(), sort_keys=True).encode()
     mac = hmac.new(hook.secret.encode(), b"%d.%s" % (event.created, body), hashlib.sha256).hexdigest()
     headers = {"Content-Type": "application/json", "Stripe-Signature": f"t={event.created},v1={mac}"}
-    await asyncio.sleep(1)  # as Stripe, a moment after the call that caused it
-    try:
-        async with aiohttp.ClientSession() as session:
-            async with session.post(hook.url, data=body, headers=headers) as r:
-                print(f"webhook {event.type} to {hook.url}: {r.status}", flush=True)
-    except aiohttp.ClientError as e:
-        print(f"webhook {event.type} to {hook.url} failed: {e}", flush=True)
+    # As Stripe: a moment after the call that caused it, and again (a few times here) until
+    # the endpoint answers 2xx.
+    for wait in (1, 1, 2, 4):
+        await asyncio.sleep(wait)
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
+                async with session.post(hook.url, data=body, headers=headers) as r:
+                    print(f"webhook {event.type} to {hook.url}: {r.status}", flush=True)
+                    if 200 <= r.status < 300:
+                        return
+        except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+            print(f"webhook {event.type} to {hook.url} failed: {e!r}", flush=True)
+            if isinstance(e, aiohttp.ClientConnectorError):
+                return  # nothing listens there any more (a finished test)
 
 
 original_init = resources.PaymentIntent.__init__

@@ -116,15 +116,22 @@ impl Localstripe {
         self.call(reqwest::Method::GET, &format!("/v1/payment_intents/{id}"), &[]).await
     }
 
-    /// This account's PaymentIntents of `customer`.
+    /// The PaymentIntents of `customer` (the emulator lists every account's, a page at a time).
     pub async fn payment_intents_of(&self, customer: &str) -> Vec<Value> {
-        let all = self.call(reqwest::Method::GET, "/v1/payment_intents?limit=100", &[]).await;
-        all["data"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|pi| pi["customer"] == customer)
-            .collect()
+        let mut found = Vec::new();
+        let mut after = String::new();
+        loop {
+            let path = match after.as_str() {
+                "" => "/v1/payment_intents?limit=100".to_string(),
+                last => format!("/v1/payment_intents?limit=100&starting_after={last}"),
+            };
+            let page = self.call(reqwest::Method::GET, &path, &[]).await;
+            let items = page["data"].as_array().cloned().unwrap_or_default();
+            found.extend(items.iter().filter(|pi| pi["customer"] == customer).cloned());
+            match (page["has_more"].as_bool(), items.last().and_then(|pi| pi["id"].as_str())) {
+                (Some(true), Some(last)) => after = last.to_string(),
+                _ => return found,
+            }
+        }
     }
 }

@@ -19,7 +19,7 @@ use sellvy_models::order::{
 };
 use sellvy_models::pool::{CHUNK, INLINE_SERIALS};
 use sellvy_models::product::Stock;
-use sellvy_models::subscription::{Status as SubStatus, Subscription};
+use sellvy_models::subscription::Subscription;
 use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{GatewayCallback, StockLevel};
 use sellvy_models::{Event, EventType, Mode, ProductType, Tenant};
@@ -177,9 +177,7 @@ async fn complete(state: &AppState, t: &Tenant, order: Order, payment: &Payment)
             let sub = state.db.get_subscription(t, id).await?.ok_or_else(|| {
                 AppError::invalid("id", "the subscription of this renewal no longer exists")
             })?;
-            if sub.renewal_order_id() != order.id
-                || !matches!(sub.status(), SubStatus::Trialing | SubStatus::Active | SubStatus::PastDue)
-            {
+            if !sub.renews_with(&order.id) {
                 return Err(AppError::invalid("id", "this renewal is no longer due").into());
             }
             let mut renewed = sub.renewed(&order.id, now);

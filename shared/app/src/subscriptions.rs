@@ -150,7 +150,11 @@ pub async fn step(state: &AppState, t: &Tenant, id: &str, now: Timestamp) -> Res
                 state.db.update_subscription(t, &ended, &sub, &[event]).await?;
                 Ok(Stepped::Ended)
             }
-            Due::Renewal => renew(state, t, &sub, at, now).await,
+            // A failure counts from when the renewal was due (a test clock may be far past it).
+            Due::Renewal => {
+                let due = sub.schedule.next_due().filter(|d| *d <= at).unwrap_or(at);
+                renew(state, t, &sub, due, now).await
+            }
         }
     })
     .await
@@ -176,7 +180,7 @@ async fn renew(
         Some(order) => order,
         None => {
             let number = state.db.next_order_number(t).await?;
-            let order = match Order::renewal(sub, &product, number, now) {
+            let order = match Order::renewal(sub, id.clone(), &product, number, now) {
                 Ok(order) => order,
                 Err(why) => return failed(state, t, sub, at, now, &reason(&why)).await,
             };
@@ -310,8 +314,10 @@ pub async fn move_clock(
 }
 
 /// Live mode: charges a renewal to the subscription's saved card, without the buyer, then
-/// records the payment. A decline is [`AppError::Invalid`] (the renewal failed); money taken
-/// for an order that can no longer be delivered goes back at once.
+/// records the payment. A decline (or a card Stripe no longer has) is [`AppError::Invalid`]:
+/// the renewal failed. Anything else Stripe answers (an outage, a concurrent try of the same
+/// charge, a key refused) is [`AppError::Gateway`]: the order stays open and the next sweep
+/// tries again. Money taken for an order that can no longer be delivered goes back at once.
 async fn charge_saved_card(
     state: &AppState,
     t: &Tenant,
@@ -319,17 +325,17 @@ async fn charge_saved_card(
     order: &Order,
 ) -> Result<Order, AppError> {
     let Some(settings) = state.stripe() else {
-        return Err(AppError::invalid(
-            "payment",
-            "card payments (stripe) are not configured on this deployment",
-        ));
+        return Err(AppError::Gateway("card payments (stripe) are not configured on this deployment".into()));
     };
     let Some(card) = &sub.card else {
         return Err(AppError::invalid("payment", "no card is saved for this subscription"));
     };
+    if let Some(why) = stripe::refuses_amount(order.total_minor, &order.currency) {
+        return Err(AppError::invalid("payment", why));
+    }
     let pi = match stripe::charge_saved_card(settings, t, order, &card.customer, &card.payment_method).await {
         Ok(pi) => pi,
-        Err(StripeError::Refused { message, .. }) => return Err(AppError::invalid("payment", message)),
+        Err(e) if stripe::is_decline(&e) => return Err(AppError::invalid("payment", e.message())),
         Err(e) => return Err(AppError::Gateway(e.to_string())),
     };
     if pi.status != "succeeded" {
@@ -371,45 +377,55 @@ pub async fn buyer_payment(
         })?),
     };
     let now = state.config.clock.now();
-    let (paying, open) = until_committed(|| async {
-        let old = match first.take() {
+    let (paying, order) = until_committed(|| async {
+        let sub = match first.take() {
             Some(s) => s,
             None => for_buyer(state, t, id, token).await?,
         };
-        // The buyer's last payment, still open, is answered again: asking twice holds the
-        // stock once.
-        if old.payment_attempts > 0 && old.status() == Status::PastDue {
-            let last = state.db.get_order(t, &old.renewal_order_id()).await?;
-            if let Some(order) = last.filter(Order::awaits_payment) {
-                return Ok((old, Some(order)));
-            }
+        sub.awaits_buyer_payment()?;
+        let n = sub.payment_attempts;
+        // The buyer's latest order, still open, is answered again: asking twice (or at once)
+        // holds the stock once.
+        if n > 0
+            && let Some(open) =
+                state.db.get_order(t, &sub.buyer_order_id(n)).await?.filter(Order::awaits_payment)
+        {
+            return Ok((sub, open));
         }
-        let paying = old.buyer_pays(now)?;
-        state.db.update_subscription(t, &paying, &old, &[]).await?;
-        Ok((paying, None))
+        let next = sub.buyer_order_id(n + 1);
+        let order = match state.db.get_order(t, &next).await? {
+            // Placed by a request that has not counted it yet.
+            Some(placed) => placed,
+            None => {
+                let product = state
+                    .db
+                    .get_product(t, &sub.product_id)
+                    .await?
+                    .filter(|p| p.is_public())
+                    .ok_or_else(|| AppError::invalid("id", "its product is no longer sold"))?;
+                let number = state.db.next_order_number(t).await?;
+                let order = Order::renewal(&sub, next, &product, number, now).map_err(|e| {
+                    AppError::invalid("id", format!("the renewal cannot be sold now: {}", reason(&e)))
+                })?;
+                let event = Event::new(EventType::OrderCreated, &order.to_object())?;
+                match state.db.place_order(t, &order, &product, None, &event, u32::MAX).await {
+                    Ok(()) => order,
+                    Err(StoreError::Rejected { field, message }) => {
+                        return Err(AppError::invalid(
+                            "id",
+                            format!("the renewal cannot be sold now: {field} {message}"),
+                        )
+                        .into());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        let paying = sub.buyer_pays(now)?;
+        state.db.update_subscription(t, &paying, &sub, &[]).await?;
+        Ok((paying, order))
     })
     .await?;
-    let order = match open {
-        Some(order) => order,
-        None => {
-            let product = state
-                .db
-                .get_product(t, &paying.product_id)
-                .await?
-                .filter(|p| p.is_public())
-                .ok_or_else(|| AppError::invalid("id", "its product is no longer sold"))?;
-            let number = state.db.next_order_number(t).await?;
-            let order = Order::renewal(&paying, &product, number, now)?;
-            let event = Event::new(EventType::OrderCreated, &order.to_object())?;
-            match state.db.place_order(t, &order, &product, None, &event, u32::MAX).await {
-                Ok(()) => order,
-                Err(StoreError::Rejected { field, message }) => {
-                    return Err(AppError::invalid(&field, message));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-    };
     let stripe = match stripe_settings {
         None => None,
         Some(settings) => match card_payment(settings, t, &order, paying.card.as_ref()).await {
@@ -438,12 +454,12 @@ async fn card_payment(
 ) -> Result<stripe::PaymentIntent, StripeError> {
     if let Some(card) = card {
         match stripe::create_payment_intent(settings, t, order, Some(&card.customer)).await {
-            Err(StripeError::Refused { status, .. }) if status == 400 || status == 404 => {}
+            Err(e) if stripe::is_missing(&e) => {}
             done => return done,
         }
     }
     let customer = stripe::create_customer(settings, t, order).await?;
-    // Another key than the refused one's: Stripe keeps the answer to a key.
+    // Another key than the refused call's: Stripe keeps the answer to a key.
     stripe::create_payment_intent_with_key(settings, t, order, Some(&customer.id), "new-customer").await
 }
 

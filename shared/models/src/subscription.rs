@@ -57,7 +57,9 @@ pub fn recurring_error(r: &Recurring) -> Option<(&'static str, String)> {
 /// time of day (UTC).
 pub fn period_end(r: &Recurring, start: Timestamp, n: u32) -> Timestamp {
     let steps = i64::from(r.interval_count) * i64::from(n);
-    let Ok(at) = jiff::Timestamp::from_millisecond(start.millis()) else { return start };
+    let Ok(at) = jiff::Timestamp::from_millisecond(start.millis()) else {
+        return Timestamp::from_millis(jiff::Timestamp::MAX.as_millisecond());
+    };
     let utc = at.to_zoned(jiff::tz::TimeZone::UTC);
     let span = match r.interval {
         Interval::Day => jiff::Span::new().try_days(steps),
@@ -65,10 +67,11 @@ pub fn period_end(r: &Recurring, start: Timestamp, n: u32) -> Timestamp {
         Interval::Month => jiff::Span::new().try_months(steps),
         Interval::Year => jiff::Span::new().try_years(steps),
     };
-    // jiff adds months to the civil date and clamps to the month's last day.
+    // jiff adds months to the civil date and clamps to the month's last day. Past the calendar's
+    // end (year 9999) a period never ends: it is never renewed again.
     match span.and_then(|s| utc.checked_add(s)) {
         Ok(end) => Timestamp::from_millis(end.timestamp().as_millisecond()),
-        Err(_) => start,
+        Err(_) => Timestamp::from_millis(jiff::Timestamp::MAX.as_millisecond()),
     }
 }
 
@@ -241,6 +244,10 @@ impl Schedule {
 pub const KEPT_ORDER_IDS: usize = 100;
 /// How far one move of a test clock may go.
 pub const TEST_CLOCK_MAX_SECS: i64 = 5 * 366 * 86_400;
+/// How far test clocks go at most (2100-01-01), so periods stay far from the calendar's end.
+pub const TEST_CLOCK_LAST_MS: i64 = 4_102_444_800_000;
+/// The orders a subscription driven by a test clock may make, in all.
+pub const TEST_CLOCK_MAX_ORDERS: u32 = 1_000;
 
 /// A subscription: what its first order bought, bought again every period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -339,25 +346,45 @@ impl Subscription {
         }
     }
 
-    /// The id of the order that pays what is due now: one per period and try, derived from
-    /// both, so however many sweeps run, one order is placed for it.
+    fn derived_order_id(&self, ms: i64, what: String) -> OrderId {
+        let seed = format!("renewal {} of {} {what}", self.schedule.periods + 1, self.id);
+        OrderId::from_checked(derived_id(OrderId::PREFIX, ms, seed.as_bytes()))
+    }
+
+    /// The id of the order Sellvy charges for what is due now (the renewal, or a dunning
+    /// retry): one per period and try, derived from both, so however many sweeps run, one
+    /// order is placed for it.
     pub fn renewal_order_id(&self) -> OrderId {
         let attempt = match self.schedule.status {
             Status::PastDue => self.schedule.retries + 1,
             _ => 0,
         };
         let due = self.schedule.next_due().unwrap_or(self.schedule.current_period_end);
-        OrderId::from_checked(derived_id(
-            OrderId::PREFIX,
-            due.millis(),
-            format!(
-                "renewal {} of {} try {attempt}.{}",
-                self.schedule.periods + 1,
-                self.id,
-                self.payment_attempts
-            )
-            .as_bytes(),
-        ))
+        self.derived_order_id(due.millis(), format!("try {attempt}"))
+    }
+
+    /// The id of the `n`th order the buyer opened to pay a failed renewal of this period
+    /// themselves: never one the sweeper charges.
+    pub fn buyer_order_id(&self, n: u32) -> OrderId {
+        self.derived_order_id(self.schedule.current_period_end.millis(), format!("paid by the buyer {n}"))
+    }
+
+    /// Whether paying `order` renews this subscription now: it is the renewal due (not to end
+    /// at its period's end), or, while `past_due`, the latest order the buyer opened (or the
+    /// one being opened).
+    pub fn renews_with(&self, order: &OrderId) -> bool {
+        let n = self.payment_attempts;
+        match self.schedule.status {
+            Status::Active | Status::Trialing => {
+                !self.schedule.cancel_at_period_end && *order == self.renewal_order_id()
+            }
+            Status::PastDue => {
+                *order == self.renewal_order_id()
+                    || *order == self.buyer_order_id(n)
+                    || *order == self.buyer_order_id(n + 1)
+            }
+            Status::Cancelled | Status::Expired => false,
+        }
     }
 
     fn changed(&self, schedule: Schedule, now: Timestamp) -> Subscription {
@@ -380,19 +407,21 @@ impl Subscription {
         self.changed(self.schedule.renewal_failed(at, why), now)
     }
 
-    /// The buyer pays a failed renewal now: a renewal order of its own (the dunning schedule
-    /// stays as it is should this payment fail too), whose id this changes. Only while
-    /// `past_due`.
-    pub fn buyer_pays(&self, now: Timestamp) -> Result<Subscription, ValidationError> {
-        if self.status() != Status::PastDue {
-            return Err(ValidationError::one(
+    /// Refused unless `past_due`: what a buyer's payment of a failed renewal needs.
+    pub fn awaits_buyer_payment(&self) -> Result<(), ValidationError> {
+        match self.status() {
+            Status::PastDue => Ok(()),
+            other => Err(ValidationError::one(
                 "id",
-                format!(
-                    "only a past_due subscription has a renewal to pay (this one is {})",
-                    self.status().as_str()
-                ),
-            ));
+                format!("only a past_due subscription has a renewal to pay (this one is {})", other.as_str()),
+            )),
         }
+    }
+
+    /// The buyer opened an order of their own to pay a failed renewal (the dunning schedule
+    /// stays as it is should it fail too): the next one they open has another id.
+    pub fn buyer_pays(&self, now: Timestamp) -> Result<Subscription, ValidationError> {
+        self.awaits_buyer_payment()?;
         Ok(Subscription {
             payment_attempts: self.payment_attempts + 1,
             updated_at: now,
@@ -454,6 +483,15 @@ impl Subscription {
         }
         if to.seconds() - from.seconds() > TEST_CLOCK_MAX_SECS {
             return Err(ValidationError::one("advance_to", "must be at most 5 years after the clock's time"));
+        }
+        if to > Timestamp::from_millis(TEST_CLOCK_LAST_MS) {
+            return Err(ValidationError::one("advance_to", "must be before 2100"));
+        }
+        if self.order_count >= TEST_CLOCK_MAX_ORDERS {
+            return Err(ValidationError::one(
+                "id",
+                format!("a test subscription renews at most {TEST_CLOCK_MAX_ORDERS} times: start another"),
+            ));
         }
         Ok(Subscription {
             test_clock: Some(to),
@@ -693,6 +731,30 @@ mod tests {
         // A first charge that fails after the trial: dunning as for any renewal.
         let late = s.renewal_failed(at("2027-02-03T09:00:00Z"), "card_declined");
         assert_eq!((late.status, late.next_due()), (Status::PastDue, Some(at("2027-02-04T09:00:00Z"))));
+    }
+
+    #[test]
+    fn only_the_renewal_due_or_the_buyers_latest_order_renews() {
+        let first = crate::order::tests::paid_order("stripe");
+        let sub = Subscription::start(&first, monthly(), at("2027-01-01T00:00:00Z"));
+        let due = sub.renewal_order_id();
+        assert!(sub.renews_with(&due));
+        assert!(!sub.renews_with(&sub.buyer_order_id(1)), "no buyer's order while active");
+        let leaving = sub.cancelled("buyer", "requested", true, at("2027-01-02T00:00:00Z")).unwrap();
+        assert!(!leaving.renews_with(&due), "to end at its period's end: not renewed");
+        let late =
+            sub.renewal_failed(at("2027-02-01T00:00:00Z"), "card_declined", at("2027-02-01T00:00:00Z"));
+        assert_ne!(late.renewal_order_id(), due, "a retry is an order of its own");
+        assert!(late.renews_with(&late.renewal_order_id()) && late.renews_with(&late.buyer_order_id(1)));
+        let paying = late.buyer_pays(at("2027-02-01T01:00:00Z")).unwrap();
+        assert_eq!(
+            paying.renewal_order_id(),
+            late.renewal_order_id(),
+            "the buyer's order is not the retry's"
+        );
+        assert!(
+            paying.renews_with(&paying.buyer_order_id(1)) && !paying.renews_with(&late.buyer_order_id(0))
+        );
     }
 
     #[test]

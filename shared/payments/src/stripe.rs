@@ -67,6 +67,29 @@ pub enum StripeError {
     Unavailable(String),
 }
 
+impl StripeError {
+    /// What Stripe said (or why it could not be reached).
+    pub fn message(&self) -> String {
+        match self {
+            StripeError::Refused { message, .. } => message.clone(),
+            StripeError::Unavailable(m) => m.clone(),
+        }
+    }
+}
+
+/// Whether Stripe declined a charge (the card, or its bank): `402`, as Stripe answers card
+/// errors, or the customer or card gone (`resource_missing`). Anything else (a concurrent
+/// request with the same key, a refused key, rate limits) is not the card's doing.
+pub fn is_decline(e: &StripeError) -> bool {
+    matches!(e, StripeError::Refused { status: 402, .. }) || is_missing(e)
+}
+
+/// Whether Stripe no longer has what the call names (a customer deleted in its dashboard).
+pub fn is_missing(e: &StripeError) -> bool {
+    matches!(e, StripeError::Refused { status, code, .. }
+        if *status == 404 || code.as_deref() == Some("resource_missing"))
+}
+
 impl std::fmt::Display for StripeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -263,7 +286,7 @@ pub async fn charge_saved_card(
         ("off_session".into(), "true".into()),
         ("confirm".into(), "true".into()),
     ]);
-    post(s, "/v1/payment_intents", &format!("sellvy-pi-{}", order.id), &form).await
+    post(s, "/v1/payment_intents", &format!("sellvy-offsession-{}", order.id), &form).await
 }
 
 /// Refunds `amount` (minor units) of a PaymentIntent. `idempotency_key` names this refund of

@@ -396,12 +396,14 @@ fn check_customer(
 }
 
 impl Order {
-    /// The order that renews `sub` for its next period (or retries a failed renewal), checked
-    /// against the product as it is now (it must still be sold, in stock, payable), at the
-    /// price and quantity the subscription started with, without a coupon. Its id is the
-    /// subscription's for this period and try; its access token is the subscription's.
+    /// The order `id` that renews `sub` for its next period (or retries a failed renewal),
+    /// checked against what the product still sells (the product and variant exist, stock, a
+    /// gateway it takes), at the price, currency and quantity the subscription started with,
+    /// with the first order's answers (fields and limits added to the product since apply to
+    /// new subscriptions), without a coupon. Its access token is the subscription's.
     pub fn renewal(
         sub: &crate::subscription::Subscription,
+        id: crate::id::OrderId,
         product: &Product,
         number: u64,
         now: Timestamp,
@@ -413,18 +415,24 @@ impl Order {
             email: sub.customer_email.clone(),
             gateway: sub.gateway.clone(),
             coupon: None,
-            custom_fields: sub.custom_fields.clone(),
-            customer: sub.customer.as_ref().and_then(|c| serde_json::to_value(c).ok()).and_then(
-                |v| match v {
-                    Value::Object(m) => Some(m),
-                    _ => None,
-                },
-            ),
+            custom_fields: Map::new(),
+            customer: None,
         };
-        let placed = Order::place(&req, product, None, number, now, false)?;
+        let as_sold_then = Product {
+            custom: Vec::new(),
+            customer_details_required: false,
+            minimum_quantity: 1,
+            maximum_quantity: None,
+            recurring: None,
+            ..product.clone()
+        };
+        let placed = Order::place(&req, &as_sold_then, None, number, now, false)?;
         let subtotal = sub.unit_price_minor.saturating_mul(i64::from(sub.quantity));
         Ok(Order {
-            id: sub.renewal_order_id(),
+            id,
+            custom_fields: sub.custom_fields.clone(),
+            customer: sub.customer.clone(),
+            currency: sub.currency.clone(),
             unit_price_minor: sub.unit_price_minor,
             subtotal_minor: subtotal,
             discount_minor: 0,

@@ -209,7 +209,7 @@ mod checkout;
 mod fraud;
 mod list;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use crate::customer::Customer;
 pub use checkout::{CheckoutRequest, GATEWAYS_WITH_ADAPTER, PARTIAL_REFUND_GATEWAYS, Placed, token_hash};

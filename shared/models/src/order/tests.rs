@@ -1,6 +1,6 @@
 use super::*;
 
-fn paid_order(gateway: &str) -> Order {
+pub(crate) fn paid_order(gateway: &str) -> Order {
     let (product, _) = Product::create(
         serde_json::json!({"title": "P", "type": "service", "price": 10, "gateways": ["stripe", "paypal"]}),
         crate::Mode::Test,

@@ -95,9 +95,40 @@ pub(crate) async fn refuse(state: &AppState, parts: &Parts, t: &Tenant, refusal:
     }
 }
 
+/// The caller a key is, for a route that needs `needed`: a publishable key, or a key without
+/// that permission, is refused (spending the caller's address's allowance, not the store's).
+async fn admitted(
+    state: &AppState,
+    parts: &Parts,
+    key: ApiKey,
+    needed: Permission,
+) -> Result<Auth, ApiError> {
+    let auth = Auth { tenant: key.tenant(), key };
+    if auth.key.kind == KeyKind::Publishable {
+        let refusal = ApiError::Forbidden(
+            "Publishable keys reach only the storefront routes (/v1/storefront/…); use a secret key".into(),
+        );
+        return Err(refuse(state, parts, &auth.tenant, refusal).await);
+    }
+    if !auth.key.permissions.allows(needed) {
+        let refusal = ApiError::Forbidden(format!(
+            "This API key has {} permission; this request needs {}",
+            auth.key.permissions.as_str(),
+            needed.as_str()
+        ));
+        return Err(refuse(state, parts, &auth.tenant, refusal).await);
+    }
+    Ok(auth)
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
+    /// The key is read once per process: later requests take it from memory while the
+    /// limiter's write (made for every request anyway) returns the key version it was read
+    /// under. A revocation, or a change of what keys carry, moves the version on, and the next
+    /// request anywhere reads the key again; when the limiter cannot answer, the key is read
+    /// again too. A key that memory would refuse is read again before it is refused.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         // Authenticated already in this request (by the idempotency layer): same answer, no
         // second lookup and no second token taken.
@@ -109,29 +140,55 @@ impl FromRequestParts<AppState> for Auth {
             Access::Public | Access::Publishable => Permission::Full,
         };
         let secret = bearer(parts, SECRET)?;
-        let key = find_key(state, &secret, SECRET).await?;
-        let auth = Auth { tenant: key.tenant(), key };
-        if auth.key.kind == KeyKind::Publishable {
-            let refusal = ApiError::Forbidden(
-                "Publishable keys reach only the storefront routes (/v1/storefront/…); use a secret key"
-                    .into(),
-            );
-            return Err(refuse(state, parts, &auth.tenant, refusal).await);
+        let hash = secret.hash();
+        let remembered = state.keys.get(&hash).filter(|(k, _)| {
+            k.mode == secret.mode() && k.kind != KeyKind::Publishable && k.permissions.allows(needed)
+        });
+        let (auth, taken) = match remembered {
+            Some((key, version)) => {
+                let auth = Auth { tenant: key.tenant(), key };
+                match crate::ratelimit::take(state, &auth).await {
+                    Some(taken) if taken.key_version == version => (auth, Some(taken)),
+                    // The tenant's keys changed since it was read, or the limiter cannot say.
+                    taken => {
+                        state.keys.forget(&hash);
+                        let limit = auth.key.rate_limit;
+                        let key = find_key(state, &secret, SECRET).await?;
+                        let auth = admitted(state, parts, key, needed).await?;
+                        // A new plan: decided again under its limit (once, after the change).
+                        let taken = match taken {
+                            Some(_) if auth.key.rate_limit != limit => {
+                                crate::ratelimit::take(state, &auth).await
+                            }
+                            taken => taken,
+                        };
+                        (auth, taken)
+                    }
+                }
+            }
+            None => {
+                let key = find_key(state, &secret, SECRET).await?;
+                let auth = admitted(state, parts, key, needed).await?;
+                let taken = crate::ratelimit::take(state, &auth).await;
+                (auth, taken)
+            }
+        };
+        if let Some(taken) = taken {
+            state.keys.put(&auth.key, taken.key_version);
+            crate::ratelimit::apply(taken.decision)?;
         }
-        if !auth.key.permissions.allows(needed) {
-            let refusal = ApiError::Forbidden(format!(
-                "This API key has {} permission; this request needs {}",
-                auth.key.permissions.as_str(),
-                needed.as_str()
-            ));
-            return Err(refuse(state, parts, &auth.tenant, refusal).await);
-        }
-        crate::ratelimit::enforce(state, &auth).await?;
+        let mut auth = auth;
         let now = Timestamp::now();
-        if auth.key.last_used_at.is_none_or(|t| now.seconds() - t.seconds() >= TOUCH_INTERVAL_SECS)
-            && let Err(e) = state.db.touch_key(&auth.key.hash, now).await
-        {
-            tracing::warn!(error = %e, "could not record the key's last use");
+        if auth.key.last_used_at.is_none_or(|t| now.seconds() - t.seconds() >= TOUCH_INTERVAL_SECS) {
+            match state.db.touch_key(&auth.key.hash, now).await {
+                Ok(()) => {
+                    auth.key.last_used_at = Some(now);
+                    if let Some(taken) = taken {
+                        state.keys.put(&auth.key, taken.key_version);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not record the key's last use"),
+            }
         }
         parts.extensions.insert(auth.clone());
         Ok(auth)

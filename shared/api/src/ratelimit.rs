@@ -26,19 +26,18 @@ pub(crate) async fn scope<F: Future>(fut: F) -> (F::Output, Option<Decision>) {
         .await
 }
 
-/// Takes one request from the caller's store (and mode) bucket: 429 when it is empty.
-pub(crate) async fn enforce(state: &AppState, auth: &Auth) -> Result<(), ApiError> {
+/// Takes one request from the caller's store (and mode) bucket, with the tenant's key version:
+/// `None` when the limiter is unavailable. Its table's trouble must not take the API down with
+/// it: the request goes through (and the logs say so), but no key is trusted from memory.
+pub(crate) async fn take(state: &AppState, auth: &Auth) -> Option<sellvy_store::Taken> {
     let now = state.config.clock.now_micros();
-    let decision = match state.db.take_request(&auth.tenant, auth.key.rate_limit, now, &state.buckets).await {
-        Ok(d) => d,
-        // The limiter's table trouble must not take the API down with it: let the request
-        // through (and say so in the logs).
+    match state.db.take_request(&auth.tenant, auth.key.rate_limit, now, &state.buckets).await {
+        Ok(taken) => Some(taken),
         Err(e) => {
             tracing::warn!(error = %e, "rate limiter unavailable; request let through");
-            return Ok(());
+            None
         }
-    };
-    apply(decision)
+    }
 }
 
 /// Records a decision for the response headers; a refusal is a 429.

@@ -17,6 +17,9 @@ pub struct AppState {
     pub config: Config,
     /// The rate limiter's per-process memory of its buckets (a hint, never the truth).
     pub buckets: BucketHints,
+    /// The secret keys this process read, trusted only under the key version they were read
+    /// under (see `sellvy_store::KeyCache`).
+    pub keys: sellvy_store::KeyCache,
     /// Webhook fan-out and delivery; its `outbound` makes every call to sellers' servers
     /// (dynamic delivery too), behind the SSRF guard.
     pub webhooks: sellvy_webhooks::Webhooks,
@@ -119,7 +122,7 @@ impl AppState {
     pub fn new(db: Db, config: Config) -> AppState {
         let webhooks =
             sellvy_webhooks::Webhooks::new(db.clone(), sellvy_webhooks::Outbound::new(config.reach));
-        AppState { db, config, buckets: BucketHints::default(), webhooks }
+        AppState { db, config, buckets: BucketHints::default(), keys: Default::default(), webhooks }
     }
 
     /// Clients and settings from the environment (the delivery queue and ladder included).

@@ -133,7 +133,9 @@ impl Db {
             None,
             &[(":d", n(-1))],
         )?;
-        match self.transact(vec![del, count]).await {
+        // Every process's memory of this tenant's keys is stale from now on.
+        let stale = self.key_version_bump(tenant)?;
+        match self.transact(vec![del, count, stale]).await {
             Ok(()) => Ok(true),
             // Revoked meanwhile, or (cannot happen: the index said so) another tenant's.
             Err(StoreError::Rejected { .. }) => Ok(false),
@@ -214,6 +216,8 @@ impl Db {
                     Err(e) => return Err(e.into()),
                 }
             }
+            // The keys carry the limit: what processes remember of them is stale now.
+            self.transact(vec![self.key_version_bump(&tenant)?]).await?;
         }
         Ok(updated)
     }
@@ -244,5 +248,36 @@ impl Db {
             .await?;
         record(Kind::Write, 0, out.consumed_capacity());
         Ok(())
+    }
+}
+
+/// A key as read, and the key version it was read under.
+type Remembered = (ApiKey, Option<i64>);
+
+/// What this process last read of each secret key, with its tenant's key version then: a key
+/// is taken from here only while the limiter's write (which every request makes) returns the
+/// same version, so a revocation anywhere is seen by the very next request everywhere.
+#[derive(Debug, Default, Clone)]
+pub struct KeyCache(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Remembered>>>);
+
+impl KeyCache {
+    /// The key remembered under `hash`, and the key version it was read under.
+    pub fn get(&self, hash: &str) -> Option<(ApiKey, Option<i64>)> {
+        self.0.lock().ok().and_then(|m| m.get(hash).cloned())
+    }
+
+    pub fn put(&self, key: &ApiKey, version: Option<i64>) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= 10_000 {
+                m.clear();
+            }
+            m.insert(key.hash.clone(), (key.clone(), version));
+        }
+    }
+
+    pub fn forget(&self, hash: &str) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(hash);
+        }
     }
 }

@@ -33,6 +33,7 @@ mod stats;
 mod subscriptions;
 mod webhooks;
 
+pub use api_keys::KeyCache;
 pub use collection::Page;
 pub use cost::{Cost, add_cost, measure};
 pub use customers::{CustomerUpdate, KnownBuyer};
@@ -41,7 +42,7 @@ pub use events::collect_events;
 pub use idempotency::{Claim, StoredResponse};
 pub use orders::{Claimed, Completion, DownloadGrant, OrderSummary};
 pub use pools::{Parked, PoolEntry};
-pub use ratelimit::BucketHints;
+pub use ratelimit::{BucketHints, Taken};
 pub use reviews::ReviewSummary;
 pub use subscriptions::{SubscriptionSummary, SubscriptionWrite};
 pub use webhooks::DeliverySummary;

@@ -7,6 +7,12 @@
 //! saw to pick the likely branch. When the condition fails, DynamoDB returns the item as it
 //! was (`ReturnValuesOnConditionCheckFailure`), which either refuses the request (no further
 //! call) or names the other branch to try.
+//!
+//! A tenant's bucket also holds its **key version** (`kv`): every revocation of one of its keys
+//! (and every change of what its keys carry) adds one to it, in the same transaction. The
+//! limiter's write returns it with every request, so a process may keep the keys it read and
+//! trust one only while the version it read it under is still the bucket's. Tenant buckets
+//! therefore never expire (one item per store and mode); storefront clients' buckets do.
 
 use crate::cost::{Kind, record};
 use crate::db::{Db, StoreError, n, number, s};
@@ -38,9 +44,30 @@ impl BucketHints {
 }
 
 enum Outcome {
-    Allowed(i64),
-    /// The condition failed; the bucket's `tat` as it was (None: no bucket yet).
-    Seen(Option<i64>),
+    /// Admitted: the bucket's new `tat`, and its key version.
+    Allowed(i64, Option<i64>),
+    /// The condition failed; the bucket's `tat` as it was (None: no bucket yet), and its key
+    /// version.
+    Seen(Option<i64>, Option<i64>),
+}
+
+/// What the limiter decided for a tenant's request, and the tenant's key version then (`None`
+/// while none of its keys was ever revoked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Taken {
+    pub decision: Decision,
+    pub key_version: Option<i64>,
+}
+
+/// Which bucket: a tenant's (kept, with its key version) or a storefront client's (expires).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bucket {
+    Tenant,
+    Client,
+}
+
+fn key_version(item: &HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> Option<i64> {
+    item.contains_key("kv").then(|| number(item, "kv"))
 }
 
 impl Db {
@@ -51,8 +78,21 @@ impl Db {
         limit: RateLimit,
         now: i64,
         hints: &BucketHints,
-    ) -> Result<Decision, StoreError> {
-        self.take_from(crate::layout::rate_bucket_pk(t), limit, now, hints).await
+    ) -> Result<Taken, StoreError> {
+        self.take_from(crate::layout::rate_bucket_pk(t), Bucket::Tenant, limit, now, hints).await
+    }
+
+    /// The write that moves a tenant's key version on (in the transaction that revokes one of
+    /// its keys or changes them): every process's memory of its keys is then stale. It also
+    /// keeps the bucket from expiring (a bucket written before buckets kept versions).
+    pub(crate) fn key_version_bump(&self, t: &Tenant) -> Result<crate::db::Write, StoreError> {
+        crate::db::Write::update(
+            &self.table,
+            (crate::layout::rate_bucket_pk(t), crate::layout::RATE_SK.to_string()),
+            "ADD kv :one REMOVE expires_at",
+            None,
+            &[(":one", n(1))],
+        )
     }
 
     /// Takes one request from a storefront client's bucket (per store, mode and client
@@ -65,66 +105,82 @@ impl Db {
         now: i64,
         hints: &BucketHints,
     ) -> Result<Decision, StoreError> {
-        self.take_from(crate::layout::client_bucket_pk(t, client), limit, now, hints).await
+        let taken = self
+            .take_from(crate::layout::client_bucket_pk(t, client), Bucket::Client, limit, now, hints)
+            .await?;
+        Ok(taken.decision)
     }
 
     async fn take_from(
         &self,
         bucket: String,
+        kind: Bucket,
         limit: RateLimit,
         now: i64,
         hints: &BucketHints,
-    ) -> Result<Decision, StoreError> {
+    ) -> Result<Taken, StoreError> {
         let mut idle = hints.get(&bucket).is_none_or(|tat| tat < now);
         // Each failed try learns the bucket's state, so two tries settle it unless other
         // instances keep moving it; a few more cover heavy contention.
         for _ in 0..6 {
             let outcome = if idle {
-                self.start_bucket(&bucket, limit, now).await?
+                self.start_bucket(&bucket, kind, limit, now).await?
             } else {
-                self.advance_bucket(&bucket, limit, now).await?
+                self.advance_bucket(&bucket, kind, limit, now).await?
             };
             match outcome {
-                Outcome::Allowed(tat) => {
+                Outcome::Allowed(tat, key_version) => {
                     hints.set(&bucket, tat);
-                    return Ok(limit.allowed(tat, now));
+                    return Ok(Taken { decision: limit.allowed(tat, now), key_version });
                 }
-                Outcome::Seen(Some(tat)) if !limit.admits(tat, now) => {
+                Outcome::Seen(Some(tat), key_version) if !limit.admits(tat, now) => {
                     hints.set(&bucket, tat);
-                    return Ok(limit.refused(tat, now));
+                    return Ok(Taken { decision: limit.refused(tat, now), key_version });
                 }
-                Outcome::Seen(tat) => idle = tat.is_none_or(|tat| tat < now),
+                Outcome::Seen(tat, _) => idle = tat.is_none_or(|tat| tat < now),
             }
         }
         Err(StoreError::Conflict)
     }
 
     /// The idle branch: the bucket is empty or drained, restart it at `now + T`.
-    async fn start_bucket(&self, bucket: &str, limit: RateLimit, now: i64) -> Result<Outcome, StoreError> {
+    async fn start_bucket(
+        &self,
+        bucket: &str,
+        kind: Bucket,
+        limit: RateLimit,
+        now: i64,
+    ) -> Result<Outcome, StoreError> {
         let tat = now + limit.interval();
-        self.update_bucket(
-            bucket,
-            "SET tat = :tat, expires_at = :exp",
-            "attribute_not_exists(tat) OR tat < :now",
-            vec![(":tat", n(tat)), (":now", n(now)), (":exp", n(now / 1_000_000 + BUCKET_TTL_SECS))],
-        )
-        .await
+        let mut values = vec![(":tat", n(tat)), (":now", n(now))];
+        let update = match kind {
+            Bucket::Tenant => "SET tat = :tat REMOVE expires_at",
+            Bucket::Client => {
+                values.push((":exp", n(now / 1_000_000 + BUCKET_TTL_SECS)));
+                "SET tat = :tat, expires_at = :exp"
+            }
+        };
+        self.update_bucket(bucket, update, "attribute_not_exists(tat) OR tat < :now", values).await
     }
 
     /// The busy branch: admit one more by adding `T` to the bucket, if it has room.
-    async fn advance_bucket(&self, bucket: &str, limit: RateLimit, now: i64) -> Result<Outcome, StoreError> {
-        self.update_bucket(
-            bucket,
-            "SET tat = tat + :t, expires_at = :exp",
-            "tat >= :now AND tat <= :latest",
-            vec![
-                (":t", n(limit.interval())),
-                (":now", n(now)),
-                (":latest", n(now + limit.tolerance())),
-                (":exp", n(now / 1_000_000 + BUCKET_TTL_SECS + limit.tolerance() / 1_000_000)),
-            ],
-        )
-        .await
+    async fn advance_bucket(
+        &self,
+        bucket: &str,
+        kind: Bucket,
+        limit: RateLimit,
+        now: i64,
+    ) -> Result<Outcome, StoreError> {
+        let mut values =
+            vec![(":t", n(limit.interval())), (":now", n(now)), (":latest", n(now + limit.tolerance()))];
+        let update = match kind {
+            Bucket::Tenant => "SET tat = tat + :t REMOVE expires_at",
+            Bucket::Client => {
+                values.push((":exp", n(now / 1_000_000 + BUCKET_TTL_SECS + limit.tolerance() / 1_000_000)));
+                "SET tat = tat + :t, expires_at = :exp"
+            }
+        };
+        self.update_bucket(bucket, update, "tat >= :now AND tat <= :latest", values).await
     }
 
     async fn update_bucket(
@@ -142,7 +198,7 @@ impl Db {
             .key("SK", s(crate::layout::RATE_SK))
             .update_expression(update)
             .condition_expression(condition)
-            .return_values(ReturnValue::UpdatedNew)
+            .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
         for (k, v) in values {
@@ -152,12 +208,13 @@ impl Db {
             Ok(out) => {
                 record(Kind::Write, 0, out.consumed_capacity());
                 let attrs = out.attributes.unwrap_or_default();
-                Ok(Outcome::Allowed(number(&attrs, "tat")))
+                Ok(Outcome::Allowed(number(&attrs, "tat"), key_version(&attrs)))
             }
             Err(e) => match e.as_service_error() {
                 Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)) => {
                     record(Kind::Write, 0, None);
-                    Ok(Outcome::Seen(c.item().filter(|i| i.contains_key("tat")).map(|i| number(i, "tat"))))
+                    let tat = c.item().filter(|i| i.contains_key("tat")).map(|i| number(i, "tat"));
+                    Ok(Outcome::Seen(tat, c.item().and_then(key_version)))
                 }
                 _ => Err(e.into()),
             },

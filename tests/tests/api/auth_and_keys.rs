@@ -134,3 +134,110 @@ async fn creating_a_key_validates_its_fields() {
     let r = app.post("/api_keys", &store.test, json!({"name": "", "permissions": "read"})).await;
     assert_eq!(r.fields(), ["name"]);
 }
+
+/// A warm process reads a key by id in two DynamoDB calls (the limiter's write and the item),
+/// taking the key from memory while the limiter's write returns the key version it was read
+/// under; a revocation in any process moves the version on, so the next request in every
+/// process is refused.
+#[tokio::test]
+async fn a_warm_read_is_two_calls_and_a_revocation_reaches_every_process_at_once() {
+    let app = TestApp::spawn().await;
+    let other_process = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let product = app.product(&store.test, json!({"title": "Read me", "type": "service", "price": 1})).await;
+    let path = format!("/products/{}", product["id"].as_str().unwrap());
+    let reader = app.key_with(&store.test, "read").await;
+    let cold = app.get(&path, &reader).await;
+    let warm = app.get(&path, &reader).await;
+    assert_eq!((cold.status.as_u16(), warm.status.as_u16()), (200, 200));
+    println!(
+        "GET /products/{{id}}: cold {}, warm {}",
+        cold.header("x-sellvy-cost").unwrap(),
+        warm.header("x-sellvy-cost").unwrap()
+    );
+    // Cold: the key, the limiter, the product, and the key's first `last_used_at`.
+    assert_eq!((cold.cost("calls"), warm.cost("calls")), (4.0, 2.0), "the key from memory when warm");
+    assert_eq!(warm.cost("items_read"), 1.0, "the product only");
+    assert_eq!(other_process.get(&path, &reader).await.status, 200);
+    assert_eq!(other_process.get(&path, &reader).await.cost("calls"), 2.0);
+
+    // Revoked through the API of one process: the next request in both is refused.
+    let id = app
+        .get("/api_keys", &store.test)
+        .await
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["permissions"] == "read")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.delete(&format!("/api_keys/{id}"), &store.test).await.status, 204);
+    assert_eq!(app.get(&path, &reader).await.status, 401);
+    assert_eq!(other_process.get(&path, &reader).await.status, 401);
+    // The store's other keys read their keys once more, then are warm again.
+    assert_eq!(app.get(&path, &store.test).await.status, 200);
+    assert_eq!(app.get(&path, &store.test).await.cost("calls"), 2.0);
+}
+
+/// When the limiter cannot answer, no key is trusted from memory: it is read again (and a
+/// revoked one refused), though the request is let through the limit.
+#[tokio::test]
+async fn no_key_is_trusted_from_memory_while_the_limiter_cannot_answer() {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let app = TestApp::spawn().await;
+    let store = app.new_store().await;
+    let product = app.product(&store.test, json!({"title": "Read me", "type": "service", "price": 1})).await;
+    let path = format!("/products/{}", product["id"].as_str().unwrap());
+    let reader = app.key_with(&store.test, "read").await;
+    assert_eq!(app.get(&path, &reader).await.status, 200);
+    assert_eq!(app.get(&path, &reader).await.cost("calls"), 2.0, "warm");
+
+    // The limiter's bucket made unusable (its `tat` not a number): every take of it fails.
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or("http://127.0.0.1:8000".into());
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "test",
+        ))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+        .update_item()
+        .table_name(app.db.table())
+        .key("PK", A::S(format!("RATE#{}#test", store.store_id)))
+        .key("SK", A::S("RATE".into()))
+        .update_expression("SET tat = :broken")
+        .expression_attribute_values(":broken", A::S("not a number".into()))
+        .send()
+        .await
+        .unwrap();
+    let through = app.get(&path, &reader).await;
+    assert_eq!(through.status, 200, "let through: {}", through.body);
+    assert!(through.header("x-ratelimit-limit").is_none(), "no decision was made");
+    assert_eq!(
+        through.cost("items_read"),
+        2.0,
+        "the key read again, then the product: {}",
+        through.header("x-sellvy-cost").unwrap()
+    );
+
+    // Revoked meanwhile: refused at once, though memory still holds the key.
+    let id = app
+        .get("/api_keys", &store.test)
+        .await
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["permissions"] == "read")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.delete(&format!("/api_keys/{id}"), &store.test).await.status, 204);
+    assert_eq!(app.get(&path, &reader).await.status, 401);
+}

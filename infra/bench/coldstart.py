@@ -4,8 +4,10 @@
 For each `name=binary` given, `--cold` times: start the process with AWS_LAMBDA_RUNTIME_API
 pointing here, hand it one API Gateway (HTTP API, payload 2.0) request, then `--warm` more.
 Reports per function: binary size, init (process start to its first `next` call), first response
-(process start to its first answer), warm p50, and peak RSS (VmHWM). Ratios are meaningful only
-within one run: these machines are noisy.
+(process start to its first answer), warm p50 and p99, peak RSS (VmHWM), and the DynamoDB calls
+of a warm request (from `x-sellvy-cost`: run the functions with SELLVY_COST_HEADERS=1), each also
+as a ratio to `--baseline`'s, measured in the same run. Ratios are meaningful only within one
+run: these machines are noisy.
 
     coldstart.py --request 'dashboard=GET /dashboard/sign-in' dashboard=target/release/dashboard ...
 
@@ -110,6 +112,18 @@ def status_of(answer):
         return f"unreadable {body[:200]!r}"
 
 
+def calls_of(answer):
+    """The DynamoDB calls an answer reports (`x-sellvy-cost: calls=N …`), if it does."""
+    try:
+        cost = json.loads(answer[2]).get("headers", {}).get("x-sellvy-cost", "")
+    except (ValueError, AttributeError):
+        return None
+    for part in cost.split():
+        if part.startswith("calls="):
+            return int(part[len("calls="):])
+    return None
+
+
 def run_once(binary, request, warm):
     emulator = Emulator()
     for _ in range(warm + 1):
@@ -121,13 +135,14 @@ def run_once(binary, request, warm):
     proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         first = emulator.answers.get(timeout=30)
-        times = []
+        times, calls = [], []
         last = first[0]
         statuses = {status_of(first)}
         for _ in range(warm):
             answer = emulator.answers.get(timeout=30)
             statuses.add(status_of(answer))
             times.append((answer[0] - last) * 1000)
+            calls.append(calls_of(answer))
             last = answer[0]
         rss = peak_rss_mb(proc.pid)
     finally:
@@ -135,7 +150,7 @@ def run_once(binary, request, warm):
         proc.wait()
         emulator.server.shutdown()
     init = (emulator.first_next - started) * 1000
-    return init, (first[0] - started) * 1000, times, rss, statuses
+    return init, (first[0] - started) * 1000, times, rss, statuses, calls
 
 
 def main():
@@ -146,6 +161,7 @@ def main():
     p.add_argument("--header", action="append", default=[])
     p.add_argument("--cold", type=int, default=10)
     p.add_argument("--warm", type=int, default=100)
+    p.add_argument("--baseline", help="the function every other is compared with (ratios)")
     args = p.parse_args()
     requests = {r.split("=", 1)[0]: r.split("=", 1)[1] for r in args.request}
     headers = {}
@@ -158,24 +174,39 @@ def main():
         name, binary = spec.split("=", 1)
         method, path = requests.get(name, "GET /").split(" ", 1)
         request = event(method, path, headers.get(name, {}))
-        inits, firsts, warms, rsss, statuses = [], [], [], [], set()
+        inits, firsts, warms, rsss, statuses, calls = [], [], [], [], set(), []
         for _ in range(args.cold):
-            init, first, times, rss, st = run_once(binary, request, args.warm)
+            init, first, times, rss, st, c = run_once(binary, request, args.warm)
             inits.append(init)
             firsts.append(first)
             warms.extend(times)
             rsss.append(rss)
             statuses |= st
+            calls.extend(x for x in c if x is not None)
         warms.sort()
-        rows.append((name, os.path.getsize(binary) / 1e6, statistics.median(inits), statistics.median(firsts),
-                     statistics.median(warms) if warms else float("nan"),
-                     warms[int(len(warms) * 0.99) - 1] if warms else float("nan"), max(rsss),
-                     f"{method} {path} -> {sorted(map(str, statuses))}"))
-    print(f"{args.cold} cold starts x {args.warm} warm invocations each")
-    print("| function | binary MB | init p50 ms | first response p50 ms | warm p50 ms | warm p99 ms | peak RSS MB | request -> status |")
-    print("|---|---|---|---|---|---|---|---|")
+        rows.append({
+            "name": name, "mb": os.path.getsize(binary) / 1e6, "init": statistics.median(inits),
+            "first": statistics.median(firsts), "p50": statistics.median(warms) if warms else float("nan"),
+            "p99": warms[int(len(warms) * 0.99) - 1] if warms else float("nan"), "rss": max(rsss),
+            "calls": statistics.median(calls) if calls else None,
+            "request": f"{method} {path} -> {', '.join(sorted(map(str, statuses)))}",
+        })
+    base = next((r for r in rows if r["name"] == args.baseline), None)
+
+    def cell(r, k, fmt):
+        value = format(r[k], fmt)
+        if base is None or r is base or not base[k]:
+            return value
+        return f"{value} ({r[k] / base[k]:.1f}×)"
+
+    print(f"{args.cold} cold starts x {args.warm} warm invocations each"
+          + (f"; (n×) is the ratio to {base['name']} in this run" if base else ""))
+    print("| function | binary MB | init p50 ms | first response p50 ms | warm p50 ms | warm p99 ms | peak RSS MB | DynamoDB calls (warm) | request -> status |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r[0]} | {r[1]:.1f} | {r[2]:.1f} | {r[3]:.1f} | {r[4]:.2f} | {r[5]:.2f} | {r[6]:.1f} | {r[7]} |")
+        calls = "-" if r["calls"] is None else format(r["calls"], "g")
+        print(f"| {r['name']} | {cell(r, 'mb', '.1f')} | {cell(r, 'init', '.1f')} | {cell(r, 'first', '.1f')} | "
+              f"{cell(r, 'p50', '.2f')} | {cell(r, 'p99', '.2f')} | {cell(r, 'rss', '.1f')} | {calls} | {r['request']} |")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `make bench` (not part of `make test`): every HTTP function built in release for x86_64, and a
+# bare lambda_http hello built the same way, each run under a Lambda Runtime API emulator
+# (infra/bench/coldstart.py) against the local stack: binary size, init, first response, warm
+# p50/p99, peak RSS and the DynamoDB calls of a warm request, each also as a ratio to the
+# hello's in the same run. BENCH_COLD and BENCH_WARM change the counts (default 10 × 100).
+set -euo pipefail
+source "$(dirname "$0")/../local/lib.sh"
+cd "$ROOT"
+
+# This checkout's stack, if it runs, is reused and left running; otherwise one is started and
+# stopped after.
+if [[ "$(bash infra/local/stack.sh status)" == *"dynamodb: running"* ]]; then
+  set -a; source "$RUN_DIR/stack.env"; set +a
+  source infra/local/lib.sh
+else
+  bash infra/local/stack.sh start
+  trap 'bash "$ROOT/infra/local/stack.sh" stop' EXIT
+fi
+
+functions="products orders account categories coupons customers webhooks-api storefront dashboard reference"
+log "building the functions and the bare hello in release (the first build takes minutes on 2 cores)"
+cargo build --quiet --release --bins -p sellvy-bench-hello $(for f in $functions; do printf -- '-p sellvy-%s ' "$f"; done)
+cargo build --quiet -p sellvy-ops --bins
+
+log "a store to measure against"
+store=$(./target/debug/sellvy-admin create-store --name Bench --plan enterprise --per-minute 1000000 --burst 100000 --json)
+key=$("$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["keys"]["test"]["key"])' <<< "$store")
+port=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+./target/debug/sellvy-gateway --port "$port" > "$RUN_DIR/bench-gateway.log" 2>&1 &
+gateway=$!
+wait_http "http://127.0.0.1:$port/v1/openapi.json" 30
+api() { curl -s -X "$1" "http://127.0.0.1:$port/v1$2" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
+field() { "$VENV/bin/python" -c "import json,sys; print(json.load(sys.stdin)['data']['$1'])"; }
+product=$(api POST /products '{"title": "Bench product", "type": "service", "price": 5}' | field id)
+pk=$(api POST /api_keys '{"name": "Bench storefront", "type": "publishable"}' | field key)
+kill "$gateway"
+
+log "measuring (${BENCH_COLD:-10} cold starts × ${BENCH_WARM:-100} warm invocations each)"
+auth="authorization: Bearer $key"
+SELLVY_COST_HEADERS=1 SELLVY_STOREFRONT_CLIENT_LIMIT=1000000/100000 \
+  "$VENV/bin/python" infra/bench/coldstart.py --baseline hello \
+  --cold "${BENCH_COLD:-10}" --warm "${BENCH_WARM:-100}" \
+  --request "hello=GET /" \
+  --request "products-get=GET /v1/products/$product" --header "products-get=$auth" \
+  --request "products-list=GET /v1/products" --header "products-list=$auth" \
+  --request "orders=GET /v1/orders" --header "orders=$auth" \
+  --request "account=GET /v1/store" --header "account=$auth" \
+  --request "categories=GET /v1/categories" --header "categories=$auth" \
+  --request "coupons=GET /v1/coupons" --header "coupons=$auth" \
+  --request "customers=GET /v1/customers" --header "customers=$auth" \
+  --request "webhooks=GET /v1/webhook_endpoints" --header "webhooks=$auth" \
+  --request "storefront=GET /v1/storefront/products/$product" --header "storefront=authorization: Bearer $pk" \
+  --request "dashboard=GET /dashboard/sign-in" \
+  --request "reference=GET /v1/openapi.json" \
+  hello=target/release/bench-hello products-get=target/release/products products-list=target/release/products \
+  orders=target/release/orders account=target/release/account categories=target/release/categories \
+  coupons=target/release/coupons customers=target/release/customers webhooks=target/release/webhooks \
+  storefront=target/release/storefront dashboard=target/release/dashboard reference=target/release/reference

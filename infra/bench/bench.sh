@@ -36,6 +36,11 @@ product=$(api POST /products '{"title": "Bench product", "type": "service", "pri
 pk=$(api POST /api_keys '{"name": "Bench storefront", "type": "publishable"}' | field key)
 kill "$gateway"
 
+# As on AWS, the functions get the delivery queue's URL (no lookup at init).
+export SELLVY_DELIVERY_QUEUE_URL=$("$VENV/bin/python" -c 'import boto3, os
+print(boto3.client("sqs", endpoint_url=os.environ["SELLVY_SQS_ENDPOINT"]).get_queue_url(
+    QueueName=os.environ["SELLVY_DELIVERY_QUEUE_NAME"])["QueueUrl"])')
+
 log "measuring (${BENCH_COLD:-10} cold starts × ${BENCH_WARM:-100} warm invocations each)"
 auth="authorization: Bearer $key"
 SELLVY_COST_HEADERS=1 SELLVY_STOREFRONT_CLIENT_LIMIT=1000000/100000 \

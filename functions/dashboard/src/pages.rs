@@ -321,3 +321,25 @@ pub fn api_keys(p: &StorePage, keys: &[ApiKeyObject], form: KeyForm, status: Sta
     };
     store_page(p, status, "API Keys", body)
 }
+
+/// A list page's filters from its query: the `names` it takes (empty ones dropped), read by
+/// the API's own parser with `per_page` added, and each filter's chosen value to show again.
+pub struct ListFilters {
+    pub params: sellvy_models::page::QueryParams,
+    kept: Vec<(String, String)>,
+}
+
+impl ListFilters {
+    pub fn of(query: &[(String, String)], names: &[&str], per_page: u32) -> ListFilters {
+        let kept: Vec<(String, String)> =
+            query.iter().filter(|(k, v)| names.contains(&k.as_str()) && !v.is_empty()).cloned().collect();
+        let mut params = sellvy_models::page::QueryParams(kept.clone());
+        params.0.push(("per_page".into(), per_page.to_string()));
+        ListFilters { params, kept }
+    }
+
+    /// The value chosen for `name` (the last one sent), or "".
+    pub fn chosen(&self, name: &str) -> &str {
+        self.kept.iter().rev().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+}

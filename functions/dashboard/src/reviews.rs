@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use sellvy_app::{AppError, AppState, reviews};
-use sellvy_models::page::QueryParams;
 use sellvy_models::review::ReviewListQuery;
 use sellvy_models::wire::ReviewObject;
 use std::collections::HashMap;
@@ -31,15 +30,9 @@ async fn render(
     mut errors: Vec<(String, String)>,
     status: StatusCode,
 ) -> Result<Response, Refusal> {
-    let kept: Vec<(String, String)> = query
-        .iter()
-        .filter(|(k, v)| ["product_id", "rating", "page"].contains(&k.as_str()) && !v.is_empty())
-        .cloned()
-        .collect();
-    let mut params = QueryParams(kept.clone());
-    params.0.push(("per_page".into(), PER_PAGE.to_string()));
-    let chosen = |name: &str| kept.iter().rev().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
-    let (found, total, status) = match ReviewListQuery::parse(&params) {
+    let filters = pages::ListFilters::of(query, &["product_id", "rating", "page"], PER_PAGE);
+    let chosen = |name: &str| filters.chosen(name);
+    let (found, total, status) = match ReviewListQuery::parse(&filters.params) {
         Ok((page, q)) => {
             let found = reviews::list(state, &p.tenant, page, &q).await?;
             (found.items, found.total, status)

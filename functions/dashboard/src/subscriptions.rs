@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use sellvy_app::{AppError, AppState, subscriptions};
-use sellvy_models::page::QueryParams;
 use sellvy_models::subscription::SubscriptionListQuery;
 use sellvy_models::wire::{SubscriptionObject, SubscriptionStatus};
 use std::collections::HashMap;
@@ -32,17 +31,10 @@ async fn render(
     mut errors: Vec<(String, String)>,
     status: StatusCode,
 ) -> Result<Response, Refusal> {
-    let kept: Vec<(String, String)> = query
-        .iter()
-        .filter(|(k, v)| {
-            ["status", "product_id", "customer_email", "page"].contains(&k.as_str()) && !v.is_empty()
-        })
-        .cloned()
-        .collect();
-    let mut params = QueryParams(kept.clone());
-    params.0.push(("per_page".into(), PER_PAGE.to_string()));
-    let chosen = |name: &str| kept.iter().rev().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
-    let (found, total, status) = match SubscriptionListQuery::parse(&params) {
+    let filters =
+        pages::ListFilters::of(query, &["status", "product_id", "customer_email", "page"], PER_PAGE);
+    let chosen = |name: &str| filters.chosen(name);
+    let (found, total, status) = match SubscriptionListQuery::parse(&filters.params) {
         Ok((page, q)) => {
             let found = subscriptions::list(state, &p.tenant, page, &q).await?;
             (found.items, found.total, status)

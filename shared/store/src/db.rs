@@ -86,6 +86,12 @@ fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
 }
 
 impl Write {
+    /// Replaces an item only while it still has `version` (as read): another writer's change
+    /// in between is a [`StoreError::Conflict`].
+    pub(crate) fn put_versioned(table: &str, item: Item, version: u64) -> Result<Write, StoreError> {
+        Write::put(table, item, Some("version = :v"), &[(":v", n(version))])
+    }
+
     pub(crate) fn put(
         table: &str,
         item: Item,

@@ -301,12 +301,7 @@ impl Db {
             stripe_payment_intent,
             subscription,
         } = c;
-        let mut writes = vec![Write::put(
-            &self.table,
-            order_item(t, paid)?,
-            Some("version = :v"),
-            &[(":v", n(old.version))],
-        )?];
+        let mut writes = vec![Write::put_versioned(&self.table, order_item(t, paid)?, old.version)?];
         match claimed {
             Claimed::Nothing => {}
             Claimed::Pool(entries) => {
@@ -413,12 +408,7 @@ impl Db {
         old: &Order,
         events: &[Event],
     ) -> Result<(), StoreError> {
-        let mut writes = vec![Write::put(
-            &self.table,
-            order_item(t, new)?,
-            Some("version = :v"),
-            &[(":v", n(old.version))],
-        )?];
+        let mut writes = vec![Write::put_versioned(&self.table, order_item(t, new)?, old.version)?];
         for e in events {
             writes.push(self.record_event(t, e)?);
         }
@@ -439,12 +429,7 @@ impl Db {
         events: &[Event],
         cooldown_until: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        let mut writes = vec![Write::put(
-            &self.table,
-            order_item(t, ended)?,
-            Some("version = :v"),
-            &[(":v", n(old.version))],
-        )?];
+        let mut writes = vec![Write::put_versioned(&self.table, order_item(t, ended)?, old.version)?];
         if let Some(p) = product.filter(|_| old.reserved > 0) {
             // Back to the lane it came from, if the product still counts it.
             let lane = p.lane_of(old.variant.as_ref().map(|v| v.id.as_str()));
@@ -493,12 +478,7 @@ impl Db {
         old: &Order,
         events: &[Event],
     ) -> Result<(), StoreError> {
-        let mut writes = vec![Write::put(
-            &self.table,
-            order_item(t, refunded)?,
-            Some("version = :v"),
-            &[(":v", n(old.version))],
-        )?];
+        let mut writes = vec![Write::put_versioned(&self.table, order_item(t, refunded)?, old.version)?];
         let amount = refunded.refunded_minor - old.refunded_minor;
         if let Some(c) = &old.customer_id {
             writes.push(self.customer_refund(t, c, amount)?);

@@ -99,12 +99,7 @@ impl Db {
     /// Writes a changed review over `old` (if still as read), moving its product's rating by
     /// what changed (a review hidden or shown again).
     pub async fn update_review(&self, t: &Tenant, new: &Review, old: &Review) -> Result<(), StoreError> {
-        let mut writes = vec![Write::put(
-            &self.table,
-            review_item(t, new)?,
-            Some("version = :v"),
-            &[(":v", n(old.version))],
-        )?];
+        let mut writes = vec![Write::put_versioned(&self.table, review_item(t, new)?, old.version)?];
         let (before, after) = (old.counts(), new.counts());
         if before != after {
             writes.push(self.rating_add(t, &new.product_id, (after.0 - before.0, after.1 - before.1))?);

@@ -74,12 +74,7 @@ impl Db {
         old: &Subscription,
         events: &[Event],
     ) -> Result<(), StoreError> {
-        let mut writes = vec![Write::put(
-            &self.table,
-            subscription_item(t, new)?,
-            Some("version = :v"),
-            &[(":v", n(old.version))],
-        )?];
+        let mut writes = vec![Write::put_versioned(&self.table, subscription_item(t, new)?, old.version)?];
         for e in events {
             writes.push(self.record_event(t, e)?);
         }

@@ -94,13 +94,8 @@ impl Db {
         new: &Endpoint,
         old: &Endpoint,
     ) -> Result<(), StoreError> {
-        self.transact(vec![Write::put(
-            &self.table,
-            ENDPOINTS.item(t, &new.id, new)?,
-            Some("version = :v"),
-            &[(":v", n(old.version))],
-        )?])
-        .await
+        self.transact(vec![Write::put_versioned(&self.table, ENDPOINTS.item(t, &new.id, new)?, old.version)?])
+            .await
     }
 
     pub async fn delete_endpoint(&self, t: &Tenant, e: &Endpoint) -> Result<(), StoreError> {
@@ -170,11 +165,10 @@ impl Db {
         done: &WebhookDelivery,
         watch_after: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        self.transact(vec![Write::put(
+        self.transact(vec![Write::put_versioned(
             &self.table,
             delivery_item(t, done, watch_after)?,
-            Some("version = :v"),
-            &[(":v", n(claimed.version))],
+            claimed.version,
         )?])
         .await
     }

@@ -4,6 +4,8 @@
 # (infra/bench/coldstart.py) against the local stack: binary size, init, first response, warm
 # p50/p99, peak RSS and the DynamoDB calls of a warm request, each also as a ratio to the
 # hello's in the same run. BENCH_COLD and BENCH_WARM change the counts (default 10 × 100).
+# BENCH_PEER=path/to/get-product adds the Rust peer (aws-samples/serverless-rust-demo, built
+# apart: docs/performance.md says how) against a table of its own.
 set -euo pipefail
 source "$(dirname "$0")/../local/lib.sh"
 cd "$ROOT"
@@ -41,6 +43,23 @@ export SELLVY_DELIVERY_QUEUE_URL=$("$VENV/bin/python" -c 'import boto3, os
 print(boto3.client("sqs", endpoint_url=os.environ["SELLVY_SQS_ENDPOINT"]).get_queue_url(
     QueueName=os.environ["SELLVY_DELIVERY_QUEUE_NAME"])["QueueUrl"])')
 
+peer=()
+if [ -n "${BENCH_PEER:-}" ]; then
+  export TABLE_NAME=bench-peer-products
+  "$VENV/bin/python" - <<'PY'
+import boto3, os
+ddb = boto3.client("dynamodb", endpoint_url=os.environ["SELLVY_DYNAMODB_ENDPOINT"])
+try:
+    ddb.create_table(TableName=os.environ["TABLE_NAME"], BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+except ddb.exceptions.ResourceInUseException:
+    pass
+ddb.put_item(TableName=os.environ["TABLE_NAME"], Item={"id": {"S": "1"}, "name": {"S": "bench"}, "price": {"N": "5"}})
+PY
+  peer=(--request "peer=GET /1" "peer=$BENCH_PEER")
+fi
+
 log "measuring (${BENCH_COLD:-10} cold starts × ${BENCH_WARM:-100} warm invocations each)"
 auth="authorization: Bearer $key"
 SELLVY_COST_HEADERS=1 SELLVY_STOREFRONT_CLIENT_LIMIT=1000000/100000 \
@@ -58,6 +77,7 @@ SELLVY_COST_HEADERS=1 SELLVY_STOREFRONT_CLIENT_LIMIT=1000000/100000 \
   --request "storefront=GET /v1/storefront/products/$product" --header "storefront=authorization: Bearer $pk" \
   --request "dashboard=GET /dashboard/sign-in" \
   --request "reference=GET /v1/openapi.json" \
+  "${peer[@]}" \
   hello=target/release/bench-hello products-get=target/release/products products-list=target/release/products \
   orders=target/release/orders account=target/release/account categories=target/release/categories \
   coupons=target/release/coupons customers=target/release/customers webhooks=target/release/webhooks \

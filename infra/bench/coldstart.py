@@ -45,6 +45,8 @@ def event(method, path, headers):
                      "userAgent": "coldstart"},
         },
         "isBase64Encoded": False,
+        # As a `…/{id}` route gives (the peer's function reads its id from here).
+        "pathParameters": {"id": raw_path.rsplit("/", 1)[-1]},
     }
 
 

@@ -57,23 +57,23 @@ impl Localstripe {
         assert!(r.status().is_success(), "registering the webhook: {}", r.status());
     }
 
+    /// A card as the buyer enters it in Stripe.js: a payment method (`pm_…`).
+    async fn card(&self, number: &str) -> String {
+        let card = [
+            ("type", "card"),
+            ("card[number]", number),
+            ("card[exp_month]", "12"),
+            ("card[exp_year]", "2034"),
+            ("card[cvc]", "123"),
+        ];
+        let pm = self.call(reqwest::Method::POST, "/v1/payment_methods", &card).await;
+        pm["id"].as_str().expect("a payment method").to_string()
+    }
+
     /// The buyer enters `card` and confirms the PaymentIntent (what Stripe.js does): its
     /// state afterwards. Stripe's callback follows about a second later.
     pub async fn buyer_pays(&self, payment_intent: &str, card: &str) -> Value {
-        let pm = self
-            .call(
-                reqwest::Method::POST,
-                "/v1/payment_methods",
-                &[
-                    ("type", "card"),
-                    ("card[number]", card),
-                    ("card[exp_month]", "12"),
-                    ("card[exp_year]", "2034"),
-                    ("card[cvc]", "123"),
-                ],
-            )
-            .await;
-        let pm = pm["id"].as_str().expect("a payment method").to_string();
+        let pm = self.card(card).await;
         let path = format!("/v1/payment_intents/{payment_intent}");
         self.call(reqwest::Method::POST, &path, &[("payment_method", &pm)]).await;
         self.call(reqwest::Method::POST, &format!("{path}/confirm"), &[]).await
@@ -94,20 +94,7 @@ impl Localstripe {
     /// The buyer enters `card` to confirm a SetupIntent (a free trial's): the card is saved, and
     /// Stripe's `setup_intent.succeeded` follows.
     pub async fn buyer_saves_card(&self, setup_intent: &str, card: &str) -> Value {
-        let pm = self
-            .call(
-                reqwest::Method::POST,
-                "/v1/payment_methods",
-                &[
-                    ("type", "card"),
-                    ("card[number]", card),
-                    ("card[exp_month]", "12"),
-                    ("card[exp_year]", "2034"),
-                    ("card[cvc]", "123"),
-                ],
-            )
-            .await;
-        let pm = pm["id"].as_str().expect("a payment method").to_string();
+        let pm = self.card(card).await;
         let path = format!("/v1/setup_intents/{setup_intent}/confirm");
         self.call(reqwest::Method::POST, &path, &[("payment_method", &pm)]).await
     }

@@ -162,19 +162,7 @@ async fn a_warm_read_is_two_calls_and_a_revocation_reaches_every_process_at_once
     assert_eq!(other_process.get(&path, &reader).await.cost("calls"), 2.0);
 
     // Revoked through the API of one process: the next request in both is refused.
-    let id = app
-        .get("/api_keys", &store.test)
-        .await
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["permissions"] == "read")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(app.delete(&format!("/api_keys/{id}"), &store.test).await.status, 204);
+    revoke_read_key(&app, &store.test).await;
     assert_eq!(app.get(&path, &reader).await.status, 401);
     assert_eq!(other_process.get(&path, &reader).await.status, 401);
     // The store's other keys read their keys once more, then are warm again.
@@ -226,18 +214,14 @@ async fn no_key_is_trusted_from_memory_while_the_limiter_cannot_answer() {
     );
 
     // Revoked meanwhile: refused at once, though memory still holds the key.
-    let id = app
-        .get("/api_keys", &store.test)
-        .await
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["permissions"] == "read")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(app.delete(&format!("/api_keys/{id}"), &store.test).await.status, 204);
+    revoke_read_key(&app, &store.test).await;
     assert_eq!(app.get(&path, &reader).await.status, 401);
+}
+
+/// Revokes the store's read key (the one `key_with(…, "read")` made) with its full key.
+async fn revoke_read_key(app: &TestApp, full: &str) {
+    let keys = app.get("/api_keys", full).await;
+    let read = keys.data().as_array().unwrap().iter().find(|k| k["permissions"] == "read").unwrap();
+    let id = read["id"].as_str().unwrap();
+    assert_eq!(app.delete(&format!("/api_keys/{id}"), full).await.status, 204);
 }

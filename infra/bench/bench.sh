@@ -3,7 +3,8 @@
 # bare lambda_http hello built the same way, each run under a Lambda Runtime API emulator
 # (infra/bench/coldstart.py) against the local stack: binary size, init, first response, warm
 # p50/p99, peak RSS and the DynamoDB calls of a warm request, each also as a ratio to the
-# hello's in the same run. BENCH_COLD and BENCH_WARM change the counts (default 10 × 100).
+# hello's in the same run. BENCH_COLD and BENCH_WARM change the counts (default 10 × 100);
+# BENCH_ONLY=products,orders measures only those functions.
 # BENCH_PEER=path/to/get-product adds the Rust peer (aws-samples/serverless-rust-demo, built
 # apart: docs/performance.md says how) against a table of its own.
 set -euo pipefail
@@ -20,9 +21,11 @@ else
   trap 'bash "$ROOT/infra/local/stack.sh" stop' EXIT
 fi
 
-functions="products orders account categories coupons customers webhooks-api storefront dashboard reference"
-log "building the functions and the bare hello in release (the first build takes minutes on 2 cores)"
-cargo build --quiet --release --bins -p sellvy-bench-hello $(for f in $functions; do printf -- '-p sellvy-%s ' "$f"; done)
+# BENCH_ONLY=products,orders measures only those functions (their binaries' names).
+functions="${BENCH_ONLY:-products orders account categories coupons customers webhooks storefront dashboard reference}"
+functions="$(tr ',' ' ' <<< "$functions")"
+log "building $functions and the bare hello in release (the first build takes minutes on 2 cores)"
+cargo build --quiet --release --bin bench-hello $(for f in $functions; do printf -- '--bin %s ' "$f"; done)
 cargo build --quiet -p sellvy-ops --bins
 
 log "a store to measure against"
@@ -60,25 +63,31 @@ PY
   peer=(--request "peer=GET /1" "peer=$BENCH_PEER")
 fi
 
+# name | function (binary) | request | authorization
+rows=(
+  "products-get|products|GET /v1/products/$product|$key"
+  "products-list|products|GET /v1/products|$key"
+  "orders|orders|GET /v1/orders|$key"
+  "account|account|GET /v1/store|$key"
+  "categories|categories|GET /v1/categories|$key"
+  "coupons|coupons|GET /v1/coupons|$key"
+  "customers|customers|GET /v1/customers|$key"
+  "webhooks|webhooks|GET /v1/webhook_endpoints|$key"
+  "storefront|storefront|GET /v1/storefront/products/$product|$pk"
+  "dashboard|dashboard|GET /dashboard/sign-in|"
+  "reference|reference|GET /v1/openapi.json|"
+)
+args=(--request "hello=GET /")
+binaries=(hello=target/release/bench-hello)
+for row in "${rows[@]}"; do
+  IFS='|' read -r name binary request bearer <<< "$row"
+  case " $functions " in *" $binary "*) ;; *) continue ;; esac
+  args+=(--request "$name=$request")
+  binaries+=("$name=target/release/$binary")
+  [ -z "$bearer" ] || args+=(--header "$name=authorization: Bearer $bearer")
+done
+
 log "measuring (${BENCH_COLD:-10} cold starts × ${BENCH_WARM:-100} warm invocations each)"
-auth="authorization: Bearer $key"
 SELLVY_COST_HEADERS=1 SELLVY_STOREFRONT_CLIENT_LIMIT=1000000/100000 \
   "$VENV/bin/python" infra/bench/coldstart.py --baseline hello \
-  --cold "${BENCH_COLD:-10}" --warm "${BENCH_WARM:-100}" \
-  --request "hello=GET /" \
-  --request "products-get=GET /v1/products/$product" --header "products-get=$auth" \
-  --request "products-list=GET /v1/products" --header "products-list=$auth" \
-  --request "orders=GET /v1/orders" --header "orders=$auth" \
-  --request "account=GET /v1/store" --header "account=$auth" \
-  --request "categories=GET /v1/categories" --header "categories=$auth" \
-  --request "coupons=GET /v1/coupons" --header "coupons=$auth" \
-  --request "customers=GET /v1/customers" --header "customers=$auth" \
-  --request "webhooks=GET /v1/webhook_endpoints" --header "webhooks=$auth" \
-  --request "storefront=GET /v1/storefront/products/$product" --header "storefront=authorization: Bearer $pk" \
-  --request "dashboard=GET /dashboard/sign-in" \
-  --request "reference=GET /v1/openapi.json" \
-  "${peer[@]}" \
-  hello=target/release/bench-hello products-get=target/release/products products-list=target/release/products \
-  orders=target/release/orders account=target/release/account categories=target/release/categories \
-  coupons=target/release/coupons customers=target/release/customers webhooks=target/release/webhooks \
-  storefront=target/release/storefront dashboard=target/release/dashboard reference=target/release/reference
+  --cold "${BENCH_COLD:-10}" --warm "${BENCH_WARM:-100}" "${args[@]}" "${peer[@]}" "${binaries[@]}"

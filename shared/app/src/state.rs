@@ -128,7 +128,7 @@ impl AppState {
     /// Clients and settings from the environment (the delivery queue and ladder included).
     pub async fn from_env() -> AppState {
         // One AWS configuration for both clients (loaded once per cold start).
-        let aws = aws_config::load_from_env().await;
+        let aws = sellvy_store::aws::load().await;
         let mut state = AppState::new(Db::from_config(&aws), Config::from_env());
         state.webhooks =
             sellvy_webhooks::Webhooks::from_env(state.db.clone(), state.webhooks.outbound.clone(), &aws)

@@ -216,7 +216,7 @@ impl Db {
     /// Connects with the standard AWS configuration chain. The table comes from
     /// `SELLVY_TABLE_NAME`; `AWS_ENDPOINT_URL_DYNAMODB` points the SDK at DynamoDB Local.
     pub async fn from_env() -> Db {
-        Db::from_config(&aws_config::load_from_env().await)
+        Db::from_config(&crate::aws::load().await)
     }
 
     /// With an AWS configuration already loaded (one load per process), the table from

@@ -15,6 +15,7 @@
 
 mod accounts;
 mod api_keys;
+pub mod aws;
 mod categories;
 mod collection;
 mod cost;

@@ -102,7 +102,7 @@ impl Queue {
     /// Creates (or finds) a queue by name with the environment's AWS configuration: local
     /// development and tests, one queue per test app.
     pub async fn create(name: &str, max_delay_secs: u32) -> Result<Queue, QueueError> {
-        let config = aws_config::load_from_env().await;
+        let config = sellvy_store::aws::load().await;
         let client = Client::new(&config);
         let out =
             client.create_queue().queue_name(name).send().await.map_err(|e| QueueError(format!("{e:?}")))?;

@@ -8,11 +8,12 @@
 use crate::access::{Access, AccessTable};
 use crate::error::ApiError;
 use axum::extract::{FromRequestParts, MatchedPath};
-use axum::http::{header, request::Parts};
+use axum::http::{Method, header, request::Parts};
 use sellvy_app::AppState;
 use sellvy_models::apikey::{ApiKey, KeyKind, KeySecret};
 use sellvy_models::time::Timestamp;
 use sellvy_models::{Permission, Tenant};
+use sellvy_store::Taken;
 use std::sync::Arc;
 
 /// `last_used_at` is refreshed at most this often per key, so a busy key does not pay a write
@@ -82,10 +83,13 @@ pub(crate) async fn find_key(
 /// A valid key refused for what it is: `refusal`, unless the caller's address is over its
 /// per-client limit (then 429). The store's own quota is not touched.
 pub(crate) async fn refuse(state: &AppState, parts: &Parts, t: &Tenant, refusal: ApiError) -> ApiError {
-    let client = crate::storefront::client_address(parts);
+    refuse_client(state, &crate::storefront::client_address(parts), t, refusal).await
+}
+
+async fn refuse_client(state: &AppState, client: &str, t: &Tenant, refusal: ApiError) -> ApiError {
     let now = state.config.clock.now_micros();
     let limit = state.config.storefront_client_limit;
-    match state.db.take_client_request(t, &client, limit, now, &state.buckets).await {
+    match state.db.take_client_request(t, client, limit, now, &state.buckets).await {
         Ok(d) if !d.allowed => ApiError::RateLimited { retry_after: d.retry_after_secs },
         Ok(_) => refusal,
         Err(e) => {
@@ -97,18 +101,13 @@ pub(crate) async fn refuse(state: &AppState, parts: &Parts, t: &Tenant, refusal:
 
 /// The caller a key is, for a route that needs `needed`: a publishable key, or a key without
 /// that permission, is refused (spending the caller's address's allowance, not the store's).
-async fn admitted(
-    state: &AppState,
-    parts: &Parts,
-    key: ApiKey,
-    needed: Permission,
-) -> Result<Auth, ApiError> {
+async fn admitted(state: &AppState, client: &str, key: ApiKey, needed: Permission) -> Result<Auth, ApiError> {
     let auth = Auth { tenant: key.tenant(), key };
     if auth.key.kind == KeyKind::Publishable {
         let refusal = ApiError::Forbidden(
             "Publishable keys reach only the storefront routes (/v1/storefront/…); use a secret key".into(),
         );
-        return Err(refuse(state, parts, &auth.tenant, refusal).await);
+        return Err(refuse_client(state, client, &auth.tenant, refusal).await);
     }
     if !auth.key.permissions.allows(needed) {
         let refusal = ApiError::Forbidden(format!(
@@ -116,9 +115,76 @@ async fn admitted(
             auth.key.permissions.as_str(),
             needed.as_str()
         ));
-        return Err(refuse(state, parts, &auth.tenant, refusal).await);
+        return Err(refuse_client(state, client, &auth.tenant, refusal).await);
     }
     Ok(auth)
+}
+
+/// A remembered key the limiter's write did not vouch for (the tenant's keys changed since it
+/// was read, or the limiter could not say): forgotten, read again and admitted again, and when
+/// its plan changed, the request is decided again under the new limit (once, after the change).
+async fn read_again(
+    state: &AppState,
+    secret: &KeySecret,
+    client: &str,
+    needed: Permission,
+    stale: &Auth,
+    taken: Option<Taken>,
+) -> Result<(Auth, Option<Taken>), ApiError> {
+    state.keys.forget(&secret.hash());
+    let key = find_key(state, secret, SECRET).await?;
+    let auth = admitted(state, client, key, needed).await?;
+    let taken = match taken {
+        Some(_) if auth.key.rate_limit != stale.key.rate_limit => crate::ratelimit::take(state, &auth).await,
+        taken => taken,
+    };
+    Ok((auth, taken))
+}
+
+/// What every admitted request ends with: the key remembered under the version the limiter's
+/// write returned, the limiter's decision applied (429 when refused), and the key's
+/// `last_used_at` refreshed when it is old.
+async fn settle(state: &AppState, mut auth: Auth, taken: Option<Taken>) -> Result<Auth, ApiError> {
+    if let Some(taken) = taken {
+        state.keys.put(&auth.key, taken.key_version);
+        crate::ratelimit::apply(taken.decision)?;
+    }
+    let now = Timestamp::now();
+    if auth.key.last_used_at.is_none_or(|t| now.seconds() - t.seconds() >= TOUCH_INTERVAL_SECS) {
+        match state.db.touch_key(&auth.key.hash, now).await {
+            Ok(()) => {
+                auth.key.last_used_at = Some(now);
+                if let Some(taken) = taken {
+                    state.keys.put(&auth.key, taken.key_version);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not record the key's last use"),
+        }
+    }
+    Ok(auth)
+}
+
+/// A read served while the limiter's write for it is on its way (see [`Auth`]'s extractor):
+/// what is needed to vouch for it afterwards.
+pub(crate) struct Unconfirmed {
+    pub(crate) check: crate::ratelimit::Check,
+    pub(crate) auth: Auth,
+    pub(crate) version: Option<i64>,
+    pub(crate) secret: KeySecret,
+    pub(crate) client: String,
+    pub(crate) needed: Permission,
+}
+
+/// Vouches for a read served on a remembered key, before its answer leaves: the limiter's
+/// write returned the version the key was read under (else the key is read again and must
+/// still be admitted), and the limiter admitted the request (else 429).
+pub(crate) async fn confirm(state: &AppState, u: Unconfirmed) -> Result<(), ApiError> {
+    let taken = u.check.await_taken().await;
+    let (auth, taken) = match taken {
+        Some(taken) if taken.key_version == u.version => (u.auth, Some(taken)),
+        taken => Box::pin(read_again(state, &u.secret, &u.client, u.needed, &u.auth, taken)).await?,
+    };
+    settle(state, auth, taken).await.map(drop)
 }
 
 impl FromRequestParts<AppState> for Auth {
@@ -129,6 +195,12 @@ impl FromRequestParts<AppState> for Auth {
     /// under. A revocation, or a change of what keys carry, moves the version on, and the next
     /// request anywhere reads the key again; when the limiter cannot answer, the key is read
     /// again too. A key that memory would refuse is read again before it is refused.
+    ///
+    /// A read (GET, HEAD) on a remembered key, when this process expects the limiter to admit
+    /// it, does not wait for the limiter's write: the handler runs while the write is on its
+    /// way, and the answer is held until [`confirm`] has vouched for it (a revoked key gets its
+    /// 401 and a refused request its 429, never the data). Reads change nothing, so the only
+    /// cost of a refusal is the read itself. Writes always wait.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         // Authenticated already in this request (by the idempotency layer): same answer, no
         // second lookup and no second token taken.
@@ -140,56 +212,42 @@ impl FromRequestParts<AppState> for Auth {
             Access::Public | Access::Publishable => Permission::Full,
         };
         let secret = bearer(parts, SECRET)?;
-        let hash = secret.hash();
-        let remembered = state.keys.get(&hash).filter(|(k, _)| {
+        let client = crate::storefront::client_address(parts);
+        let remembered = state.keys.get(&secret.hash()).filter(|(k, _)| {
             k.mode == secret.mode() && k.kind != KeyKind::Publishable && k.permissions.allows(needed)
         });
         let (auth, taken) = match remembered {
             Some((key, version)) => {
                 let auth = Auth { tenant: key.tenant(), key };
+                let now = state.config.clock.now_micros();
+                if matches!(parts.method, Method::GET | Method::HEAD)
+                    && state.db.likely_admits(&auth.tenant, auth.key.rate_limit, now, &state.buckets)
+                    && crate::ratelimit::can_hold()
+                {
+                    let check = crate::ratelimit::take_meanwhile(state, &auth);
+                    let unconfirmed =
+                        Unconfirmed { check, auth: auth.clone(), version, secret, client, needed };
+                    // Held by the request's scope, which confirms it before answering (outside
+                    // one, it is confirmed here).
+                    if let Err(unconfirmed) = crate::ratelimit::hold(unconfirmed) {
+                        Box::pin(confirm(state, unconfirmed)).await?;
+                    }
+                    parts.extensions.insert(auth.clone());
+                    return Ok(auth);
+                }
                 match crate::ratelimit::take(state, &auth).await {
                     Some(taken) if taken.key_version == version => (auth, Some(taken)),
-                    // The tenant's keys changed since it was read, or the limiter cannot say.
-                    taken => {
-                        state.keys.forget(&hash);
-                        let limit = auth.key.rate_limit;
-                        let key = find_key(state, &secret, SECRET).await?;
-                        let auth = admitted(state, parts, key, needed).await?;
-                        // A new plan: decided again under its limit (once, after the change).
-                        let taken = match taken {
-                            Some(_) if auth.key.rate_limit != limit => {
-                                crate::ratelimit::take(state, &auth).await
-                            }
-                            taken => taken,
-                        };
-                        (auth, taken)
-                    }
+                    taken => Box::pin(read_again(state, &secret, &client, needed, &auth, taken)).await?,
                 }
             }
             None => {
                 let key = find_key(state, &secret, SECRET).await?;
-                let auth = admitted(state, parts, key, needed).await?;
+                let auth = admitted(state, &client, key, needed).await?;
                 let taken = crate::ratelimit::take(state, &auth).await;
                 (auth, taken)
             }
         };
-        if let Some(taken) = taken {
-            state.keys.put(&auth.key, taken.key_version);
-            crate::ratelimit::apply(taken.decision)?;
-        }
-        let mut auth = auth;
-        let now = Timestamp::now();
-        if auth.key.last_used_at.is_none_or(|t| now.seconds() - t.seconds() >= TOUCH_INTERVAL_SECS) {
-            match state.db.touch_key(&auth.key.hash, now).await {
-                Ok(()) => {
-                    auth.key.last_used_at = Some(now);
-                    if let Some(taken) = taken {
-                        state.keys.put(&auth.key, taken.key_version);
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "could not record the key's last use"),
-            }
-        }
+        let auth = Box::pin(settle(state, auth, taken)).await?;
         parts.extensions.insert(auth.clone());
         Ok(auth)
     }

@@ -82,6 +82,12 @@ impl Db {
         self.take_from(crate::layout::rate_bucket_pk(t), Bucket::Tenant, limit, now, hints).await
     }
 
+    /// Whether this process's memory of a tenant's bucket expects the limiter to admit one more
+    /// request now (nothing remembered: yes). A guess for planning a request, never a decision.
+    pub fn likely_admits(&self, t: &Tenant, limit: RateLimit, now: i64, hints: &BucketHints) -> bool {
+        hints.get(&crate::layout::rate_bucket_pk(t)).is_none_or(|tat| limit.admits(tat, now))
+    }
+
     /// The write that moves a tenant's key version on (in the transaction that revokes one of
     /// its keys or changes them): every process's memory of its keys is then stale. It also
     /// keeps the bucket from expiring (a bucket written before buckets kept versions).

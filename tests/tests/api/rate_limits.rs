@@ -125,3 +125,33 @@ async fn a_plan_change_applies_at_once() {
     assert!(sellvy_ops::set_plan(&app.db, &store.store_id, Plan::Enterprise, None).await.is_err());
     assert!(sellvy_ops::set_plan(&app.db, "store_nope", Plan::Pro, None).await.is_err());
 }
+
+/// A read on a key this process remembers starts while the limiter's write for it is on its
+/// way. When another process has spent the store's burst meanwhile, the answer is the 429,
+/// never the data (the read itself is what the refusal cost).
+#[tokio::test]
+async fn a_read_started_before_its_limit_is_known_answers_429_when_the_burst_is_spent() {
+    let app = TestApp::builder().clock(frozen()).spawn().await;
+    let other_process = TestApp::builder().clock(frozen()).spawn().await;
+    let store = app.new_store_on(Plan::Enterprise, RateLimit::custom(60, 3)).await;
+    let product = app.product(&store.test, serde_json::json!({"title": "Secret stock", "type": "service", "price": 1})).await;
+    let path = format!("/products/{}", product["id"].as_str().unwrap());
+    // This process remembers the key, and that two of the three were spent.
+    let warm = app.get(&path, &store.test).await;
+    assert_eq!((warm.status.as_u16(), warm.header("x-ratelimit-remaining")), (200, Some("1")));
+    // Another process spends the last one.
+    assert_eq!(other_process.get(&path, &store.test).await.status, 200);
+    assert_eq!(other_process.get(&path, &store.test).await.status, 429);
+
+    let refused = app.get(&path, &store.test).await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.body["error"]["code"], "rate_limited", "{}", refused.body);
+    assert!(!refused.body.to_string().contains("Secret stock"), "no data in a refusal: {}", refused.body);
+    assert_eq!(refused.header("x-ratelimit-remaining"), Some("0"));
+    assert!(refused.header("retry-after").is_some());
+    // The limiter's write and the product's read, made side by side.
+    assert_eq!(refused.cost("calls"), 2.0, "{:?}", refused.header("x-sellvy-cost"));
+    // A write waits for the limiter: refused without touching the catalog.
+    let write = app.patch(&path, &store.test, serde_json::json!({"title": "Changed"})).await;
+    assert_eq!((write.status.as_u16(), write.cost("calls")), (429, 1.0));
+}

@@ -1,7 +1,7 @@
 //! Runs every minute (an EventBridge schedule in template.yaml).
 use lambda_runtime::{LambdaEvent, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     sellvy_app::telemetry::init_tracing(true);
     let state = sellvy_app::AppState::from_env().await;

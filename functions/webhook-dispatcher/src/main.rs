@@ -2,7 +2,7 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     sellvy_app::telemetry::init_tracing(true);
     let state = sellvy_app::AppState::from_env().await;

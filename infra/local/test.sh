@@ -67,6 +67,12 @@ cargo build --quiet -p sellvy-reference -p sellvy-ops --bins
 mkdir -p "$LOCAL/contract"
 ./target/debug/sellvy-openapi > "$LOCAL/contract/openapi.json"
 "$VENV/bin/openapi-spec-validator" "$LOCAL/contract/openapi.json"
+# The reference function serves the committed copy (embedded at build time).
+if ! cmp -s "$LOCAL/contract/openapi.json" docs/openapi.json; then
+  cp "$LOCAL/contract/openapi.json" docs/openapi.json
+  log "docs/openapi.json is stale: the regenerated document is in the tree, commit it"
+  exit 1
+fi
 
 log "contract: schemathesis fuzzes every operation against a gateway process"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -26,12 +26,23 @@ pub struct AccessTable(HashMap<(Method, String), Access>);
 impl AccessTable {
     /// Reads the operations of an OpenAPI document.
     pub fn from_doc(doc: &utoipa::openapi::OpenApi) -> AccessTable {
-        let paths = serde_json::to_value(&doc.paths).unwrap_or_default();
         let mut table = HashMap::new();
-        for (path, item) in paths.as_object().into_iter().flatten() {
-            for (method, op) in item.as_object().into_iter().flatten() {
-                let Ok(method) = method.to_uppercase().parse::<Method>() else { continue };
-                table.insert((method, path.clone()), declared(&op["security"]));
+        for (path, item) in &doc.paths.paths {
+            let operations = [
+                (Method::GET, &item.get),
+                (Method::PUT, &item.put),
+                (Method::POST, &item.post),
+                (Method::DELETE, &item.delete),
+                (Method::PATCH, &item.patch),
+                (Method::HEAD, &item.head),
+                (Method::OPTIONS, &item.options),
+            ];
+            for (method, op) in operations {
+                if let Some(op) = op {
+                    // Only the requirement is read as JSON (its fields are not public).
+                    let security = serde_json::to_value(&op.security).unwrap_or_default();
+                    table.insert((method, path.clone()), declared(&security));
+                }
             }
         }
         AccessTable(table)

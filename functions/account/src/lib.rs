@@ -13,7 +13,7 @@ use sellvy_models::wire::{
     ApiKeyList, CreatedApiKey, CreatedApiKeyData, NewApiKeyInput, PageParams, StoreData, StoreSettings,
 };
 use sellvy_models::{PageRequest, Permission};
-use utoipa_axum::routes;
+use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     Routes::new()

@@ -1,4 +1,4 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    sellvy_api::lambda::run(sellvy_account::routes()).await
+    sellvy_api::lambda::run(sellvy_account::routes).await
 }

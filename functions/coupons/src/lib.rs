@@ -12,7 +12,7 @@ use sellvy_app::{AppState, until_committed};
 use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{CouponData, CouponList, NewCoupon, PageParams};
 use sellvy_models::{Coupon, PageRequest, SortOrder};
-use utoipa_axum::routes;
+use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     Routes::new().routes(routes!(list, create)).routes(routes!(show, remove))

@@ -10,7 +10,7 @@ use sellvy_models::PageRequest;
 use sellvy_models::order::Customer;
 use sellvy_models::request::{self, Body};
 use sellvy_models::wire::{BlacklistInput, CustomerData, CustomerList, PageParams};
-use utoipa_axum::routes;
+use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     Routes::new().routes(routes!(list)).routes(routes!(show)).routes(routes!(blacklist, unblacklist))

@@ -17,7 +17,7 @@ use sellvy_models::wire::{
     ReviewList, ReviewListParams, StatsData, StatsParams, SubscriptionData, SubscriptionList,
     SubscriptionListParams, TestClockInput,
 };
-use utoipa_axum::routes;
+use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     Routes::new()

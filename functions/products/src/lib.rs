@@ -14,7 +14,7 @@ use sellvy_models::wire::{
     NewProduct, ProductChanges, ProductData, ProductList, ProductListParams, SerialsInput,
 };
 use sellvy_models::{PageRequest, ProductListQuery, ValidationError};
-use utoipa_axum::routes;
+use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     Routes::new()

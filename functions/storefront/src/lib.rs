@@ -16,7 +16,7 @@ use sellvy_models::wire::{
     PublicProductParams, PublicReviewData, PublicReviewList, ReviewInput,
 };
 use sellvy_models::{PageRequest, SortOrder};
-use utoipa_axum::routes;
+use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     catalog_routes().merge(order_routes())
@@ -124,6 +124,7 @@ use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{CheckoutData, CheckoutInput, OrderData, SandboxOutcome, SandboxPaymentInput};
 
 mod stripe_callbacks;
+use stripe_callbacks::{__path_stripe_webhook, stripe_webhook};
 
 pub fn order_routes() -> Routes {
     Routes::new()
@@ -132,7 +133,7 @@ pub fn order_routes() -> Routes {
         .routes(routes!(sandbox_payment))
         .routes(routes!(review_order))
         .routes(routes!(download))
-        .routes(routes!(stripe_callbacks::stripe_webhook))
+        .routes(routes!(stripe_webhook))
         .routes(routes!(show_subscription))
         .routes(routes!(cancel_subscription))
         .routes(routes!(pay_subscription))

@@ -15,7 +15,7 @@ use sellvy_models::wire::{
     DeliveryData, DeliveryList, DeliveryListParams, EndpointChanges, EndpointData, EndpointInput,
     EndpointList, PageParams, RetryFailedData, RetryFailedInput, RetryFailedObject,
 };
-use utoipa_axum::routes;
+use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     Routes::new()

@@ -20,7 +20,7 @@ pub enum Access {
 }
 
 /// Every route's [`Access`], by method and route pattern (`/v1/products/{id}`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessTable(HashMap<(Method, String), Access>);
 
 impl AccessTable {

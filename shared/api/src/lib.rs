@@ -14,6 +14,7 @@ mod idempotency;
 pub mod lambda;
 mod middleware;
 mod ratelimit;
+pub mod routes;
 pub mod storefront;
 
 pub use auth::Auth;

@@ -1,4 +1,5 @@
-//! Prints the OpenAPI document (for the SDK generators and the reference page).
+//! Prints the OpenAPI document, compact (for the SDK generators, the reference page and
+//! docs/openapi.json, which the reference function serves as it is).
 fn main() {
-    println!("{}", serde_json::to_string_pretty(&sellvy_reference::document()).expect("serializable"));
+    println!("{}", serde_json::to_string(&sellvy_reference::document()).expect("serializable"));
 }

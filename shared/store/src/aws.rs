@@ -1,6 +1,6 @@
 //! The AWS configuration a process loads once, shared by its DynamoDB and SQS clients.
 //!
-//! Two choices keep a cold start short (docs/performance.md, "Where init goes"):
+//! Two choices keep a cold start short (docs/performance.md, "What changed"):
 //! - **TLS roots**: AWS service endpoints present certificates of Amazon Trust Services, so the
 //!   HTTPS client trusts its five roots, embedded here, instead of reading and parsing the
 //!   system's whole store (every file of `/etc/ssl/certs` on Debian: most of a function's init).
@@ -9,7 +9,7 @@
 //! - **Credentials**: when the environment holds them (always on Lambda, and in the local stack),
 //!   they are read from there, without the default chain's providers (whose web-identity one
 //!   builds an STS client during init). Without them the default chain applies (an operator's
-//!   profile or SSO session).
+//!   profile). The region likewise comes from `AWS_REGION` when it is set.
 
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -33,6 +33,10 @@ pub async fn load() -> SdkConfig {
         .tls_context(context)
         .build_https();
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https);
+    // Lambda always sets it; the default region chain would build an IMDS client first.
+    if let Ok(region) = std::env::var("AWS_REGION") {
+        loader = loader.region(aws_config::Region::new(region));
+    }
     if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() && std::env::var_os("AWS_SECRET_ACCESS_KEY").is_some() {
         loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }

@@ -6,6 +6,7 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
+use sellvy_api::routes;
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
 use sellvy_app::AppState;
 use sellvy_models::apikey::{ApiKey, NewApiKey};
@@ -13,7 +14,6 @@ use sellvy_models::wire::{
     ApiKeyList, CreatedApiKey, CreatedApiKeyData, NewApiKeyInput, PageParams, StoreData, StoreSettings,
 };
 use sellvy_models::{PageRequest, Permission};
-use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     Routes::new()

@@ -7,11 +7,11 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
+use sellvy_api::routes;
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
 use sellvy_app::{AppState, until_committed};
 use sellvy_models::wire::{CategoryData, CategoryInput, CategoryList, CategoryListParams};
 use sellvy_models::{Category, PageRequest, SortOrder};
-use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     Routes::new().routes(routes!(list, create)).routes(routes!(show, update, replace, remove))

@@ -7,12 +7,12 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
+use sellvy_api::routes;
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
 use sellvy_app::{AppState, until_committed};
 use sellvy_models::time::Timestamp;
 use sellvy_models::wire::{CouponData, CouponList, NewCoupon, PageParams};
 use sellvy_models::{Coupon, PageRequest, SortOrder};
-use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     Routes::new().routes(routes!(list, create)).routes(routes!(show, remove))

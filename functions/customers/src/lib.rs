@@ -4,13 +4,13 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
+use sellvy_api::routes;
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
 use sellvy_app::AppState;
 use sellvy_models::PageRequest;
 use sellvy_models::order::Customer;
 use sellvy_models::request::{self, Body};
 use sellvy_models::wire::{BlacklistInput, CustomerData, CustomerList, PageParams};
-use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     Routes::new().routes(routes!(list)).routes(routes!(show)).routes(routes!(blacklist, unblacklist))

@@ -7,6 +7,7 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, GatewayError, NotFound, WriteErrors};
+use sellvy_api::routes;
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
 use sellvy_app::{AppState, cancel, delivery, listing, refund, reviews, subscriptions};
 use sellvy_models::order::OrderListQuery;
@@ -17,7 +18,6 @@ use sellvy_models::wire::{
     ReviewList, ReviewListParams, StatsData, StatsParams, SubscriptionData, SubscriptionList,
     SubscriptionListParams, TestClockInput,
 };
-use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     Routes::new()

@@ -8,13 +8,13 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
+use sellvy_api::routes;
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
 use sellvy_app::{AppState, catalog, listing};
 use sellvy_models::wire::{
     NewProduct, ProductChanges, ProductData, ProductList, ProductListParams, SerialsInput,
 };
 use sellvy_models::{PageRequest, ProductListQuery, ValidationError};
-use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     Routes::new()

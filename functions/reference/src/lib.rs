@@ -5,6 +5,7 @@
 //! security schemes and the webhook payloads. Nothing is kept by hand.
 
 use sellvy_api::Routes;
+use sellvy_api::routes;
 use sellvy_models::EventType;
 use sellvy_models::wire::{ErrorBody, EventObject, ProductEvent};
 use std::sync::OnceLock;
@@ -15,7 +16,6 @@ use utoipa::openapi::{
     Components, ContentBuilder, InfoBuilder, OpenApi, Ref, Required, ResponseBuilder, ServerBuilder,
 };
 use utoipa::{OpenApi as _, PartialSchema, ToSchema};
-use sellvy_api::routes;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(

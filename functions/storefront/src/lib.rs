@@ -9,6 +9,7 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use sellvy_api::docs::{Errors, NotFound};
+use sellvy_api::routes;
 use sellvy_api::{ApiError, Params, Routes, Shopper};
 use sellvy_app::{AppState, listing};
 use sellvy_models::wire::{
@@ -16,7 +17,6 @@ use sellvy_models::wire::{
     PublicProductParams, PublicReviewData, PublicReviewList, ReviewInput,
 };
 use sellvy_models::{PageRequest, SortOrder};
-use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     catalog_routes().merge(order_routes())

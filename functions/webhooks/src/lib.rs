@@ -5,6 +5,7 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use sellvy_api::docs::{Errors, NotFound, WriteErrors};
+use sellvy_api::routes;
 use sellvy_api::{ApiError, Auth, JsonBody, Params, Routes};
 use sellvy_app::{AppState, deliveries, endpoints, listing};
 use sellvy_models::PageRequest;
@@ -15,7 +16,6 @@ use sellvy_models::wire::{
     DeliveryData, DeliveryList, DeliveryListParams, EndpointChanges, EndpointData, EndpointInput,
     EndpointList, PageParams, RetryFailedData, RetryFailedInput, RetryFailedObject,
 };
-use sellvy_api::routes;
 
 pub fn routes() -> Routes {
     Routes::new()

@@ -55,7 +55,8 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     let started = Instant::now();
     // The events the request committed go to their webhook endpoints before it answers.
     let ((mut resp, rate), cost) =
-        sellvy_store::measure(sellvy_app::committing(&state, crate::ratelimit::scope(&state, next.run(req)))).await;
+        sellvy_store::measure(sellvy_app::committing(&state, crate::ratelimit::scope(&state, next.run(req))))
+            .await;
     let status = resp.status().as_u16();
     tracing::info!(request_id = %id, %method, %path, status, ms = started.elapsed().as_millis() as u64, ddb = %cost, "request");
     let headers = resp.headers_mut();

@@ -4,9 +4,9 @@
 use crate::auth::{Auth, Unconfirmed};
 use crate::error::ApiError;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use sellvy_app::AppState;
 use sellvy_models::Decision;
-use axum::response::{IntoResponse, Response};
 use std::cell::{Cell, RefCell};
 
 pub const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
@@ -21,7 +21,10 @@ tokio::task_local! {
 /// Runs a request, returning what the limiter decided for it (if it got that far). A read
 /// served before its limiter's write came back ([`crate::auth::confirm`]) answers only once
 /// that write has vouched for it; otherwise its answer is replaced by the refusal.
-pub(crate) async fn scope<F: Future<Output = Response>>(state: &AppState, fut: F) -> (Response, Option<Decision>) {
+pub(crate) async fn scope<F: Future<Output = Response>>(
+    state: &AppState,
+    fut: F,
+) -> (Response, Option<Decision>) {
     let run = async move {
         let mut out = fut.await;
         if let Some(unconfirmed) = UNCONFIRMED.with(|u| u.borrow_mut().take())

@@ -15,7 +15,11 @@ pub fn init_tracing(json: bool) {
         .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
     let fmt = tracing_subscriber::fmt::layer().with_target(false).with_writer(std::io::stderr);
     let registry = tracing_subscriber::registry().with(filter);
-    let _ = if json { registry.with(fmt.json().without_time()).try_init() } else { registry.with(fmt).try_init() };
+    let _ = if json {
+        registry.with(fmt.json().without_time()).try_init()
+    } else {
+        registry.with(fmt).try_init()
+    };
 }
 
 #[cfg(test)]

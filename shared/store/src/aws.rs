@@ -27,7 +27,8 @@ pub async fn load() -> SdkConfig {
     } else {
         TrustStore::empty().with_native_roots(false).with_pem_certificate(AMAZON_TRUST_SERVICES.as_bytes())
     };
-    let context = TlsContext::builder().with_trust_store(roots).build().expect("a TLS context from fixed settings");
+    let context =
+        TlsContext::builder().with_trust_store(roots).build().expect("a TLS context from fixed settings");
     let https = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
         .tls_context(context)
@@ -37,7 +38,8 @@ pub async fn load() -> SdkConfig {
     if let Ok(region) = std::env::var("AWS_REGION") {
         loader = loader.region(aws_config::Region::new(region));
     }
-    if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() && std::env::var_os("AWS_SECRET_ACCESS_KEY").is_some() {
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() && std::env::var_os("AWS_SECRET_ACCESS_KEY").is_some()
+    {
         loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }
     loader.load().await

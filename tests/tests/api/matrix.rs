@@ -161,7 +161,10 @@ async fn every_operation_answers_every_credential_as_it_declares_and_refusals_sp
                     (Declared::Secret(_), _) => None,
                 };
                 if who == "full" {
-                    costs.push(format!("| {m} | `{path}` | {status} | {} |", r.header("x-sellvy-cost").unwrap_or("-")));
+                    costs.push(format!(
+                        "| {m} | `{path}` | {status} | {} |",
+                        r.header("x-sellvy-cost").unwrap_or("-")
+                    ));
                 }
                 let label = format!("{} {path} with {who}: {status} {}", m, r.body);
                 match want {
@@ -200,6 +203,9 @@ async fn every_operation_answers_every_credential_as_it_declares_and_refusals_sp
         CREDENTIALS.len(),
         cells / CREDENTIALS.len()
     );
-    println!("| method | route | status | DynamoDB work (full-access key) |\n|---|---|---|---|\n{}", costs.join("\n"));
+    println!(
+        "| method | route | status | DynamoDB work (full-access key) |\n|---|---|---|---|\n{}",
+        costs.join("\n")
+    );
     assert!(findings.is_empty(), "undocumented answers:\n{}", findings.join("\n"));
 }

@@ -134,7 +134,9 @@ async fn a_read_started_before_its_limit_is_known_answers_429_when_the_burst_is_
     let app = TestApp::builder().clock(frozen()).spawn().await;
     let other_process = TestApp::builder().clock(frozen()).spawn().await;
     let store = app.new_store_on(Plan::Enterprise, RateLimit::custom(60, 3)).await;
-    let product = app.product(&store.test, serde_json::json!({"title": "Secret stock", "type": "service", "price": 1})).await;
+    let product = app
+        .product(&store.test, serde_json::json!({"title": "Secret stock", "type": "service", "price": 1}))
+        .await;
     let path = format!("/products/{}", product["id"].as_str().unwrap());
     // This process remembers the key, and that two of the three were spent.
     let warm = app.get(&path, &store.test).await;

@@ -22,6 +22,19 @@ pub fn serving_only() {
     DOCUMENTING.with(|d| d.set(false));
 }
 
+/// An operation as the router keeps it: whole while [`documenting`]; otherwise only its
+/// security requirement, which is all a serving router reads (registering an operation copies
+/// it once per method).
+#[doc(hidden)]
+pub fn for_serving(operation: utoipa::openapi::path::Operation) -> utoipa::openapi::path::Operation {
+    if documenting() {
+        return operation;
+    }
+    let mut slim = utoipa::openapi::path::Operation::new();
+    slim.security = operation.security;
+    slim
+}
+
 #[doc(hidden)]
 pub mod __private {
     pub use axum;
@@ -48,6 +61,7 @@ macro_rules! routes {
             if $crate::routes::documenting() {
                 [<__path_ $handler>]::schemas(&mut schemas);
             }
+            let mut operation = $crate::routes::for_serving(operation);
             if !tags.is_empty() {
                 operation
                     .tags

@@ -8,6 +8,7 @@ use sellvy_models::Tenant;
 use sellvy_models::id::{StoreId, WebhookDeliveryId};
 use sellvy_models::time::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::sync::{Arc, LazyLock};
 
 /// SQS refuses delays above this.
 pub const SQS_MAX_DELAY_SECS: u32 = 900;
@@ -64,31 +65,50 @@ impl AttemptMessage {
 #[error("queue: {0}")]
 pub struct QueueError(pub String);
 
+/// Builds the SQS client the first time the queue is used (reads never use it; building a
+/// client costs a cold start the SDK's endpoint tables).
+type MakeClient = Box<dyn FnOnce() -> Client + Send>;
+
 /// The delivery queue: a client and its URL.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Queue {
-    client: Client,
+    client: Arc<LazyLock<Client, MakeClient>>,
     url: String,
     /// The longest delay one hop may ask for (900 on SQS; tests lower it to exercise hops).
     pub max_delay_secs: u32,
 }
 
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue").field("url", &self.url).field("max_delay_secs", &self.max_delay_secs).finish()
+    }
+}
+
 impl Queue {
     pub fn new(client: Client, url: impl Into<String>, max_delay_secs: u32) -> Queue {
-        Queue { client, url: url.into(), max_delay_secs: max_delay_secs.min(SQS_MAX_DELAY_SECS) }
+        Queue::with(Box::new(move || client), url, max_delay_secs)
+    }
+
+    fn with(make: MakeClient, url: impl Into<String>, max_delay_secs: u32) -> Queue {
+        Queue {
+            client: Arc::new(LazyLock::new(make)),
+            url: url.into(),
+            max_delay_secs: max_delay_secs.min(SQS_MAX_DELAY_SECS),
+        }
     }
 
     /// From `SELLVY_DELIVERY_QUEUE_URL` (deployed) or `SELLVY_DELIVERY_QUEUE_NAME` (local),
     /// with `SELLVY_QUEUE_MAX_DELAY` (default 900). `None` when neither is set.
     pub async fn from_env(config: &aws_config::SdkConfig) -> Option<Queue> {
-        let client = Client::new(config);
         let max = std::env::var("SELLVY_QUEUE_MAX_DELAY")
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(SQS_MAX_DELAY_SECS);
         if let Ok(url) = std::env::var("SELLVY_DELIVERY_QUEUE_URL") {
-            return Some(Queue::new(client, url, max));
+            let config = config.clone();
+            return Some(Queue::with(Box::new(move || Client::new(&config)), url, max));
         }
+        let client = Client::new(config);
         let name = std::env::var("SELLVY_DELIVERY_QUEUE_NAME").ok()?;
         match client.get_queue_url().queue_name(&name).send().await {
             Ok(out) => out.queue_url().map(|url| Queue::new(client, url, max)),

@@ -189,16 +189,7 @@ async fn no_key_is_trusted_from_memory_while_the_limiter_cannot_answer() {
     assert_eq!(app.get(&path, &reader).await.cost("calls"), 2.0, "warm");
 
     // The limiter's bucket made unusable (its `tat` not a number): every take of it fails.
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or("http://127.0.0.1:8000".into());
-    let conf = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "test",
-        ))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(conf)
+    crate::raw_dynamodb()
         .update_item()
         .table_name(app.db.table())
         .key("PK", A::S(format!("RATE#{}#test", store.store_id)))

@@ -263,16 +263,7 @@ async fn a_product_written_before_pools_keeps_its_serials_and_its_held_units() {
     let id = product["id"].as_str().unwrap();
     // As an item was before pools: serials inline, `available` 2 of 3 (an open order holds one),
     // no `held`.
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or("http://127.0.0.1:8000".into());
-    let conf = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "test",
-        ))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(conf)
+    crate::raw_dynamodb()
         .update_item()
         .table_name(app.db.table())
         .key("PK", A::S(format!("T#{}#test", store.store_id)))

@@ -24,3 +24,18 @@ mod storefront;
 mod subscriptions;
 mod trust;
 mod webhooks;
+
+/// A client of the local stack's DynamoDB outside the API, as an operator's console is: for
+/// tests that plant items as older code wrote them, break one, or read what is stored.
+pub fn raw_dynamodb() -> aws_sdk_dynamodb::Client {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or("http://127.0.0.1:8000".into());
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "test",
+        ))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}

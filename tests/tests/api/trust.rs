@@ -116,16 +116,7 @@ async fn an_idempotent_replay_belongs_to_the_key_that_made_it_and_passes_its_per
 /// text (read straight from DynamoDB Local, as a backup or the stream would show them).
 async fn raw_items(app: &TestApp, pk: &str, prefix: &str) -> Vec<String> {
     use aws_sdk_dynamodb::types::AttributeValue;
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or("http://127.0.0.1:8000".into());
-    let conf = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "test",
-        ))
-        .build();
-    let out = aws_sdk_dynamodb::Client::from_conf(conf)
+    let out = crate::raw_dynamodb()
         .query()
         .table_name(app.db.table())
         .key_condition_expression("PK = :pk AND begins_with(SK, :p)")

@@ -67,7 +67,7 @@ pub(crate) fn can_hold() -> bool {
     UNCONFIRMED.try_with(|_| ()).is_ok()
 }
 
-/// Gives an unconfirmed read to the request's scope (it back when there is none).
+/// Gives an unconfirmed read to the request's scope (handed back when there is none).
 pub(crate) fn hold(unconfirmed: Unconfirmed) -> Result<(), Unconfirmed> {
     let mut unconfirmed = Some(unconfirmed);
     let _ = UNCONFIRMED.try_with(|u| *u.borrow_mut() = unconfirmed.take());

@@ -22,14 +22,10 @@ pub fn serving_only() {
     DOCUMENTING.with(|d| d.set(false));
 }
 
-/// An operation as the router keeps it: whole while [`documenting`]; otherwise only its
-/// security requirement, which is all a serving router reads (registering an operation copies
-/// it once per method).
+/// An operation as a serving router keeps it: only its security requirement, which is all
+/// the access table reads (registering an operation copies it once per method).
 #[doc(hidden)]
 pub fn for_serving(operation: utoipa::openapi::path::Operation) -> utoipa::openapi::path::Operation {
-    if documenting() {
-        return operation;
-    }
     let mut slim = utoipa::openapi::path::Operation::new();
     slim.security = operation.security;
     slim
@@ -43,7 +39,8 @@ pub mod __private {
 }
 
 /// The handlers of one path (`routes!(list, create)`), for `Routes::routes`: each handler's
-/// `#[utoipa::path]` operation and method, and its schemas when [`documenting`].
+/// `#[utoipa::path]` operation and method; its schemas and tags when [`documenting`], only its
+/// security otherwise.
 #[macro_export]
 macro_rules! routes {
     ($($handler:ident),+ $(,)?) => {{
@@ -57,16 +54,17 @@ macro_rules! routes {
             let path = [<__path_ $handler>]::path();
             let mut operation = [<__path_ $handler>]::operation();
             let methods = [<__path_ $handler>]::methods();
-            let tags = [<__path_ $handler>]::tags();
             if $crate::routes::documenting() {
                 [<__path_ $handler>]::schemas(&mut schemas);
-            }
-            let mut operation = $crate::routes::for_serving(operation);
-            if !tags.is_empty() {
-                operation
-                    .tags
-                    .get_or_insert(::std::vec::Vec::new())
-                    .extend(tags.iter().map(::std::string::ToString::to_string));
+                let tags = [<__path_ $handler>]::tags();
+                if !tags.is_empty() {
+                    operation
+                        .tags
+                        .get_or_insert(::std::vec::Vec::new())
+                        .extend(tags.iter().map(::std::string::ToString::to_string));
+                }
+            } else {
+                operation = $crate::routes::for_serving(operation);
             }
             router = methods.iter().fold(router, |router, method| router.on(method.to_method_filter(), $handler));
             paths.add_path_operation(&path, methods, operation);

@@ -213,7 +213,7 @@ impl Write {
 }
 
 impl Db {
-    /// Connects with the standard AWS configuration chain. The table comes from
+    /// Connects with Sellvy's AWS configuration ([`crate::aws::load`]). The table comes from
     /// `SELLVY_TABLE_NAME`; `AWS_ENDPOINT_URL_DYNAMODB` points the SDK at DynamoDB Local.
     pub async fn from_env() -> Db {
         Db::from_config(&crate::aws::load().await)

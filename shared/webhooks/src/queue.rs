@@ -65,8 +65,8 @@ impl AttemptMessage {
 #[error("queue: {0}")]
 pub struct QueueError(pub String);
 
-/// Builds the SQS client the first time the queue is used (reads never use it; building a
-/// client costs a cold start the SDK's endpoint tables).
+/// Builds the SQS client the first time the queue is used: reads never use it, and building
+/// a client parses the SDK's endpoint tables during the cold start.
 type MakeClient = Box<dyn FnOnce() -> Client + Send>;
 
 /// The delivery queue: a client and its URL.

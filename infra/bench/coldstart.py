@@ -7,7 +7,8 @@ Reports per function: binary size, init (process start to its first `next` call)
 (process start to its first answer), warm p50 and p99, peak RSS (VmHWM), and the DynamoDB calls
 of a warm request (from `x-sellvy-cost`: run the functions with SELLVY_COST_HEADERS=1), each also
 as a ratio to `--baseline`'s, measured in the same run. Ratios are meaningful only within one
-run: these machines are noisy.
+run: these machines are noisy. The cold starts go round-robin over the functions, after
+`--warmup` rounds that are not recorded (DynamoDB Local's JVM is still compiling in the first).
 
     coldstart.py --request 'dashboard=GET /dashboard/sign-in' dashboard=target/release/dashboard ...
 
@@ -163,6 +164,7 @@ def main():
     p.add_argument("--header", action="append", default=[])
     p.add_argument("--cold", type=int, default=10)
     p.add_argument("--warm", type=int, default=100)
+    p.add_argument("--warmup", type=int, default=1, help="rounds run first and not recorded")
     p.add_argument("--baseline", help="the function every other is compared with (ratios)")
     args = p.parse_args()
     requests = {r.split("=", 1)[0]: r.split("=", 1)[1] for r in args.request}
@@ -171,27 +173,37 @@ def main():
         name, hv = h.split("=", 1)
         k, v = hv.split(":", 1)
         headers.setdefault(name, {})[k.strip().lower()] = v.strip()
-    rows = []
+    functions = []
     for spec in args.functions:
         name, binary = spec.split("=", 1)
         method, path = requests.get(name, "GET /").split(" ", 1)
-        request = event(method, path, headers.get(name, {}))
-        inits, firsts, warms, rsss, statuses, calls = [], [], [], [], set(), []
-        for _ in range(args.cold):
-            init, first, times, rss, st, c = run_once(binary, request, args.warm)
-            inits.append(init)
-            firsts.append(first)
-            warms.extend(times)
-            rsss.append(rss)
-            statuses |= st
-            calls.extend(x for x in c if x is not None)
-        warms.sort()
+        functions.append({"name": name, "binary": binary, "method": method, "path": path,
+                          "request": event(method, path, headers.get(name, {})),
+                          "inits": [], "firsts": [], "warms": [], "rsss": [], "statuses": set(), "calls": []})
+    # One round first, not recorded: DynamoDB Local's JVM compiles its hot paths while it runs.
+    # Then the cold starts go round-robin, so that a noisy stretch of the machine falls on
+    # every function alike and the ratios of one run stay comparable.
+    for _ in range(args.warmup):
+        for f in functions:
+            run_once(f["binary"], f["request"], args.warm)
+    for _ in range(args.cold):
+        for f in functions:
+            init, first, times, rss, st, c = run_once(f["binary"], f["request"], args.warm)
+            f["inits"].append(init)
+            f["firsts"].append(first)
+            f["warms"].extend(times)
+            f["rsss"].append(rss)
+            f["statuses"] |= st
+            f["calls"].extend(x for x in c if x is not None)
+    rows = []
+    for f in functions:
+        warms = sorted(f["warms"])
         rows.append({
-            "name": name, "mb": os.path.getsize(binary) / 1e6, "init": statistics.median(inits),
-            "first": statistics.median(firsts), "p50": statistics.median(warms) if warms else float("nan"),
-            "p99": warms[int(len(warms) * 0.99) - 1] if warms else float("nan"), "rss": max(rsss),
-            "calls": statistics.median(calls) if calls else None,
-            "request": f"{method} {path} -> {', '.join(sorted(map(str, statuses)))}",
+            "name": f["name"], "mb": os.path.getsize(f["binary"]) / 1e6, "init": statistics.median(f["inits"]),
+            "first": statistics.median(f["firsts"]), "p50": statistics.median(warms) if warms else float("nan"),
+            "p99": warms[int(len(warms) * 0.99) - 1] if warms else float("nan"), "rss": max(f["rsss"]),
+            "calls": statistics.median(f["calls"]) if f["calls"] else None,
+            "request": f"{f['method']} {f['path']} -> {', '.join(sorted(map(str, f['statuses'])))}",
         })
     base = next((r for r in rows if r["name"] == args.baseline), None)
 
@@ -201,7 +213,7 @@ def main():
             return value
         return f"{value} ({r[k] / base[k]:.1f}×)"
 
-    print(f"{args.cold} cold starts x {args.warm} warm invocations each"
+    print(f"{args.cold} cold starts x {args.warm} warm invocations each, round-robin after {args.warmup} unrecorded round(s)"
           + (f"; (n×) is the ratio to {base['name']} in this run" if base else ""))
     print("| function | binary MB | init p50 ms | first response p50 ms | warm p50 ms | warm p99 ms | peak RSS MB | DynamoDB calls (warm) | request -> status |")
     print("|---|---|---|---|---|---|---|---|---|")

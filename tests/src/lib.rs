@@ -208,10 +208,11 @@ impl TestAppBuilder {
         let queue = sellvy_webhooks::Queue::create(&name, settings.max_delay_secs)
             .await
             .expect("create this test's delivery queue (is the local stack running?)");
-        state.webhooks.queue = Some(queue);
-        state.webhooks.ladder = settings.ladder;
-        state.webhooks.grace = settings.grace;
-        state.webhooks.timeout = settings.timeout;
+        let services = state.configure();
+        services.webhooks.queue = Some(queue);
+        services.webhooks.ladder = settings.ladder;
+        services.webhooks.grace = settings.grace;
+        services.webhooks.timeout = settings.timeout;
         let webhooks = state.webhooks.clone();
         tokio::spawn(webhooks.clone().consume(4));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");

@@ -38,7 +38,7 @@ pub use error::AppError;
 pub use fanout::committing;
 pub use retry::{FirstRead, Retry, until_committed};
 pub use sellvy_payments::stripe::StripeSettings;
-pub use state::{AppState, Clock, Config, Failpoint, STOREFRONT_CLIENT_LIMIT};
+pub use state::{AppState, Clock, Config, Failpoint, STOREFRONT_CLIENT_LIMIT, Services};
 
 use sellvy_models::Tenant;
 use sellvy_models::apikey::Store;

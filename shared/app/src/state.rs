@@ -11,8 +11,14 @@ use std::sync::atomic::{AtomicI64, Ordering};
 pub const STOREFRONT_CLIENT_LIMIT: sellvy_models::RateLimit =
     sellvy_models::RateLimit { per_minute: 120, burst: 30 };
 
+/// The process's clients and settings, shared by every route and request: axum clones the
+/// state into every route when a router is built and again for every request, so a clone is
+/// one reference count (the [`Services`] behind it are built once per process).
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+#[derive(Clone, Debug)]
+pub struct Services {
     pub db: Db,
     pub config: Config,
     /// The rate limiter's per-process memory of its buckets (a hint, never the truth).
@@ -118,11 +124,30 @@ impl Config {
     }
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
 impl AppState {
     pub fn new(db: Db, config: Config) -> AppState {
         let webhooks =
             sellvy_webhooks::Webhooks::new(db.clone(), sellvy_webhooks::Outbound::new(config.reach));
-        AppState { db, config, buckets: BucketHints::default(), keys: Default::default(), webhooks }
+        AppState(Arc::new(Services {
+            db,
+            config,
+            buckets: BucketHints::default(),
+            keys: Default::default(),
+            webhooks,
+        }))
+    }
+
+    /// The services, to finish setting them up before the state is handed to a router (a
+    /// state already shared is copied first, so no router sees a change).
+    pub fn configure(&mut self) -> &mut Services {
+        Arc::make_mut(&mut self.0)
     }
 
     /// Clients and settings from the environment (the delivery queue and ladder included).
@@ -130,7 +155,7 @@ impl AppState {
         // One AWS configuration for both clients (loaded once per cold start).
         let aws = sellvy_store::aws::load().await;
         let mut state = AppState::new(Db::from_config(&aws), Config::from_env());
-        state.webhooks =
+        state.configure().webhooks =
             sellvy_webhooks::Webhooks::from_env(state.db.clone(), state.webhooks.outbound.clone(), &aws)
                 .await;
         state

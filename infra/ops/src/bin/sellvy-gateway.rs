@@ -15,7 +15,7 @@ async fn main() -> std::io::Result<()> {
     sellvy_app::telemetry::init_tracing(false);
     let args = Args::parse();
     let mut state = sellvy_app::AppState::from_env().await;
-    state.config.failpoint =
+    state.configure().config.failpoint =
         std::env::var("SELLVY_FAILPOINT").ok().and_then(|f| sellvy_app::Failpoint::parse(&f));
     // As the SQS event source does on AWS: the dispatcher consumes the delivery queue.
     let pollers = std::env::var("SELLVY_DISPATCH_POLLERS").ok().and_then(|s| s.parse().ok()).unwrap_or(4);

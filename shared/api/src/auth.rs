@@ -225,6 +225,10 @@ impl FromRequestParts<AppState> for Auth {
                     && crate::ratelimit::can_hold()
                 {
                     let check = crate::ratelimit::take_meanwhile(state, &auth);
+                    // The limiter's write goes out first (it runs until it waits for its
+                    // answer), then the handler's read: the write, the slower of the two, is
+                    // not started late by the read's signing and sending.
+                    tokio::task::yield_now().await;
                     let unconfirmed =
                         Unconfirmed { check, auth: auth.clone(), version, secret, client, needed };
                     // Held by the request's scope, which confirms it before answering (outside

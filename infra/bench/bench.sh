@@ -3,7 +3,8 @@
 # bare lambda_http hello built the same way, each run under a Lambda Runtime API emulator
 # (infra/bench/coldstart.py) against the local stack: binary size, init, first response, warm
 # p50/p99, peak RSS and the DynamoDB calls of a warm request, each also as a ratio to the
-# hello's in the same run. BENCH_COLD and BENCH_WARM change the counts (default 10 × 100);
+# hello's in the same run. BENCH_COLD and BENCH_WARM change the counts (default 20 × 100,
+# cold starts round-robin over the functions after one unrecorded round);
 # BENCH_ONLY=products,orders measures only those functions.
 # BENCH_PEER=path/to/get-product adds the Rust peer (aws-samples/serverless-rust-demo, built
 # apart: docs/performance.md says how) against a table of its own.
@@ -87,7 +88,7 @@ for row in "${rows[@]}"; do
   [ -z "$bearer" ] || args+=(--header "$name=authorization: Bearer $bearer")
 done
 
-log "measuring (${BENCH_COLD:-10} cold starts × ${BENCH_WARM:-100} warm invocations each)"
+log "measuring (${BENCH_COLD:-20} cold starts × ${BENCH_WARM:-100} warm invocations each)"
 SELLVY_COST_HEADERS=1 SELLVY_STOREFRONT_CLIENT_LIMIT=1000000/100000 \
   "$VENV/bin/python" infra/bench/coldstart.py --baseline hello \
-  --cold "${BENCH_COLD:-10}" --warm "${BENCH_WARM:-100}" "${args[@]}" "${peer[@]}" "${binaries[@]}"
+  --cold "${BENCH_COLD:-20}" --warm "${BENCH_WARM:-100}" "${args[@]}" "${peer[@]}" "${binaries[@]}"

@@ -17,6 +17,8 @@ pub const STOREFRONT_CLIENT_LIMIT: sellvy_models::RateLimit =
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Services>);
 
+/// What an [`AppState`] gives every flow: the store, the settings, the limiter's and the keys'
+/// per-process memory, and webhook delivery.
 #[derive(Clone, Debug)]
 pub struct Services {
     pub db: Db,

@@ -2,9 +2,10 @@
 # `make bench` (not part of `make test`): every HTTP function built in release for x86_64, and a
 # bare lambda_http hello built the same way, each run under a Lambda Runtime API emulator
 # (infra/bench/coldstart.py) against the local stack: binary size, init, first response, warm
-# p50/p99, peak RSS and the DynamoDB calls of a warm request, each also as a ratio to the
-# hello's in the same run. BENCH_COLD and BENCH_WARM change the counts (default 20 × 100,
-# cold starts round-robin over the functions after one unrecorded round);
+# p50/p99, the function's CPU per warm request, peak RSS and the DynamoDB calls of a warm
+# request, each also as a ratio to the hello's in the same run. BENCH_COLD and BENCH_WARM change
+# the counts (default 20 × 100, cold starts round-robin over the functions after an unrecorded
+# round of 12,000 warm invocations that warms DynamoDB Local's JVM);
 # BENCH_ONLY=products,orders measures only those functions.
 # BENCH_PEER=path/to/get-product adds the Rust peer (aws-samples/serverless-rust-demo, built
 # apart: docs/performance.md says how) against a table of its own.

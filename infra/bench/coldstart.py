@@ -4,7 +4,8 @@
 For each `name=binary` given, `--cold` times: start the process with AWS_LAMBDA_RUNTIME_API
 pointing here, hand it one API Gateway (HTTP API, payload 2.0) request, then `--warm` more.
 Reports per function: binary size, init (process start to its first `next` call), first response
-(process start to its first answer), warm p50 and p99, peak RSS (VmHWM), and the DynamoDB calls
+(process start to its first answer), warm p50 and p99, the function's own CPU time per warm
+request (user and system, from /proc, summed over every warm request), peak RSS (VmHWM), and the DynamoDB calls
 of a warm request (from `x-sellvy-cost`: run the functions with SELLVY_COST_HEADERS=1), each also
 as a ratio to `--baseline`'s, measured in the same run. Ratios are meaningful only within one
 run: these machines are noisy. The cold starts go round-robin over the functions, after
@@ -105,6 +106,16 @@ def peak_rss_mb(pid):
     return float("nan")
 
 
+def cpu_ms(pid):
+    """The CPU time (user and system) a process has used so far, in ms (clock-tick resolution:
+    summed over many requests, not one)."""
+    try:
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def status_of(answer):
     _, path, body = answer
     if path.endswith("/error"):
@@ -138,6 +149,7 @@ def run_once(binary, request, warm):
     proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         first = emulator.answers.get(timeout=30)
+        cpu_before = cpu_ms(proc.pid)
         times, calls = [], []
         last = first[0]
         statuses = {status_of(first)}
@@ -147,13 +159,14 @@ def run_once(binary, request, warm):
             times.append((answer[0] - last) * 1000)
             calls.append(calls_of(answer))
             last = answer[0]
+        cpu = cpu_ms(proc.pid) - cpu_before
         rss = peak_rss_mb(proc.pid)
     finally:
         proc.kill()
         proc.wait()
         emulator.server.shutdown()
     init = (emulator.first_next - started) * 1000
-    return init, (first[0] - started) * 1000, times, rss, statuses, calls
+    return init, (first[0] - started) * 1000, times, rss, statuses, calls, cpu
 
 
 def main():
@@ -165,6 +178,8 @@ def main():
     p.add_argument("--cold", type=int, default=10)
     p.add_argument("--warm", type=int, default=100)
     p.add_argument("--warmup", type=int, default=1, help="rounds run first and not recorded")
+    p.add_argument("--warmup-total", type=int, default=12000,
+                   help="warm invocations in each of those rounds, shared among the functions")
     p.add_argument("--baseline", help="the function every other is compared with (ratios)")
     args = p.parse_args()
     requests = {r.split("=", 1)[0]: r.split("=", 1)[1] for r in args.request}
@@ -179,16 +194,21 @@ def main():
         method, path = requests.get(name, "GET /").split(" ", 1)
         functions.append({"name": name, "binary": binary, "method": method, "path": path,
                           "request": event(method, path, headers.get(name, {})),
-                          "inits": [], "firsts": [], "warms": [], "rsss": [], "statuses": set(), "calls": []})
-    # One round first, not recorded: DynamoDB Local's JVM compiles its hot paths while it runs.
-    # Then the cold starts go round-robin, so that a noisy stretch of the machine falls on
-    # every function alike and the ratios of one run stay comparable.
+                          "inits": [], "firsts": [], "warms": [], "rsss": [], "statuses": set(), "calls": [],
+                          "cpu": 0.0})
+    # One round first, not recorded, with many warm invocations: DynamoDB Local's JVM compiles
+    # its hot paths while it runs, and a fresh one answers a warm read up to half again as slowly
+    # for its first ten thousand requests or so, whichever functions make them. Then the cold
+    # starts go round-robin, so that a noisy stretch of the machine falls on every function
+    # alike and the ratios of one run stay comparable.
+    warmup_warm = max(args.warm, -(-args.warmup_total // len(functions)))
     for _ in range(args.warmup):
         for f in functions:
-            run_once(f["binary"], f["request"], args.warm)
+            run_once(f["binary"], f["request"], warmup_warm)
     for _ in range(args.cold):
         for f in functions:
-            init, first, times, rss, st, c = run_once(f["binary"], f["request"], args.warm)
+            init, first, times, rss, st, c, cpu = run_once(f["binary"], f["request"], args.warm)
+            f["cpu"] += cpu
             f["inits"].append(init)
             f["firsts"].append(first)
             f["warms"].extend(times)
@@ -202,6 +222,7 @@ def main():
             "name": f["name"], "mb": os.path.getsize(f["binary"]) / 1e6, "init": statistics.median(f["inits"]),
             "first": statistics.median(f["firsts"]), "p50": statistics.median(warms) if warms else float("nan"),
             "p99": warms[int(len(warms) * 0.99) - 1] if warms else float("nan"), "rss": max(f["rsss"]),
+            "cpu": f["cpu"] / len(warms) if warms else float("nan"),
             "calls": statistics.median(f["calls"]) if f["calls"] else None,
             "request": f"{f['method']} {f['path']} -> {', '.join(sorted(map(str, f['statuses'])))}",
         })
@@ -215,12 +236,12 @@ def main():
 
     print(f"{args.cold} cold starts x {args.warm} warm invocations each, round-robin after {args.warmup} unrecorded round(s)"
           + (f"; (n×) is the ratio to {base['name']} in this run" if base else ""))
-    print("| function | binary MB | init p50 ms | first response p50 ms | warm p50 ms | warm p99 ms | peak RSS MB | DynamoDB calls (warm) | request -> status |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| function | binary MB | init p50 ms | first response p50 ms | warm p50 ms | warm p99 ms | CPU per warm request ms | peak RSS MB | DynamoDB calls (warm) | request -> status |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         calls = "-" if r["calls"] is None else format(r["calls"], "g")
         print(f"| {r['name']} | {cell(r, 'mb', '.1f')} | {cell(r, 'init', '.1f')} | {cell(r, 'first', '.1f')} | "
-              f"{cell(r, 'p50', '.2f')} | {cell(r, 'p99', '.2f')} | {cell(r, 'rss', '.1f')} | {calls} | {r['request']} |")
+              f"{cell(r, 'p50', '.2f')} | {cell(r, 'p99', '.2f')} | {cell(r, 'cpu', '.2f')} | {cell(r, 'rss', '.1f')} | {calls} | {r['request']} |")
 
 
 if __name__ == "__main__":

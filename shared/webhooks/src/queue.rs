@@ -108,8 +108,8 @@ impl Queue {
             let config = config.clone();
             return Some(Queue::with(Box::new(move || Client::new(&config)), url, max));
         }
-        let client = Client::new(config);
         let name = std::env::var("SELLVY_DELIVERY_QUEUE_NAME").ok()?;
+        let client = Client::new(config);
         match client.get_queue_url().queue_name(&name).send().await {
             Ok(out) => out.queue_url().map(|url| Queue::new(client, url, max)),
             Err(e) => {
